@@ -1,0 +1,89 @@
+"""Card reader interface: what the core needs from any reader back-end.
+
+Thread affinity: ``CardReader.start`` calls ``on_event`` from the reader's own monitor
+thread, never from the caller's. ``CardConnection`` methods block; call them from a worker
+thread, never from the GUI thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Protocol
+
+
+@dataclasses.dataclass(frozen=True)
+class CardInserted:
+    """A card is present in ``reader``. Only the ATR is known: nothing has been read."""
+
+    reader: str
+    atr: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class CardRemoved:
+    """The card left ``reader``."""
+
+    reader: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ReaderUnavailable:
+    """No usable reader: ``reason`` is ``"service_down"`` or ``"no_reader"``."""
+
+    reason: str
+
+
+CardEvent = CardInserted | CardRemoved | ReaderUnavailable
+
+
+@dataclasses.dataclass(frozen=True)
+class Response:
+    """One response APDU: data plus the two status bytes."""
+
+    data: bytes
+    sw1: int
+    sw2: int
+
+    @property
+    def sw(self) -> int:
+        """Status word as one integer, e.g. ``0x9000``."""
+        return (self.sw1 << 8) | self.sw2
+
+
+class CardConnection(Protocol):
+    """An open connection to the card in one reader."""
+
+    def transmit(self, apdu: bytes) -> Response:
+        """Send one command APDU and return the card's raw answer (no 61XX/6CXX handling).
+
+        Raises:
+            devices.errors.CardRemoved: The card left the reader.
+            devices.errors.CardCommunicationError: Transport failure.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the card. Safe to call twice."""
+        ...
+
+
+class CardReader(Protocol):
+    """A source of card events and card connections."""
+
+    def start(self, on_event: Callable[[CardEvent], None]) -> None:
+        """Start watching readers; ``on_event`` is called from the monitor thread."""
+        ...
+
+    def stop(self) -> None:
+        """Stop watching and join the monitor thread."""
+        ...
+
+    def connect(self) -> CardConnection:
+        """Connect to the card currently present (blocking).
+
+        Raises:
+            devices.errors.CardRemoved: No card is present.
+            devices.errors.DeviceUnavailable: No reader, or pcscd is down.
+        """
+        ...

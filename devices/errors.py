@@ -1,0 +1,54 @@
+"""Errors raised by device adapters. Leaf package: the core maps them to user messages."""
+
+
+class DeviceError(Exception):
+    """Base of every device failure."""
+
+
+class DeviceUnavailable(DeviceError):
+    """The device or its service (pcscd, the printer's socket) cannot be reached."""
+
+
+class ReaderServiceDown(DeviceUnavailable):
+    """The PC/SC service (pcscd) is not running or stopped answering."""
+
+
+class NoReader(DeviceUnavailable):
+    """No card reader matching the configured name pattern is attached."""
+
+
+class CardRemoved(DeviceError):
+    """The card left the reader before the operation finished."""
+
+
+class CardCommunicationError(DeviceError):
+    """The card did not answer, or answered something the protocol does not allow."""
+
+
+class NotAnIdCard(DeviceError):
+    """The card in the reader does not carry the RID-1 application."""
+
+
+class CardStatusError(CardCommunicationError):
+    """The card answered an unexpected status word."""
+
+    def __init__(self, command: str, sw: int) -> None:
+        super().__init__(f"{command} failed with status word {sw:04X}")
+        self.command = command
+        self.sw = sw
+
+
+class PrinterError(DeviceError):
+    """The receipt printer failed."""
+
+
+class PrinterOffline(PrinterError, DeviceUnavailable):
+    """The printer cannot be reached or reports itself offline."""
+
+
+class PaperOut(PrinterError):
+    """The printer has no paper."""
+
+
+class CoverOpen(PrinterError):
+    """The printer's cover is open."""

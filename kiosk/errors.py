@@ -1,0 +1,142 @@
+"""Errors of the application core, and the one mapping from any error to what a person reads."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from devices import errors as device_errors
+
+
+class KioskError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+class ConfigError(KioskError):
+    """The configuration file is missing, unreadable or has bad values.
+
+    ``problems`` lists every problem found, each naming its key.
+    """
+
+    def __init__(self, problems: list[str], path: str = "") -> None:
+        where = f" in {path}" if path else ""
+        super().__init__(f"bad configuration{where}:\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+class NotEnrolled(KioskError):
+    """The terminal has no credentials in the keyring."""
+
+
+class CardInvalid(KioskError):
+    """The card failed one of the profile's checks; ``reason`` is the profile's reason code."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"card refused: {reason}" + (f" ({detail})" if detail else ""))
+        self.reason = reason
+
+
+class PlatformError(KioskError):
+    """The central platform could not be used."""
+
+
+class PlatformUnavailable(PlatformError):
+    """Network failure, timeout, 5xx or 503: the call may work later."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PlatformRejected(PlatformError):
+    """The platform answered with an error body; ``code`` is the spec's ``error.code``."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str = "",
+        *,
+        status: int = 0,
+        attempts_left: int | None = None,
+        reason: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.code = code
+        self.status = status
+        self.attempts_left = attempts_left
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
+class ReportInvalid(PlatformError):
+    """The report's signature or content does not verify: nothing of it may be shown."""
+
+
+@dataclasses.dataclass(frozen=True)
+class UserMessage:
+    """What the resident reads: a title, a plain explanation, and whether retrying can help."""
+
+    key: str
+    title: str
+    body: str
+    can_retry: bool = False
+
+
+_CARD_REASON_TEXT = "这张卡不能在本机使用，请联系大厅工作人员。"
+
+_PLATFORM_CODE_TEXT: dict[str, tuple[str, str, bool]] = {
+    "card_invalid": ("证件无法使用", _CARD_REASON_TEXT, False),
+    "card_reported_lost": ("证件已挂失", "这张证件已挂失，不能用于查询。请到服务窗口办理。", False),
+    "ticket_expired": ("读卡超时", "核验已过期，请重新放置证件。", True),
+    "wrong_code": ("验证码不正确", "请核对短信中的6位验证码后重新输入。", True),
+    "code_expired": ("验证码已过期", "请重新获取验证码。", True),
+    "locked": ("验证已锁定", "错误次数过多，本次查询已结束。请联系工作人员。", False),
+    "staff_denied": ("工作人员确认失败", "工号或密码不正确。", True),
+    "no_phone_on_file": ("没有预留手机号", "请选择由工作人员现场核验身份。", False),
+    "resend_too_soon": ("请稍候", "验证码刚刚发送，请稍后再重新获取。", True),
+    "session_expired": ("查询已超时", "本次查询已超时，请重新开始。", False),
+    "session_not_found": ("查询已结束", "本次查询已结束，请重新开始。", False),
+    "token_expired": ("验证已过期", "请重新验证身份。", True),
+    "clock_skew": ("终端时间异常", "本机时间与平台不一致，请联系工作人员。", False),
+    "unknown_terminal": ("终端未登记", "本机尚未登记，请联系工作人员。", False),
+    "terminal_disabled": ("终端已停用", "本机暂停服务，请到服务窗口办理。", False),
+}
+
+
+def to_user_message(exc: BaseException) -> UserMessage:
+    """Translate any error into plain words. The UI never shows ``str(exc)``."""
+    if isinstance(exc, CardInvalid):
+        return UserMessage(f"card_invalid.{exc.reason}", "证件无法使用", _CARD_REASON_TEXT)
+    if isinstance(exc, PlatformRejected) and exc.code in _PLATFORM_CODE_TEXT:
+        title, body, retry = _PLATFORM_CODE_TEXT[exc.code]
+        if exc.attempts_left is not None:
+            body += f"还可以尝试{exc.attempts_left}次。"
+        return UserMessage(exc.code, title, body, retry)
+    if isinstance(exc, PlatformUnavailable | PlatformRejected):
+        return UserMessage(
+            "platform_unavailable",
+            "服务暂时不可用",
+            "暂时无法连接信用平台，请稍后再试，或到服务窗口办理。",
+            True,
+        )
+    if isinstance(exc, ReportInvalid):
+        return UserMessage(
+            "report_invalid", "报告无法核验", "收到的报告未通过签名核验，不能显示。请联系工作人员。"
+        )
+    if isinstance(exc, NotEnrolled):
+        return UserMessage("not_enrolled", "终端未登记", "本机尚未登记，请联系工作人员。")
+    if isinstance(exc, device_errors.CardRemoved):
+        return UserMessage("card_removed", "证件已取出", "读卡时证件被取出，请重新放置证件。", True)
+    if isinstance(exc, device_errors.NotAnIdCard):
+        return UserMessage("not_id_card", "不是居民身份证", "请放置本人的居民身份证。", True)
+    if isinstance(exc, device_errors.PaperOut):
+        return UserMessage("paper_out", "打印机缺纸", "打印机缺纸，请联系工作人员加纸后重试。", True)
+    if isinstance(exc, device_errors.CoverOpen):
+        return UserMessage("cover_open", "打印机盖未关", "请联系工作人员关好打印机盖后重试。", True)
+    if isinstance(exc, device_errors.PrinterError):
+        return UserMessage("printer_error", "打印失败", "打印机出现故障，可以重试或联系工作人员。", True)
+    if isinstance(exc, device_errors.ReaderServiceDown | device_errors.NoReader):
+        return UserMessage("reader_unavailable", "读卡器不可用", "读卡器暂时不可用，请联系工作人员。")
+    if isinstance(exc, device_errors.DeviceError):
+        return UserMessage("card_error", "读卡失败", "无法读取证件，请重新放置证件后再试。", True)
+    return UserMessage("internal_error", "系统错误", "出现了意外问题，请联系工作人员。")

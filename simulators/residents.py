@@ -1,0 +1,191 @@
+"""Synthetic residents of the demo platform: card data, phone on file and report content.
+
+All people here are invented. ID numbers are well-formed (GB 11643 check character) so the
+kiosk's checks pass; they belong to nobody.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_check_char(first17: str) -> str:
+    """ISO 7064 MOD 11-2 check character of the first 17 digits of an ID number."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return "10X98765432"[total % 11]
+
+
+def make_id_number(region: str, birth: str, sequence: str) -> str:
+    """An 18-character ID number: 6-digit region, YYYYMMDD, 3-digit sequence, check char."""
+    first17 = region + birth + sequence
+    return first17 + id_check_char(first17)
+
+
+# Sections in the order the platform sends them (platform-api.md §4).
+SECTION_TITLES: dict[str, str] = {
+    "identity": "身份信息",
+    "honors": "表彰奖励",
+    "redlist": "守信激励名单",
+    "admin_license": "行政许可",
+    "admin_penalty": "行政处罚",
+    "dishonest_debtor": "失信被执行人",
+    "serious_dishonesty": "严重失信主体名单",
+    "tax": "纳税信用",
+    "social_insurance": "社会保险",
+    "commitments": "信用承诺履约",
+    "repair": "信用修复记录",
+    "objections": "异议处理",
+    "query_log": "查询记录",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Resident:
+    """One synthetic resident: what their card holds and what the platform knows."""
+
+    key: str
+    id_number: str
+    name: str
+    sex: str  # "1" male, "2" female
+    ethnicity: str
+    birth_date: str  # YYYYMMDD
+    address: str
+    issuing_authority: str
+    valid_from: str
+    valid_until: str  # YYYYMMDD or "长期"
+    phone: str | None
+    records: dict[str, list[dict[str, Any]]]
+
+    @property
+    def id_masked(self) -> str:
+        """ID number with only the first 4 and last 4 characters shown."""
+        return self.id_number[:4] + "*" * 10 + self.id_number[-4:]
+
+    @property
+    def phone_masked(self) -> str | None:
+        """Phone with the middle four digits hidden."""
+        return None if self.phone is None else self.phone[:3] + "****" + self.phone[-4:]
+
+    def sections(self) -> list[dict[str, Any]]:
+        """Every section in platform order, empty ones included."""
+        return [
+            {"code": code, "title": title, "records": list(self.records.get(code, []))}
+            for code, title in SECTION_TITLES.items()
+        ]
+
+
+def _record(rid: str, date: str, authority: str, title: str, status: str = "in_effect",
+            detail: str | None = None, repair: dict[str, Any] | None = None) -> dict[str, Any]:
+    rec: dict[str, Any] = {"record_id": rid, "date": date, "authority": authority,
+                           "title": title, "status": status}
+    if detail is not None:
+        rec["detail"] = detail
+    if repair is not None:
+        rec["repair"] = repair
+    return rec
+
+
+ZHANG_WEI = Resident(
+    key="zhang_wei",
+    id_number=make_id_number("321102", "19870315", "001"),
+    name="张伟",
+    sex="1",
+    ethnicity="01",
+    birth_date="19870315",
+    address="江苏省镇江市京口区学府路88号",
+    issuing_authority="镇江市公安局京口分局",
+    valid_from="20190601",
+    valid_until="20390601",
+    phone="13800001234",
+    records={
+        "identity": [_record("I-1", "2019-06-01", "镇江市公安局", "居民身份证登记")],
+        "honors": [_record("H-1", "2023-03-05", "镇江市文明办", "志愿服务先进个人")],
+        "admin_penalty": [
+            _record(
+                "P-1", "2024-05-02", "镇江市市场监督管理局", "未按规定明码标价",
+                detail="镇市监罚〔2024〕112号，罚款人民币2000元。",
+                repair={"eligible": True, "guide_id": "repair-admin-penalty",
+                        "earliest_date": "2025-05-02"},
+            ),
+        ],
+        "dishonest_debtor": [
+            _record(
+                "D-1", "2022-11-20", "镇江市京口区人民法院", "未履行生效判决确定的给付义务",
+                status="repaired",
+                detail="（2022）苏1102执1234号，已全部履行。",
+                repair={"eligible": False, "guide_id": "repair-dishonest-debtor",
+                        "earliest_date": None},
+            ),
+        ],
+        "tax": [_record("T-1", "2025-04-01", "国家税务总局镇江市税务局", "个人所得税按期申报")],
+        "commitments": [_record("C-1", "2025-08-10", "镇江市人力资源和社会保障局",
+                                "就业补贴申领信用承诺，已履约")],
+        "query_log": [
+            _record("Q-1", "2026-10-12", "中国银行镇江分行", "贷款审批"),
+            _record("Q-2", "2026-11-03", "本人（自助终端）", "本人查询"),
+        ],
+    },
+)
+
+WANG_XIUYING = Resident(
+    key="wang_xiuying",
+    id_number=make_id_number("321102", "19520808", "024"),
+    name="王秀英",
+    sex="2",
+    ethnicity="01",
+    birth_date="19520808",
+    address="江苏省镇江市京口区正东路12号",
+    issuing_authority="镇江市公安局京口分局",
+    valid_from="20120808",
+    valid_until="长期",
+    phone=None,
+    records={
+        "identity": [_record("I-1", "2012-08-08", "镇江市公安局", "居民身份证登记")],
+        "social_insurance": [_record("S-1", "2012-09-01", "镇江市社会保险基金管理中心",
+                                     "城乡居民养老保险按时缴费")],
+        "query_log": [_record("Q-1", "2026-09-01", "本人（自助终端）", "本人查询")],
+    },
+)
+
+
+def _many_records() -> dict[str, list[dict[str, Any]]]:
+    authorities = ["南京市市场监督管理局", "南京市交通运输局", "南京市城市管理局",
+                   "南京市生态环境局", "南京市应急管理局"]
+    penalties = [
+        _record(
+            f"P-{i + 1}", (dt.date(2021, 1, 15) + dt.timedelta(days=41 * i)).isoformat(),
+            authorities[i % len(authorities)], f"行政处罚决定（第{i + 1}项）",
+            status=("in_effect", "repaired", "expired", "under_objection")[i % 4],
+            repair={"eligible": i % 3 != 0, "guide_id": "repair-admin-penalty",
+                    "earliest_date": (dt.date(2022, 1, 15) + dt.timedelta(days=41 * i)).isoformat()},
+        )
+        for i in range(24)
+    ]
+    queries = [
+        _record(f"Q-{i + 1}", (dt.date(2026, 1, 5) + dt.timedelta(days=9 * i)).isoformat(),
+                ("招商银行南京分行", "南京市住房保障和房产局", "本人（自助终端）")[i % 3], "信用审查")
+        for i in range(12)
+    ]
+    return {"admin_penalty": penalties, "query_log": queries}
+
+
+LI_NA = Resident(
+    key="li_na",
+    id_number=make_id_number("320102", "19790521", "046"),
+    name="李娜",
+    sex="2",
+    ethnicity="01",
+    birth_date="19790521",
+    address="江苏省南京市玄武区中山路200号",
+    issuing_authority="南京市公安局玄武分局",
+    valid_from="20160301",
+    valid_until="20360301",
+    phone="13900005678",
+    records=_many_records(),
+)
+
+RESIDENTS: dict[str, Resident] = {r.key: r for r in (ZHANG_WEI, WANG_XIUYING, LI_NA)}
