@@ -1,0 +1,137 @@
+"""The ``kiosk`` command: run the kiosk, play the demo, diagnose, enroll, check a config.
+
+This module is the process entry point. It is the one place in ``kiosk/`` allowed to reach the
+UI (``kiosk run``) and the simulators (``kiosk demo``), and it imports them only inside those
+commands, so ``kiosk diag`` works on a machine where Qt cannot start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+from kiosk import config as kiosk_config
+from kiosk import credentials, diagnostics, errors, wiring
+from kiosk.logging_setup import setup_logging
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = Path("/etc/credit-kiosk/kiosk.toml")
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    return Path(args.config or os.environ.get("KIOSK_CONFIG") or DEFAULT_CONFIG)
+
+
+def _load(args: argparse.Namespace) -> kiosk_config.KioskConfig:
+    return kiosk_config.load_config(_config_path(args))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the kiosk full screen with the configured devices and platform."""
+    cfg = _load(args)
+    setup_logging(Path(cfg.paths.log_dir), level=cfg.logging.level,
+                  max_bytes=cfg.logging.max_bytes, backup_count=cfg.logging.backup_count)
+    creds = credentials.CredentialStore().load()
+    if creds is None:
+        raise errors.NotEnrolled(
+            "this terminal is not enrolled: ask the platform operator for an enrollment code, "
+            "then run `kiosk enroll --code XXXXXXXX` as the kiosk user"
+        )
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR",
+                          str(Path(cfg.paths.data_dir) / "escpos-cache"))
+    from ui import app  # the UI is only needed here
+
+    return app.run(cfg, wiring.build_services(cfg, creds))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Start the simulators and the kiosk against them."""
+    from simulators import demo  # only the demo command reaches the simulators
+
+    return demo.run_demo(Path(args.out), autoplay=args.autoplay, resident=args.resident)
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    """Enroll this terminal with a one-time code and keep its credentials in the keyring."""
+    cfg = _load(args)
+    store = credentials.CredentialStore()
+    client = wiring.build_platform_client(cfg, None)
+    try:
+        creds = client.enroll(args.code.strip(), socket.gethostname())
+    finally:
+        client.close()
+    store.save(creds)
+    print(f"enrolled as terminal {creds.terminal_id}; credentials are in the OS keyring")
+    return 0
+
+
+def cmd_diag(args: argparse.Namespace) -> int:
+    """Check devices, platform and enrollment; non-zero exit when anything is red."""
+    cfg = _load(args)
+    checks = diagnostics.run_checks(cfg)
+    if args.json:
+        print(json.dumps([c.as_dict() for c in checks], ensure_ascii=False, indent=2))
+    else:
+        for check in checks:
+            print(f"[{check.level.upper():5}] {check.name}: {check.summary}")
+    return 1 if any(c.level == "red" for c in checks) else 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate a configuration file."""
+    path = _config_path(args)
+    kiosk_config.load_config(path)
+    print(f"{path}: OK")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="kiosk", description="Credit-report kiosk")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", help=f"TOML file (default $KIOSK_CONFIG or {DEFAULT_CONFIG})")
+        return p
+
+    with_config(sub.add_parser("run", help="run the kiosk")).set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="run the kiosk against the built-in simulators")
+    demo.add_argument("--out", default="out/demo", help="folder for screenshots, PDF, receipt")
+    demo.add_argument("--autoplay", action=argparse.BooleanOptionalAction, default=None,
+                      help="play one session by itself (default: when there is no display)")
+    demo.add_argument("--resident", default="zhang_wei",
+                      help="synthetic resident whose card is inserted (zhang_wei, wang_xiuying, "
+                           "li_na)")
+    demo.set_defaults(func=cmd_demo)
+    diag = with_config(sub.add_parser("diag", help="check devices and platform"))
+    diag.add_argument("--json", action="store_true", help="machine-readable output")
+    diag.set_defaults(func=cmd_diag)
+    enroll = with_config(sub.add_parser("enroll", help="enroll this terminal"))
+    enroll.add_argument("--code", required=True, help="one-time enrollment code (8 characters)")
+    enroll.set_defaults(func=cmd_enroll)
+    with_config(sub.add_parser("check-config", help="validate the configuration")).set_defaults(
+        func=cmd_check_config
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``kiosk`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except errors.KioskError as exc:
+        print(f"kiosk {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Kiosk configuration: one TOML file, validated at start-up into frozen dataclasses.
+
+Every problem in the file is reported at once, each naming its key (``printer.port: ...``).
+Unknown keys are errors too, so a typo never silently falls back to a default.
+The documented example with every key is ``config/kiosk.example.toml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from kiosk import errors
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PlatformConfig:
+    """The central credit platform."""
+
+    url: str = "https://127.0.0.1:8443"
+    ca_bundle: str = ""  # PEM file; empty means the system's CA store
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 15.0
+    verify_url: str = ""  # public verification page base; empty means <url>/v1/verify
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReaderConfig:
+    """Which PC/SC reader to use: the first whose name matches this regular expression."""
+
+    name_pattern: str = ""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PrinterConfig:
+    """The receipt printer connection and paper."""
+
+    connection: str = "network"  # network | usb | serial | none
+    host: str = "127.0.0.1"
+    port: int = 9100
+    usb_vendor_id: int = 0
+    usb_product_id: int = 0
+    serial_device: str = "/dev/ttyUSB0"
+    serial_baudrate: int = 19200
+    paper_width_mm: int = 80  # 58 or 80
+
+    @property
+    def columns(self) -> int:
+        """Characters per line in the printer's standard font (12x24 dots)."""
+        return 32 if self.paper_width_mm == 58 else 48
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TimeoutsConfig:
+    """Seconds of inactivity before each screen gives up and the session ends."""
+
+    consent_s: float = 60.0
+    card_read_s: float = 30.0
+    second_factor_s: float = 180.0
+    report_s: float = 180.0
+    printing_s: float = 60.0
+    done_s: float = 15.0
+    error_s: float = 20.0
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ElderModeConfig:
+    """Large-text assisted mode."""
+
+    default_on: bool = False
+    timeout_factor: float = 2.0  # every timeout is this many times longer
+    voice_prompts: bool = True
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TerminalConfig:
+    """This terminal."""
+
+    mode: str = "production"  # production | demo
+    hotline: str = "12345"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PathsConfig:
+    """Where the kiosk keeps its files."""
+
+    data_dir: str = "/var/lib/credit-kiosk"
+    log_dir: str = "/var/log/credit-kiosk"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LoggingConfig:
+    """Rotating log file."""
+
+    level: str = "INFO"
+    max_bytes: int = 2_000_000
+    backup_count: int = 5
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class KioskConfig:
+    """The whole configuration."""
+
+    platform: PlatformConfig = PlatformConfig()
+    reader: ReaderConfig = ReaderConfig()
+    printer: PrinterConfig = PrinterConfig()
+    timeouts: TimeoutsConfig = TimeoutsConfig()
+    elder_mode: ElderModeConfig = ElderModeConfig()
+    terminal: TerminalConfig = TerminalConfig()
+    paths: PathsConfig = PathsConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+
+_CHOICES: dict[str, tuple[object, ...]] = {
+    "printer.connection": ("network", "usb", "serial", "none"),
+    "printer.paper_width_mm": (58, 80),
+    "terminal.mode": ("production", "demo"),
+    "logging.level": ("DEBUG", "INFO", "WARNING", "ERROR"),
+}
+
+
+def _check_value(key: str, value: object, default: object, problems: list[str]) -> object:
+    """Return ``value`` converted to the default's type, or record a problem."""
+    kind = type(default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if type(value) is not kind:
+        problems.append(f"{key}: expected {kind.__name__}, got {type(value).__name__} {value!r}")
+        return default
+    if key in _CHOICES and value not in _CHOICES[key]:
+        allowed = ", ".join(repr(c) for c in _CHOICES[key])
+        problems.append(f"{key}: {value!r} is not one of {allowed}")
+    elif isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        problems.append(f"{key}: must not be negative, got {value!r}")
+    return value
+
+
+def _check_section(name: str, raw: object, default: Any, problems: list[str]) -> Any:
+    if not isinstance(raw, dict):
+        problems.append(f"{name}: expected a table ([{name}]), got {type(raw).__name__}")
+        return default
+    fields = {f.name: getattr(default, f.name) for f in dataclasses.fields(default)}
+    values = {}
+    for key, value in raw.items():
+        if key not in fields:
+            problems.append(f"{name}.{key}: unknown key (known: {', '.join(fields)})")
+            continue
+        values[key] = _check_value(f"{name}.{key}", value, fields[key], problems)
+    return dataclasses.replace(default, **values)
+
+
+def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
+    if not re.match(r"^https?://", cfg.platform.url):
+        problems.append(f"platform.url: must start with https:// (got {cfg.platform.url!r})")
+    elif cfg.platform.url.startswith("http://") and cfg.terminal.mode == "production":
+        problems.append("platform.url: production mode needs https://")
+    if cfg.platform.ca_bundle and not Path(cfg.platform.ca_bundle).is_file():
+        problems.append(f"platform.ca_bundle: no such file {cfg.platform.ca_bundle!r}")
+    try:
+        re.compile(cfg.reader.name_pattern)
+    except re.error as exc:
+        problems.append(f"reader.name_pattern: not a regular expression ({exc})")
+    if cfg.printer.port > 65535:
+        problems.append(f"printer.port: {cfg.printer.port} is not a TCP port")
+    if cfg.printer.connection == "usb" and not (
+        cfg.printer.usb_vendor_id and cfg.printer.usb_product_id
+    ):
+        problems.append("printer.usb_vendor_id/usb_product_id: required for a USB printer")
+    if cfg.elder_mode.timeout_factor < 1:
+        problems.append("elder_mode.timeout_factor: must be at least 1 (longer, never shorter)")
+
+
+def parse_config(data: dict[str, Any], path: str = "") -> KioskConfig:
+    """Validate an already-parsed TOML document.
+
+    Raises:
+        kiosk.errors.ConfigError: listing every problem found.
+    """
+    problems: list[str] = []
+    base = KioskConfig()
+    sections = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+    values = {}
+    for name, raw in data.items():
+        if name not in sections:
+            problems.append(f"{name}: unknown section (known: {', '.join(sections)})")
+            continue
+        values[name] = _check_section(name, raw, sections[name], problems)
+    cfg = dataclasses.replace(base, **values)
+    if not problems:
+        _cross_checks(cfg, problems)
+    if problems:
+        raise errors.ConfigError(problems, path)
+    return cfg
+
+
+def load_config(path: Path) -> KioskConfig:
+    """Read and validate the TOML file at ``path``.
+
+    Raises:
+        kiosk.errors.ConfigError: The file is missing, not TOML, or has bad values.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise errors.ConfigError([f"file not found: {path}"], str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.ConfigError([f"cannot read: {exc}"], str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise errors.ConfigError([f"not valid TOML: {exc}"], str(path)) from None
+    return parse_config(data, str(path))

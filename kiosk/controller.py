@@ -1,0 +1,259 @@
+"""Runs the session: feeds events to ``session.transition`` and carries out its effects.
+
+Call ``handle`` only on the core's thread (the GUI thread in the app). Card events may arrive
+from the reader's monitor thread through ``on_card_event``, which hops to the core's thread
+first. Effects run on ``TaskRunner`` lanes; their results come back as events. A result from a
+session that has already ended is dropped, so a slow answer never leaks into the next resident's
+session.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from devices import card_reader, receipt_printer, rid_card
+from kiosk import card_identity, platform_client, receipt, runtime, session
+from kiosk import report as report_model
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[session.SessionState], None]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Services:
+    """What the session needs from the outside world."""
+
+    reader: card_reader.CardReader
+    platform: platform_client.PlatformClient
+    printer: receipt_printer.ReceiptPrinter | None
+    terminal_id: str
+    verify_url: str  # base of the public verification page; the code is appended
+    paper_columns: int = 48
+
+
+class SessionController:
+    """Owns the ``SessionState``; the UI observes it through listeners."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        rules: session.Rules,
+        dispatcher: runtime.Dispatcher,
+        clock: runtime.Clock,
+        runner: runtime.TaskRunner,
+    ) -> None:
+        self._services = services
+        self._rules = rules
+        self._dispatcher = dispatcher
+        self._clock = clock
+        self._runner = runner
+        self._state = session.SessionState(elder_mode=rules.elder_default)
+        self._listeners: list[Listener] = []
+        self._queue: collections.deque[session.Event] = collections.deque()
+        self._busy = False
+        self._timer: runtime.Cancellable | None = None
+        self._serial = 0  # bumped whenever a session ends; stale results carry an old one
+        self._trust_anchors: list[bytes] | None = None
+
+    @property
+    def state(self) -> session.SessionState:
+        """The current state (immutable)."""
+        return self._state
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(state)`` after every change, on the core's thread."""
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        """Start watching the card reader."""
+        self._services.reader.start(self.on_card_event)
+
+    def stop(self) -> None:
+        """Stop the reader, timers and workers."""
+        self._services.reader.stop()
+        if self._timer is not None:
+            self._timer.cancel()
+        self._runner.shutdown(wait=False)
+
+    def on_card_event(self, event: card_reader.CardEvent) -> None:
+        """Reader-thread entry point: hop to the core's thread, then handle."""
+        if isinstance(event, card_reader.CardInserted):
+            self._dispatcher.post(lambda: self.handle(session.CardInserted()))
+        elif isinstance(event, card_reader.CardRemoved):
+            self._dispatcher.post(lambda: self.handle(session.CardRemoved()))
+        else:
+            log.warning("card reader unavailable: %s", event.reason)
+
+    def handle(self, event: session.Event) -> None:
+        """Process ``event`` and everything it causes, one event at a time."""
+        self._queue.append(event)
+        if self._busy:  # run to completion: never re-enter transition()
+            return
+        self._busy = True
+        try:
+            while self._queue:
+                self._step(self._queue.popleft())
+        finally:
+            self._busy = False
+
+    # ------------------------------------------------------------ internals
+    def _step(self, event: session.Event) -> None:
+        old = self._state
+        new, effects = session.transition(old, event, self._rules)
+        if new is old and not effects:
+            return
+        if new.phase is session.Phase.IDLE and old.phase is not session.Phase.IDLE:
+            self._serial += 1
+        if new.phase is not old.phase:
+            log.info("session %s -> %s on %s", old.phase.value, new.phase.value,
+                     type(event).__name__)
+        if new.phase is session.Phase.IDLE and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._state = new
+        for effect in effects:
+            self._run(effect)
+        for listener in list(self._listeners):
+            listener(new)
+
+    def _submit(self, lane: str, work: Callable[[], session.Event]) -> None:
+        serial = self._serial
+
+        def done(event: session.Event) -> None:
+            if serial == self._serial:
+                self.handle(event)
+
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, Exception) or type(exc).__module__.split(".")[0] not in {
+                "kiosk", "devices"
+            }:
+                log.error("unexpected error in %s work", lane, exc_info=exc)
+            else:
+                log.warning("%s work failed: %s", lane, exc)
+            done(session.Failed(exc))
+
+        self._runner.submit(lane, work, done, failed)
+
+    def _run(self, effect: session.Effect) -> None:  # noqa: C901
+        services = self._services
+        match effect:
+            case session.StartTimer(seconds=seconds, timer=timer):
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer = self._clock.call_later(
+                    seconds, lambda: self.handle(session.TimedOut(timer))
+                )
+            case session.ReadCard():
+                self._submit("card", self._read_card)
+            case session.VerifyIdentity(evidence=evidence):
+                self._submit("net", lambda: self._verify_identity(evidence))
+            case session.SendOtp(session_id=sid):
+                self._submit("net", lambda: session.OtpSent(services.platform.send_otp(sid)))
+            case session.VerifyOtp(session_id=sid, code=code):
+                self._submit(
+                    "net",
+                    lambda: session.AccessGranted(services.platform.verify_otp(sid, code).token),
+                )
+            case session.StaffAssist(session_id=sid, staff_id=staff_id, pin=pin):
+                self._submit(
+                    "net",
+                    lambda: session.AccessGranted(
+                        services.platform.staff_assist(sid, staff_id, pin).token
+                    ),
+                )
+            case session.FetchReport(token=token):
+                self._submit(
+                    "net", lambda: session.ReportLoaded(services.platform.fetch_report(token))
+                )
+            case session.PrintReport(report=report, token=token, large_print=large):
+                self._submit("print", lambda: self._print(report, token, large))
+            case session.EndPlatformSession(session_id=sid):
+                self._runner.submit("net", lambda: services.platform.end_session(sid),
+                                    _ignore, _log_end_failure)
+
+    def _read_card(self) -> session.Event:
+        """Card lane: challenge from the platform, then the card's files and its signature."""
+        challenge = self._services.platform.challenge()
+        connection = self._services.reader.connect()
+        try:
+            files = rid_card.read_identity_files(connection)
+            signature = rid_card.internal_authenticate(connection, challenge.challenge)
+        finally:
+            connection.close()
+        return session.CardRead(
+            session.CardEvidence(
+                holder=files.holder, card_cert=files.card_cert, sod=files.sod,
+                signature=signature, challenge=challenge.challenge, ticket=challenge.ticket,
+            )
+        )
+
+    def _verify_identity(self, evidence: session.CardEvidence) -> session.Event:
+        """Net lane: the terminal's own checks first, then the platform's."""
+        if self._trust_anchors is None:
+            self._trust_anchors = self._services.platform.trust_anchors()
+        holder = card_identity.check_card(
+            rid_card.CardFiles(holder=evidence.holder, card_cert=evidence.card_cert,
+                               sod=evidence.sod),
+            signature=evidence.signature,
+            challenge=evidence.challenge,
+            trust_anchors=self._trust_anchors,
+            today_cst=card_identity.today_in_china(),
+        )
+        log.info("card checks passed for %s", holder.id_masked)
+        identity = self._services.platform.verify_identity(
+            evidence.ticket, holder=evidence.holder, card_cert=evidence.card_cert,
+            sod=evidence.sod, signature=evidence.signature,
+        )
+        return session.IdentityVerified(identity)
+
+    def _print(self, report: report_model.Report, token: str, large: bool) -> session.Event:
+        """Print lane: one receipt, then record it with the platform (idempotently)."""
+        printer = self._services.printer
+        if printer is None:
+            raise receipt_printer_missing()
+        printed_at = dt.datetime.now(dt.UTC)
+        job = receipt.build_receipt(
+            report,
+            terminal_id=self._services.terminal_id,
+            verify_url=verify_link(self._services.verify_url, report.verification_code),
+            columns=self._services.paper_columns,
+            large_print=large,
+            printed_at=printed_at,
+        )
+        printer.print_job(job)
+        try:
+            self._services.platform.record_print(
+                token, report.report_id, copies=1, kind="receipt", printed_at=printed_at,
+                idempotency_key=str(uuid.uuid4()),
+            )
+        except Exception as exc:  # noqa: BLE001 - the paper is out; a lost record is only logged
+            log.warning("print of %s not recorded with the platform: %s", report.report_id, exc)
+        return session.Printed()
+
+
+def verify_link(base: str, code: str) -> str:
+    """The public verification URL printed as a QR code."""
+    return f"{base.rstrip('/')}/{code}"
+
+
+def receipt_printer_missing() -> Exception:
+    """The error for a terminal configured without a printer."""
+    from devices import errors as device_errors
+
+    return device_errors.PrinterOffline("no receipt printer is configured")
+
+
+def _ignore(_: Any) -> None:
+    return None
+
+
+def _log_end_failure(exc: BaseException) -> None:
+    log.warning("could not end the platform session: %s", exc)

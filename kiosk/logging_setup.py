@@ -1,0 +1,90 @@
+"""Logging: one line per event, a rotating file, personal data masked before it is written.
+
+Code never logs names, ID numbers or phone numbers on purpose (it logs masked values).
+``MaskingFilter`` is the safety net: whatever reaches a handler is scrubbed of anything
+shaped like an ID number, a mobile number or a bearer token.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from pathlib import Path
+
+# 18-character resident ID numbers (17 digits + digit or X) and 11-digit mainland mobiles.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def mask_text(text: str) -> str:
+    """Mask ID numbers, mobile numbers and bearer tokens in ``text``."""
+    text = _ID_NUMBER.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
+    text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    return _BEARER.sub(lambda m: m.group(1) + "<redacted>", text)
+
+
+def mask_name(name: str) -> str:
+    """A person's name as shown in logs and on paper: first character, then one * each."""
+    return name[:1] + "*" * (len(name) - 1)
+
+
+class MaskingFilter(logging.Filter):
+    """Rewrites each record's final message with personal data masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the formatted message and any exception text; always keep the record."""
+        message = record.getMessage()
+        masked = mask_text(message)
+        if masked != message or record.args:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        return True
+
+
+def one_line(text: str) -> str:
+    """Collapse line breaks so every event stays on one line of the file."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+class OneLineFormatter(logging.Formatter):
+    """Formats a record, traceback included, as a single line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format normally, then escape line breaks."""
+        return one_line(super().format(record))
+
+
+def setup_logging(
+    log_dir: Path, *, level: str = "INFO", max_bytes: int = 2_000_000, backup_count: int = 5,
+    console: bool = False,
+) -> Path:
+    """Send every logger to a rotating file in ``log_dir`` (created 0700); return its path."""
+    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = log_dir / "kiosk.log"
+    handlers: list[logging.Handler] = [
+        logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
+        )
+    ]
+    if console:
+        handlers.append(logging.StreamHandler())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+        old.close()
+    for handler in handlers:
+        handler.setFormatter(OneLineFormatter(LOG_FORMAT))
+        handler.addFilter(MaskingFilter())
+        root.addHandler(handler)
+    root.setLevel(level)
+    # Third-party chatter that would carry URLs with tokens or flood the file.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    logging.getLogger("PIL").setLevel(logging.WARNING)
+    return path

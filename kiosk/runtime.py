@@ -1,0 +1,148 @@
+"""Threading seams of the core: where work runs and how results come back.
+
+The core is single-threaded: ``SessionController`` is only ever called on one thread (the GUI
+thread in the app). Slow work (card I/O, HTTP, printing) runs on ``TaskRunner`` lanes, one
+worker thread per lane, so each device is only touched from one thread. Results come back
+through a ``Dispatcher``, which the UI implements with a queued Qt signal.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Dispatcher(Protocol):
+    """Runs callables on the core's thread; ``post`` may be called from any thread."""
+
+    def post(self, fn: Callable[[], None]) -> None:
+        """Queue ``fn`` to run soon on the core's thread."""
+        ...
+
+
+class Cancellable(Protocol):
+    """A pending timer."""
+
+    def cancel(self) -> None:
+        """Stop it from firing. Safe after it fired."""
+        ...
+
+
+class Clock(Protocol):
+    """Timers on the core's thread."""
+
+    def call_later(self, seconds: float, fn: Callable[[], None]) -> Cancellable:
+        """Run ``fn`` on the core's thread after ``seconds``."""
+        ...
+
+
+class TaskRunner:
+    """Runs blocking work on named single-thread lanes and posts the outcome back.
+
+    Lanes: ``card`` (reader), ``net`` (platform), ``print`` (printer). One worker per lane
+    keeps pyscard and the printer socket on a single thread each.
+    """
+
+    LANES = ("card", "net", "print")
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self._dispatcher = dispatcher
+        self._lanes = {
+            lane: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"kiosk-{lane}")
+            for lane in self.LANES
+        }
+
+    def submit(
+        self,
+        lane: str,
+        work: Callable[[], T],
+        on_done: Callable[[T], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """Run ``work`` on ``lane``; then ``on_done(result)`` or ``on_error(exc)`` via dispatcher."""
+
+        def run() -> None:
+            try:
+                result = work()
+            except Exception as exc:  # noqa: BLE001 - thread boundary: every failure goes back
+                self._dispatcher.post(lambda: on_error(exc))
+                return
+            self._dispatcher.post(lambda: on_done(result))
+
+        self._lanes[lane].submit(run)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop accepting work and (optionally) wait for running work to end."""
+        for executor in self._lanes.values():
+            executor.shutdown(wait=wait, cancel_futures=True)
+
+
+class QueueDispatcher:
+    """A dispatcher for code without Qt (CLI, tests): posted calls run in ``run_pending``."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.thread = threading.current_thread()
+
+    def post(self, fn: Callable[[], None]) -> None:
+        """Queue ``fn``; thread-safe."""
+        self._queue.put(fn)
+
+    def run_pending(self, timeout: float = 0.0) -> int:
+        """Run queued calls (waiting up to ``timeout`` for the first); return how many ran."""
+        count = 0
+        try:
+            fn = self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
+        except queue.Empty:
+            return 0
+        while True:
+            fn()
+            count += 1
+            try:
+                fn = self._queue.get_nowait()
+            except queue.Empty:
+                return count
+
+
+class _ManualTimer:
+    def __init__(self, due: float, fn: Callable[[], None]) -> None:
+        self.due = due
+        self.fn = fn
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class ManualClock:
+    """A clock that only moves when told to: timers fire inside ``advance``."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._timers: list[_ManualTimer] = []
+
+    def call_later(self, seconds: float, fn: Callable[[], None]) -> Cancellable:
+        """Schedule ``fn`` at now + ``seconds``."""
+        timer = _ManualTimer(self.now + seconds, fn)
+        self._timers.append(timer)
+        return timer
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward, firing due timers in order."""
+        self.now += seconds
+        while True:
+            due = [t for t in self._timers if t.due <= self.now and not t.cancelled]
+            if not due:
+                break
+            timer = min(due, key=lambda t: t.due)
+            self._timers.remove(timer)
+            timer.fn()
+        self._timers = [t for t in self._timers if not t.cancelled]

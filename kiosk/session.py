@@ -1,0 +1,418 @@
+"""The resident session as a pure state machine: data, events, effects and one function.
+
+``transition(state, event, rules)`` returns the next state and the effects to run; it does
+no I/O, so every path of the journey is tested without Qt, threads or devices. The controller
+(``kiosk.controller``) runs the effects and feeds their results back in as events.
+
+Journey: IDLE -> CONSENT -> READING_CARD -> VERIFYING -> SECOND_FACTOR -> REPORT -> PRINTING
+-> DONE -> IDLE. Nothing personal is read from the card before CONSENT is agreed to. Taking
+the card out, or a timeout, ends the session from any phase and wipes what it held.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+from kiosk import errors, platform_client, report
+
+
+class Phase(enum.Enum):
+    """Which screen the resident is on."""
+
+    IDLE = "idle"
+    CONSENT = "consent"
+    READING_CARD = "reading_card"
+    VERIFYING = "verifying"
+    SECOND_FACTOR = "second_factor"
+    REPORT = "report"
+    PRINTING = "printing"
+    DONE = "done"
+    ERROR = "error"
+
+
+class Factor(enum.Enum):
+    """Which second factor the resident is using."""
+
+    CHOOSING = "choosing"
+    SMS = "sms"
+    STAFF = "staff"
+
+
+@dataclasses.dataclass(frozen=True)
+class CardEvidence:
+    """What the card gave for one identity check; travels in events, never kept in state."""
+
+    holder: bytes = dataclasses.field(repr=False)
+    card_cert: bytes = dataclasses.field(repr=False)
+    sod: bytes = dataclasses.field(repr=False)
+    signature: bytes = dataclasses.field(repr=False)
+    challenge: bytes = dataclasses.field(repr=False)
+    ticket: str = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionState:
+    """Everything the UI renders. Personal data lives here only while the session lasts."""
+
+    phase: Phase = Phase.IDLE
+    elder_mode: bool = False
+    busy: bool = False  # waiting for a device or the platform within this phase
+    message: errors.UserMessage | None = None
+    identity: platform_client.IdentitySession | None = None
+    factor: Factor = Factor.CHOOSING
+    otp_sent: bool = False
+    resend_after_s: int = 0
+    access_token: str | None = dataclasses.field(default=None, repr=False)
+    report: report.Report | None = dataclasses.field(default=None, repr=False)
+    printed: bool = False
+    timer: int = 0  # generation of the running inactivity timer; stale timers are ignored
+
+
+# ---------------------------------------------------------------- events (facts)
+@dataclasses.dataclass(frozen=True)
+class CardInserted:
+    """A card was put in the reader."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CardRemoved:
+    """The card was taken out."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentGiven:
+    """The resident agreed to the privacy notice."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentDeclined:
+    """The resident declined."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CardRead:
+    """The card's files and its answer to the platform's challenge were read."""
+
+    evidence: CardEvidence
+
+
+@dataclasses.dataclass(frozen=True)
+class IdentityVerified:
+    """The platform accepted the card."""
+
+    identity: platform_client.IdentitySession
+
+
+@dataclasses.dataclass(frozen=True)
+class SmsChosen:
+    """The resident asked for an SMS code."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffChosen:
+    """The resident asked staff to confirm who they are."""
+
+
+@dataclasses.dataclass(frozen=True)
+class OtpSent:
+    """The platform sent the SMS code."""
+
+    resend_after_s: int
+
+
+@dataclasses.dataclass(frozen=True)
+class OtpEntered:
+    """The resident typed a code."""
+
+    code: str = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffConfirmed:
+    """A staff member entered their id and PIN."""
+
+    staff_id: str
+    pin: str = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessGranted:
+    """The second factor passed."""
+
+    token: str = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportLoaded:
+    """The signed report arrived and verified."""
+
+    report: report.Report = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class PrintRequested:
+    """The resident pressed print."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Printed:
+    """The printer took the whole job."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Finished:
+    """The resident pressed "finish"."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ElderModeToggled:
+    """Large-text mode switched on or off."""
+
+
+@dataclasses.dataclass(frozen=True)
+class UserActive:
+    """A touch: restart the inactivity timer."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TimedOut:
+    """The inactivity timer of generation ``timer`` fired."""
+
+    timer: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Failed:
+    """An effect failed; ``error`` says why (mapped to plain words here)."""
+
+    error: BaseException
+
+
+Event = (
+    CardInserted | CardRemoved | ConsentGiven | ConsentDeclined | CardRead | IdentityVerified
+    | SmsChosen | StaffChosen | OtpSent | OtpEntered | StaffConfirmed | AccessGranted
+    | ReportLoaded | PrintRequested | Printed | Finished | ElderModeToggled | UserActive
+    | TimedOut | Failed
+)
+
+
+# ---------------------------------------------------------------- effects (commands)
+@dataclasses.dataclass(frozen=True)
+class ReadCard:
+    """Get a challenge from the platform and read the card (files + INTERNAL AUTHENTICATE)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyIdentity:
+    """Check the card locally, then have the platform verify it."""
+
+    evidence: CardEvidence
+
+
+@dataclasses.dataclass(frozen=True)
+class SendOtp:
+    """Ask the platform to send an SMS code."""
+
+    session_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyOtp:
+    """Check the typed SMS code."""
+
+    session_id: str
+    code: str = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffAssist:
+    """Check a staff member's id and PIN."""
+
+    session_id: str
+    staff_id: str
+    pin: str = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class FetchReport:
+    """Download and verify the signed report."""
+
+    token: str = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class PrintReport:
+    """Print the receipt and record the print with the platform."""
+
+    report: report.Report = dataclasses.field(repr=False)
+    token: str = dataclasses.field(repr=False)
+    large_print: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class EndPlatformSession:
+    """Tell the platform the session is over (DELETE)."""
+
+    session_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class StartTimer:
+    """(Re)start the inactivity timer; when it fires, ``TimedOut(timer)`` comes back."""
+
+    seconds: float
+    timer: int
+
+
+Effect = (
+    ReadCard | VerifyIdentity | SendOtp | VerifyOtp | StaffAssist | FetchReport | PrintReport
+    | EndPlatformSession | StartTimer
+)
+
+
+# ---------------------------------------------------------------- rules
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Rules:
+    """Per-terminal settings of the journey: inactivity limits in seconds, elder default."""
+
+    consent: float = 60
+    card_read: float = 30
+    second_factor: float = 180
+    report: float = 180
+    printing: float = 60
+    done: float = 15
+    error: float = 20
+    elder_factor: float = 2.0
+    elder_default: bool = False
+
+    def for_phase(self, phase: Phase, elder_mode: bool) -> float:
+        """The limit for ``phase``; longer in elder mode."""
+        base = {
+            Phase.IDLE: 0.0,
+            Phase.CONSENT: self.consent,
+            Phase.READING_CARD: self.card_read,
+            Phase.VERIFYING: self.card_read,
+            Phase.SECOND_FACTOR: self.second_factor,
+            Phase.REPORT: self.report,
+            Phase.PRINTING: self.printing,
+            Phase.DONE: self.done,
+            Phase.ERROR: self.error,
+        }[phase]
+        return base * self.elder_factor if elder_mode else base
+
+
+# ---------------------------------------------------------------- transition
+Result = tuple[SessionState, list[Effect]]
+
+
+def _enter(state: SessionState, rules: Rules, phase: Phase, **changes: object) -> Result:
+    """Move to ``phase`` and restart the inactivity timer for it."""
+    new = dataclasses.replace(state, phase=phase, timer=state.timer + 1, **changes)  # type: ignore[arg-type]
+    seconds = rules.for_phase(phase, new.elder_mode)
+    return new, ([StartTimer(seconds, new.timer)] if seconds else [])
+
+
+def _end_session(state: SessionState, rules: Rules) -> Result:
+    """Back to IDLE with nothing personal left; tell the platform if a session exists."""
+    effects: list[Effect] = []
+    if state.identity is not None:
+        effects.append(EndPlatformSession(state.identity.session_id))
+    idle = SessionState(timer=state.timer + 1, elder_mode=rules.elder_default)
+    return idle, effects
+
+
+def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
+    message = errors.to_user_message(error)
+    phase = state.phase
+    # Failures the resident can fix in place keep them where they are.
+    if phase is Phase.SECOND_FACTOR and isinstance(error, errors.PlatformRejected) and (
+        error.code in {"wrong_code", "code_expired", "staff_denied", "resend_too_soon"}
+    ):
+        return dataclasses.replace(state, busy=False, message=message), []
+    if phase is Phase.PRINTING:
+        # The report stays; a reprint happens only if the resident asks again.
+        return _enter(state, rules, Phase.REPORT, busy=False, message=message)
+    if phase is Phase.SECOND_FACTOR and isinstance(error, errors.PlatformRejected) and (
+        error.code == "no_phone_on_file"
+    ):
+        return dataclasses.replace(state, busy=False, factor=Factor.CHOOSING, message=message), []
+    # Anything else ends the session: wipe it and explain.
+    ended, effects = _end_session(state, rules)
+    new, timer = _enter(ended, rules, Phase.ERROR, message=message, elder_mode=state.elder_mode)
+    return new, effects + timer
+
+
+def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # noqa: C901, PLR0911
+    """Return the next state and the effects to run. Unlisted (phase, event) pairs are ignored."""
+    phase = state.phase
+    match event:
+        case CardRemoved() if phase is not Phase.IDLE:
+            return _end_session(state, rules)
+        case TimedOut(timer=timer):
+            if timer != state.timer or phase is Phase.IDLE:
+                return state, []
+            return _end_session(state, rules)
+        case Failed(error=error) if phase is not Phase.IDLE:
+            return _fail(state, rules, error)
+        case ElderModeToggled():
+            new = dataclasses.replace(state, elder_mode=not state.elder_mode)
+            return _enter(new, rules, phase) if phase is not Phase.IDLE else (new, [])
+        case UserActive() if phase is not Phase.IDLE:
+            return _enter(state, rules, phase)
+
+    match phase, event:
+        case Phase.IDLE, CardInserted():
+            return _enter(state, rules, Phase.CONSENT)
+        case Phase.ERROR, CardInserted():
+            return _enter(SessionState(timer=state.timer, elder_mode=state.elder_mode),
+                          rules, Phase.CONSENT)
+        case Phase.CONSENT, ConsentGiven():
+            new, timer = _enter(state, rules, Phase.READING_CARD, busy=True)
+            return new, [ReadCard(), *timer]
+        case Phase.CONSENT, ConsentDeclined():
+            return _end_session(state, rules)
+        case Phase.READING_CARD, CardRead(evidence=evidence):
+            new, timer = _enter(state, rules, Phase.VERIFYING, busy=True)
+            return new, [VerifyIdentity(evidence), *timer]
+        case Phase.VERIFYING, IdentityVerified(identity=identity):
+            factor = Factor.CHOOSING
+            if "sms_otp" not in identity.second_factors:
+                factor = Factor.STAFF
+            return _enter(state, rules, Phase.SECOND_FACTOR, busy=False, identity=identity,
+                          factor=factor)
+        case Phase.SECOND_FACTOR, SmsChosen() if state.identity and not state.busy:
+            if "sms_otp" not in state.identity.second_factors:
+                return state, []
+            new, timer = _enter(state, rules, phase, factor=Factor.SMS, busy=True, message=None)
+            return new, [SendOtp(state.identity.session_id), *timer]
+        case Phase.SECOND_FACTOR, StaffChosen() if not state.busy:
+            return _enter(state, rules, phase, factor=Factor.STAFF, message=None)
+        case Phase.SECOND_FACTOR, OtpSent(resend_after_s=seconds):
+            return dataclasses.replace(state, busy=False, otp_sent=True,
+                                       resend_after_s=seconds), []
+        case Phase.SECOND_FACTOR, OtpEntered(code=code) if state.identity and not state.busy:
+            new, timer = _enter(state, rules, phase, busy=True, message=None)
+            return new, [VerifyOtp(state.identity.session_id, code), *timer]
+        case Phase.SECOND_FACTOR, StaffConfirmed(staff_id=staff_id, pin=pin) if (
+            state.identity and not state.busy
+        ):
+            new, timer = _enter(state, rules, phase, busy=True, message=None)
+            return new, [StaffAssist(state.identity.session_id, staff_id, pin), *timer]
+        case Phase.SECOND_FACTOR, AccessGranted(token=token):
+            new = dataclasses.replace(state, busy=True, access_token=token)
+            return new, [FetchReport(token)]
+        case Phase.SECOND_FACTOR, ReportLoaded(report=loaded):
+            return _enter(state, rules, Phase.REPORT, busy=False, report=loaded)
+        case Phase.REPORT, PrintRequested() if state.report and state.access_token:
+            new, timer = _enter(state, rules, Phase.PRINTING, busy=True, message=None)
+            return new, [PrintReport(state.report, state.access_token, state.elder_mode), *timer]
+        case Phase.REPORT, Finished():
+            return _enter(state, rules, Phase.DONE)
+        case Phase.PRINTING, Printed():
+            return _enter(state, rules, Phase.DONE, busy=False, printed=True)
+        case Phase.DONE, Finished():
+            return _end_session(state, rules)
+        case Phase.ERROR, Finished():
+            return SessionState(timer=state.timer + 1, elder_mode=rules.elder_default), []
+    return state, []

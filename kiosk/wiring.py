@@ -1,0 +1,59 @@
+"""Builds the real services (reader, printer, platform client) from the configuration."""
+
+from __future__ import annotations
+
+from devices import escpos_printer, pcsc_reader, receipt_printer
+from kiosk import config as kiosk_config
+from kiosk import controller, credentials, platform_client, session
+
+
+def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
+    """The journey's timeouts and elder-mode default from the configuration."""
+    t = cfg.timeouts
+    return session.Rules(
+        consent=t.consent_s, card_read=t.card_read_s, second_factor=t.second_factor_s,
+        report=t.report_s, printing=t.printing_s, done=t.done_s, error=t.error_s,
+        elder_factor=cfg.elder_mode.timeout_factor, elder_default=cfg.elder_mode.default_on,
+    )
+
+
+def verify_url(cfg: kiosk_config.KioskConfig) -> str:
+    """Base of the public verification page printed as a QR code."""
+    return cfg.platform.verify_url or cfg.platform.url.rstrip("/") + "/v1/verify"
+
+
+def build_printer(cfg: kiosk_config.PrinterConfig) -> receipt_printer.ReceiptPrinter | None:
+    """The configured receipt printer; None when the terminal has none."""
+    if cfg.connection == "none":
+        return None
+    if cfg.connection == "network":
+        return escpos_printer.EscposReceiptPrinter(cfg.host, cfg.port)
+    # USB and serial connections arrive with the printing issue; config already validates them.
+    raise NotImplementedError(f"printer.connection = {cfg.connection!r} is not supported yet")
+
+
+def build_platform_client(
+    cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials | None
+) -> platform_client.PlatformClient:
+    """A platform client for this terminal."""
+    return platform_client.PlatformClient(
+        cfg.platform.url,
+        ca_bundle=cfg.platform.ca_bundle or None,
+        credentials=creds,
+        connect_timeout=cfg.platform.connect_timeout_s,
+        read_timeout=cfg.platform.read_timeout_s,
+    )
+
+
+def build_services(
+    cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials
+) -> controller.Services:
+    """Everything the session controller needs, built from configuration."""
+    return controller.Services(
+        reader=pcsc_reader.PcscCardReader(cfg.reader.name_pattern),
+        platform=build_platform_client(cfg, creds),
+        printer=build_printer(cfg.printer),
+        terminal_id=creds.terminal_id,
+        verify_url=verify_url(cfg),
+        paper_columns=cfg.printer.columns,
+    )

@@ -1,0 +1,100 @@
+"""Look of the kiosk: the bundled CJK font and one stylesheet built from size/colour tokens.
+
+Elder mode is the same stylesheet with larger tokens and a high-contrast palette, switched at
+run time (no restart). Sizes are for a 1920x1080 touch panel viewed from 40-60 cm.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+from kiosk import assets
+
+log = logging.getLogger(__name__)
+
+FALLBACK_FAMILY = "WenQuanYi Micro Hei"
+
+
+@dataclasses.dataclass(frozen=True)
+class Tokens:
+    """Sizes in px and colours of one theme."""
+
+    body: int
+    heading: int
+    title: int
+    button_height: int
+    key_size: int
+    background: str
+    surface: str
+    text: str
+    muted: str
+    accent: str
+    accent_text: str
+    warning: str
+    good: str
+
+
+NORMAL = Tokens(
+    body=26, heading=40, title=56, button_height=80, key_size=110,
+    background="#f4f6f9", surface="#ffffff", text="#1a1a1a", muted="#4a5260",
+    accent="#0b5cad", accent_text="#ffffff", warning="#b3261e", good="#1b6e3a",
+)
+# White on black (21:1), black on yellow buttons (14.7:1); every size about 1.4x.
+ELDER = Tokens(
+    body=36, heading=56, title=72, button_height=112, key_size=150,
+    background="#000000", surface="#111111", text="#ffffff", muted="#f0f0f0",
+    accent="#ffd400", accent_text="#000000", warning="#ff6b5e", good="#7dff9a",
+)
+
+
+def register_fonts() -> str:
+    """Register the bundled CJK font; return the family name to use."""
+    font_id = QFontDatabase.addApplicationFont(str(assets.CJK_FONT))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    if not families:
+        log.error("bundled font %s could not be loaded", assets.CJK_FONT.name)
+        return FALLBACK_FAMILY
+    return families[0]
+
+
+def stylesheet(tokens: Tokens, family: str) -> str:
+    """The whole application stylesheet for ``tokens``."""
+    t = tokens
+    return f"""
+    QWidget {{ font-family: "{family}"; font-size: {t.body}px; color: {t.text}; }}
+    #KioskWindow, QStackedWidget, QScrollArea, QScrollArea > QWidget > QWidget {{
+        background: {t.background}; }}
+    #Header {{ background: {t.accent}; }}
+    #Header QLabel {{ color: {t.accent_text}; font-size: {t.heading * 2 // 3}px; }}
+    QLabel#Title {{ font-size: {t.title}px; font-weight: bold; }}
+    QLabel#Heading {{ font-size: {t.heading}px; font-weight: bold; }}
+    QLabel#Muted {{ color: {t.muted}; }}
+    QLabel#Warning {{ color: {t.warning}; font-weight: bold; }}
+    QLabel#Good {{ color: {t.good}; font-weight: bold; }}
+    QFrame#Card {{ background: {t.surface}; border: 2px solid {t.muted}; border-radius: 12px; }}
+    QPushButton {{ min-height: {t.button_height}px; padding: 0 36px; border-radius: 12px;
+        background: {t.surface}; border: 3px solid {t.accent}; color: {t.text};
+        font-size: {t.body + 4}px; }}
+    QPushButton#Primary {{ background: {t.accent}; color: {t.accent_text};
+        font-weight: bold; }}
+    QPushButton:disabled {{ border-color: {t.muted}; color: {t.muted}; }}
+    QPushButton#Key {{ min-width: {t.key_size}px; min-height: {t.key_size * 2 // 3}px;
+        font-size: {t.heading}px; padding: 0; }}
+    QPushButton#HeaderButton {{ min-height: {t.button_height * 2 // 3}px;
+        background: {t.accent_text}; color: {t.accent}; border: none; }}
+    QLineEdit {{ min-height: {t.button_height}px; font-size: {t.heading}px;
+        background: {t.surface}; border: 3px solid {t.muted}; border-radius: 8px;
+        padding: 0 16px; }}
+    QProgressBar {{ min-height: 24px; border: 2px solid {t.muted}; border-radius: 8px;
+        background: {t.surface}; }}
+    QProgressBar::chunk {{ background: {t.accent}; }}
+    """
+
+
+def apply(app: QApplication, family: str, elder_mode: bool) -> None:
+    """Apply the normal or elder theme to the whole application."""
+    app.setStyleSheet(stylesheet(ELDER if elder_mode else NORMAL, family))
