@@ -35,16 +35,21 @@ def _load(args: argparse.Namespace) -> kiosk_config.KioskConfig:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the kiosk full screen with the configured devices and platform."""
     cfg = _load(args)
-    setup_logging(Path(cfg.paths.log_dir), level=cfg.logging.level,
-                  max_bytes=cfg.logging.max_bytes, backup_count=cfg.logging.backup_count)
+    setup_logging(
+        Path(cfg.paths.log_dir),
+        level=cfg.logging.level,
+        max_bytes=cfg.logging.max_bytes,
+        backup_count=cfg.logging.backup_count,
+    )
     creds = credentials.CredentialStore().load()
     if creds is None:
         raise errors.NotEnrolled(
             "this terminal is not enrolled: ask the platform operator for an enrollment code, "
             "then run `kiosk enroll --code XXXXXXXX` as the kiosk user"
         )
-    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR",
-                          str(Path(cfg.paths.data_dir) / "escpos-cache"))
+    os.environ.setdefault(
+        "ESCPOS_CAPABILITIES_PICKLE_DIR", str(Path(cfg.paths.data_dir) / "escpos-cache")
+    )
     from ui import app  # the UI is only needed here
 
     return app.run(cfg, wiring.build_services(cfg, creds))
@@ -103,11 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(sub.add_parser("run", help="run the kiosk")).set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="run the kiosk against the built-in simulators")
     demo.add_argument("--out", default="out/demo", help="folder for screenshots, PDF, receipt")
-    demo.add_argument("--autoplay", action=argparse.BooleanOptionalAction, default=None,
-                      help="play one session by itself (default: when there is no display)")
-    demo.add_argument("--resident", default="zhang_wei",
-                      help="synthetic resident whose card is inserted (zhang_wei, wang_xiuying, "
-                           "li_na)")
+    demo.add_argument(
+        "--autoplay",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="play one session by itself (default: when there is no display)",
+    )
+    demo.add_argument(
+        "--resident",
+        default="zhang_wei",
+        help="synthetic resident whose card is inserted (zhang_wei, wang_xiuying, li_na)",
+    )
     demo.set_defaults(func=cmd_demo)
     diag = with_config(sub.add_parser("diag", help="check devices and platform"))
     diag.add_argument("--json", action="store_true", help="machine-readable output")

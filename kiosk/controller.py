@@ -62,6 +62,7 @@ class SessionController:
         self._timer: runtime.Cancellable | None = None
         self._serial = 0  # bumped whenever a session ends; stale results carry an old one
         self._trust_anchors: list[bytes] | None = None
+        self._stopped = False
 
     @property
     def state(self) -> session.SessionState:
@@ -77,7 +78,10 @@ class SessionController:
         self._services.reader.start(self.on_card_event)
 
     def stop(self) -> None:
-        """Stop the reader, timers and workers."""
+        """Stop the reader, timers and workers; later events are ignored."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._services.reader.stop()
         if self._timer is not None:
             self._timer.cancel()
@@ -94,6 +98,8 @@ class SessionController:
 
     def handle(self, event: session.Event) -> None:
         """Process ``event`` and everything it causes, one event at a time."""
+        if self._stopped:
+            return
         self._queue.append(event)
         if self._busy:  # run to completion: never re-enter transition()
             return
@@ -113,8 +119,9 @@ class SessionController:
         if new.phase is session.Phase.IDLE and old.phase is not session.Phase.IDLE:
             self._serial += 1
         if new.phase is not old.phase:
-            log.info("session %s -> %s on %s", old.phase.value, new.phase.value,
-                     type(event).__name__)
+            log.info(
+                "session %s -> %s on %s", old.phase.value, new.phase.value, type(event).__name__
+            )
         if new.phase is session.Phase.IDLE and self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -133,7 +140,8 @@ class SessionController:
 
         def failed(exc: BaseException) -> None:
             if not isinstance(exc, Exception) or type(exc).__module__.split(".")[0] not in {
-                "kiosk", "devices"
+                "kiosk",
+                "devices",
             }:
                 log.error("unexpected error in %s work", lane, exc_info=exc)
             else:
@@ -142,7 +150,7 @@ class SessionController:
 
         self._runner.submit(lane, work, done, failed)
 
-    def _run(self, effect: session.Effect) -> None:  # noqa: C901
+    def _run(self, effect: session.Effect) -> None:
         services = self._services
         match effect:
             case session.StartTimer(seconds=seconds, timer=timer):
@@ -176,8 +184,9 @@ class SessionController:
             case session.PrintReport(report=report, token=token, large_print=large):
                 self._submit("print", lambda: self._print(report, token, large))
             case session.EndPlatformSession(session_id=sid):
-                self._runner.submit("net", lambda: services.platform.end_session(sid),
-                                    _ignore, _log_end_failure)
+                self._runner.submit(
+                    "net", lambda: services.platform.end_session(sid), _ignore, _log_end_failure
+                )
 
     def _read_card(self) -> session.Event:
         """Card lane: challenge from the platform, then the card's files and its signature."""
@@ -190,8 +199,12 @@ class SessionController:
             connection.close()
         return session.CardRead(
             session.CardEvidence(
-                holder=files.holder, card_cert=files.card_cert, sod=files.sod,
-                signature=signature, challenge=challenge.challenge, ticket=challenge.ticket,
+                holder=files.holder,
+                card_cert=files.card_cert,
+                sod=files.sod,
+                signature=signature,
+                challenge=challenge.challenge,
+                ticket=challenge.ticket,
             )
         )
 
@@ -200,8 +213,9 @@ class SessionController:
         if self._trust_anchors is None:
             self._trust_anchors = self._services.platform.trust_anchors()
         holder = card_identity.check_card(
-            rid_card.CardFiles(holder=evidence.holder, card_cert=evidence.card_cert,
-                               sod=evidence.sod),
+            rid_card.CardFiles(
+                holder=evidence.holder, card_cert=evidence.card_cert, sod=evidence.sod
+            ),
             signature=evidence.signature,
             challenge=evidence.challenge,
             trust_anchors=self._trust_anchors,
@@ -209,8 +223,11 @@ class SessionController:
         )
         log.info("card checks passed for %s", holder.id_masked)
         identity = self._services.platform.verify_identity(
-            evidence.ticket, holder=evidence.holder, card_cert=evidence.card_cert,
-            sod=evidence.sod, signature=evidence.signature,
+            evidence.ticket,
+            holder=evidence.holder,
+            card_cert=evidence.card_cert,
+            sod=evidence.sod,
+            signature=evidence.signature,
         )
         return session.IdentityVerified(identity)
 
@@ -231,7 +248,11 @@ class SessionController:
         printer.print_job(job)
         try:
             self._services.platform.record_print(
-                token, report.report_id, copies=1, kind="receipt", printed_at=printed_at,
+                token,
+                report.report_id,
+                copies=1,
+                kind="receipt",
+                printed_at=printed_at,
                 idempotency_key=str(uuid.uuid4()),
             )
         except Exception as exc:  # noqa: BLE001 - the paper is out; a lost record is only logged

@@ -37,8 +37,12 @@ def check_reader(cfg: kiosk_config.KioskConfig) -> Check:
         return Check("card reader", "red", f"card reader service not running ({exc})")
     matching = [r for r in readers if pcsc_reader.matches(cfg.reader.name_pattern, r)]
     if not matching:
-        return Check("card reader", "red", "no reader matches "
-                     f"{cfg.reader.name_pattern!r}", {"readers": readers})
+        return Check(
+            "card reader",
+            "red",
+            f"no reader matches {cfg.reader.name_pattern!r}",
+            {"readers": readers},
+        )
     return Check("card reader", "green", f"using {matching[0]}", {"readers": readers})
 
 
@@ -56,8 +60,9 @@ def check_printer(cfg: kiosk_config.KioskConfig) -> Check:
         return Check("printer", "red", "printer did not answer a status request", details)
     if status.ready:
         level = "amber" if status.paper_near_end else "green"
-        return Check("printer", level, "paper near end" if status.paper_near_end else "ready",
-                     details)
+        return Check(
+            "printer", level, "paper near end" if status.paper_near_end else "ready", details
+        )
     problem = "paper out" if status.paper_end else "cover open" if status.cover_open else "offline"
     return Check("printer", "red", problem, details)
 
@@ -81,8 +86,9 @@ def check_platform(cfg: kiosk_config.KioskConfig) -> list[Check]:
     finally:
         client.close()
     latency_ms = round((time.monotonic() - started) * 1000)
-    checks.append(Check("platform", "green", f"reachable in {latency_ms} ms",
-                        {"latency_ms": latency_ms}))
+    checks.append(
+        Check("platform", "green", f"reachable in {latency_ms} ms", {"latency_ms": latency_ms})
+    )
     skew = client.clock_skew_s
     if skew is not None:
         level = "red" if abs(skew) > SKEW_RED_S else "amber" if abs(skew) > SKEW_WARN_S else "green"

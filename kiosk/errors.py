@@ -130,13 +130,19 @@ def to_user_message(exc: BaseException) -> UserMessage:
     if isinstance(exc, device_errors.NotAnIdCard):
         return UserMessage("not_id_card", "不是居民身份证", "请放置本人的居民身份证。", True)
     if isinstance(exc, device_errors.PaperOut):
-        return UserMessage("paper_out", "打印机缺纸", "打印机缺纸，请联系工作人员加纸后重试。", True)
+        return UserMessage(
+            "paper_out", "打印机缺纸", "打印机缺纸，请联系工作人员加纸后重试。", True
+        )
     if isinstance(exc, device_errors.CoverOpen):
         return UserMessage("cover_open", "打印机盖未关", "请联系工作人员关好打印机盖后重试。", True)
     if isinstance(exc, device_errors.PrinterError):
-        return UserMessage("printer_error", "打印失败", "打印机出现故障，可以重试或联系工作人员。", True)
+        return UserMessage(
+            "printer_error", "打印失败", "打印机出现故障，可以重试或联系工作人员。", True
+        )
     if isinstance(exc, device_errors.ReaderServiceDown | device_errors.NoReader):
-        return UserMessage("reader_unavailable", "读卡器不可用", "读卡器暂时不可用，请联系工作人员。")
+        return UserMessage(
+            "reader_unavailable", "读卡器不可用", "读卡器暂时不可用，请联系工作人员。"
+        )
     if isinstance(exc, device_errors.DeviceError):
         return UserMessage("card_error", "读卡失败", "无法读取证件，请重新放置证件后再试。", True)
     return UserMessage("internal_error", "系统错误", "出现了意外问题，请联系工作人员。")

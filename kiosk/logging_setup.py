@@ -62,7 +62,11 @@ class OneLineFormatter(logging.Formatter):
 
 
 def setup_logging(
-    log_dir: Path, *, level: str = "INFO", max_bytes: int = 2_000_000, backup_count: int = 5,
+    log_dir: Path,
+    *,
+    level: str = "INFO",
+    max_bytes: int = 2_000_000,
+    backup_count: int = 5,
     console: bool = False,
 ) -> Path:
     """Send every logger to a rotating file in ``log_dir`` (created 0700); return its path."""

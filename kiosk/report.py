@@ -185,7 +185,10 @@ def parse_report(payload: Mapping[str, Any]) -> Report:
         generated_at=parse_time(_text(payload, "generated_at", "report"), "generated_at"),
         valid_until=parse_time(_text(payload, "valid_until", "report"), "valid_until"),
         subject=Subject(_text(subject, "name", "subject"), _text(subject, "id_masked", "subject")),
-        summary=Summary(summary["negative_count"], summary["positive_count"],
-                        _text(summary, "status", "summary")),
+        summary=Summary(
+            summary["negative_count"],
+            summary["positive_count"],
+            _text(summary, "status", "summary"),
+        ),
         sections=tuple(parsed_sections),
     )

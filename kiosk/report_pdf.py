@@ -20,7 +20,7 @@ _registered = False
 
 
 def _register_font() -> None:
-    global _registered  # noqa: PLW0603 - reportlab's font registry is process-global anyway
+    global _registered
     if _registered:
         return
     from reportlab.pdfbase import pdfmetrics
@@ -44,11 +44,11 @@ def render_pdf(
     from reportlab.pdfgen import canvas as rl_canvas
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    base = ParagraphStyle("base", fontName=FONT_NAME, fontSize=10.5, leading=15,
-                          wordWrap="CJK")
+    base = ParagraphStyle("base", fontName=FONT_NAME, fontSize=10.5, leading=15, wordWrap="CJK")
     title = ParagraphStyle("title", parent=base, fontSize=22, leading=30, spaceAfter=6)
-    heading = ParagraphStyle("heading", parent=base, fontSize=14, leading=20, spaceBefore=10,
-                             spaceAfter=4)
+    heading = ParagraphStyle(
+        "heading", parent=base, fontSize=14, leading=20, spaceBefore=10, spaceAfter=4
+    )
     cell = ParagraphStyle("cell", parent=base, fontSize=9, leading=12)
 
     def para(text: str, style: ParagraphStyle = base) -> Paragraph:
@@ -60,8 +60,10 @@ def render_pdf(
         para("个人公共信用报告", title),
         para(f"姓名：{mask_name(report.subject.name)}　证件号码：{report.subject.id_masked}"),
         para(f"报告编号：{report.report_id}　验证码：{report.verification_code}"),
-        para(f"生成时间：{report.generated_at.strftime('%Y-%m-%d %H:%M')}　"
-             f"有效期至：{report.valid_until.strftime('%Y-%m-%d')}"),
+        para(
+            f"生成时间：{report.generated_at.strftime('%Y-%m-%d %H:%M')}　"
+            f"有效期至：{report.valid_until.strftime('%Y-%m-%d')}"
+        ),
         Spacer(1, 4 * mm),
         para(
             (f"概要：失信记录 {summary.negative_count} 条，守信记录 {summary.positive_count} 条。")
@@ -81,22 +83,39 @@ def render_pdf(
             repair = ""
             if record.repair is not None and section.is_negative(record):
                 since = record.repair.earliest_date
-                repair = ("可修复" + (f"（{since.isoformat()}起）" if since else "")
-                          if record.repair.eligible else "暂不可修复")
+                repair = (
+                    "可修复" + (f"（{since.isoformat()}起）" if since else "")
+                    if record.repair.eligible
+                    else "暂不可修复"
+                )
             text = record.title + (f"\n{record.detail}" if record.detail else "")
-            rows.append([para(v, cell) for v in (record.date.isoformat(), record.authority,
-                                                 text, record.status_text, repair)])
+            rows.append(
+                [
+                    para(v, cell)
+                    for v in (
+                        record.date.isoformat(),
+                        record.authority,
+                        text,
+                        record.status_text,
+                        repair,
+                    )
+                ]
+            )
         table = Table(rows, colWidths=widths, repeatRows=1)
-        table.setStyle(TableStyle([
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
         story.append(table)
 
     watermark = f"终端 {terminal_id}　{now.strftime('%Y-%m-%d %H:%M')}"
 
-    class NumberedCanvas(rl_canvas.Canvas):
+    class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab has no types
         """Holds pages back until the end so each can say how many there are."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -130,16 +149,23 @@ def render_pdf(
             code = qr.QrCodeWidget(verify_url)
             x0, y0, x1, y1 = code.getBounds()
             size = 20 * mm
-            drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0,
-                                                     size / (y1 - y0), 0, 0])
+            drawing = Drawing(
+                size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0]
+            )
             drawing.add(code)
             drawing.drawOn(self, width - 18 * mm - size, 6 * mm)
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-        bottomMargin=30 * mm, title=f"个人公共信用报告 {report.report_id}",
-        author="信用服务自助终端", invariant=1,
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=30 * mm,
+        title=f"个人公共信用报告 {report.report_id}",
+        author="信用服务自助终端",
+        invariant=1,
     )
     doc.build(story, canvasmaker=NumberedCanvas)
     return buffer.getvalue()

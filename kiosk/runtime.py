@@ -67,13 +67,14 @@ class TaskRunner:
         on_done: Callable[[T], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
-        """Run ``work`` on ``lane``; then ``on_done(result)`` or ``on_error(exc)`` via dispatcher."""
+        """Run ``work`` on ``lane``; ``on_done(result)`` or ``on_error(exc)`` follow, dispatched."""
 
         def run() -> None:
             try:
                 result = work()
             except Exception as exc:  # noqa: BLE001 - thread boundary: every failure goes back
-                self._dispatcher.post(lambda: on_error(exc))
+                error = exc  # ``exc`` itself is unbound once the except block ends
+                self._dispatcher.post(lambda: on_error(error))
                 return
             self._dispatcher.post(lambda: on_done(result))
 

@@ -69,7 +69,7 @@ class SessionState:
     timer: int = 0  # generation of the running inactivity timer; stale timers are ignored
 
 
-# ---------------------------------------------------------------- events (facts)
+# Events are facts: what happened.
 @dataclasses.dataclass(frozen=True)
 class CardInserted:
     """A card was put in the reader."""
@@ -190,14 +190,30 @@ class Failed:
 
 
 Event = (
-    CardInserted | CardRemoved | ConsentGiven | ConsentDeclined | CardRead | IdentityVerified
-    | SmsChosen | StaffChosen | OtpSent | OtpEntered | StaffConfirmed | AccessGranted
-    | ReportLoaded | PrintRequested | Printed | Finished | ElderModeToggled | UserActive
-    | TimedOut | Failed
+    CardInserted
+    | CardRemoved
+    | ConsentGiven
+    | ConsentDeclined
+    | CardRead
+    | IdentityVerified
+    | SmsChosen
+    | StaffChosen
+    | OtpSent
+    | OtpEntered
+    | StaffConfirmed
+    | AccessGranted
+    | ReportLoaded
+    | PrintRequested
+    | Printed
+    | Finished
+    | ElderModeToggled
+    | UserActive
+    | TimedOut
+    | Failed
 )
 
 
-# ---------------------------------------------------------------- effects (commands)
+# Effects are commands: what the controller must do.
 @dataclasses.dataclass(frozen=True)
 class ReadCard:
     """Get a challenge from the platform and read the card (files + INTERNAL AUTHENTICATE)."""
@@ -266,8 +282,15 @@ class StartTimer:
 
 
 Effect = (
-    ReadCard | VerifyIdentity | SendOtp | VerifyOtp | StaffAssist | FetchReport | PrintReport
-    | EndPlatformSession | StartTimer
+    ReadCard
+    | VerifyIdentity
+    | SendOtp
+    | VerifyOtp
+    | StaffAssist
+    | FetchReport
+    | PrintReport
+    | EndPlatformSession
+    | StartTimer
 )
 
 
@@ -326,24 +349,30 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     message = errors.to_user_message(error)
     phase = state.phase
     # Failures the resident can fix in place keep them where they are.
-    if phase is Phase.SECOND_FACTOR and isinstance(error, errors.PlatformRejected) and (
-        error.code in {"wrong_code", "code_expired", "staff_denied", "resend_too_soon"}
+    if (
+        phase is Phase.SECOND_FACTOR
+        and isinstance(error, errors.PlatformRejected)
+        and (error.code in {"wrong_code", "code_expired", "staff_denied", "resend_too_soon"})
     ):
         return dataclasses.replace(state, busy=False, message=message), []
     if phase is Phase.PRINTING:
         # The report stays; a reprint happens only if the resident asks again.
         return _enter(state, rules, Phase.REPORT, busy=False, message=message)
-    if phase is Phase.SECOND_FACTOR and isinstance(error, errors.PlatformRejected) and (
-        error.code == "no_phone_on_file"
+    if (
+        phase is Phase.SECOND_FACTOR
+        and isinstance(error, errors.PlatformRejected)
+        and (error.code == "no_phone_on_file")
     ):
         return dataclasses.replace(state, busy=False, factor=Factor.CHOOSING, message=message), []
     # Anything else ends the session: wipe it and explain.
     ended, effects = _end_session(state, rules)
-    new, timer = _enter(ended, rules, Phase.ERROR, message=message, elder_mode=state.elder_mode)
-    return new, effects + timer
+    new, timer_effects = _enter(
+        ended, rules, Phase.ERROR, message=message, elder_mode=state.elder_mode
+    )
+    return new, effects + timer_effects
 
 
-def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # noqa: C901, PLR0911
+def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # noqa: C901
     """Return the next state and the effects to run. Unlisted (phase, event) pairs are ignored."""
     phase = state.phase
     match event:
@@ -365,48 +394,54 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
         case Phase.IDLE, CardInserted():
             return _enter(state, rules, Phase.CONSENT)
         case Phase.ERROR, CardInserted():
-            return _enter(SessionState(timer=state.timer, elder_mode=state.elder_mode),
-                          rules, Phase.CONSENT)
+            return _enter(
+                SessionState(timer=state.timer, elder_mode=state.elder_mode), rules, Phase.CONSENT
+            )
         case Phase.CONSENT, ConsentGiven():
-            new, timer = _enter(state, rules, Phase.READING_CARD, busy=True)
-            return new, [ReadCard(), *timer]
+            new, timer_effects = _enter(state, rules, Phase.READING_CARD, busy=True)
+            return new, [ReadCard(), *timer_effects]
         case Phase.CONSENT, ConsentDeclined():
             return _end_session(state, rules)
         case Phase.READING_CARD, CardRead(evidence=evidence):
-            new, timer = _enter(state, rules, Phase.VERIFYING, busy=True)
-            return new, [VerifyIdentity(evidence), *timer]
+            new, timer_effects = _enter(state, rules, Phase.VERIFYING, busy=True)
+            return new, [VerifyIdentity(evidence), *timer_effects]
         case Phase.VERIFYING, IdentityVerified(identity=identity):
             factor = Factor.CHOOSING
             if "sms_otp" not in identity.second_factors:
                 factor = Factor.STAFF
-            return _enter(state, rules, Phase.SECOND_FACTOR, busy=False, identity=identity,
-                          factor=factor)
+            return _enter(
+                state, rules, Phase.SECOND_FACTOR, busy=False, identity=identity, factor=factor
+            )
         case Phase.SECOND_FACTOR, SmsChosen() if state.identity and not state.busy:
             if "sms_otp" not in state.identity.second_factors:
                 return state, []
-            new, timer = _enter(state, rules, phase, factor=Factor.SMS, busy=True, message=None)
-            return new, [SendOtp(state.identity.session_id), *timer]
+            new, timer_effects = _enter(
+                state, rules, phase, factor=Factor.SMS, busy=True, message=None
+            )
+            return new, [SendOtp(state.identity.session_id), *timer_effects]
         case Phase.SECOND_FACTOR, StaffChosen() if not state.busy:
             return _enter(state, rules, phase, factor=Factor.STAFF, message=None)
         case Phase.SECOND_FACTOR, OtpSent(resend_after_s=seconds):
-            return dataclasses.replace(state, busy=False, otp_sent=True,
-                                       resend_after_s=seconds), []
+            return dataclasses.replace(state, busy=False, otp_sent=True, resend_after_s=seconds), []
         case Phase.SECOND_FACTOR, OtpEntered(code=code) if state.identity and not state.busy:
-            new, timer = _enter(state, rules, phase, busy=True, message=None)
-            return new, [VerifyOtp(state.identity.session_id, code), *timer]
+            new, timer_effects = _enter(state, rules, phase, busy=True, message=None)
+            return new, [VerifyOtp(state.identity.session_id, code), *timer_effects]
         case Phase.SECOND_FACTOR, StaffConfirmed(staff_id=staff_id, pin=pin) if (
             state.identity and not state.busy
         ):
-            new, timer = _enter(state, rules, phase, busy=True, message=None)
-            return new, [StaffAssist(state.identity.session_id, staff_id, pin), *timer]
+            new, timer_effects = _enter(state, rules, phase, busy=True, message=None)
+            return new, [StaffAssist(state.identity.session_id, staff_id, pin), *timer_effects]
         case Phase.SECOND_FACTOR, AccessGranted(token=token):
             new = dataclasses.replace(state, busy=True, access_token=token)
             return new, [FetchReport(token)]
         case Phase.SECOND_FACTOR, ReportLoaded(report=loaded):
             return _enter(state, rules, Phase.REPORT, busy=False, report=loaded)
         case Phase.REPORT, PrintRequested() if state.report and state.access_token:
-            new, timer = _enter(state, rules, Phase.PRINTING, busy=True, message=None)
-            return new, [PrintReport(state.report, state.access_token, state.elder_mode), *timer]
+            new, timer_effects = _enter(state, rules, Phase.PRINTING, busy=True, message=None)
+            return new, [
+                PrintReport(state.report, state.access_token, state.elder_mode),
+                *timer_effects,
+            ]
         case Phase.REPORT, Finished():
             return _enter(state, rules, Phase.DONE)
         case Phase.PRINTING, Printed():

@@ -11,9 +11,15 @@ def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
     """The journey's timeouts and elder-mode default from the configuration."""
     t = cfg.timeouts
     return session.Rules(
-        consent=t.consent_s, card_read=t.card_read_s, second_factor=t.second_factor_s,
-        report=t.report_s, printing=t.printing_s, done=t.done_s, error=t.error_s,
-        elder_factor=cfg.elder_mode.timeout_factor, elder_default=cfg.elder_mode.default_on,
+        consent=t.consent_s,
+        card_read=t.card_read_s,
+        second_factor=t.second_factor_s,
+        report=t.report_s,
+        printing=t.printing_s,
+        done=t.done_s,
+        error=t.error_s,
+        elder_factor=cfg.elder_mode.timeout_factor,
+        elder_default=cfg.elder_mode.default_on,
     )
 
 

@@ -78,10 +78,22 @@ class Resident:
         ]
 
 
-def _record(rid: str, date: str, authority: str, title: str, status: str = "in_effect",
-            detail: str | None = None, repair: dict[str, Any] | None = None) -> dict[str, Any]:
-    rec: dict[str, Any] = {"record_id": rid, "date": date, "authority": authority,
-                           "title": title, "status": status}
+def _record(
+    rid: str,
+    date: str,
+    authority: str,
+    title: str,
+    status: str = "in_effect",
+    detail: str | None = None,
+    repair: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "record_id": rid,
+        "date": date,
+        "authority": authority,
+        "title": title,
+        "status": status,
+    }
     if detail is not None:
         rec["detail"] = detail
     if repair is not None:
@@ -106,24 +118,39 @@ ZHANG_WEI = Resident(
         "honors": [_record("H-1", "2023-03-05", "镇江市文明办", "志愿服务先进个人")],
         "admin_penalty": [
             _record(
-                "P-1", "2024-05-02", "镇江市市场监督管理局", "未按规定明码标价",
+                "P-1",
+                "2024-05-02",
+                "镇江市市场监督管理局",
+                "未按规定明码标价",
                 detail="镇市监罚〔2024〕112号，罚款人民币2000元。",
-                repair={"eligible": True, "guide_id": "repair-admin-penalty",
-                        "earliest_date": "2025-05-02"},
+                repair={
+                    "eligible": True,
+                    "guide_id": "repair-admin-penalty",
+                    "earliest_date": "2025-05-02",
+                },
             ),
         ],
         "dishonest_debtor": [
             _record(
-                "D-1", "2022-11-20", "镇江市京口区人民法院", "未履行生效判决确定的给付义务",
+                "D-1",
+                "2022-11-20",
+                "镇江市京口区人民法院",
+                "未履行生效判决确定的给付义务",
                 status="repaired",
                 detail="（2022）苏1102执1234号，已全部履行。",
-                repair={"eligible": False, "guide_id": "repair-dishonest-debtor",
-                        "earliest_date": None},
+                repair={
+                    "eligible": False,
+                    "guide_id": "repair-dishonest-debtor",
+                    "earliest_date": None,
+                },
             ),
         ],
         "tax": [_record("T-1", "2025-04-01", "国家税务总局镇江市税务局", "个人所得税按期申报")],
-        "commitments": [_record("C-1", "2025-08-10", "镇江市人力资源和社会保障局",
-                                "就业补贴申领信用承诺，已履约")],
+        "commitments": [
+            _record(
+                "C-1", "2025-08-10", "镇江市人力资源和社会保障局", "就业补贴申领信用承诺，已履约"
+            )
+        ],
         "query_log": [
             _record("Q-1", "2026-10-12", "中国银行镇江分行", "贷款审批"),
             _record("Q-2", "2026-11-03", "本人（自助终端）", "本人查询"),
@@ -145,29 +172,44 @@ WANG_XIUYING = Resident(
     phone=None,
     records={
         "identity": [_record("I-1", "2012-08-08", "镇江市公安局", "居民身份证登记")],
-        "social_insurance": [_record("S-1", "2012-09-01", "镇江市社会保险基金管理中心",
-                                     "城乡居民养老保险按时缴费")],
+        "social_insurance": [
+            _record("S-1", "2012-09-01", "镇江市社会保险基金管理中心", "城乡居民养老保险按时缴费")
+        ],
         "query_log": [_record("Q-1", "2026-09-01", "本人（自助终端）", "本人查询")],
     },
 )
 
 
 def _many_records() -> dict[str, list[dict[str, Any]]]:
-    authorities = ["南京市市场监督管理局", "南京市交通运输局", "南京市城市管理局",
-                   "南京市生态环境局", "南京市应急管理局"]
+    authorities = [
+        "南京市市场监督管理局",
+        "南京市交通运输局",
+        "南京市城市管理局",
+        "南京市生态环境局",
+        "南京市应急管理局",
+    ]
     penalties = [
         _record(
-            f"P-{i + 1}", (dt.date(2021, 1, 15) + dt.timedelta(days=41 * i)).isoformat(),
-            authorities[i % len(authorities)], f"行政处罚决定（第{i + 1}项）",
+            f"P-{i + 1}",
+            (dt.date(2021, 1, 15) + dt.timedelta(days=41 * i)).isoformat(),
+            authorities[i % len(authorities)],
+            f"行政处罚决定（第{i + 1}项）",
             status=("in_effect", "repaired", "expired", "under_objection")[i % 4],
-            repair={"eligible": i % 3 != 0, "guide_id": "repair-admin-penalty",
-                    "earliest_date": (dt.date(2022, 1, 15) + dt.timedelta(days=41 * i)).isoformat()},
+            repair={
+                "eligible": i % 3 != 0,
+                "guide_id": "repair-admin-penalty",
+                "earliest_date": (dt.date(2022, 1, 15) + dt.timedelta(days=41 * i)).isoformat(),
+            },
         )
         for i in range(24)
     ]
     queries = [
-        _record(f"Q-{i + 1}", (dt.date(2026, 1, 5) + dt.timedelta(days=9 * i)).isoformat(),
-                ("招商银行南京分行", "南京市住房保障和房产局", "本人（自助终端）")[i % 3], "信用审查")
+        _record(
+            f"Q-{i + 1}",
+            (dt.date(2026, 1, 5) + dt.timedelta(days=9 * i)).isoformat(),
+            ("招商银行南京分行", "南京市住房保障和房产局", "本人（自助终端）")[i % 3],
+            "信用审查",
+        )
         for i in range(12)
     ]
     return {"admin_penalty": penalties, "query_log": queries}

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 # Before anything imports Qt: tests never need a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# python-escpos re-reads its printer database into a new temp dir at every import otherwise.
-os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", "/tmp/kiosk-tests-escpos-cache")
+# python-escpos re-reads its printer database into a new temp dir at every import otherwise;
+# the folder must exist before escpos is imported.
+_ESCPOS_CACHE = Path(tempfile.gettempdir()) / "kiosk-tests-escpos-cache"
+_ESCPOS_CACHE.mkdir(exist_ok=True)
+os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(_ESCPOS_CACHE))
 
 import pytest
+
+from simulators.card_factory import IssuerCA
 
 pytest_plugins = [
     "tests.fixtures.pcsc",
@@ -23,3 +30,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"qtbot", "qapp"} & set(getattr(item, "fixturenames", ())):
             item.add_marker("gui")
+
+
+@pytest.fixture
+def issuer_ca_certs(issuer_ca: IssuerCA) -> list[bytes]:
+    """The platform simulator trusts the issuer of the virtual cards."""
+    return [issuer_ca.cert_der]

@@ -12,24 +12,40 @@ from kiosk import errors, platform_client, session
 from kiosk import report as report_model
 
 S = session
-RULES = S.Rules(consent=60, card_read=30, second_factor=180, report=180, printing=60, done=15,
-                error=20, elder_factor=2.0)
+RULES = S.Rules(
+    consent=60,
+    card_read=30,
+    second_factor=180,
+    report=180,
+    printing=60,
+    done=15,
+    error=20,
+    elder_factor=2.0,
+)
 
 IDENTITY = platform_client.IdentitySession(
-    session_id="sess-1", expires_at=dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC), name="张伟",
-    id_masked="3211**********0014", second_factors=("sms_otp", "staff_assist"),
+    session_id="sess-1",
+    expires_at=dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC),
+    name="张伟",
+    id_masked="3211**********0014",
+    second_factors=("sms_otp", "staff_assist"),
     phone_masked="138****1234",
 )
 NO_PHONE = dataclasses.replace(IDENTITY, second_factors=("staff_assist",), phone_masked=None)
-EVIDENCE = S.CardEvidence(holder=b"h", card_cert=b"c", sod=b"s", signature=b"x" * 64,
-                          challenge=b"y" * 32, ticket="t-1")
-REPORT = report_model.parse_report({
-    "report_id": "R1", "verification_code": "K7Q2-9XMP",
-    "generated_at": "2026-11-24T10:00:00+08:00", "valid_until": "2026-12-24T10:00:00+08:00",
-    "subject": {"name": "张伟", "id_masked": "3211**********0014"},
-    "summary": {"negative_count": 0, "positive_count": 0, "status": "no_negative"},
-    "sections": [],
-})
+EVIDENCE = S.CardEvidence(
+    holder=b"h", card_cert=b"c", sod=b"s", signature=b"x" * 64, challenge=b"y" * 32, ticket="t-1"
+)
+REPORT = report_model.parse_report(
+    {
+        "report_id": "R1",
+        "verification_code": "K7Q2-9XMP",
+        "generated_at": "2026-11-24T10:00:00+08:00",
+        "valid_until": "2026-12-24T10:00:00+08:00",
+        "subject": {"name": "张伟", "id_masked": "3211**********0014"},
+        "summary": {"negative_count": 0, "positive_count": 0, "status": "no_negative"},
+        "sections": [],
+    }
+)
 
 
 def run(state: S.SessionState, *events: S.Event) -> tuple[S.SessionState, list[S.Effect]]:
@@ -42,10 +58,19 @@ def run(state: S.SessionState, *events: S.Event) -> tuple[S.SessionState, list[S
 
 def at_phase(phase: S.Phase) -> S.SessionState:
     """A state reached the honest way, by walking the journey."""
-    steps: list[S.Event] = [S.CardInserted(), S.ConsentGiven(), S.CardRead(EVIDENCE),
-                            S.IdentityVerified(IDENTITY), S.SmsChosen(), S.OtpSent(60),
-                            S.OtpEntered("123456"), S.AccessGranted("tok"),
-                            S.ReportLoaded(REPORT), S.PrintRequested(), S.Printed()]
+    steps: list[S.Event] = [
+        S.CardInserted(),
+        S.ConsentGiven(),
+        S.CardRead(EVIDENCE),
+        S.IdentityVerified(IDENTITY),
+        S.SmsChosen(),
+        S.OtpSent(60),
+        S.OtpEntered("123456"),
+        S.AccessGranted("tok"),
+        S.ReportLoaded(REPORT),
+        S.PrintRequested(),
+        S.Printed(),
+    ]
     state = S.SessionState()
     for event in steps:
         if state.phase is phase:
@@ -63,19 +88,44 @@ def test_full_journey_visits_every_phase_in_order() -> None:
     state = S.SessionState()
     seen = [state.phase]
     all_effects: list[S.Effect] = []
-    for event in [S.CardInserted(), S.ConsentGiven(), S.CardRead(EVIDENCE),
-                  S.IdentityVerified(IDENTITY), S.SmsChosen(), S.OtpSent(60),
-                  S.OtpEntered("123456"), S.AccessGranted("tok"), S.ReportLoaded(REPORT),
-                  S.PrintRequested(), S.Printed(), S.CardRemoved()]:
+    for event in [
+        S.CardInserted(),
+        S.ConsentGiven(),
+        S.CardRead(EVIDENCE),
+        S.IdentityVerified(IDENTITY),
+        S.SmsChosen(),
+        S.OtpSent(60),
+        S.OtpEntered("123456"),
+        S.AccessGranted("tok"),
+        S.ReportLoaded(REPORT),
+        S.PrintRequested(),
+        S.Printed(),
+        S.CardRemoved(),
+    ]:
         state, effects = S.transition(state, event, RULES)
         all_effects.extend(effects)
         if state.phase is not seen[-1]:
             seen.append(state.phase)
-    assert seen == [S.Phase.IDLE, S.Phase.CONSENT, S.Phase.READING_CARD, S.Phase.VERIFYING,
-                    S.Phase.SECOND_FACTOR, S.Phase.REPORT, S.Phase.PRINTING, S.Phase.DONE,
-                    S.Phase.IDLE]
-    assert kinds(all_effects) == [S.ReadCard, S.VerifyIdentity, S.SendOtp, S.VerifyOtp,
-                                  S.FetchReport, S.PrintReport, S.EndPlatformSession]
+    assert seen == [
+        S.Phase.IDLE,
+        S.Phase.CONSENT,
+        S.Phase.READING_CARD,
+        S.Phase.VERIFYING,
+        S.Phase.SECOND_FACTOR,
+        S.Phase.REPORT,
+        S.Phase.PRINTING,
+        S.Phase.DONE,
+        S.Phase.IDLE,
+    ]
+    assert kinds(all_effects) == [
+        S.ReadCard,
+        S.VerifyIdentity,
+        S.SendOtp,
+        S.VerifyOtp,
+        S.FetchReport,
+        S.PrintReport,
+        S.EndPlatformSession,
+    ]
 
 
 def test_nothing_is_read_before_consent() -> None:
@@ -98,8 +148,11 @@ def test_taking_the_card_out_ends_the_session_and_wipes_it(phase: S.Phase) -> No
 
 @pytest.mark.parametrize("phase", [p for p in S.Phase if p is not S.Phase.IDLE])
 def test_inactivity_ends_every_phase(phase: S.Phase) -> None:
-    state = at_phase(phase) if phase is not S.Phase.ERROR else run(
-        at_phase(S.Phase.VERIFYING), S.Failed(errors.CardInvalid("sod_signature")))[0]
+    state = (
+        at_phase(phase)
+        if phase is not S.Phase.ERROR
+        else run(at_phase(S.Phase.VERIFYING), S.Failed(errors.CardInvalid("sod_signature")))[0]
+    )
     state, _ = run(state, S.TimedOut(state.timer))
     assert state.phase is S.Phase.IDLE
     assert state.report is None
@@ -133,8 +186,9 @@ def test_resident_without_phone_goes_straight_to_staff_and_cannot_ask_for_sms() 
 
 
 def test_wrong_code_keeps_the_resident_on_the_code_screen_with_attempts_left() -> None:
-    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60),
-                   S.OtpEntered("000000"))
+    state, _ = run(
+        at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60), S.OtpEntered("000000")
+    )
     assert state.busy
     state, effects = run(state, S.Failed(errors.PlatformRejected("wrong_code", attempts_left=4)))
     assert state.phase is S.Phase.SECOND_FACTOR and not state.busy
@@ -172,8 +226,14 @@ def test_printer_fault_returns_to_the_report_and_never_reprints_by_itself() -> N
 
 def test_results_arriving_after_the_session_ended_are_ignored() -> None:
     idle = S.SessionState()
-    for late in [S.CardRead(EVIDENCE), S.IdentityVerified(IDENTITY), S.AccessGranted("t"),
-                 S.ReportLoaded(REPORT), S.Printed(), S.Failed(RuntimeError("x"))]:
+    for late in [
+        S.CardRead(EVIDENCE),
+        S.IdentityVerified(IDENTITY),
+        S.AccessGranted("t"),
+        S.ReportLoaded(REPORT),
+        S.Printed(),
+        S.Failed(RuntimeError("x")),
+    ]:
         assert run(idle, late) == (idle, [])
 
 

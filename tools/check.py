@@ -21,9 +21,12 @@ def step(name: str, command: list[str]) -> None:
     """Run one step; exit with its status if it fails."""
     print(f"\n=== {name}: {' '.join(command)}", flush=True)
     started = time.monotonic()
-    result = subprocess.run(command, cwd=ROOT, check=False)  # noqa: S603 - fixed commands
-    print(f"=== {name}: {'ok' if result.returncode == 0 else 'FAILED'} "
-          f"({time.monotonic() - started:.1f} s)", flush=True)
+    result = subprocess.run(command, cwd=ROOT, check=False)
+    print(
+        f"=== {name}: {'ok' if result.returncode == 0 else 'FAILED'} "
+        f"({time.monotonic() - started:.1f} s)",
+        flush=True,
+    )
     if result.returncode != 0:
         sys.exit(result.returncode)
 

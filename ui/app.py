@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk import config as kiosk_config
 from kiosk import controller as session_controller
 from kiosk import runtime, wiring
-from ui import main_window, qt_runtime, theme
+from ui import main_window, qt_runtime, qtlog, theme
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +20,13 @@ log = logging.getLogger(__name__)
 class KioskApp:
     """Owns the Qt application objects and the session controller."""
 
-    def __init__(self, cfg: kiosk_config.KioskConfig, services: session_controller.Services) -> None:
+    def __init__(
+        self, cfg: kiosk_config.KioskConfig, services: session_controller.Services
+    ) -> None:
+        qtlog.install()
         existing = QApplication.instance()
         self.qt_app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+        self.services = services
         self.font_family = theme.register_fonts()
         self.dispatcher = qt_runtime.QtDispatcher()
         self.clock = qt_runtime.QtClock()
@@ -53,9 +57,14 @@ class KioskApp:
 
 
 def run(cfg: kiosk_config.KioskConfig, services: session_controller.Services) -> int:
-    """Run the kiosk until the process is told to stop (SIGTERM/SIGINT)."""
+    """Run the kiosk full screen until the process is told to stop (SIGTERM/SIGINT)."""
     app = KioskApp(cfg, services)
     app.start()
+    return run_event_loop(app)
+
+
+def run_event_loop(app: KioskApp) -> int:
+    """Run Qt's event loop; SIGTERM (systemd stop) and SIGINT quit it cleanly."""
 
     def quit_on_signal(signum: int, _frame: object) -> None:
         log.info("signal %d: shutting down", signum)

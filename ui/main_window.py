@@ -68,8 +68,8 @@ class KioskWindow(QMainWindow):
             self.screens[screen_type] = screen
             self.stack.addWidget(screen)
         self._wire_intents()
-        controller.add_listener(self.render)
-        self.render(controller.state)
+        controller.add_listener(self.show_state)
+        self.show_state(controller.state)
 
     def _build_header(self) -> QWidget:
         header = QWidget()
@@ -86,7 +86,7 @@ class KioskWindow(QMainWindow):
         row.addWidget(self.elder_button)
         return header
 
-    def screen(self, screen_type: type[base.Screen]) -> base.Screen:
+    def screen_of(self, screen_type: type[base.Screen]) -> base.Screen:
         """The instance of ``screen_type`` (for tests and the demo's autopilot)."""
         return self.screens[screen_type]
 
@@ -115,7 +115,7 @@ class KioskWindow(QMainWindow):
             assert isinstance(screen, done.DoneScreen | error.ErrorScreen)
             screen.finish_requested.connect(lambda: handle(session.Finished()))
 
-    def render(self, state: session.SessionState) -> None:
+    def show_state(self, state: session.SessionState) -> None:
         """Show the screen of ``state.phase``; every screen re-renders so stale data clears."""
         if state.elder_mode != self._elder_mode:
             self._elder_mode = state.elder_mode
@@ -124,7 +124,7 @@ class KioskWindow(QMainWindow):
                 theme.apply(app, self._font_family, state.elder_mode)
             self.elder_button.setText("标准模式" if state.elder_mode else "大字模式")
         for screen in self.screens.values():
-            screen.render(state)
+            screen.show_state(state)
         self.stack.setCurrentWidget(self.screens[SCREEN_FOR_PHASE[state.phase]])
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

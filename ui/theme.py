@@ -39,15 +39,35 @@ class Tokens:
 
 
 NORMAL = Tokens(
-    body=26, heading=40, title=56, button_height=80, key_size=110,
-    background="#f4f6f9", surface="#ffffff", text="#1a1a1a", muted="#4a5260",
-    accent="#0b5cad", accent_text="#ffffff", warning="#b3261e", good="#1b6e3a",
+    body=26,
+    heading=40,
+    title=56,
+    button_height=80,
+    key_size=110,
+    background="#f4f6f9",
+    surface="#ffffff",
+    text="#1a1a1a",
+    muted="#4a5260",
+    accent="#0b5cad",
+    accent_text="#ffffff",
+    warning="#b3261e",
+    good="#1b6e3a",
 )
 # White on black (21:1), black on yellow buttons (14.7:1); every size about 1.4x.
 ELDER = Tokens(
-    body=36, heading=56, title=72, button_height=112, key_size=150,
-    background="#000000", surface="#111111", text="#ffffff", muted="#f0f0f0",
-    accent="#ffd400", accent_text="#000000", warning="#ff6b5e", good="#7dff9a",
+    body=36,
+    heading=56,
+    title=72,
+    button_height=112,
+    key_size=150,
+    background="#000000",
+    surface="#111111",
+    text="#ffffff",
+    muted="#f0f0f0",
+    accent="#ffd400",
+    accent_text="#000000",
+    warning="#ff6b5e",
+    good="#7dff9a",
 )
 
 
@@ -75,6 +95,8 @@ def stylesheet(tokens: Tokens, family: str) -> str:
     QLabel#Muted {{ color: {t.muted}; }}
     QLabel#Warning {{ color: {t.warning}; font-weight: bold; }}
     QLabel#Good {{ color: {t.good}; font-weight: bold; }}
+    QLabel#HeadingWarning {{ color: {t.warning}; font-size: {t.heading}px; font-weight: bold; }}
+    QLabel#HeadingGood {{ color: {t.good}; font-size: {t.heading}px; font-weight: bold; }}
     QFrame#Card {{ background: {t.surface}; border: 2px solid {t.muted}; border-radius: 12px; }}
     QPushButton {{ min-height: {t.button_height}px; padding: 0 36px; border-radius: 12px;
         background: {t.surface}; border: 3px solid {t.accent}; color: {t.text};

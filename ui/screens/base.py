@@ -9,7 +9,7 @@ from kiosk import session
 
 
 class Screen(QWidget):
-    """One screen of the journey. ``render`` shows a state; intents leave as signals."""
+    """One screen of the journey. ``show_state`` shows a state; intents leave as signals."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -17,13 +17,18 @@ class Screen(QWidget):
         self.layout_.setContentsMargins(96, 48, 96, 48)
         self.layout_.setSpacing(28)
 
-    def render(self, state: session.SessionState) -> None:
+    def show_state(self, state: session.SessionState) -> None:
         """Show ``state``. Screens must clear anything personal when it is gone from state."""
         raise NotImplementedError
 
 
-def label(text: str = "", role: str = "", *, wrap: bool = True,
-          align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> QLabel:
+def label(
+    text: str = "",
+    role: str = "",
+    *,
+    wrap: bool = True,
+    align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft,
+) -> QLabel:
     """A label with a style role (Title, Heading, Muted, Warning, Good)."""
     widget = QLabel(text)
     if role:

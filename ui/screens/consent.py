@@ -37,5 +37,5 @@ class ConsentScreen(base.Screen):
         self.agree_button.clicked.connect(self.agree_requested)
         self.layout_.addLayout(base.button_row(self.decline_button, self.agree_button))
 
-    def render(self, state: session.SessionState) -> None:
+    def show_state(self, state: session.SessionState) -> None:
         """The notice is fixed text."""

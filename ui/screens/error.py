@@ -26,14 +26,15 @@ class ErrorScreen(base.Screen):
         self.layout_.addWidget(self.title)
         self.body = base.label("", "Heading", align=CENTER)
         self.layout_.addWidget(self.body)
-        self.layout_.addWidget(base.label("请取出身份证。需要帮助请联系大厅工作人员。", "Muted",
-                                          align=CENTER))
+        self.layout_.addWidget(
+            base.label("请取出身份证。需要帮助请联系大厅工作人员。", "Muted", align=CENTER)
+        )
         self.layout_.addStretch(2)
         self.back_button = base.button("返回首页", primary=True)
         self.back_button.clicked.connect(self.finish_requested)
         self.layout_.addLayout(base.button_row(self.back_button))
 
-    def render(self, state: session.SessionState) -> None:
+    def show_state(self, state: session.SessionState) -> None:
         """Show the message."""
         message = state.message
         self.title.setText(message.title if message else "")

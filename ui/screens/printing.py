@@ -18,12 +18,14 @@ class PrintingScreen(base.Screen):
         super().__init__()
         self.layout_.addStretch(2)
         self.layout_.addWidget(base.label("正在打印…", "Title", align=CENTER))
-        self.layout_.addWidget(base.label("凭条将从下方出纸口送出，请稍候。", "Muted", align=CENTER))
+        self.layout_.addWidget(
+            base.label("凭条将从下方出纸口送出，请稍候。", "Muted", align=CENTER)
+        )
         progress = QProgressBar()
         progress.setRange(0, 0)
         progress.setTextVisible(False)
         self.layout_.addWidget(progress)
         self.layout_.addStretch(3)
 
-    def render(self, state: session.SessionState) -> None:
+    def show_state(self, state: session.SessionState) -> None:
         """Fixed text."""

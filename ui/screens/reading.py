@@ -27,7 +27,7 @@ class ReadingScreen(base.Screen):
         self.layout_.addWidget(progress)
         self.layout_.addStretch(3)
 
-    def render(self, state: session.SessionState) -> None:
+    def show_state(self, state: session.SessionState) -> None:
         """Say which step is running."""
         if state.phase is session.Phase.VERIFYING:
             self.title.setText("正在核验身份…")

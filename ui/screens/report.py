@@ -58,19 +58,20 @@ class ReportScreen(base.Screen):
         self.meta = base.label("", "Muted")
         self.layout_.addWidget(self.meta)
 
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         # No thin scroll bars on a touch kiosk: page buttons and finger drags instead.
-        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        QScroller.grabGesture(self.scroll.viewport(),
-                              QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        self.scroll_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        QScroller.grabGesture(
+            self.scroll_area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
+        )
         self.body = QWidget()
         self.body_layout = QVBoxLayout(self.body)
         self.body_layout.setSpacing(20)
-        self.scroll.setWidget(self.body)
-        self.layout_.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(self.body)
+        self.layout_.addWidget(self.scroll_area, 1)
 
         self.message = base.label("", "Warning")
         self.layout_.addWidget(self.message)
@@ -82,16 +83,17 @@ class ReportScreen(base.Screen):
         self.down_button.clicked.connect(lambda: self.page(1))
         self.finish_button.clicked.connect(self.finish_requested)
         self.print_button.clicked.connect(self.print_requested)
-        row = base.button_row(self.up_button, self.down_button, self.finish_button,
-                              self.print_button)
+        row = base.button_row(
+            self.up_button, self.down_button, self.finish_button, self.print_button
+        )
         self.layout_.addLayout(row)
 
     def page(self, direction: int) -> None:
         """Scroll one screenful up (-1) or down (+1)."""
-        bar = self.scroll.verticalScrollBar()
-        bar.setValue(bar.value() + direction * int(self.scroll.viewport().height() * 0.9))
+        bar = self.scroll_area.verticalScrollBar()
+        bar.setValue(bar.value() + direction * int(self.scroll_area.viewport().height() * 0.9))
 
-    def render(self, state: session.SessionState) -> None:
+    def show_state(self, state: session.SessionState) -> None:
         """Show the report; rebuild only when a different report arrives."""
         self.message.setText(state.message.body if state.message else "")
         self.message.setVisible(state.message is not None)
@@ -110,7 +112,7 @@ class ReportScreen(base.Screen):
     def _clear_body(self) -> None:
         while self.body_layout.count():
             item = self.body_layout.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
 
@@ -118,20 +120,23 @@ class ReportScreen(base.Screen):
         summary = report.summary
         self.subject.setText(f"{mask_name(report.subject.name)}　{report.subject.id_masked}")
         if summary.has_negative:
-            self.summary.setText(f"有 {summary.negative_count} 条失信记录　"
-                                 f"{summary.positive_count} 条守信记录")
-            self.summary.setObjectName("Warning")
+            self.summary.setText(
+                f"有 {summary.negative_count} 条失信记录　{summary.positive_count} 条守信记录"
+            )
+            self.summary.setObjectName("HeadingWarning")
         else:
             self.summary.setText(f"无失信记录　{summary.positive_count} 条守信记录")
-            self.summary.setObjectName("Good")
+            self.summary.setObjectName("HeadingGood")
         self.summary.style().polish(self.summary)
-        self.meta.setText(f"报告编号 {report.report_id}　生成时间 "
-                          f"{report.generated_at.strftime('%Y-%m-%d %H:%M')}　"
-                          f"验证码 {report.verification_code}")
+        self.meta.setText(
+            f"报告编号 {report.report_id}　生成时间 "
+            f"{report.generated_at.strftime('%Y-%m-%d %H:%M')}　"
+            f"验证码 {report.verification_code}"
+        )
         for section in report.sections:
             self.body_layout.addWidget(self._section_card(section))
         self.body_layout.addStretch(1)
-        self.scroll.verticalScrollBar().setValue(0)
+        self.scroll_area.verticalScrollBar().setValue(0)
 
     def _section_card(self, section: report_model.Section) -> QFrame:
         card = QFrame()

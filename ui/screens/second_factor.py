@@ -90,7 +90,7 @@ class SecondFactorScreen(base.Screen):
         self.pages.addWidget(page)
 
     # -------------------------------------------------------------- rendering
-    def render(self, state: session.SessionState) -> None:
+    def show_state(self, state: session.SessionState) -> None:
         """Show the choice, the SMS code entry, or the staff form."""
         identity = state.identity
         if identity is None:

@@ -1,0 +1,132 @@
+"""The terminal's platform credentials, kept in the OS keyring and nowhere else.
+
+The spec (platform-api.md §1) forbids keeping the terminal secret in a file of the kiosk, so
+the store fails closed: the ``fail`` backend (no keyring found) and the ``null`` backend
+(silently drops writes) are refused with a clear error instead of losing the secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+
+import keyring
+import keyring.errors
+
+from kiosk import errors
+
+SERVICE_NAME = "credit-kiosk"
+# One keyring entry holds both values so they are written and read together.
+_USERNAME = "terminal"
+SECRET_LENGTH = 32
+
+# Backends that cannot keep a secret: "fail" raises on use, "null" drops writes silently.
+_REFUSED_BACKENDS = ("keyring.backends.fail.Keyring", "keyring.backends.null.Keyring")
+
+
+class KeyringUnavailable(errors.NotEnrolled):
+    """No usable keyring backend: the terminal cannot hold or read its credentials.
+
+    A ``NotEnrolled`` so the UI shows the "terminal not provisioned" screen; the message names
+    the backend for the staff diagnostics page.
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class TerminalCredentials:
+    """A terminal's identity at the platform.
+
+    Attributes:
+        terminal_id: The id the platform assigned at enrolment.
+        secret: The 32 raw HMAC key bytes (not their base64 text); never shown by ``repr``.
+    """
+
+    terminal_id: str
+    secret: bytes = dataclasses.field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.terminal_id:
+            raise ValueError("terminal_id is empty")
+        if len(self.secret) != SECRET_LENGTH:
+            raise ValueError(f"terminal secret must be {SECRET_LENGTH} bytes")
+
+
+def _backend_name(backend: object) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class CredentialStore:
+    """Load, save and clear the terminal credentials through the ``keyring`` API.
+
+    Args:
+        service: Keyring service name; tests and diagnostics may use another one.
+    """
+
+    def __init__(self, service: str = SERVICE_NAME) -> None:
+        self.service = service
+
+    def _backend(self) -> object:
+        backend: object = keyring.get_keyring()
+        name = _backend_name(backend)
+        if name in _REFUSED_BACKENDS:
+            raise KeyringUnavailable(
+                f"keyring backend {name} cannot keep the terminal secret; pin a real backend "
+                "with PYTHON_KEYRING_BACKEND or keyringrc.cfg"
+            )
+        return backend
+
+    def load(self) -> TerminalCredentials | None:
+        """The stored credentials, or None when the terminal was never enrolled.
+
+        Raises:
+            KeyringUnavailable: No usable backend, the keyring is locked, or the entry is
+                corrupt (the terminal must then be enrolled again).
+        """
+        self._backend()
+        try:
+            raw = keyring.get_password(self.service, _USERNAME)
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailable(f"keyring cannot be read: {type(exc).__name__}") from exc
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            return TerminalCredentials(
+                terminal_id=str(data["terminal_id"]),
+                secret=base64.b64decode(data["secret"], validate=True),
+            )
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            # The message must not echo the entry: it holds the secret.
+            raise KeyringUnavailable("stored terminal credentials are corrupt") from None
+
+    def save(self, creds: TerminalCredentials) -> None:
+        """Store ``creds``, replacing any earlier ones.
+
+        Raises:
+            KeyringUnavailable: No usable backend or the keyring refused the write.
+        """
+        self._backend()
+        value = json.dumps(
+            {"terminal_id": creds.terminal_id, "secret": base64.b64encode(creds.secret).decode()}
+        )
+        try:
+            keyring.set_password(self.service, _USERNAME, value)
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailable(f"keyring cannot be written: {type(exc).__name__}") from exc
+
+    def clear(self) -> None:
+        """Forget the credentials; clearing an empty store is not an error.
+
+        Raises:
+            KeyringUnavailable: No usable backend.
+        """
+        self._backend()
+        try:
+            keyring.delete_password(self.service, _USERNAME)
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailable(f"keyring cannot be changed: {type(exc).__name__}") from exc

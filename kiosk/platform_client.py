@@ -1,0 +1,587 @@
+"""Client of the central credit platform API v1 (docs: specs/platform-api.md).
+
+One ``requests.Session`` over TLS verified against the platform's CA bundle, every request
+signed with the terminal's HMAC key (a new nonce and timestamp per attempt), typed results,
+and one error mapping: a spec error body becomes ``PlatformRejected``; network trouble, timeouts
+and 5xx become ``PlatformUnavailable``. Logs carry method, path, status and duration only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import email.utils
+import hashlib
+import hmac
+import json
+import logging
+import platform
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import jwt
+import requests
+from urllib3.util.retry import Retry
+
+from kiosk import errors
+from kiosk.credentials import TerminalCredentials
+from kiosk.report import Report, parse_report, parse_time
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "credit-kiosk/0.1"
+JWKS_MAX_AGE_S = 24 * 3600
+REPORT_ALGORITHMS = frozenset({"EdDSA", "ES256"})
+# Retry-After longer than this is not waited out inside a call: the screen must stay alive,
+# so the caller gets the error (with retry_after_s) and offers "try again" itself.
+MAX_RETRY_WAIT_S = 10.0
+_MAX_IDEMPOTENCY_KEY = 64
+
+
+def _new_nonce() -> str:
+    """16 random bytes as 32 lowercase hex characters (a module function so tests can pin it)."""
+    return secrets.token_hex(16)
+
+
+def _b64decode(text: object, what: str) -> bytes:
+    """Standard base64, padding optional (spec §8)."""
+    if not isinstance(text, str):
+        raise _malformed(f"{what} is not base64 text")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise _malformed(f"{what} is not base64") from None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _malformed(detail: str, status: int = 0) -> errors.PlatformRejected:
+    return errors.PlatformRejected("malformed_response", detail, status=status)
+
+
+@dataclasses.dataclass(frozen=True)
+class Challenge:
+    """A platform challenge for the card's active authentication (60 s, single use)."""
+
+    ticket: str
+    challenge: bytes
+    expires_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class IdentitySession:
+    """A resident's session after the card verified; a second factor is still needed.
+
+    ``name`` is the unmasked name for the greeting; it is kept out of ``repr`` so it never
+    lands in a log line by accident.
+    """
+
+    session_id: str
+    expires_at: dt.datetime
+    name: str = dataclasses.field(repr=False)
+    id_masked: str
+    second_factors: tuple[str, ...]
+    phone_masked: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessToken:
+    """Bearer token for ``/v1/reports/...``; ``token`` is kept out of ``repr``."""
+
+    token: str = dataclasses.field(repr=False)
+    expires_in: int
+
+
+@dataclasses.dataclass
+class _Jwks:
+    keys: dict[str, jwt.PyJWK]
+    fetched_at: float
+
+
+def _text(obj: Mapping[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        raise _malformed(f"{key} missing or not text")
+    return value
+
+
+def _int(obj: Mapping[str, Any], key: str) -> int:
+    value = obj.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _malformed(f"{key} missing or not an integer")
+    return value
+
+
+def _time(obj: Mapping[str, Any], key: str) -> dt.datetime:
+    try:
+        return parse_time(_text(obj, key), key)
+    except errors.ReportInvalid:
+        raise _malformed(f"{key} is not an RFC 3339 time") from None
+
+
+def _rfc3339(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("time must carry an offset")
+    return value.isoformat()
+
+
+class PlatformClient:
+    """Talks to one platform over one TLS session. Thread-compatible, not thread-safe.
+
+    Args:
+        base_url: ``https://host[:port]``; a path prefix is allowed and is signed as sent.
+        ca_bundle: PEM file of the CA(s) to trust; None means requests' default bundle
+            (certifi). ``REQUESTS_CA_BUNDLE`` is deliberately not consulted.
+        credentials: Terminal credentials; None until ``enroll``.
+        connect_timeout: Seconds to establish a connection.
+        read_timeout: Seconds to wait for response data (the spec allows 10 s under load).
+        max_attempts: Attempts for idempotent calls (first try included).
+        sleep: Waits between retries; tests pass a recorder instead of sleeping.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        ca_bundle: str | None,
+        credentials: TerminalCredentials | None,
+        connect_timeout: float = 5,
+        read_timeout: float = 15,
+        max_attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not base_url.lower().startswith("https://"):
+            raise ValueError("the platform is only reached over https")
+        self._base = base_url.rstrip("/")
+        self._credentials = credentials
+        self._timeout = (connect_timeout, read_timeout)
+        self._max_attempts = max(1, max_attempts)
+        self._sleep = sleep
+        self._session = requests.Session()
+        # Never verify=False: the given bundle, or requests' default one. send() (not
+        # request()) is used below, so REQUESTS_CA_BUNDLE cannot swap the trust anchors.
+        self._session.verify = ca_bundle if ca_bundle is not None else True
+        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        self._clock_skew_s: float | None = None
+        self._jwks: _Jwks | None = None
+        self._jwks_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def clock_skew_s(self) -> float | None:
+        """Platform time minus local time, from the last response's ``Date`` (None if unseen)."""
+        return self._clock_skew_s
+
+    @property
+    def credentials(self) -> TerminalCredentials | None:
+        """The credentials requests are signed with (set by ``enroll``)."""
+        return self._credentials
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sign(self, prepared: requests.PreparedRequest) -> None:
+        """Add the terminal headers for this one attempt (spec §1)."""
+        creds = self._credentials
+        if creds is None:
+            raise errors.NotEnrolled("the terminal has no platform credentials")
+        body = prepared.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        timestamp = str(int(time.time()))
+        nonce = _new_nonce()
+        message = "\n".join(
+            [
+                str(prepared.method),
+                prepared.path_url,  # the request target exactly as it goes on the wire
+                timestamp,
+                nonce,
+                hashlib.sha256(body).hexdigest(),
+            ]
+        ).encode("utf-8")
+        prepared.headers["X-Terminal-Id"] = creds.terminal_id
+        prepared.headers["X-Timestamp"] = timestamp
+        prepared.headers["X-Nonce"] = nonce
+        prepared.headers["X-Signature"] = hmac.new(creds.secret, message, "sha256").hexdigest()
+
+    def _note_date(self, response: requests.Response) -> None:
+        header = response.headers.get("Date")
+        if not header:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return
+        if server.tzinfo is not None:
+            self._clock_skew_s = server.timestamp() - time.time()
+
+    @staticmethod
+    def _retry_after(response: requests.Response, body: Mapping[str, Any] | None) -> float | None:
+        header = response.headers.get("Retry-After")
+        if header:
+            try:
+                # urllib3 parses both forms (seconds and HTTP-date).
+                return max(0.0, float(Retry().parse_retry_after(header)))
+            except Exception:  # noqa: BLE001 - an unparsable header just means "unknown"
+                pass
+        if body is not None and isinstance(body.get("retry_after_s"), int | float):
+            return float(body["retry_after_s"])
+        return None
+
+    @staticmethod
+    def _error_body(response: requests.Response) -> Mapping[str, Any] | None:
+        try:
+            data = response.json()
+        except ValueError:
+            return None
+        if isinstance(data, dict) and isinstance(data.get("error"), dict):
+            err: dict[str, Any] = data["error"]
+            return err
+        return None
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: object = None,
+        signed: bool = True,
+        bearer: str | None = None,
+        idempotency_key: str | None = None,
+        accept: tuple[int, ...] = (200,),
+    ) -> requests.Response:
+        """Send one logical call, retrying idempotent ones; returns an accepted response.
+
+        Raises:
+            kiosk.errors.PlatformRejected: A 4xx (or unexpected) answer.
+            kiosk.errors.PlatformUnavailable: Network failure, timeout, 429/5xx after retries.
+            kiosk.errors.NotEnrolled: A signed call without credentials.
+        """
+        headers: dict[str, str] = {}
+        # Serialised once so every retry sends (and signs) the very same bytes.
+        data: bytes | None = None
+        if json_body is not None:
+            data = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        idempotent = method in ("GET", "DELETE") or idempotency_key is not None
+        attempts = self._max_attempts if idempotent else 1
+        request = requests.Request(method, self._base + path, headers=headers, data=data)
+
+        for attempt in range(1, attempts + 1):
+            prepared = self._session.prepare_request(request)
+            if signed:
+                self._sign(prepared)
+            started = time.monotonic()
+            try:
+                response = self._session.send(prepared, timeout=self._timeout)
+            except requests.exceptions.SSLError as exc:
+                # A certificate problem does not fix itself by retrying.
+                log.warning("%s %s TLS failure: %s", method, path, type(exc).__name__)
+                raise errors.PlatformUnavailable("TLS verification failed") from exc
+            except requests.exceptions.RequestException as exc:
+                log.info(
+                    "%s %s -> %s after %.0f ms",
+                    method,
+                    path,
+                    type(exc).__name__,
+                    (time.monotonic() - started) * 1000,
+                )
+                if attempt < attempts:
+                    self._sleep(self._backoff(attempt))
+                    continue
+                raise errors.PlatformUnavailable(
+                    f"platform unreachable: {type(exc).__name__}"
+                ) from exc
+            log.info(
+                "%s %s -> %d in %.0f ms",
+                method,
+                path,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            self._note_date(response)
+            status = response.status_code
+            if status in accept:
+                return response
+            body = self._error_body(response)
+            retry_after = self._retry_after(response, body)
+            if status == 429 or status >= 500:
+                wait = self._backoff(attempt) if retry_after is None else retry_after
+                if attempt < attempts and wait <= MAX_RETRY_WAIT_S:
+                    response.close()
+                    self._sleep(wait)
+                    continue
+                if status == 429 and body is not None:
+                    raise self._rejected(status, body, retry_after)
+                raise errors.PlatformUnavailable(f"platform answered {status}", retry_after)
+            if body is None:
+                raise errors.PlatformRejected(
+                    "unexpected_response", f"HTTP {status} without an error body", status=status
+                )
+            raise self._rejected(status, body, retry_after)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+    @staticmethod
+    def _rejected(
+        status: int, body: Mapping[str, Any], retry_after: float | None
+    ) -> errors.PlatformRejected:
+        attempts_left = body.get("attempts_left")
+        reason = body.get("reason")
+        return errors.PlatformRejected(
+            str(body.get("code") or "unknown_error"),
+            str(body.get("message") or ""),
+            status=status,
+            attempts_left=attempts_left if isinstance(attempts_left, int) else None,
+            reason=reason if isinstance(reason, str) else None,
+            retry_after_s=retry_after,
+        )
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return float(min(4.0, 0.5 * 2 ** (attempt - 1)))
+
+    @staticmethod
+    def _json(response: requests.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            raise _malformed("body is not JSON", response.status_code) from None
+        if not isinstance(data, dict):
+            raise _malformed("body is not a JSON object", response.status_code)
+        return data
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return self._json(self._request(method, path, **kwargs))
+
+    # ------------------------------------------------------------------ terminal
+
+    def enroll(self, code: str, hostname: str) -> TerminalCredentials:
+        """Enrol this terminal with a one-time staff code; later calls are signed with it.
+
+        The caller stores the returned credentials (``CredentialStore.save``).
+
+        Raises:
+            kiosk.errors.PlatformRejected: ``invalid_enrollment_code`` among others.
+        """
+        body = {
+            "enrollment_code": code.strip().upper(),
+            "hostname": hostname,
+            "hardware": {"machine": platform.machine(), "system": platform.system()},
+        }
+        data = self._call("POST", "/v1/enroll", json_body=body, signed=False)
+        try:
+            creds = TerminalCredentials(
+                _text(data, "terminal_id"), _b64decode(data.get("terminal_secret"), "secret")
+            )
+        except ValueError as exc:
+            raise _malformed(str(exc)) from None
+        self._credentials = creds
+        return creds
+
+    def trust_anchors(self) -> list[bytes]:
+        """DER certificates of the card issuer CAs."""
+        data = self._call("GET", "/v1/trust-anchors")
+        cas = data.get("issuer_cas")
+        if not isinstance(cas, list):
+            raise _malformed("issuer_cas missing")
+        return [_b64decode(c, "issuer_cas[]") for c in cas]
+
+    # ------------------------------------------------------------------ identity
+
+    def challenge(self) -> Challenge:
+        """A fresh challenge for the card's INTERNAL AUTHENTICATE."""
+        data = self._call("POST", "/v1/identity/challenge", json_body={})
+        return Challenge(
+            _text(data, "ticket"),
+            _b64decode(data.get("challenge"), "challenge"),
+            _time(data, "expires_at"),
+        )
+
+    def verify_identity(
+        self, ticket: str, *, holder: bytes, card_cert: bytes, sod: bytes, signature: bytes
+    ) -> IdentitySession:
+        """Have the platform repeat the card checks and open a session.
+
+        Raises:
+            kiosk.errors.PlatformRejected: ``card_invalid`` (with ``reason``),
+                ``card_reported_lost``, ``ticket_expired``.
+        """
+        body = {
+            "ticket": ticket,
+            "holder": _b64(holder),
+            "card_cert": _b64(card_cert),
+            "sod": _b64(sod),
+            "signature": _b64(signature),
+        }
+        data = self._call("POST", "/v1/identity/verify", json_body=body)
+        subject = data.get("subject")
+        factors = data.get("second_factors")
+        phone = data.get("phone_masked")
+        if not isinstance(subject, dict) or not isinstance(factors, list):
+            raise _malformed("subject or second_factors missing")
+        if phone is not None and not isinstance(phone, str):
+            raise _malformed("phone_masked is not text")
+        return IdentitySession(
+            session_id=_text(data, "session_id"),
+            expires_at=_time(data, "expires_at"),
+            name=_text(subject, "name"),
+            id_masked=_text(subject, "id_masked"),
+            second_factors=tuple(f for f in factors if isinstance(f, str)),
+            phone_masked=phone,
+        )
+
+    # ------------------------------------------------------------------ second factor
+
+    def _session_path(self, session_id: str, suffix: str = "") -> str:
+        return f"/v1/sessions/{quote(session_id, safe='')}{suffix}"
+
+    def send_otp(self, session_id: str) -> int:
+        """Send an SMS code; returns seconds before a resend is allowed."""
+        data = self._call("POST", self._session_path(session_id, "/otp"), json_body={})
+        return _int(data, "resend_after_s")
+
+    def _token(self, data: Mapping[str, Any]) -> AccessToken:
+        return AccessToken(_text(data, "access_token"), _int(data, "expires_in"))
+
+    def verify_otp(self, session_id: str, code: str) -> AccessToken:
+        """Exchange the SMS code for an access token.
+
+        Raises:
+            kiosk.errors.PlatformRejected: ``wrong_code`` (``attempts_left``), ``locked``,
+                ``code_expired``.
+        """
+        path = self._session_path(session_id, "/otp/verify")
+        return self._token(self._call("POST", path, json_body={"code": code}))
+
+    def staff_assist(self, session_id: str, staff_id: str, staff_pin: str) -> AccessToken:
+        """Second factor by hall staff who checked the person in person."""
+        path = self._session_path(session_id, "/staff-assist")
+        body = {"staff_id": staff_id, "staff_pin": staff_pin}
+        return self._token(self._call("POST", path, json_body=body))
+
+    def end_session(self, session_id: str) -> None:
+        """End the session; an already ended or expired one is fine (idempotent)."""
+        self._request("DELETE", self._session_path(session_id), accept=(200, 204, 404, 410))
+
+    # ------------------------------------------------------------------ report
+
+    def _fetch_jwks(self) -> _Jwks:
+        data = self._call("GET", "/v1/keys", signed=False)
+        raw_keys = data.get("keys")
+        if not isinstance(raw_keys, list):
+            raise errors.ReportInvalid("JWKS has no keys")
+        keys: dict[str, jwt.PyJWK] = {}
+        for raw in raw_keys:
+            if not isinstance(raw, dict) or not isinstance(raw.get("kid"), str):
+                continue
+            try:
+                key = jwt.PyJWK(raw)
+            except jwt.PyJWTError:
+                continue  # a key of a type we do not use must not spoil the others
+            if key.algorithm_name in REPORT_ALGORITHMS:
+                keys[raw["kid"]] = key
+        jwks = _Jwks(keys, time.monotonic())
+        self._jwks = jwks
+        return jwks
+
+    def _report_key(self, kid: str) -> jwt.PyJWK:
+        with self._jwks_lock:
+            jwks = self._jwks
+            fetched = False
+            if jwks is None or time.monotonic() - jwks.fetched_at > JWKS_MAX_AGE_S:
+                jwks, fetched = self._fetch_jwks(), True
+            if kid not in jwks.keys and not fetched:
+                # Key rotation: look once more, cache or not, before refusing.
+                jwks = self._fetch_jwks()
+            if kid not in jwks.keys:
+                raise errors.ReportInvalid("report signed with an unknown key")
+            return jwks.keys[kid]
+
+    def verify_report_jws(self, jws: str) -> Report:
+        """Verify a compact JWS against the platform's keys and parse its payload.
+
+        Raises:
+            kiosk.errors.ReportInvalid: Bad signature, algorithm, key or payload.
+            kiosk.errors.PlatformUnavailable: The JWKS could not be fetched.
+        """
+        try:
+            header = jwt.get_unverified_header(jws)
+        except jwt.PyJWTError:
+            raise errors.ReportInvalid("report is not a JWS") from None
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in REPORT_ALGORITHMS or not isinstance(kid, str):
+            raise errors.ReportInvalid("report JWS has a refused alg or no kid")
+        key = self._report_key(kid)
+        if key.algorithm_name != alg:
+            raise errors.ReportInvalid("report alg does not match its key")
+        try:
+            payload = jwt.PyJWS().decode(jws, key, algorithms=[alg])
+            data = json.loads(payload)
+        except (jwt.PyJWTError, ValueError):
+            raise errors.ReportInvalid("report signature does not verify") from None
+        if not isinstance(data, dict):
+            raise errors.ReportInvalid("report payload is not an object")
+        return parse_report(data)
+
+    def fetch_report(self, token: str) -> Report:
+        """The session's report, only once its signature verified.
+
+        Raises:
+            kiosk.errors.ReportInvalid: The report does not verify or parse.
+            kiosk.errors.PlatformRejected: ``invalid_token``, ``token_expired`` and others.
+        """
+        data = self._call("GET", "/v1/reports/current", bearer=token)
+        jws = data.get("report_jws")
+        if not isinstance(jws, str):
+            raise errors.ReportInvalid("report_jws missing")
+        return self.verify_report_jws(jws)
+
+    def record_print(
+        self,
+        token: str,
+        report_id: str,
+        *,
+        copies: int = 1,
+        kind: str = "receipt",
+        printed_at: dt.datetime,
+        idempotency_key: str,
+    ) -> None:
+        """Record a print; safe to repeat with the same ``idempotency_key``.
+
+        Raises:
+            ValueError: ``copies`` outside 1..10, a naive time or a bad key.
+        """
+        if not 1 <= copies <= 10:
+            raise ValueError("copies must be 1 to 10")
+        if not idempotency_key or len(idempotency_key) > _MAX_IDEMPOTENCY_KEY:
+            raise ValueError("idempotency_key must be 1 to 64 characters")
+        body = {"copies": copies, "printed_at": _rfc3339(printed_at), "kind": kind}
+        path = f"/v1/reports/{quote(report_id, safe='')}/prints"
+        self._request(
+            "POST",
+            path,
+            json_body=body,
+            bearer=token,
+            idempotency_key=idempotency_key,
+            accept=(200, 201),
+        )

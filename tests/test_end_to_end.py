@@ -1,0 +1,131 @@
+"""One resident session through every real layer: the UI, the state machine, pcscd with the
+virtual card in the vpcd reader, the platform simulator over HTTPS and the virtual printer
+over raw ESC/POS on TCP."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from kiosk import config as kiosk_config
+from kiosk import credentials, session, wiring
+from simulators.pcscd import PcscdInfo
+from simulators.platform_server import PlatformSimulator
+from simulators.residents import ZHANG_WEI
+from simulators.virtual_card import VirtualCardClient
+from simulators.virtual_printer import VirtualPrinter
+from ui import app as ui_app
+from ui.screens import consent, done, report, second_factor
+
+Phase = session.Phase
+WAIT_MS = 20_000  # card reads through pcscd and TLS handshakes on a loaded CI machine
+
+
+@pytest.fixture
+def kiosk_app(
+    tmp_path: Path,
+    pcscd: PcscdInfo,
+    platform_sim: PlatformSimulator,
+    virtual_printer: VirtualPrinter,
+    memory_keyring: object,
+) -> Iterator[ui_app.KioskApp]:
+    """The kiosk as `kiosk run` builds it, configured for the simulators."""
+    cfg = kiosk_config.KioskConfig(
+        platform=kiosk_config.PlatformConfig(
+            url=platform_sim.base_url, ca_bundle=platform_sim.ca_bundle_path
+        ),
+        reader=kiosk_config.ReaderConfig(name_pattern=re.escape(pcscd.reader)),
+        printer=kiosk_config.PrinterConfig(host="127.0.0.1", port=virtual_printer.port),
+        terminal=kiosk_config.TerminalConfig(mode="demo"),
+        paths=kiosk_config.PathsConfig(data_dir=str(tmp_path), log_dir=str(tmp_path / "logs")),
+    )
+    client = wiring.build_platform_client(cfg, None)
+    creds = client.enroll(platform_sim.new_enrollment_code(), "e2e-test")
+    client.close()
+    credentials.CredentialStore().save(creds)
+    app = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds))
+    app.start(fullscreen=False)
+    yield app
+    app.stop()
+    app.window.close()
+
+
+def wait_phase(qtbot: QtBot, app: ui_app.KioskApp, phase: Phase) -> None:
+    def reached() -> None:
+        state = app.controller.state
+        assert state.phase is phase, f"still {state.phase} ({state.message})"
+
+    qtbot.wait_until(reached, timeout=WAIT_MS)
+
+
+def click(qtbot: QtBot, button: object) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
+
+
+def test_a_resident_gets_their_report_printed_and_is_forgotten(
+    qtbot: QtBot,
+    kiosk_app: ui_app.KioskApp,
+    virtual_card: Callable[..., VirtualCardClient],
+    platform_sim: PlatformSimulator,
+    virtual_printer: VirtualPrinter,
+) -> None:
+    window = kiosk_app.window
+    consent_screen = window.screen_of(consent.ConsentScreen)
+    factor_screen = window.screen_of(second_factor.SecondFactorScreen)
+    report_screen = window.screen_of(report.ReportScreen)
+    assert isinstance(consent_screen, consent.ConsentScreen)
+    assert isinstance(factor_screen, second_factor.SecondFactorScreen)
+    assert isinstance(report_screen, report.ReportScreen)
+
+    card = virtual_card("zhang_wei")
+    wait_phase(qtbot, kiosk_app, Phase.CONSENT)
+    assert window.current_screen() is consent_screen
+    click(qtbot, consent_screen.agree_button)
+
+    wait_phase(qtbot, kiosk_app, Phase.SECOND_FACTOR)
+    assert factor_screen.subject.text() == "张*　" + ZHANG_WEI.id_masked
+    assert "138****1234" in factor_screen.sms_button.text()
+    click(qtbot, factor_screen.sms_button)
+    qtbot.wait_until(lambda: kiosk_app.controller.state.otp_sent, timeout=WAIT_MS)
+    assert factor_screen.prompt.text() == "验证码已发送至 138****1234"
+    for digit in platform_sim.sent_codes[0]:
+        click(qtbot, factor_screen.keypad.buttons[digit])
+    click(qtbot, factor_screen.confirm_button)
+
+    wait_phase(qtbot, kiosk_app, Phase.REPORT)
+    shown = kiosk_app.controller.state.report
+    assert shown is not None
+    assert "有 2 条失信记录" in report_screen.summary.text()
+    texts = [label.text() for label in report_screen.body.findChildren(type(report_screen.meta))]
+    assert any("未按规定明码标价" in text for text in texts)
+    assert any("可申请信用修复（2025-05-02起）" in text for text in texts)
+    assert any(text.startswith("查询记录") for text in texts)
+    click(qtbot, report_screen.print_button)
+
+    wait_phase(qtbot, kiosk_app, Phase.DONE)
+    done_screen = window.screen_of(done.DoneScreen)
+    assert isinstance(done_screen, done.DoneScreen)
+    assert done_screen.title.text() == "请取走凭条"
+    (job,) = virtual_printer.wait_for_jobs(1, timeout=10)
+    printed = "\n".join(job.lines)
+    assert job.cut
+    assert shown.report_id in printed
+    assert "未按规定明码标价" in printed
+    assert ZHANG_WEI.name not in printed  # the receipt carries the masked name only
+    assert job.qr_payloads == [f"{platform_sim.base_url}/v1/verify/{shown.verification_code}"]
+    qtbot.wait_until(lambda: len(platform_sim.prints) == 1, timeout=WAIT_MS)
+    assert platform_sim.prints[0].report_id == shown.report_id
+
+    card.remove()
+    wait_phase(qtbot, kiosk_app, Phase.IDLE)
+    state = kiosk_app.controller.state
+    assert state.identity is None
+    assert state.report is None
+    assert factor_screen.subject.text() == ""
+    assert report_screen.body_layout.count() == 0
+    assert report_screen.subject.text() == ""

@@ -1,0 +1,185 @@
+"""Layout of the printed receipt (kiosk.receipt): widths, content, masking, large print."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from devices.receipt_printer import Cut, QrCode, TextLine
+from kiosk.receipt import HOTLINE_TEXT, build_receipt, mask_name, text_width, wrap
+from kiosk.report import Report, parse_report
+
+CST = dt.timezone(dt.timedelta(hours=8))
+PRINTED_AT = dt.datetime(2026, 11, 25, 9, 30, tzinfo=CST)
+VERIFY_URL = "https://credit.example.gov.cn/v1/verify/K7Q2-9XMP"
+
+
+def _payload() -> dict[str, Any]:
+    long_title = "未按规定公示年度报告被处以罚款人民币二千元整——已缴纳（编号ZJ-2024-000123）"
+    return {
+        "report_id": "R2026112400001",
+        "verification_code": "K7Q2-9XMP",
+        "generated_at": "2026-11-24T10:00:00+08:00",
+        "valid_until": "2026-12-24T10:00:00+08:00",
+        "subject": {"name": "欧阳娜娜", "id_masked": "3211**********123X"},
+        "summary": {"negative_count": 2, "positive_count": 1, "status": "has_negative"},
+        "sections": [
+            {
+                "code": "honors",
+                "title": "表彰奖励",
+                "records": [
+                    {
+                        "record_id": "H-1",
+                        "date": "2023-01-01",
+                        "authority": "镇江市人民政府",
+                        "title": "优秀志愿者",
+                        "status": "in_effect",
+                    }
+                ],
+            },
+            {
+                "code": "admin_penalty",
+                "title": "行政处罚信息",
+                "records": [
+                    {
+                        "record_id": "P-1",
+                        "date": "2024-05-02",
+                        "authority": "镇江市市场监督管理局",
+                        "title": long_title,
+                        "status": "in_effect",
+                        "repair": {"eligible": True, "earliest_date": "2025-05-02"},
+                    }
+                ],
+            },
+            {
+                "code": "dishonest_debtor",
+                "title": "失信被执行人",
+                "records": [
+                    {
+                        "record_id": "D-7",
+                        "date": "2022-03-15",
+                        "authority": "镇江市京口区人民法院",
+                        "title": "未履行生效判决",
+                        "status": "under_objection",
+                        "repair": {"eligible": False},
+                    }
+                ],
+            },
+        ],
+    }
+
+
+@pytest.fixture
+def report() -> Report:
+    return parse_report(_payload())
+
+
+def _texts(elements: tuple[object, ...]) -> list[str]:
+    return [e.text for e in elements if isinstance(e, TextLine)]
+
+
+@pytest.mark.parametrize(("large", "columns"), [(False, 48), (True, 48), (False, 32), (True, 32)])
+def test_no_line_is_wider_than_the_paper(report: Report, large: bool, columns: int) -> None:
+    job = build_receipt(
+        report,
+        terminal_id="ZJ-JK-0007",
+        verify_url=VERIFY_URL,
+        columns=columns,
+        large_print=large,
+        printed_at=PRINTED_AT,
+    )
+    lines = [e for e in job.elements if isinstance(e, TextLine)]
+    assert lines
+    for line in lines:
+        assert text_width(line.text) * line.scale <= columns, line.text
+
+
+def test_large_print_doubles_every_line_and_halves_the_columns(report: Report) -> None:
+    job = build_receipt(
+        report, terminal_id="T1", verify_url=VERIFY_URL, large_print=True, printed_at=PRINTED_AT
+    )
+    lines = [e for e in job.elements if isinstance(e, TextLine)]
+    assert {line.scale for line in lines} == {2}
+    assert max(text_width(line.text) for line in lines) <= 24
+    # The long record title needed more lines than at normal size.
+    normal = build_receipt(report, terminal_id="T1", verify_url=VERIFY_URL, printed_at=PRINTED_AT)
+    assert len(lines) > len([e for e in normal.elements if isinstance(e, TextLine)])
+
+
+def test_every_negative_record_is_printed(report: Report) -> None:
+    job = build_receipt(report, terminal_id="T1", verify_url=VERIFY_URL, printed_at=PRINTED_AT)
+    text = "\n".join(_texts(job.elements))
+    flat = text.replace("\n", "").replace(" ", "")
+    for section, record in report.negative_records():
+        assert f"记录编号：{record.record_id}" in text
+        assert record.title.replace(" ", "") in flat  # wrapped over several lines
+        assert record.authority in text
+        assert section.title in text
+    assert "H-1" not in text  # an honour is not a negative record
+    assert "信用修复：可申请（2025-05-02起）" in text
+    assert "信用修复：不可申请" in text
+    assert "状态：异议处理中" in text
+    assert "不良记录：2 条" in text
+    assert HOTLINE_TEXT in text
+
+
+def test_name_is_masked_and_id_printed_as_given(report: Report) -> None:
+    job = build_receipt(report, terminal_id="T1", verify_url=VERIFY_URL, printed_at=PRINTED_AT)
+    text = "\n".join(_texts(job.elements))
+    assert "姓名：欧***" in text
+    assert "欧阳" not in text
+    assert "证件号码：3211**********123X" in text
+    assert "欧阳" not in job.job_id
+
+
+def test_qr_carries_the_verify_url_with_the_code_under_it(report: Report) -> None:
+    job = build_receipt(report, terminal_id="T1", verify_url=VERIFY_URL, printed_at=PRINTED_AT)
+    qr_at = [i for i, e in enumerate(job.elements) if isinstance(e, QrCode)]
+    assert len(qr_at) == 1
+    qr = job.elements[qr_at[0]]
+    assert isinstance(qr, QrCode)
+    assert qr.data == VERIFY_URL
+    below = job.elements[qr_at[0] + 1]
+    assert isinstance(below, TextLine)
+    assert below.text == "核验码：K7Q2-9XMP"
+
+
+def test_ends_with_cut_and_is_deterministic(report: Report) -> None:
+    kwargs: dict[str, Any] = {
+        "terminal_id": "ZJ-JK-0007",
+        "verify_url": VERIFY_URL,
+        "printed_at": PRINTED_AT,
+    }
+    job = build_receipt(report, **kwargs)
+    assert isinstance(job.elements[-1], Cut)
+    assert sum(isinstance(e, Cut) for e in job.elements) == 1
+    assert build_receipt(report, **kwargs) == job
+    text = _texts(job.elements)
+    assert "终端编号：ZJ-JK-0007" in text
+    assert "打印时间：2026-11-25 09:30" in text
+
+
+def test_report_without_negatives_says_so() -> None:
+    payload = _payload()
+    payload["sections"] = payload["sections"][:1]
+    job = build_receipt(
+        parse_report(payload), terminal_id="T1", verify_url=VERIFY_URL, printed_at=PRINTED_AT
+    )
+    assert "无不良记录" in _texts(job.elements)
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"), [("张三", "张*"), ("张", "张"), ("", ""), ("欧阳娜娜", "欧***")]
+)
+def test_mask_name(name: str, masked: str) -> None:
+    assert mask_name(name) == masked
+
+
+def test_wrap_counts_cjk_as_two_columns_and_keeps_ids_whole() -> None:
+    assert wrap("一二三四五", 4) == ["一二", "三四", "五"]
+    assert wrap("ab一二三", 5) == ["ab一", "二三"]
+    assert wrap("日期：2024-05-02", 12) == ["日期：", "2024-05-02"]
+    assert wrap("可申请（2025-05-02起）", 12) == ["可申请", "（2025-05-02", "起）"]
+    assert all(text_width(line) <= 6 for line in wrap("x" * 20, 6))
