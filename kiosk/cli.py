@@ -47,9 +47,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             "this terminal is not enrolled: ask the platform operator for an enrollment code, "
             "then run `kiosk enroll --code XXXXXXXX` as the kiosk user"
         )
-    os.environ.setdefault(
-        "ESCPOS_CAPABILITIES_PICKLE_DIR", str(Path(cfg.paths.data_dir) / "escpos-cache")
-    )
+    # python-escpos re-reads its printer database at every start unless this folder exists.
+    escpos_cache = Path(cfg.paths.data_dir) / "escpos-cache"
+    escpos_cache.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(escpos_cache))
     from ui import app  # the UI is only needed here
 
     return app.run(cfg, wiring.build_services(cfg, creds))

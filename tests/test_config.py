@@ -1,0 +1,79 @@
+"""Configuration: defaults work, and every mistake is named by its key, all at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk import config, errors
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "kiosk.example.toml"
+
+
+def test_the_documented_example_is_valid_and_equals_the_defaults() -> None:
+    assert config.load_config(EXAMPLE) == config.KioskConfig()
+
+
+def test_every_problem_is_reported_with_its_key() -> None:
+    with pytest.raises(errors.ConfigError) as caught:
+        config.parse_config({
+            "printer": {"port": "9100", "paper_width_mm": 60, "colour": "red"},
+            "timeouts": {"consent_s": -5},
+            "scanner": {},
+        })
+    problems = caught.value.problems
+    assert any(p.startswith("printer.port: expected int") for p in problems)
+    assert any(p.startswith("printer.paper_width_mm: 60 is not one of 58, 80") for p in problems)
+    assert any(p.startswith("printer.colour: unknown key") for p in problems)
+    assert any(p.startswith("timeouts.consent_s: must not be negative") for p in problems)
+    assert any(p.startswith("scanner: unknown section") for p in problems)
+
+
+def test_cross_checks_name_the_key() -> None:
+    with pytest.raises(errors.ConfigError) as caught:
+        config.parse_config({"platform": {"url": "http://platform.example"},
+                             "printer": {"connection": "usb"}})
+    text = str(caught.value)
+    assert "platform.url: production mode needs https://" in text
+    assert "printer.usb_vendor_id/usb_product_id: required" in text
+
+
+def test_a_missing_ca_bundle_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(errors.ConfigError, match=r"platform.ca_bundle: no such file"):
+        config.parse_config({"platform": {"ca_bundle": str(tmp_path / "nope.pem")}})
+
+
+def test_integers_are_accepted_where_seconds_are_floats() -> None:
+    cfg = config.parse_config({"timeouts": {"done_s": 5}, "printer": {"paper_width_mm": 58}})
+    assert cfg.timeouts.done_s == 5.0
+    assert cfg.printer.columns == 32
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("[printer\nport = 1", "not valid TOML"),
+    ("[printer]\nport = -1\n", "printer.port: must not be negative"),
+])
+def test_the_cli_explains_a_bad_file_without_a_traceback(
+    tmp_path: Path, content: str, expected: str
+) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(content, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "check-config", "--config", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_cli_reports_a_missing_file(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "check-config", "--config", str(tmp_path / "x.toml")],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 2
+    assert "file not found" in result.stderr
