@@ -24,13 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keyring
-import keyring.backend
 from PySide6.QtCore import QTimer
 
 from kiosk import config as kiosk_config
 from kiosk import credentials, report_pdf, session, wiring
 from kiosk.logging_setup import setup_logging
 from simulators import card_factory, pcscd, virtual_card
+from simulators.memory_keyring import MemoryKeyring
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import RESIDENTS
 from simulators.virtual_printer import VirtualPrinter
@@ -43,26 +43,36 @@ AUTOPLAY_DEADLINE_S = 120
 STEP_DELAY_MS = 400  # lets each screen paint (and a watching person read it) before acting
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """The demo's keyring: credentials vanish with the process."""
+def simulator_config(
+    platform: PlatformSimulator,
+    printer: VirtualPrinter,
+    reader: str,
+    work_dir: Path,
+    log_dir: Path,
+) -> kiosk_config.KioskConfig:
+    """The kiosk's configuration for talking to the simulators (demo and tests)."""
+    return kiosk_config.KioskConfig(
+        platform=kiosk_config.PlatformConfig(
+            url=platform.base_url, ca_bundle=platform.ca_bundle_path
+        ),
+        reader=kiosk_config.ReaderConfig(name_pattern=re.escape(reader)),
+        printer=kiosk_config.PrinterConfig(host="127.0.0.1", port=printer.port),
+        terminal=kiosk_config.TerminalConfig(mode="demo"),
+        paths=kiosk_config.PathsConfig(data_dir=str(work_dir), log_dir=str(log_dir)),
+    )
 
-    priority = 1
 
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        """Stored value or None."""
-        return self._items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        """Store a value."""
-        self._items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        """Forget a value."""
-        self._items.pop((service, username), None)
+def enroll(
+    cfg: kiosk_config.KioskConfig, platform: PlatformSimulator
+) -> credentials.TerminalCredentials:
+    """Enroll the terminal with a fresh one-time code, as staff would; keep it in the keyring."""
+    client = wiring.build_platform_client(cfg, None)
+    try:
+        creds = client.enroll(platform.new_enrollment_code(), socket.gethostname())
+    finally:
+        client.close()
+    credentials.CredentialStore().save(creds)
+    return creds
 
 
 def _port_or_free(preferred: int) -> int:
@@ -131,19 +141,8 @@ def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
         )
 
         keyring.set_keyring(MemoryKeyring())
-        cfg = kiosk_config.KioskConfig(
-            platform=kiosk_config.PlatformConfig(
-                url=platform.base_url, ca_bundle=platform.ca_bundle_path
-            ),
-            reader=kiosk_config.ReaderConfig(name_pattern=re.escape(daemon.reader)),
-            printer=kiosk_config.PrinterConfig(host="127.0.0.1", port=printer.port),
-            terminal=kiosk_config.TerminalConfig(mode="demo"),
-            paths=kiosk_config.PathsConfig(data_dir=str(work), log_dir=str(out_dir / "logs")),
-        )
-        enroll_client = wiring.build_platform_client(cfg, None)
-        creds = enroll_client.enroll(platform.new_enrollment_code(), socket.gethostname())
-        enroll_client.close()
-        credentials.CredentialStore().save(creds)
+        cfg = simulator_config(platform, printer, daemon.reader, work, out_dir / "logs")
+        creds = enroll(cfg, platform)
         _say(f"terminal enrolled as {creds.terminal_id}")
 
         kiosk = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds))

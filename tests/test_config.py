@@ -19,11 +19,13 @@ def test_the_documented_example_is_valid_and_equals_the_defaults() -> None:
 
 def test_every_problem_is_reported_with_its_key() -> None:
     with pytest.raises(errors.ConfigError) as caught:
-        config.parse_config({
-            "printer": {"port": "9100", "paper_width_mm": 60, "colour": "red"},
-            "timeouts": {"consent_s": -5},
-            "scanner": {},
-        })
+        config.parse_config(
+            {
+                "printer": {"port": "9100", "paper_width_mm": 60, "colour": "red"},
+                "timeouts": {"consent_s": -5},
+                "scanner": {},
+            }
+        )
     problems = caught.value.problems
     assert any(p.startswith("printer.port: expected int") for p in problems)
     assert any(p.startswith("printer.paper_width_mm: 60 is not one of 58, 80") for p in problems)
@@ -34,8 +36,9 @@ def test_every_problem_is_reported_with_its_key() -> None:
 
 def test_cross_checks_name_the_key() -> None:
     with pytest.raises(errors.ConfigError) as caught:
-        config.parse_config({"platform": {"url": "http://platform.example"},
-                             "printer": {"connection": "usb"}})
+        config.parse_config(
+            {"platform": {"url": "http://platform.example"}, "printer": {"connection": "usb"}}
+        )
     text = str(caught.value)
     assert "platform.url: production mode needs https://" in text
     assert "printer.usb_vendor_id/usb_product_id: required" in text
@@ -52,10 +55,13 @@ def test_integers_are_accepted_where_seconds_are_floats() -> None:
     assert cfg.printer.columns == 32
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ("[printer\nport = 1", "not valid TOML"),
-    ("[printer]\nport = -1\n", "printer.port: must not be negative"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("[printer\nport = 1", "not valid TOML"),
+        ("[printer]\nport = -1\n", "printer.port: must not be negative"),
+    ],
+)
 def test_the_cli_explains_a_bad_file_without_a_traceback(
     tmp_path: Path, content: str, expected: str
 ) -> None:
@@ -63,7 +69,9 @@ def test_the_cli_explains_a_bad_file_without_a_traceback(
     path.write_text(content, encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "check-config", "--config", str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert expected in result.stderr
@@ -73,7 +81,9 @@ def test_the_cli_explains_a_bad_file_without_a_traceback(
 def test_the_cli_reports_a_missing_file(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "check-config", "--config", str(tmp_path / "x.toml")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert "file not found" in result.stderr

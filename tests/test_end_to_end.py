@@ -4,7 +4,6 @@ over raw ESC/POS on TCP."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from kiosk import config as kiosk_config
-from kiosk import credentials, session, wiring
+from kiosk import session, wiring
+from simulators import demo
 from simulators.pcscd import PcscdInfo
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import ZHANG_WEI
@@ -35,19 +34,10 @@ def kiosk_app(
     memory_keyring: object,
 ) -> Iterator[ui_app.KioskApp]:
     """The kiosk as `kiosk run` builds it, configured for the simulators."""
-    cfg = kiosk_config.KioskConfig(
-        platform=kiosk_config.PlatformConfig(
-            url=platform_sim.base_url, ca_bundle=platform_sim.ca_bundle_path
-        ),
-        reader=kiosk_config.ReaderConfig(name_pattern=re.escape(pcscd.reader)),
-        printer=kiosk_config.PrinterConfig(host="127.0.0.1", port=virtual_printer.port),
-        terminal=kiosk_config.TerminalConfig(mode="demo"),
-        paths=kiosk_config.PathsConfig(data_dir=str(tmp_path), log_dir=str(tmp_path / "logs")),
+    cfg = demo.simulator_config(
+        platform_sim, virtual_printer, pcscd.reader, tmp_path, tmp_path / "logs"
     )
-    client = wiring.build_platform_client(cfg, None)
-    creds = client.enroll(platform_sim.new_enrollment_code(), "e2e-test")
-    client.close()
-    credentials.CredentialStore().save(creds)
+    creds = demo.enroll(cfg, platform_sim)
     app = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds))
     app.start(fullscreen=False)
     yield app

@@ -62,10 +62,13 @@ def test_the_file_rotates_and_keeps_a_bounded_number(log_file: Path) -> None:
     assert files == ["kiosk.log", "kiosk.log.1", "kiosk.log.2"]
 
 
-@pytest.mark.parametrize(("text", "masked"), [
-    ("11010519491231002X", "1101**********002X"),
-    ("tel 13912345678.", "tel 139****5678."),
-    ("order 123456789012345678901 stays", "order 123456789012345678901 stays"),
-])
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("11010519491231002X", "1101**********002X"),
+        ("tel 13912345678.", "tel 139****5678."),
+        ("order 123456789012345678901 stays", "order 123456789012345678901 stays"),
+    ],
+)
 def test_mask_text(text: str, masked: str) -> None:
     assert logging_setup.mask_text(text) == masked

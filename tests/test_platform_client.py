@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,15 +13,21 @@ import keyring.backends.fail
 import keyring.backends.null
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.x509.oid import NameOID
 
 from kiosk import errors, platform_client
 from kiosk.credentials import CredentialStore, KeyringUnavailable, TerminalCredentials
 from kiosk.platform_client import AccessToken, IdentitySession, PlatformClient
+from simulators.card_factory import (
+    FID_CARDCERT,
+    FID_HOLDER,
+    FID_SOD,
+    IssuerCA,
+    issue_card,
+    make_issuer_ca,
+)
 from simulators.platform_server import DEMO_STAFF, PlatformSimulator
 from simulators.residents import RESIDENTS, Resident
 
@@ -31,23 +36,7 @@ WANG = RESIDENTS["wang_xiuying"]  # no phone on file
 STAFF_ID, STAFF_PIN = next(iter(DEMO_STAFF.items()))
 
 
-# ---------------------------------------------------------------- a minimal card issuer
-
-
-def _tlv(tag: int, value: bytes) -> bytes:
-    n = len(value)
-    length = (
-        bytes([n])
-        if n < 0x80
-        else b"\x81" + bytes([n])
-        if n < 0x100
-        else (b"\x82" + n.to_bytes(2, "big"))
-    )
-    return tag.to_bytes((tag.bit_length() + 7) // 8, "big") + length + value
-
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+# ---------------------------------------------------------------- cards from the card factory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,73 +54,24 @@ class Card:
 
 
 class Issuer:
-    """A card issuer CA that issues RID-1 cards (just enough for these tests)."""
+    """Issues RID-1 cards through ``simulators.card_factory``."""
 
-    def __init__(self) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.UTC)
-        self.cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name("Test issuer CA"))
-            .issuer_name(_name("Test issuer CA"))
-            .public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .sign(self.key, hashes.SHA256())
-        )
-        self.der = self.cert.public_bytes(serialization.Encoding.DER)
+    def __init__(self, ca: IssuerCA | None = None) -> None:
+        self.ca = ca or make_issuer_ca()
+        self.der = self.ca.cert_der
 
     def card(self, resident: Resident, *, valid_until: str | None = None) -> Card:
-        fields = [
-            (0xDF01, resident.id_number),
-            (0xDF02, resident.name),
-            (0xDF03, resident.sex),
-            (0xDF04, resident.ethnicity),
-            (0xDF05, resident.birth_date),
-            (0xDF06, resident.address),
-            (0xDF07, resident.issuing_authority),
-            (0xDF08, resident.valid_from),
-            (0xDF09, valid_until or resident.valid_until),
-        ]
-        holder = _tlv(0x61, b"".join(_tlv(t, v.encode()) for t, v in fields))
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name("card"))
-            .issuer_name(self.cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=3650))
-            .sign(self.key, hashes.SHA256())
-        ).public_bytes(serialization.Encoding.DER)
-        photo = _tlv(0x5F2E, b"\xff\xd8not really a jpeg\xff\xd9")
-        values = [
-            bytes.fromhex("0609608648016503040201"),
-            hashlib.sha256(holder).digest(),
-            hashlib.sha256(photo).digest(),
-            hashlib.sha256(cert).digest(),
-        ]
-        signature = self.key.sign(b"".join(values), ec.ECDSA(hashes.SHA256()))
-        fingerprint = self.cert.fingerprint(hashes.SHA256())
-        sod = _tlv(
-            0x77,
-            b"".join(_tlv(0x80 + i, v) for i, v in enumerate([*values, signature, fingerprint])),
-        )
-        return Card(holder, cert, sod, key)
-
-
-@pytest.fixture(scope="module")
-def issuer() -> Issuer:
-    return Issuer()
+        if valid_until is not None:
+            resident = dataclasses.replace(resident, valid_until=valid_until)
+        image = issue_card(resident, self.ca)
+        files = image.files
+        return Card(files[FID_HOLDER], files[FID_CARDCERT], files[FID_SOD], image.private_key)
 
 
 @pytest.fixture
-def issuer_ca_certs(issuer: Issuer) -> list[bytes]:
-    return [issuer.der]
+def issuer(issuer_ca: IssuerCA) -> Issuer:
+    """The issuer the platform simulator trusts (see ``issuer_ca_certs`` in conftest)."""
+    return Issuer(issuer_ca)
 
 
 def open_session(client: PlatformClient, card: Card) -> IdentitySession:

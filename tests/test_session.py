@@ -48,6 +48,22 @@ REPORT = report_model.parse_report(
 )
 
 
+# One whole session in order; tests start from states reached this honest way.
+JOURNEY: list[S.Event] = [
+    S.CardInserted(),
+    S.ConsentGiven(),
+    S.CardRead(EVIDENCE),
+    S.IdentityVerified(IDENTITY),
+    S.SmsChosen(),
+    S.OtpSent(60),
+    S.OtpEntered("123456"),
+    S.AccessGranted("tok"),
+    S.ReportLoaded(REPORT),
+    S.PrintRequested(),
+    S.Printed(),
+]
+
+
 def run(state: S.SessionState, *events: S.Event) -> tuple[S.SessionState, list[S.Effect]]:
     effects: list[S.Effect] = []
     for event in events:
@@ -58,21 +74,8 @@ def run(state: S.SessionState, *events: S.Event) -> tuple[S.SessionState, list[S
 
 def at_phase(phase: S.Phase) -> S.SessionState:
     """A state reached the honest way, by walking the journey."""
-    steps: list[S.Event] = [
-        S.CardInserted(),
-        S.ConsentGiven(),
-        S.CardRead(EVIDENCE),
-        S.IdentityVerified(IDENTITY),
-        S.SmsChosen(),
-        S.OtpSent(60),
-        S.OtpEntered("123456"),
-        S.AccessGranted("tok"),
-        S.ReportLoaded(REPORT),
-        S.PrintRequested(),
-        S.Printed(),
-    ]
     state = S.SessionState()
-    for event in steps:
+    for event in JOURNEY:
         if state.phase is phase:
             return state
         state, _ = S.transition(state, event, RULES)
@@ -88,20 +91,7 @@ def test_full_journey_visits_every_phase_in_order() -> None:
     state = S.SessionState()
     seen = [state.phase]
     all_effects: list[S.Effect] = []
-    for event in [
-        S.CardInserted(),
-        S.ConsentGiven(),
-        S.CardRead(EVIDENCE),
-        S.IdentityVerified(IDENTITY),
-        S.SmsChosen(),
-        S.OtpSent(60),
-        S.OtpEntered("123456"),
-        S.AccessGranted("tok"),
-        S.ReportLoaded(REPORT),
-        S.PrintRequested(),
-        S.Printed(),
-        S.CardRemoved(),
-    ]:
+    for event in [*JOURNEY, S.CardRemoved()]:
         state, effects = S.transition(state, event, RULES)
         all_effects.extend(effects)
         if state.phase is not seen[-1]:

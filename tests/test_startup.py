@@ -25,7 +25,9 @@ print(",".join(loaded))
 def test_building_the_kiosk_imports_no_printer_or_pdf_library() -> None:
     result = subprocess.run(
         [sys.executable, "-c", PROBE, *LAZY],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
         env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
     )
     assert result.stdout.strip() == ""
