@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from devices import card_reader, receipt_printer, rid_card
+from devices import errors as device_errors
 from kiosk import card_identity, platform_client, receipt, runtime, session
 from kiosk import report as report_model
 
@@ -36,6 +37,7 @@ class Services:
     terminal_id: str
     verify_url: str  # base of the public verification page; the code is appended
     paper_columns: int = 48
+    hotline: str = "12345"
 
 
 class SessionController:
@@ -235,7 +237,7 @@ class SessionController:
         """Print lane: one receipt, then record it with the platform (idempotently)."""
         printer = self._services.printer
         if printer is None:
-            raise receipt_printer_missing()
+            raise device_errors.PrinterOffline("no receipt printer is configured")
         printed_at = dt.datetime.now(dt.UTC)
         job = receipt.build_receipt(
             report,
@@ -244,6 +246,7 @@ class SessionController:
             columns=self._services.paper_columns,
             large_print=large,
             printed_at=printed_at,
+            hotline=self._services.hotline,
         )
         printer.print_job(job)
         try:
@@ -263,13 +266,6 @@ class SessionController:
 def verify_link(base: str, code: str) -> str:
     """The public verification URL printed as a QR code."""
     return f"{base.rstrip('/')}/{code}"
-
-
-def receipt_printer_missing() -> Exception:
-    """The error for a terminal configured without a printer."""
-    from devices import errors as device_errors
-
-    return device_errors.PrinterOffline("no receipt printer is configured")
 
 
 def _ignore(_: Any) -> None:

@@ -26,7 +26,7 @@ from kiosk.report import Record, Report, Section
 TITLE = "个人公共信用报告"
 # Placeholder until the hall's own hotline comes from configuration: 12345 is the national
 # government-service hotline, valid in every city, so a receipt is never printed without one.
-HOTLINE_TEXT = "咨询电话：12345（政务服务便民热线）"
+DEFAULT_HOTLINE = "12345"  # the national government-service hotline
 FOOTER_TEXT = "本凭条仅供查阅，报告真伪以扫码核验结果为准"
 
 _WIDE = frozenset({"W", "F"})
@@ -186,6 +186,7 @@ def build_receipt(
     columns: int = 48,
     large_print: bool = False,
     printed_at: dt.datetime,
+    hotline: str = DEFAULT_HOTLINE,
 ) -> PrintJob:
     """Lay out the receipt of ``report``.
 
@@ -196,6 +197,7 @@ def build_receipt(
         columns: Printer columns at normal size (48 on 80 mm paper with font A).
         large_print: Elder mode: every text line at scale 2, so half as many columns fit.
         printed_at: Time printed on the receipt (passed in so the layout is deterministic).
+        hotline: The dispute and credit-repair hotline (``terminal.hotline`` in config).
 
     Returns:
         The job; its ``job_id`` holds the report id and print time, never personal data.
@@ -229,7 +231,7 @@ def build_receipt(
     else:
         b.text("无不良记录", bold=True)
     b.add(Rule("-"))
-    b.text(HOTLINE_TEXT)
+    b.text(f"异议及信用修复咨询电话：{hotline}")
     b.add(Feed(1))
     b.text("扫码核验报告真伪", align=Align.CENTER)
     b.add(QrCode(verify_url, module_size=8 if large_print else 6))

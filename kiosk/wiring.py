@@ -62,4 +62,5 @@ def build_services(
         terminal_id=creds.terminal_id,
         verify_url=verify_url(cfg),
         paper_columns=cfg.printer.columns,
+        hotline=cfg.terminal.hotline,
     )

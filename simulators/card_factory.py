@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from PIL import Image, ImageDraw
 
+from simulators import pki
 from simulators.residents import Resident
 
 AID = bytes.fromhex("F0524944314B494F534B")
@@ -133,33 +134,8 @@ def make_issuer_ca(
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(ski, critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    # digitalSignature too: the issuer key also signs EF.SOD directly.
+    cert = pki.self_signed_ca(key, name, start, end, digital_signature=True)
     return IssuerCA(key=key, cert=cert)
 
 

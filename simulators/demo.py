@@ -31,7 +31,7 @@ from kiosk import credentials, report_pdf, session, wiring
 from kiosk.logging_setup import setup_logging
 from simulators import card_factory, pcscd, virtual_card
 from simulators.memory_keyring import MemoryKeyring
-from simulators.platform_server import PlatformSimulator
+from simulators.platform_server import DEMO_STAFF, PlatformSimulator
 from simulators.residents import RESIDENTS
 from simulators.virtual_printer import VirtualPrinter
 from ui import app as ui_app
@@ -40,6 +40,7 @@ from ui.screens import consent, report, second_factor
 log = logging.getLogger(__name__)
 
 AUTOPLAY_DEADLINE_S = 120
+DEMO_STAFF_ID, DEMO_STAFF_PIN = next(iter(DEMO_STAFF.items()))
 STEP_DELAY_MS = 400  # lets each screen paint (and a watching person read it) before acting
 
 
@@ -263,6 +264,12 @@ class Autopilot:
             self.later(self.shot_then("second-factor", factor_screen.sms_button.click))
         elif phase is session.Phase.SECOND_FACTOR and state.otp_sent and self.once(phase, "sms"):
             self.later(lambda: self.type_code(factor_screen))
+        elif (
+            phase is session.Phase.SECOND_FACTOR
+            and state.factor is session.Factor.STAFF
+            and (self.once(phase, "staff"))
+        ):
+            self.later(lambda: self.type_staff(factor_screen))
         elif phase is session.Phase.REPORT and state.report and self.once(phase):
             self.save_pdf(state)
             self.later(lambda: self.show_report(report_screen))
@@ -286,6 +293,13 @@ class Autopilot:
         for digit in code:
             screen.keypad.buttons[digit].click()
         self.shot("sms-code")
+        screen.confirm_button.click()
+
+    def type_staff(self, screen: second_factor.SecondFactorScreen) -> None:
+        """A staff member confirms the resident in person: id and PIN on the keypad."""
+        self.shot("staff-confirm")
+        for digit in DEMO_STAFF_ID + DEMO_STAFF_PIN:
+            screen.keypad.buttons[digit].click()
         screen.confirm_button.click()
 
     def show_report(self, screen: report.ReportScreen) -> None:

@@ -45,6 +45,43 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
+def self_signed_ca(
+    key: ec.EllipticCurvePrivateKey,
+    name: x509.Name,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+    *,
+    digital_signature: bool = False,
+) -> x509.Certificate:
+    """A self-signed CA certificate (no intermediate CAs below it) for ``key``."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=digital_signature,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
 class LocalCA:
     """A self-signed CA and one loopback server certificate, kept in ``directory``.
 
@@ -85,32 +122,11 @@ class LocalCA:
                 return key, cert
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
-        ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name("Credit kiosk demo CA"))
-            .issuer_name(_name("Credit kiosk demo CA"))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(ski, critical=False)
-            .sign(key, hashes.SHA256())
+        cert = self_signed_ca(
+            key,
+            _name("Credit kiosk demo CA"),
+            now - dt.timedelta(days=1),
+            now + dt.timedelta(days=3650),
         )
         _write_private(key_path, _pem_key(key))
         _write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from devices.receipt_printer import Cut, QrCode, TextLine
-from kiosk.receipt import HOTLINE_TEXT, build_receipt, mask_name, text_width, wrap
+from kiosk.receipt import build_receipt, mask_name, text_width, wrap
 from kiosk.report import Report, parse_report
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -122,7 +122,7 @@ def test_every_negative_record_is_printed(report: Report) -> None:
     assert "信用修复：不可申请" in text
     assert "状态：异议处理中" in text
     assert "不良记录：2 条" in text
-    assert HOTLINE_TEXT in text
+    assert "咨询电话：12345" in text
 
 
 def test_name_is_masked_and_id_printed_as_given(report: Report) -> None:

@@ -3,6 +3,7 @@
 #
 #   tools/bootstrap.sh demo [kiosk demo options]   install, then play one session against the simulators
 #   tools/bootstrap.sh test [pytest options]       install, then run every check and the whole test suite
+#   tools/bootstrap.sh bench                       install, then the start-up benchmark
 #   tools/bootstrap.sh install                     install only
 #
 # Idempotent: a second run installs nothing and only re-installs the Python package when
@@ -75,5 +76,8 @@ case "$cmd" in
     test)
         install_system_packages; install_python_package
         exec "$VENV/bin/python" -m tools.check "$@" ;;
-    *) echo "usage: $0 demo|test|install [options]" >&2; exit 2 ;;
+    bench)
+        install_system_packages; install_python_package
+        exec "$VENV/bin/python" -m tools.bench "$@" ;;
+    *) echo "usage: $0 demo|test|bench|install [options]" >&2; exit 2 ;;
 esac
