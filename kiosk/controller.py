@@ -19,7 +19,7 @@ from typing import Any
 
 from devices import card_reader, receipt_printer, rid_card
 from devices import errors as device_errors
-from kiosk import card_identity, platform_client, receipt, runtime, session
+from kiosk import card_identity, errors, platform_client, receipt, runtime, session
 from kiosk import report as report_model
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,8 @@ class SessionController:
         self._state = new
         for effect in effects:
             self._run(effect)
+        if dataclasses.replace(new, timer=old.timer) == old:
+            return  # only the inactivity timer restarted: nothing on screen changes
         for listener in list(self._listeners):
             listener(new)
 
@@ -141,13 +143,10 @@ class SessionController:
                 self.handle(event)
 
         def failed(exc: BaseException) -> None:
-            if not isinstance(exc, Exception) or type(exc).__module__.split(".")[0] not in {
-                "kiosk",
-                "devices",
-            }:
-                log.error("unexpected error in %s work", lane, exc_info=exc)
-            else:
+            if isinstance(exc, errors.KioskError | device_errors.DeviceError):
                 log.warning("%s work failed: %s", lane, exc)
+            else:  # a bug: keep the traceback
+                log.error("unexpected error in %s work", lane, exc_info=exc)
             done(session.Failed(exc))
 
         self._runner.submit(lane, work, done, failed)

@@ -92,7 +92,9 @@ class KioskWindow(QMainWindow):
 
     def current_screen(self) -> base.Screen:
         """The screen showing now."""
-        return self.screens[SCREEN_FOR_PHASE[self._controller.state.phase]]
+        widget = self.stack.currentWidget()
+        assert isinstance(widget, base.Screen)
+        return widget
 
     def _wire_intents(self) -> None:
         handle = self._controller.handle

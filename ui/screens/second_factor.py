@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from kiosk import session
+from kiosk import errors, session
 from kiosk.logging_setup import mask_name
 from ui.screens import base
 from ui.widgets import keypad
@@ -45,6 +45,7 @@ class SecondFactorScreen(base.Screen):
         self._staff_id = ""
         self._pin = ""
         self._mode = session.Factor.CHOOSING
+        self._shown_message: errors.UserMessage | None = None
 
     def _build_choice_page(self) -> None:
         page = QWidget()
@@ -124,9 +125,11 @@ class SecondFactorScreen(base.Screen):
             self.second_label.setText("密码")
             self.second_label.setVisible(True)
             self.second_field.setVisible(True)
-        if state.message is not None and not state.busy:
+        if state.message is not None and state.message is not self._shown_message:
+            # A refused code or PIN: start the entry again, keep the staff id.
             self._code = ""
             self._pin = ""
+        self._shown_message = state.message
         self.confirm_button.setEnabled(not state.busy)
         self._show_fields()
 

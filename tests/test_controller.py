@@ -1,0 +1,106 @@
+"""The controller: effects run off the core's thread, and a late answer never reaches the next
+resident's session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+from devices import card_reader, errors
+from kiosk import controller, platform_client, runtime, session
+
+
+class BlockingReader:
+    """A reader whose card connection waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.connect_thread: str | None = None
+
+    def start(self, on_event: object) -> None:
+        pass
+
+    def stop(self) -> None:
+        self.release.set()
+
+    def connect(self) -> card_reader.CardConnection:
+        self.connect_thread = threading.current_thread().name
+        self.release.wait(10)
+        raise errors.CardRemoved("the first card is long gone")
+
+
+class FakePlatform:
+    def challenge(self) -> platform_client.Challenge:
+        return platform_client.Challenge("ticket", bytes(32), dt.datetime.now(dt.UTC))
+
+    def end_session(self, session_id: str) -> None:
+        pass
+
+
+def pump(dispatcher: runtime.QueueDispatcher, until: float = 2.0) -> None:
+    deadline = time.monotonic() + until
+    while time.monotonic() < deadline:
+        dispatcher.run_pending(timeout=0.05)
+
+
+def make() -> tuple[controller.SessionController, BlockingReader, runtime.QueueDispatcher]:
+    reader = BlockingReader()
+    dispatcher = runtime.QueueDispatcher()
+    services = controller.Services(
+        reader=reader,  # type: ignore[arg-type]
+        platform=FakePlatform(),  # type: ignore[arg-type]
+        printer=None,
+        terminal_id="T1",
+        verify_url="https://example.invalid/v1/verify",
+    )
+    ctl = controller.SessionController(
+        services,
+        rules=session.Rules(),
+        dispatcher=dispatcher,
+        clock=runtime.ManualClock(),
+        runner=runtime.TaskRunner(dispatcher),
+    )
+    return ctl, reader, dispatcher
+
+
+def test_card_io_runs_on_the_card_lane_not_the_core_thread() -> None:
+    ctl, reader, dispatcher = make()
+    ctl.handle(session.CardInserted())
+    ctl.handle(session.ConsentGiven())
+    assert ctl.state.phase is session.Phase.READING_CARD  # handle() returned at once
+    reader.release.set()
+    pump(dispatcher, 1.0)
+    assert reader.connect_thread is not None
+    assert reader.connect_thread.startswith("kiosk-card")
+    assert ctl.state.phase is session.Phase.ERROR  # the card error came back as an event
+    ctl.stop()
+
+
+def test_a_late_answer_from_an_ended_session_is_dropped() -> None:
+    ctl, reader, dispatcher = make()
+    ctl.handle(session.CardInserted())
+    ctl.handle(session.ConsentGiven())
+    ctl.handle(session.CardRemoved())  # the first resident leaves while the card is read
+    ctl.handle(session.CardInserted())  # the next resident arrives
+    assert ctl.state.phase is session.Phase.CONSENT
+    reader.release.set()  # the first session's read now fails late
+    pump(dispatcher, 1.0)
+    assert ctl.state.phase is session.Phase.CONSENT
+    assert ctl.state.message is None
+    ctl.stop()
+
+
+def test_timers_end_the_session() -> None:
+    ctl, _reader, _dispatcher = make()
+    clock = ctl._clock
+    assert isinstance(clock, runtime.ManualClock)
+    ctl.handle(session.CardInserted())
+    clock.advance(59)
+    assert ctl.state.phase is session.Phase.CONSENT
+    ctl.handle(session.UserActive())  # a touch restarts the minute
+    clock.advance(59)
+    assert ctl.state.phase is session.Phase.CONSENT
+    clock.advance(2)
+    assert ctl.state.phase is session.Phase.IDLE
+    ctl.stop()

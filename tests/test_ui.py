@@ -1,0 +1,130 @@
+"""Screens and window offscreen: every phase has a screen, Chinese renders with the bundled
+font, errors read as plain words, large-text mode really enlarges text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from kiosk import controller, errors, runtime, session
+from ui import main_window, theme
+from ui.screens import error, idle
+
+
+class NoReader:
+    def start(self, on_event: object) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def connect(self) -> object:
+        raise AssertionError("no card I/O in these tests")
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[main_window.KioskWindow]:
+    family = theme.register_fonts()
+    dispatcher = runtime.QueueDispatcher()
+    services = controller.Services(
+        reader=NoReader(),  # type: ignore[arg-type]
+        platform=None,  # type: ignore[arg-type]
+        printer=None,
+        terminal_id="T1",
+        verify_url="https://example.invalid/v1/verify",
+    )
+    ctl = controller.SessionController(
+        services,
+        rules=session.Rules(),
+        dispatcher=dispatcher,
+        clock=runtime.ManualClock(),
+        runner=runtime.TaskRunner(dispatcher),
+    )
+    win = main_window.KioskWindow(ctl, family)
+    qtbot.add_widget(win)
+    win.resize(1920, 1080)
+    win.show()
+    yield win
+    ctl.stop()
+
+
+def test_every_phase_has_a_screen() -> None:
+    assert set(main_window.SCREEN_FOR_PHASE) == set(session.Phase)
+
+
+def test_the_bundled_font_covers_simplified_chinese(qapp: QApplication) -> None:
+    family = theme.register_fonts()
+    assert family in QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
+
+
+def test_an_error_is_shown_in_plain_words(window: main_window.KioskWindow) -> None:
+    state = session.SessionState(
+        phase=session.Phase.ERROR,
+        message=errors.to_user_message(errors.PlatformRejected("locked", "session locked")),
+    )
+    window.show_state(state)
+    screen = window.screen_of(error.ErrorScreen)
+    assert isinstance(screen, error.ErrorScreen)
+    assert window.current_screen() is screen
+    assert screen.title.text() == "验证已锁定"
+    assert "session locked" not in screen.body.text()
+
+
+def test_large_text_mode_enlarges_text_and_targets(
+    qtbot: QtBot, window: main_window.KioskWindow
+) -> None:
+    screen = window.screen_of(idle.IdleScreen)
+    assert isinstance(screen, idle.IdleScreen)
+    normal_text = screen.instruction.fontInfo().pixelSize()
+    normal_button = window.elder_button.height()
+    window.elder_button.click()
+    qtbot.wait_until(lambda: screen.instruction.fontInfo().pixelSize() > normal_text)
+    assert screen.instruction.fontInfo().pixelSize() >= normal_text * 1.3
+    assert window.elder_button.height() > normal_button
+    assert window.elder_button.text() == "标准模式"
+
+
+def test_the_window_refuses_to_close(window: main_window.KioskWindow) -> None:
+    assert not window.close()
+    assert window.isVisible()
+
+
+def test_after_a_wrong_code_the_resident_can_type_again(qtbot: QtBot) -> None:
+    import datetime as dt
+
+    from kiosk import platform_client
+    from ui.screens import second_factor
+
+    screen = second_factor.SecondFactorScreen()
+    qtbot.add_widget(screen)
+    identity = platform_client.IdentitySession(
+        session_id="s",
+        expires_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        name="张伟",
+        id_masked="3211**********0014",
+        second_factors=("sms_otp",),
+        phone_masked="138****1234",
+    )
+    wrong = errors.to_user_message(errors.PlatformRejected("wrong_code", attempts_left=4))
+    state = session.SessionState(
+        phase=session.Phase.SECOND_FACTOR,
+        identity=identity,
+        factor=session.Factor.SMS,
+        otp_sent=True,
+        message=wrong,
+    )
+    screen.show_state(state)
+    assert "还可以尝试4次" in screen.message.text()
+    for digit in "12":
+        screen.keypad.buttons[digit].click()
+        screen.show_state(state)  # any re-render (a touch, a timer) keeps what was typed
+    assert screen.field.text() == "1 2 _ _ _ _"
+    with qtbot.wait_signal(screen.code_entered) as entered:
+        for digit in "3456":
+            screen.keypad.buttons[digit].click()
+        screen.confirm_button.click()
+    assert entered.args == ["123456"]
