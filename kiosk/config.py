@@ -8,6 +8,7 @@ The documented example with every key is ``config/kiosk.example.toml``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -194,6 +195,26 @@ def parse_config(data: dict[str, Any], path: str = "") -> KioskConfig:
     if problems:
         raise errors.ConfigError(problems, path)
     return cfg
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    return repr(value)
+
+
+def to_toml(cfg: KioskConfig) -> str:
+    """``cfg`` as a TOML document that ``load_config`` reads back to the same value."""
+    lines: list[str] = []
+    for section in dataclasses.fields(cfg):
+        lines.append(f"[{section.name}]")
+        values = getattr(cfg, section.name)
+        for field in dataclasses.fields(values):
+            lines.append(f"{field.name} = {_toml_value(getattr(values, field.name))}")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def load_config(path: Path) -> KioskConfig:

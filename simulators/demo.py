@@ -142,7 +142,17 @@ def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
         )
 
         keyring.set_keyring(MemoryKeyring())
-        cfg = simulator_config(platform, printer, daemon.reader, work, out_dir / "logs")
+        # Written out and read back: the demo's configuration goes through the same file
+        # loading and validation as a hall's /etc/credit-kiosk/kiosk.toml.
+        config_path = work / "kiosk.toml"
+        config_path.write_text(
+            kiosk_config.to_toml(
+                simulator_config(platform, printer, daemon.reader, work, out_dir / "logs")
+            ),
+            encoding="utf-8",
+        )
+        cfg = kiosk_config.load_config(config_path)
+        _say(f"kiosk configuration: {config_path}")
         creds = enroll(cfg, platform)
         _say(f"terminal enrolled as {creds.terminal_id}")
 

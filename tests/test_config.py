@@ -87,3 +87,18 @@ def test_the_cli_reports_a_missing_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "file not found" in result.stderr
+
+
+def test_a_configuration_written_out_reads_back_the_same(tmp_path: Path) -> None:
+    cfg = config.parse_config(
+        {
+            "platform": {"url": "https://platform.example:8443/base", "read_timeout_s": 12.5},
+            "reader": {"name_pattern": r"Virtual PCD 00 00|\"quoted\" \\ reader"},
+            "printer": {"paper_width_mm": 58, "port": 9101},
+            "elder_mode": {"default_on": True},
+            "terminal": {"hotline": "0511-12345 转 2"},
+        }
+    )
+    path = tmp_path / "kiosk.toml"
+    path.write_text(config.to_toml(cfg), encoding="utf-8")
+    assert config.load_config(path) == cfg

@@ -3,11 +3,13 @@ font, errors read as plain words, large-text mode really enlarges text."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from kiosk import controller, errors, runtime, session
@@ -54,11 +56,33 @@ def window(qtbot: QtBot) -> Iterator[main_window.KioskWindow]:
 
 def test_every_phase_has_a_screen() -> None:
     assert set(main_window.SCREEN_FOR_PHASE) == set(session.Phase)
+    assert len(set(main_window.SCREEN_FOR_PHASE.values())) == len(session.Phase)
 
 
-def test_the_bundled_font_covers_simplified_chinese(qapp: QApplication) -> None:
-    family = theme.register_fonts()
-    assert family in QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
+FONT_PROBE = """
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QApplication
+from ui import theme
+app = QApplication([])
+chinese = QFontDatabase.WritingSystem.SimplifiedChinese
+print(len(QFontDatabase.families(chinese)))
+family = theme.register_fonts()
+print(family in QFontDatabase.families(chinese))
+"""
+
+
+def test_chinese_renders_without_any_system_font(tmp_path: Path) -> None:
+    """The bundled font alone gives Qt Simplified Chinese: the machine needs no CJK font."""
+    no_fonts = tmp_path / "fonts.conf"
+    no_fonts.write_text('<?xml version="1.0"?><fontconfig></fontconfig>', encoding="utf-8")
+    env = {**os.environ, "FONTCONFIG_FILE": str(no_fonts), "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-c", FONT_PROBE], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    system_chinese_fonts, bundled_covers_chinese = result.stdout.split()
+    assert system_chinese_fonts == "0"
+    assert bundled_covers_chinese == "True"
 
 
 def test_an_error_is_shown_in_plain_words(window: main_window.KioskWindow) -> None:

@@ -19,7 +19,18 @@ from PySide6.QtWidgets import (
 from kiosk import controller as session_controller
 from kiosk import session
 from ui import theme
-from ui.screens import base, consent, done, error, idle, printing, reading, report, second_factor
+from ui.screens import (
+    base,
+    consent,
+    done,
+    error,
+    idle,
+    printing,
+    reading,
+    report,
+    second_factor,
+    verifying,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +40,7 @@ SCREEN_FOR_PHASE: Final[dict[Phase, type[base.Screen]]] = {
     Phase.IDLE: idle.IdleScreen,
     Phase.CONSENT: consent.ConsentScreen,
     Phase.READING_CARD: reading.ReadingScreen,
-    Phase.VERIFYING: reading.ReadingScreen,
+    Phase.VERIFYING: verifying.VerifyingScreen,
     Phase.SECOND_FACTOR: second_factor.SecondFactorScreen,
     Phase.REPORT: report.ReportScreen,
     Phase.PRINTING: printing.PrintingScreen,

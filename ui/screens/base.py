@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from kiosk import session
 
@@ -20,6 +20,27 @@ class Screen(QWidget):
     def show_state(self, state: session.SessionState) -> None:
         """Show ``state``. Screens must clear anything personal when it is gone from state."""
         raise NotImplementedError
+
+
+class ProgressScreen(Screen):
+    """A screen where the resident only waits: a title, a hint and a busy bar."""
+
+    def __init__(self, title: str, hint: str) -> None:
+        super().__init__()
+        center = Qt.AlignmentFlag.AlignHCenter
+        self.layout_.addStretch(2)
+        self.title = label(title, "Title", align=center)
+        self.layout_.addWidget(self.title)
+        self.hint = label(hint, "Muted", align=center)
+        self.layout_.addWidget(self.hint)
+        progress = QProgressBar()
+        progress.setRange(0, 0)  # busy indicator: the step has no measurable length
+        progress.setTextVisible(False)
+        self.layout_.addWidget(progress)
+        self.layout_.addStretch(3)
+
+    def show_state(self, state: session.SessionState) -> None:
+        """Fixed text."""
 
 
 def label(
