@@ -147,9 +147,11 @@ class ReportScreen(base.Screen):
         column.addWidget(base.label(f"{section.title}（{count}条）", "Heading"))
         if not section.records:
             column.addWidget(base.label("无记录", "Muted"))
-        for record in section.records:
+        for index, record in enumerate(section.records):
+            if index:
+                column.addSpacing(14)  # keeps one record's lines apart from the next's
             negative = section.is_negative(record) and record.status == "in_effect"
-            for index, line in enumerate(record_lines(section, record)):
-                role = "Warning" if negative and index == 0 else ("" if index == 0 else "Muted")
+            for line_no, line in enumerate(record_lines(section, record)):
+                role = "Warning" if negative and line_no == 0 else ("" if line_no == 0 else "Muted")
                 column.addWidget(base.label(line, role))
         return card

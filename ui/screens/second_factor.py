@@ -120,7 +120,11 @@ class SecondFactorScreen(base.Screen):
             self.second_field.setVisible(False)
         else:
             self.pages.setCurrentIndex(1)
-            self.prompt.setText("请工作人员核对本人与证件后输入")
+            self.prompt.setText(
+                "请工作人员核对本人与证件后输入"
+                if has_phone
+                else "您没有预留手机号码，请工作人员核对本人与证件后输入"
+            )
             self.field_label.setText("工号")
             self.second_label.setText("密码")
             self.second_label.setVisible(True)
