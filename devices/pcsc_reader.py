@@ -86,8 +86,8 @@ def matches(pattern: str, reader_name: str) -> bool:
     return re.search(pattern, reader_name, re.IGNORECASE) is not None
 
 
-def list_readers() -> list[str]:
-    """The readers pcscd knows now.
+def _establish_context() -> Any:
+    """A new PC/SC context; the caller releases it.
 
     Raises:
         devices.errors.ReaderServiceDown: pcscd is not running.
@@ -96,13 +96,29 @@ def list_readers() -> list[str]:
     hr, context = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
     if hr != s.SCARD_S_SUCCESS:
         raise ReaderServiceDown(f"pcscd is not available: {_err(hr)}")
-    try:
-        hr, readers = s.SCardListReaders(context, [])
-    finally:
-        s.SCardReleaseContext(context)
+    return context
+
+
+def _readers(context: Any) -> list[str]:
+    """The readers pcscd knows in ``context`` (none is an empty list, not an error)."""
+    s = _scard()
+    hr, readers = s.SCardListReaders(context, [])
     if hr in _service_errors():
         raise ReaderServiceDown(f"pcscd is not available: {_err(hr)}")
     return list(readers) if hr == s.SCARD_S_SUCCESS else []
+
+
+def list_readers() -> list[str]:
+    """The readers pcscd knows now.
+
+    Raises:
+        devices.errors.ReaderServiceDown: pcscd is not running.
+    """
+    context = _establish_context()
+    try:
+        return _readers(context)
+    finally:
+        _scard().SCardReleaseContext(context)
 
 
 class PcscConnection:
@@ -268,14 +284,9 @@ class PcscCardReader:
             devices.errors.CardCommunicationError: The card does not answer (mute card).
         """
         s = _scard()
-        hr, context = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
-        if hr != s.SCARD_S_SUCCESS:
-            raise ReaderServiceDown(f"pcscd is not available: {_err(hr)}")
+        context = _establish_context()
         try:
-            hr, readers = s.SCardListReaders(context, [])
-            if hr in _service_errors():
-                raise ReaderServiceDown(f"pcscd is not available: {_err(hr)}")
-            reader = self._matching_reader(readers if hr == s.SCARD_S_SUCCESS else [])
+            reader = self._matching_reader(_readers(context))
             if reader is None:
                 raise NoReader(f"no reader matches {self._pattern.pattern!r}")
             hr, card, protocol = s.SCardConnect(

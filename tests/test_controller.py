@@ -9,6 +9,7 @@ import time
 
 from devices import card_reader, errors
 from kiosk import controller, platform_client, runtime, session
+from tests.helpers import make_controller
 
 
 class BlockingReader:
@@ -46,21 +47,7 @@ def pump(dispatcher: runtime.QueueDispatcher, until: float = 2.0) -> None:
 
 def make() -> tuple[controller.SessionController, BlockingReader, runtime.QueueDispatcher]:
     reader = BlockingReader()
-    dispatcher = runtime.QueueDispatcher()
-    services = controller.Services(
-        reader=reader,  # type: ignore[arg-type]
-        platform=FakePlatform(),  # type: ignore[arg-type]
-        printer=None,
-        terminal_id="T1",
-        verify_url="https://example.invalid/v1/verify",
-    )
-    ctl = controller.SessionController(
-        services,
-        rules=session.Rules(),
-        dispatcher=dispatcher,
-        clock=runtime.ManualClock(),
-        runner=runtime.TaskRunner(dispatcher),
-    )
+    ctl, dispatcher = make_controller(reader, FakePlatform())
     return ctl, reader, dispatcher
 
 

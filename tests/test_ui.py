@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kiosk import controller, errors, runtime, session
+from kiosk import errors, session
+from tests.helpers import make_controller
 from ui import main_window, theme
 from ui.screens import error, idle
 
@@ -31,21 +32,7 @@ class NoReader:
 @pytest.fixture
 def window(qtbot: QtBot) -> Iterator[main_window.KioskWindow]:
     family = theme.register_fonts()
-    dispatcher = runtime.QueueDispatcher()
-    services = controller.Services(
-        reader=NoReader(),  # type: ignore[arg-type]
-        platform=None,  # type: ignore[arg-type]
-        printer=None,
-        terminal_id="T1",
-        verify_url="https://example.invalid/v1/verify",
-    )
-    ctl = controller.SessionController(
-        services,
-        rules=session.Rules(),
-        dispatcher=dispatcher,
-        clock=runtime.ManualClock(),
-        runner=runtime.TaskRunner(dispatcher),
-    )
+    ctl, _dispatcher = make_controller(NoReader())
     win = main_window.KioskWindow(ctl, family)
     qtbot.add_widget(win)
     win.resize(1920, 1080)
