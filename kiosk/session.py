@@ -345,25 +345,39 @@ def _end_session(state: SessionState, rules: Rules) -> Result:
     return idle, effects
 
 
+# Refusals the resident can put right on the second-factor screen itself.
+_RETRY_IN_PLACE = frozenset({"wrong_code", "code_expired", "staff_denied", "resend_too_soon"})
+
+
+def _first_factor(identity: platform_client.IdentitySession) -> Factor:
+    """Where the second-factor screen starts: a choice, or staff when there is no phone."""
+    return Factor.CHOOSING if "sms_otp" in identity.second_factors else Factor.STAFF
+
+
 def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     message = errors.to_user_message(error)
     phase = state.phase
-    # Failures the resident can fix in place keep them where they are.
-    if (
-        phase is Phase.SECOND_FACTOR
-        and isinstance(error, errors.PlatformRejected)
-        and (error.code in {"wrong_code", "code_expired", "staff_denied", "resend_too_soon"})
-    ):
+    code = error.code if isinstance(error, errors.PlatformRejected) else None
+    if phase is Phase.SECOND_FACTOR and code in _RETRY_IN_PLACE:
         return dataclasses.replace(state, busy=False, message=message), []
+    if phase is Phase.SECOND_FACTOR and code == "no_phone_on_file":
+        return dataclasses.replace(state, busy=False, factor=Factor.STAFF, message=message), []
+    if code == "token_expired" and state.identity is not None:
+        # The session still lives: a second factor again, without reading the card again.
+        return _enter(
+            state,
+            rules,
+            Phase.SECOND_FACTOR,
+            busy=False,
+            message=message,
+            factor=_first_factor(state.identity),
+            otp_sent=False,
+            access_token=None,
+            report=None,
+        )
     if phase is Phase.PRINTING:
         # The report stays; a reprint happens only if the resident asks again.
         return _enter(state, rules, Phase.REPORT, busy=False, message=message)
-    if (
-        phase is Phase.SECOND_FACTOR
-        and isinstance(error, errors.PlatformRejected)
-        and (error.code == "no_phone_on_file")
-    ):
-        return dataclasses.replace(state, busy=False, factor=Factor.CHOOSING, message=message), []
     # Anything else ends the session: wipe it and explain.
     ended, effects = _end_session(state, rules)
     new, timer_effects = _enter(
@@ -406,9 +420,7 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             new, timer_effects = _enter(state, rules, Phase.VERIFYING, busy=True)
             return new, [VerifyIdentity(evidence), *timer_effects]
         case Phase.VERIFYING, IdentityVerified(identity=identity):
-            factor = Factor.CHOOSING
-            if "sms_otp" not in identity.second_factors:
-                factor = Factor.STAFF
+            factor = _first_factor(identity)
             return _enter(
                 state, rules, Phase.SECOND_FACTOR, busy=False, identity=identity, factor=factor
             )

@@ -232,3 +232,33 @@ def test_unexpected_bug_becomes_a_generic_message() -> None:
     assert state.phase is S.Phase.ERROR
     assert state.message is not None and state.message.key == "internal_error"
     assert "boom" not in state.message.body
+
+
+def test_an_expired_token_asks_for_a_second_factor_again_without_the_card() -> None:
+    state = at_phase(S.Phase.REPORT)
+    state, effects = run(state, S.Failed(errors.PlatformRejected("token_expired")))
+    assert state.phase is S.Phase.SECOND_FACTOR
+    assert state.identity is IDENTITY  # the platform session lives on
+    assert state.access_token is None
+    assert state.report is None
+    assert state.factor is S.Factor.CHOOSING
+    assert kinds(effects) == []  # no card read, no session ended
+    state, effects = run(
+        state,
+        S.SmsChosen(),
+        S.OtpSent(60),
+        S.OtpEntered("654321"),
+        S.AccessGranted("tok-2"),
+        S.ReportLoaded(REPORT),
+    )
+    assert state.phase is S.Phase.REPORT
+    assert kinds(effects) == [S.SendOtp, S.VerifyOtp, S.FetchReport]
+
+
+def test_an_expired_session_starts_over() -> None:
+    state, effects = run(
+        at_phase(S.Phase.REPORT), S.Failed(errors.PlatformRejected("session_expired"))
+    )
+    assert state.phase is S.Phase.ERROR
+    assert state.identity is None
+    assert kinds(effects) == [S.EndPlatformSession]
