@@ -165,6 +165,10 @@ class PcscConnection:
                 raise CardRemovedError(f"card removed from {self.reader}: {_err(hr)}")
             raise CardCommunicationError(f"SCardTransmit failed: {_err(hr)}")
         if len(answer) < 2:
+            # vpcd (and some real drivers) report a card that left mid-command as a
+            # successful transfer of nothing: again, ask the reader before blaming the card.
+            if self._card_gone():
+                raise CardRemovedError(f"card removed from {self.reader} (empty answer)")
             raise CardCommunicationError(f"answer of {len(answer)} bytes has no status word")
         return Response(bytes(answer[:-2]), answer[-2], answer[-1])
 

@@ -45,9 +45,17 @@ _PROVINCES = frozenset(
         82,
     ]
 )
-_ID_RE = re.compile(r"\d{17}[\dX]")
-_DIGITS8 = re.compile(r"\d{8}")
-_DIGITS2 = re.compile(r"\d{2}")
+# [0-9], not \d: \d also matches other scripts' digits ("٣"), which int() would accept.
+_ID_RE = re.compile(r"[0-9]{17}[0-9X]")
+_DIGITS8 = re.compile(r"[0-9]{8}")
+_DIGITS2 = re.compile(r"[0-9]{2}")
+
+#: ``Holder.verified_by`` of a RID-1 card read over PC/SC: EF.SOD, the card certificate and
+#: INTERNAL AUTHENTICATE were all checked by the terminal.
+VERIFIED_BY_ACTIVE_AUTH = "active_auth"
+#: ``Holder.verified_by`` of a card read by a certified reader's security module (vendor
+#: library): the module authenticated the card; the terminal saw only the holder's text.
+VERIFIED_BY_SECURITY_MODULE = "security_module"
 
 
 # ------------------------------------------------------------------------- BER-TLV
@@ -168,6 +176,9 @@ class Holder:
     issuing_authority: str
     valid_from: dt.date
     valid_until: dt.date | None  # None: 长期, never expires
+    # Who vouched that the card is genuine: VERIFIED_BY_ACTIVE_AUTH (the terminal checked the
+    # RID-1 card itself) or VERIFIED_BY_SECURITY_MODULE (a certified reader did).
+    verified_by: str = VERIFIED_BY_ACTIVE_AUTH
 
     @property
     def id_masked(self) -> str:
@@ -198,6 +209,21 @@ class Holder:
                     fields[item.tag] = item.value.decode("utf-8")
         except (TlvError, UnicodeDecodeError) as exc:
             raise CardInvalid("malformed_data", f"EF.HOLDER: {exc}") from exc
+        return cls.from_fields(fields)
+
+    @classmethod
+    def from_fields(
+        cls, fields: dict[int, str], *, verified_by: str = VERIFIED_BY_ACTIVE_AUTH
+    ) -> Holder:
+        """Build a holder from EF.HOLDER's fields as text, keyed by tag (``0xDF01``..).
+
+        Also used for the text a certified reader's security module returns, mapped to the
+        same tags. Checks the profile's field formats and limits, not the ID number's
+        check character (``validate_id_number`` does that).
+
+        Raises:
+            kiosk.errors.CardInvalid: ``malformed_data`` for missing or ill-formed fields.
+        """
         missing = [f"{t:X}" for t in range(0xDF01, 0xDF0A) if t not in fields]
         if missing:
             raise CardInvalid("malformed_data", f"EF.HOLDER lacks {', '.join(missing)}")
@@ -222,6 +248,7 @@ class Holder:
             issuing_authority=authority,
             valid_from=_parse_date(fields[0xDF08], "DF08"),
             valid_until=None if until == NO_EXPIRY else _parse_date(until, "DF09"),
+            verified_by=verified_by,
         )
 
 
@@ -235,7 +262,13 @@ def _parse_date(text: str, tag: str) -> dt.date:
 
 
 def id_check_char(first17: str) -> str:
-    """ISO 7064 MOD 11-2 check character of the first 17 digits (GB 11643-1999)."""
+    """ISO 7064 MOD 11-2 check character of the first 17 digits (GB 11643-1999).
+
+    Raises:
+        kiosk.errors.CardInvalid: ``malformed_data`` when ``first17`` is not 17 ASCII digits.
+    """
+    if not re.fullmatch(r"[0-9]{17}", first17):
+        raise CardInvalid("malformed_data", "ID number does not start with 17 digits")
     total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
     return "10X98765432"[total % 11]
 
@@ -399,10 +432,31 @@ def _check_active_auth(
 
 def _check_id_number(holder: Holder) -> None:
     # 5. The ID number itself: check character, birth date, region.
-    number = holder.id_number
+    validate_id_number(holder.id_number, holder.birth_date)
+
+
+def validate_id_number(number: str, birth_date: dt.date | None = None) -> None:
+    """Check an ID number as the profile's check 5 does (GB 11643-1999).
+
+    Args:
+        number: The 18-character ID number.
+        birth_date: The card's date of birth (DF05), which positions 7..14 must equal; when
+            ``None`` those positions must only be a real date.
+
+    Raises:
+        kiosk.errors.CardInvalid: ``malformed_data`` (not 17 digits and a check character),
+            ``id_check_char``, ``birth_date_mismatch`` or ``unknown_region``.
+    """
+    if not _ID_RE.fullmatch(number):
+        raise CardInvalid("malformed_data", "ID number is not 17 digits and a check char")
     if id_check_char(number[:17]) != number[17]:
         raise CardInvalid("id_check_char")
-    if number[6:14] != holder.birth_date.strftime("%Y%m%d"):
+    if birth_date is None:
+        try:
+            dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        except ValueError as exc:
+            raise CardInvalid("birth_date_mismatch", "no such date in the ID number") from exc
+    elif number[6:14] != birth_date.strftime("%Y%m%d"):
         raise CardInvalid("birth_date_mismatch")
     if int(number[:2]) not in _PROVINCES:
         raise CardInvalid("unknown_region")

@@ -256,3 +256,72 @@ def issue_card(
         private_key=key,
         atr=atr if atr is not None else atr_t1(),
     )
+
+
+# ------------------------------------------------------------------------- broken cards
+# Each builder returns a card that a careful terminal must refuse (or, for the tolerated
+# oddities, accept). The transport-level misbehaviours (61XX, 6CXX, pulled out mid-read) are
+# applet variants: see ``simulators.virtual_card.make_applet``.
+
+OTHER_AID = bytes.fromhex("A000000003000000")  # some other application (not RID-1)
+
+
+def forge_sod(image: CardImage, issuer: IssuerCA) -> CardImage:
+    """EF.SOD re-signed by a forger's key while still naming ``issuer`` in tag ``85``."""
+    forger = make_issuer_ca("Forger CA")
+    forged = sign_sod(
+        forger, image.files[FID_HOLDER], image.files[FID_PHOTO], image.files[FID_CARDCERT]
+    ).replace(forger.fingerprint, issuer.fingerprint)
+    return image.with_files(sod=forged)
+
+
+def swap_photo(image: CardImage, *, patch_sod_hash: bool) -> CardImage:
+    """EF.PHOTO replaced by another person's photo.
+
+    Args:
+        image: The genuine card.
+        patch_sod_hash: Whether the forger also wrote the new photo's hash into EF.SOD tag
+            ``82`` (so a photo-comparing terminal would not see a hash mismatch); the SOD
+            signature then no longer verifies. Without it, EF.SOD is untouched and only a
+            terminal that reads EF.PHOTO could notice.
+    """
+    new_photo = tlv(0x5F2E, make_photo_jpeg("somebody else"))
+    if not patch_sod_hash:
+        return image.with_files(photo=new_photo)
+    old_hash = hashlib.sha256(image.files[FID_PHOTO]).digest()
+    sod = image.files[FID_SOD].replace(old_hash, hashlib.sha256(new_photo).digest())
+    return image.with_files(photo=new_photo, sod=sod)
+
+
+def clone_card(image: CardImage) -> CardImage:
+    """Every file copied byte for byte, but the card's private key is not (it cannot be read)."""
+    return dataclasses.replace(image, private_key=ec.generate_private_key(ec.SECP256R1()))
+
+
+def expired_resident(resident: Resident, today: dt.date | None = None) -> Resident:
+    """``resident`` with a card that expired yesterday (China Standard Time)."""
+    today = today or dt.datetime.now(_CST).date()
+    until = today - dt.timedelta(days=1)
+    start = until.replace(year=until.year - 20)
+    return dataclasses.replace(
+        resident, valid_from=start.strftime("%Y%m%d"), valid_until=until.strftime("%Y%m%d")
+    )
+
+
+def wrong_check_char_resident(resident: Resident) -> Resident:
+    """``resident`` with the last character of the ID number changed."""
+    last = resident.id_number[17]
+    wrong = next(c for c in "0123456789X" if c != last)
+    return dataclasses.replace(resident, id_number=resident.id_number[:17] + wrong)
+
+
+def with_extra_tags(image: CardImage, resident: Resident, issuer: IssuerCA) -> CardImage:
+    """A later-generation card: EF.HOLDER has tags the profile does not know (correctly signed)."""
+    holder = holder_file(resident, extra={0xDF20: "新字段".encode(), 0x5F10: b"\x01\x02"})
+    sod = sign_sod(issuer, holder, image.files[FID_PHOTO], image.files[FID_CARDCERT])
+    return image.with_files(holder=holder, sod=sod)
+
+
+def other_application(image: CardImage) -> CardImage:
+    """A card that is not an ID card: same files, but behind another AID."""
+    return dataclasses.replace(image, aid=OTHER_AID)

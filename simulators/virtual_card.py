@@ -13,17 +13,21 @@ command APDU that gets a response APDU back.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from simulators.card_factory import CardImage
+from simulators import card_factory
+from simulators.card_factory import CardImage, IssuerCA
+from simulators.residents import Resident
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +51,10 @@ def _sw(sw: int, data: bytes = b"") -> bytes:
     return data + sw.to_bytes(2, "big")
 
 
+class CardPulledOut(Exception):
+    """Raised by ``Rid1Applet.process`` once the card has "left the reader"."""
+
+
 class Rid1Applet:
     """The RID-1 application of one card, processing command APDUs.
 
@@ -58,6 +66,12 @@ class Rid1Applet:
             fetched by GET RESPONSE (T=0 style), at most ``max_read`` or 256 bytes at a time.
         strict_le: If set, a READ BINARY asking for more than what remains is answered
             ``6C XX`` (the exact remaining length) instead of the data with ``62 82``.
+        pull_out_after: If set, the card answers this many command APDUs and is then pulled
+            out: the next one raises ``CardPulledOut`` and ``VirtualCardClient`` drops the
+            vpcd connection without answering it.
+
+    Attributes:
+        apdu_count: Command APDUs received (GET RESPONSE included), for the benchmark.
     """
 
     def __init__(
@@ -67,6 +81,7 @@ class Rid1Applet:
         max_read: int | None = None,
         use_get_response: bool = False,
         strict_le: bool = False,
+        pull_out_after: int | None = None,
     ) -> None:
         if max_read is not None and not 1 <= max_read <= 256:
             raise ValueError("max_read must be 1..256")
@@ -74,6 +89,7 @@ class Rid1Applet:
         self.max_read = max_read
         self.use_get_response = use_get_response
         self.strict_le = strict_le
+        self.pull_out_after = pull_out_after
         self.apdu_count = 0
         self._lock = threading.Lock()
         self._app_selected = False
@@ -94,8 +110,14 @@ class Rid1Applet:
             self._pending = b""
 
     def process(self, apdu: bytes) -> bytes:
-        """Process one command APDU and return the response APDU (data + SW1 SW2)."""
+        """Process one command APDU and return the response APDU (data + SW1 SW2).
+
+        Raises:
+            CardPulledOut: ``pull_out_after`` APDUs were already answered.
+        """
         with self._lock:
+            if self.pull_out_after is not None and self.apdu_count >= self.pull_out_after:
+                raise CardPulledOut(f"card pulled out after {self.apdu_count} APDUs")
             self.apdu_count += 1
             if len(apdu) < 4:
                 return _sw(SW_WRONG_LENGTH)
@@ -286,7 +308,15 @@ class VirtualCardClient:
                 payload = _recv_exact(sock, length)
                 if payload is None:
                     break
-                reply = self._handle(payload)
+                try:
+                    reply = self._handle(payload)
+                except CardPulledOut as exc:
+                    # Leave without answering, as a card yanked out mid-command does: vpcd
+                    # sees the connection drop and pcscd reports the card gone.
+                    logger.debug("%s", exc)
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+                    break
                 if reply is not None:
                     sock.sendall(struct.pack(">H", len(reply)) + reply)
         except OSError as exc:
@@ -318,3 +348,79 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
             return None
         buf += chunk
     return bytes(buf)
+
+
+# ------------------------------------------------------------------------- card catalogue
+
+#: Every kind of card ``make_applet`` builds: the genuine one, the transport variants a reader
+#: must cope with, and the broken cards a terminal must refuse.
+CARD_KINDS = (
+    "genuine",
+    "t0_card",
+    "chunks_61xx",
+    "needs_6cxx",
+    "short_reads",
+    "extra_tags",
+    "photo_swapped_sod_untouched",
+    "forged_sod",
+    "photo_swapped",
+    "cloned",
+    "expired",
+    "wrong_check_char",
+    "unknown_ca",
+    "pulled_out_mid_read",
+    "not_an_id_card",
+)
+
+# APDUs a pulled-out card still answers: SELECT AID, SELECT + READ of EF.HOLDER, SELECT and the
+# first READ of EF.CARDCERT (the certificate is longer than 256 bytes): the card leaves
+# between two READ BINARY of one file.
+PULL_OUT_AFTER = 5
+
+
+def make_applet(
+    kind: str, resident: Resident, issuer: IssuerCA, *, today: dt.date | None = None
+) -> Rid1Applet:
+    """The applet of a card of ``kind`` (one of ``CARD_KINDS``) for ``resident``.
+
+    Args:
+        kind: Which card: see ``CARD_KINDS``.
+        resident: Whose data the card carries.
+        issuer: The issuer the terminal trusts ("unknown_ca" cards come from another one).
+        today: The issue date, and what "expired" is relative to (default today, CST).
+
+    Raises:
+        ValueError: Unknown ``kind``.
+    """
+    if kind not in CARD_KINDS:
+        raise ValueError(f"unknown card kind {kind!r}; known: {', '.join(CARD_KINDS)}")
+    cf = card_factory
+    genuine = cf.issue_card(resident, issuer, today=today)
+    builders: dict[str, Callable[[], Rid1Applet]] = {
+        "genuine": lambda: Rid1Applet(genuine),
+        "t0_card": lambda: Rid1Applet(
+            cf.issue_card(resident, issuer, today=today, atr=cf.atr_t0())
+        ),
+        "chunks_61xx": lambda: Rid1Applet(genuine, use_get_response=True, max_read=100),
+        "needs_6cxx": lambda: Rid1Applet(genuine, strict_le=True),
+        "short_reads": lambda: Rid1Applet(genuine, max_read=100),
+        "extra_tags": lambda: Rid1Applet(cf.with_extra_tags(genuine, resident, issuer)),
+        "photo_swapped_sod_untouched": lambda: Rid1Applet(
+            cf.swap_photo(genuine, patch_sod_hash=False)
+        ),
+        "forged_sod": lambda: Rid1Applet(cf.forge_sod(genuine, issuer)),
+        "photo_swapped": lambda: Rid1Applet(cf.swap_photo(genuine, patch_sod_hash=True)),
+        "cloned": lambda: Rid1Applet(cf.clone_card(genuine)),
+        "expired": lambda: Rid1Applet(
+            cf.issue_card(cf.expired_resident(resident, today), issuer, today=today)
+        ),
+        "wrong_check_char": lambda: Rid1Applet(
+            cf.issue_card(cf.wrong_check_char_resident(resident), issuer, today=today)
+        ),
+        "unknown_ca": lambda: Rid1Applet(
+            cf.issue_card(resident, cf.make_issuer_ca("Unknown CA"), today=today)
+        ),
+        "pulled_out_mid_read": lambda: Rid1Applet(genuine, pull_out_after=PULL_OUT_AFTER),
+        "not_an_id_card": lambda: Rid1Applet(cf.other_application(genuine)),
+    }
+    return builders[kind]()
