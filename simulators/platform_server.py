@@ -4,8 +4,11 @@ It follows the contract closely enough that the kiosk's client is tested against
 were the real platform: HMAC terminal authentication with clock-skew and nonce-replay checks,
 the card checks of the ID card profile (implemented here independently of the kiosk's own
 code, so a shared misreading of the profile does not hide), one-time codes, staff assist,
-EdDSA-signed reports and idempotent print records. State lives in memory behind
-``MemoryStore`` so a persistent store can replace it.
+EdDSA- or ES256-signed reports, idempotent prints and objections, one-time share links,
+repair guides, audit events, heartbeats and content with ETags. State lives in SQLite
+(``simulators.platform_store``) in the data dir, so it survives a restart. Faults can be
+injected for tests and demos: error statuses with Retry-After, dropped connections, bodies
+that are not JSON, late answers, tampered signatures and rotated keys.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,7 +49,17 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from simulators.pki import LocalCA
-from simulators.residents import RESIDENTS, Resident
+from simulators.platform_store import (
+    AuditEvent,
+    Objection,
+    PrintRecord,
+    Session,
+    SqliteStore,
+    Terminal,
+    Ticket,
+    Token,
+)
+from simulators.residents import REPAIR_GUIDES, RESIDENTS, Resident
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +78,17 @@ OTP_RESEND_S = 60
 OTP_MAX_FAILURES = 5
 STAFF_MAX_FAILURES = 3
 REPORT_VALID_DAYS = 30
+SHARE_LIFE_S = 600
+SERVICE_HOURS = "周一至周五 9:00-12:00，13:30-17:00（法定节假日除外）"
+ANNOUNCEMENTS: list[dict[str, str]] = [
+    {
+        "id": "A-2026-01",
+        "title": "信用修复线上办理",
+        "body": "行政处罚信息信用修复可在“信用中国”网站在线申请，也可到本中心3号窗口办理。",
+        "from": "2026-01-01T00:00:00+08:00",
+        "until": "2026-12-31T23:59:59+08:00",
+    }
+]
 HALL = {"id": "ZJ-JK-01", "name": "镇江市京口区政务服务中心"}
 UNKNOWN_RESIDENT_REASON = "unknown_resident"
 
@@ -123,116 +147,6 @@ class CardCheckError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-# ---------------------------------------------------------------------------- storage
-
-
-@dataclasses.dataclass
-class Terminal:
-    """An enrolled terminal."""
-
-    terminal_id: str
-    secret: bytes = dataclasses.field(repr=False)
-    hostname: str
-    disabled: bool = False
-
-
-@dataclasses.dataclass
-class Ticket:
-    """A challenge handed to one terminal, spent by any verify attempt."""
-
-    ticket: str
-    terminal_id: str
-    challenge: bytes
-    expires_at: float
-
-
-@dataclasses.dataclass
-class Session:
-    """A resident's session after the card verified."""
-
-    session_id: str
-    terminal_id: str
-    resident: Resident
-    expires_at: float
-    otp_code: str | None = None
-    otp_expires_at: float = 0.0
-    otp_sent_at: float | None = None
-    otp_failures: int = 0
-    staff_failures: int = 0
-    locked: bool = False
-    ended: bool = False
-    report: dict[str, Any] | None = None
-
-
-@dataclasses.dataclass
-class Token:
-    """An access token of a session."""
-
-    token: str
-    session_id: str
-    terminal_id: str
-    expires_at: float
-
-
-@dataclasses.dataclass(frozen=True)
-class IssuedReport:
-    """What the public verification page needs about an issued report."""
-
-    report_id: str
-    verification_code: str
-    name: str
-    id_masked: str
-    generated_at: dt.datetime
-    valid_until: dt.datetime
-
-
-@dataclasses.dataclass(frozen=True)
-class PrintRecord:
-    """A recorded print."""
-
-    print_id: str
-    report_id: str
-    terminal_id: str
-    copies: int
-    kind: str
-    printed_at: str
-    recorded_at: str
-
-
-class MemoryStore:
-    """In-memory state of the platform; every access happens inside ``transaction()``."""
-
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self.enrollment_codes: set[str] = set()
-        self.terminals: dict[str, Terminal] = {}
-        self.nonces: dict[str, dict[str, float]] = {}
-        self.tickets: dict[str, Ticket] = {}
-        self.sessions: dict[str, Session] = {}
-        self.tokens: dict[str, Token] = {}
-        self.reports_by_code: dict[str, IssuedReport] = {}
-        self.idempotency: dict[tuple[str, str, str], tuple[str, int, dict[str, Any]]] = {}
-        self.prints: list[PrintRecord] = []
-        self.report_seq = 0
-        self.lost_card_serials: set[int] = set()
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Serialise a request's reads and writes."""
-        with self._lock:
-            yield
-
-    def spend_nonce(self, terminal_id: str, nonce: str, now: float) -> bool:
-        """Record ``nonce``; False if the terminal used it in the last 10 minutes."""
-        seen = self.nonces.setdefault(terminal_id, {})
-        for old in [n for n, at in seen.items() if now - at > NONCE_WINDOW_S]:
-            del seen[old]
-        if nonce in seen:
-            return False
-        seen[nonce] = now
-        return True
 
 
 # ---------------------------------------------------------------------------- card checks
@@ -432,22 +346,72 @@ def _prefers_html(accept: str) -> bool:
     return quality("text/html") > quality("application/json")
 
 
+_PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+REPORT_ALGORITHMS = ("EdDSA", "ES256")
+
+
 @dataclasses.dataclass
 class _SigningKey:
     kid: str
-    key: ed25519.Ed25519PrivateKey
+    key: _PrivateKey
+    alg: str
     published: bool
 
+    def public_jwk(self) -> dict[str, Any]:
+        """The public key as a JWK with kid, alg and use."""
+        public = self.key.public_key()
+        if isinstance(public, ed25519.Ed25519PublicKey):
+            jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(public))
+        else:
+            jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(public))
+        return {**jwk, "kid": self.kid, "alg": self.alg, "use": "sig"}
 
-def _kid(public: ed25519.Ed25519PublicKey) -> str:
-    """RFC 7638 thumbprint, so the kid changes whenever the key does."""
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-    canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest())[:16].decode()
+
+def _new_private_key(alg: str) -> _PrivateKey:
+    if alg == "EdDSA":
+        return ed25519.Ed25519PrivateKey.generate()
+    if alg == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    raise ValueError(f"report signing algorithm must be one of {REPORT_ALGORITHMS}")
+
+
+def _signing_key(key: _PrivateKey, published: bool = True) -> _SigningKey:
+    """Wrap a private key; the kid is its RFC 7638 thumbprint, so it changes with the key."""
+    alg = "EdDSA" if isinstance(key, ed25519.Ed25519PrivateKey) else "ES256"
+    signing = _SigningKey("", key, alg, published)
+    jwk = signing.public_jwk()
+    members = ("crv", "kty", "x") if alg == "EdDSA" else ("crv", "kty", "x", "y")
+    canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
+    digest = hashlib.sha256(canonical.encode()).digest()
+    signing.kid = base64.urlsafe_b64encode(digest)[:16].decode()
+    return signing
 
 
 # ---------------------------------------------------------------------------- HTTP plumbing
+
+
+class DropConnection(Exception):
+    """Injected fault: close the connection without answering."""
+
+
+@dataclasses.dataclass
+class Fault:
+    """One injected fault, used by the next routed request it matches.
+
+    Attributes:
+        kind: ``status`` (answer ``status`` with ``Retry-After``), ``drop`` (close the
+            connection without an answer), ``malformed`` (a body that is not JSON) or
+            ``delay`` (answer ``delay_s`` seconds late).
+        after_processing: For ``drop``: the endpoint runs first, then the answer is lost.
+        path: Only requests to this path match (None: any routed request).
+    """
+
+    kind: str
+    status: int = 503
+    retry_after_s: int = 0
+    delay_s: float = 0.0
+    after_processing: bool = False
+    path: str | None = None
 
 
 @dataclasses.dataclass
@@ -572,9 +536,16 @@ class _HttpHandler(BaseHTTPRequestHandler):
         self._send(code, ApiError(code, slug, message or phrase).body(), {})
 
     def _dispatch(self) -> None:
-        status, payload, headers = self.server.sim.handle(
-            self.command, self.path, self.headers, self.rfile, self
-        )
+        try:
+            status, payload, headers = self.server.sim.handle(
+                self.command, self.path, self.headers, self.rfile, self
+            )
+        except DropConnection:
+            # Injected fault: the connection ends with no answer at all.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(self.connection, socket.SHUT_RDWR)
+            return
         self._send(status, payload, headers)
 
     def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
@@ -588,7 +559,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
-        if status != HTTPStatus.NO_CONTENT:
+        if status not in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
         if self.close_connection:
@@ -605,7 +576,8 @@ class PlatformSimulator:
     """The demo platform. Use as a context manager or call ``start()``/``stop()``.
 
     Args:
-        data_dir: Keeps the TLS CA and the report signing key across restarts.
+        data_dir: Keeps the TLS CA, the report signing key and the SQLite database across
+            restarts.
         residents: The people the platform knows.
         issuer_ca_certs: DER certificates of the card issuer CAs it trusts.
         card_id_lookup: Maps a verified card's ID number to a resident (None: unknown);
@@ -613,11 +585,18 @@ class PlatformSimulator:
         host: Address to listen on (loopback).
         port: TCP port; 0 picks a free one.
         sms_sink: Receives ``(phone_masked, code)`` for every one-time code "sent".
+        report_alg: ``EdDSA`` (Ed25519) or ``ES256`` (P-256) for signing reports.
 
     Attributes:
         clock: Returns the platform's current Unix time; tests replace it to skew time.
         sent_codes: Every one-time code sent, in order.
         request_log: Every answered request (method, path, status).
+        jws_tamper: Rewrites every report JWS after signing (a bad signature).
+        report_mutator: Rewrites the report payload before signing (correctly signed
+            content of any shape, for schema tests).
+        latency_s: Seconds every answer is held back (a platform under load).
+        serve_pdf: Whether ``/v1/reports/current/pdf`` renders a PDF instead of answering
+            404 ``pdf_not_available``.
     """
 
     def __init__(
@@ -630,6 +609,7 @@ class PlatformSimulator:
         host: str = "127.0.0.1",
         port: int = 0,
         sms_sink: Callable[[str, str], None] | None = None,
+        report_alg: str = "EdDSA",
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -645,12 +625,16 @@ class PlatformSimulator:
         self._host, self._port = host, port
         self._sms_sink = sms_sink
         self.clock: Callable[[], float] = time.time
-        self.store = MemoryStore()
+        self.store = SqliteStore(self.data_dir / "platform.sqlite3")
         self.sent_codes: list[str] = []
         self.request_log: list[RequestLogEntry] = []
-        self._failures: list[tuple[int, int]] = []
+        self._faults: list[Fault] = []
+        self._faults_lock = threading.Lock()
         self.jws_tamper: Callable[[str], str] | None = None
-        self._keys: list[_SigningKey] = [self._load_signing_key()]
+        self.report_mutator: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        self.latency_s = 0.0
+        self.serve_pdf = False
+        self._keys: list[_SigningKey] = [self._load_signing_key(report_alg)]
         self._server: _TLSServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -672,7 +656,7 @@ class PlatformSimulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving, drop open connections and wait for the worker threads."""
+        """Stop serving, drop open connections, wait for the workers, close the database."""
         server, self._server = self._server, None
         if server is None:
             return
@@ -681,6 +665,7 @@ class PlatformSimulator:
         server.server_close()
         if self._thread is not None:
             self._thread.join()
+        self.store.close()
 
     def __enter__(self) -> PlatformSimulator:
         return self.start()
@@ -713,44 +698,121 @@ class PlatformSimulator:
         """A one-time enrolment code, as hall staff would get it."""
         code = "".join(secrets.choice(ALPHABET) for _ in range(8))
         with self.store.transaction():
-            self.store.enrollment_codes.add(code)
+            self.store.add_enrollment_code(code)
         return code
 
     @property
     def prints(self) -> list[PrintRecord]:
         """Print records, in the order recorded."""
         with self.store.transaction():
-            return list(self.store.prints)
+            return self.store.prints()
+
+    @property
+    def objections(self) -> list[Objection]:
+        """Objections, in the order received."""
+        with self.store.transaction():
+            return self.store.objections()
+
+    @property
+    def audit_events(self) -> list[AuditEvent]:
+        """Audit events, in the order received."""
+        with self.store.transaction():
+            return self.store.audit_events()
+
+    def last_heartbeat(self, terminal_id: str) -> Any:
+        """The latest heartbeat body of a terminal, or None."""
+        with self.store.transaction():
+            return self.store.heartbeat(terminal_id)
 
     def report_card_lost(self, card_cert_serial: int) -> None:
         """Mark the card with this EF.CARDCERT serial as reported lost."""
         with self.store.transaction():
-            self.store.lost_card_serials.add(card_cert_serial)
+            self.store.mark_card_lost(card_cert_serial)
 
-    def rotate_report_key(self, *, publish: bool = True) -> str:
+    def disable_terminal(self, terminal_id: str, disabled: bool = True) -> None:
+        """Disable (or re-enable) a terminal, as the platform's operators would."""
+        with self.store.transaction():
+            self.store.set_terminal_disabled(terminal_id, disabled)
+
+    def expire_session(self, session_id: str) -> None:
+        """Age a session past its end, as if 15 minutes had passed on the platform."""
+        with self.store.transaction():
+            session = self.store.session(session_id)
+            if session is not None:
+                session.expires_at = self._now() - 1
+                self.store.put_session(session)
+
+    def expire_token(self, token: str) -> None:
+        """Age an access token past its end."""
+        with self.store.transaction():
+            found = self.store.token(token)
+            if found is not None:
+                found.expires_at = self._now() - 1
+                self.store.put_token(found)
+
+    def expire_otp(self, session_id: str) -> None:
+        """Age a session's live one-time code past its 5 minutes."""
+        with self.store.transaction():
+            session = self.store.session(session_id)
+            if session is not None:
+                session.otp_expires_at = self._now() - 1
+                self.store.put_session(session)
+
+    def rotate_report_key(self, *, publish: bool = True, alg: str | None = None) -> str:
         """Sign reports with a new key from now on; returns its kid.
 
-        ``publish=False`` keeps the key out of ``/v1/keys``, as a misconfigured or forged
-        platform would.
+        Args:
+            publish: False keeps the key out of ``/v1/keys``, as a misconfigured or forged
+                platform would.
+            alg: ``EdDSA`` or ``ES256``; by default that of the current key.
         """
-        key = ed25519.Ed25519PrivateKey.generate()
-        signing = _SigningKey(_kid(key.public_key()), key, publish)
+        signing = _signing_key(_new_private_key(alg or self._keys[-1].alg), publish)
         with self.store.transaction():
             self._keys.append(signing)
         return signing.kid
 
-    def fail_next(self, count: int = 1, *, status: int = 503, retry_after_s: int = 0) -> None:
-        """Answer the next ``count`` routed requests with ``status`` (after authentication)."""
-        with self.store.transaction():
-            self._failures.extend([(status, retry_after_s)] * count)
+    def inject(self, fault: Fault, count: int = 1) -> None:
+        """Queue ``count`` copies of ``fault`` for the next matching routed requests."""
+        with self._faults_lock:
+            self._faults.extend([fault] * count)
 
-    def _load_signing_key(self) -> _SigningKey:
-        path = self.data_dir / "report-signing-key.pem"
+    def fail_next(
+        self, count: int = 1, *, status: int = 503, retry_after_s: int = 0, path: str | None = None
+    ) -> None:
+        """Answer the next ``count`` routed requests with ``status`` (after authentication)."""
+        self.inject(Fault("status", status=status, retry_after_s=retry_after_s, path=path), count)
+
+    def drop_next(
+        self, count: int = 1, *, after_processing: bool = False, path: str | None = None
+    ) -> None:
+        """Close the connection of the next ``count`` routed requests without an answer."""
+        self.inject(Fault("drop", after_processing=after_processing, path=path), count)
+
+    def malformed_next(self, count: int = 1, *, path: str | None = None) -> None:
+        """Answer the next ``count`` routed requests with a body that is not JSON."""
+        self.inject(Fault("malformed", path=path), count)
+
+    def delay_next(self, seconds: float, count: int = 1, *, path: str | None = None) -> None:
+        """Hold back the answer of the next ``count`` routed requests by ``seconds``."""
+        self.inject(Fault("delay", delay_s=seconds, path=path), count)
+
+    def _take_fault(self, path: str) -> Fault | None:
+        with self._faults_lock:
+            for i, fault in enumerate(self._faults):
+                if fault.path is None or fault.path == path:
+                    return self._faults.pop(i)
+        return None
+
+    def _load_signing_key(self, alg: str) -> _SigningKey:
+        # The Ed25519 key keeps its original file name so existing data dirs stay valid.
+        name = "report-signing-key.pem" if alg == "EdDSA" else f"report-signing-key-{alg}.pem"
+        path = self.data_dir / name
         key: object = None
         if path.exists():
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, ed25519.Ed25519PrivateKey):
-            key = ed25519.Ed25519PrivateKey.generate()
+        wanted = ed25519.Ed25519PrivateKey if alg == "EdDSA" else ec.EllipticCurvePrivateKey
+        if not isinstance(key, wanted):
+            key = _new_private_key(alg)
             pem = key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
@@ -758,7 +820,8 @@ class PlatformSimulator:
             )
             path.write_bytes(pem)
             path.chmod(0o600)
-        return _SigningKey(_kid(key.public_key()), key, True)
+        assert isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey)
+        return _signing_key(key)
 
     # ------------------------------------------------------------------ time helpers
 
@@ -781,20 +844,38 @@ class PlatformSimulator:
         rfile: Any,
         handler: BaseHTTPRequestHandler,
     ) -> _Reply:
-        """Answer one request: routing, limits, authentication, then the endpoint."""
+        """Answer one request: routing, limits, authentication, then the endpoint.
+
+        Raises:
+            DropConnection: An injected fault wants the connection closed unanswered.
+        """
         started = time.monotonic()
         path = urlsplit(target).path
+        late: Fault | None = None
         try:
-            reply = self._handle(method, target, path, headers, rfile, handler)
+            reply, late = self._handle(method, target, path, headers, rfile, handler)
         except ApiError as err:
             extra = dict(err.headers)
             if err.retry_after_s is not None:
                 extra["Retry-After"] = str(err.retry_after_s)
             reply = (err.status, err.body(), extra)
+        except DropConnection:
+            self.request_log.append(RequestLogEntry(method, path, 0))
+            raise
         except Exception:  # a simulator bug still answers with a spec body
             log.exception("%s %s failed", method, path)
             handler.close_connection = True
             reply = (500, ApiError(500, "internal_error", "simulator error").body(), {})
+        # Latency is added outside the store's transaction: a slow answer must not stall
+        # every other request.
+        delay = self.latency_s + (late.delay_s if late is not None and late.kind == "delay" else 0)
+        if delay > 0:
+            time.sleep(delay)
+        if late is not None and late.kind == "drop":
+            self.request_log.append(RequestLogEntry(method, path, 0))
+            raise DropConnection
+        if late is not None and late.kind == "malformed":
+            reply = (reply[0], b'{"report_jws": "eyJhbGciOi', {})
         self.request_log.append(RequestLogEntry(method, path, reply[0]))
         log.info(
             "%s %s -> %d in %.0f ms", method, path, reply[0], (time.monotonic() - started) * 1000
@@ -821,22 +902,31 @@ class PlatformSimulator:
         headers: Message[str, str],
         rfile: Any,
         handler: BaseHTTPRequestHandler,
-    ) -> _Reply:
+    ) -> tuple[_Reply, Fault | None]:
         # The body is read before routing so a refused request leaves the keep-alive
         # connection clean for the next one.
         body = self._read_body(headers, rfile, handler)
         endpoint, auth, params = self._route(method, path)
-        with self.store.transaction():
+        # A refusal commits what the request changed before it (a spent nonce or ticket, a
+        # counted wrong code); only an unexpected failure rolls back.
+        with self.store.transaction(commit_on=(ApiError, DropConnection)):
             request = _Request(method, target, params, headers, body, {})
             if auth != "public":
                 request.terminal = self._authenticate(request)
-            if self._failures:
-                status, retry_after = self._failures.pop(0)
-                raise ApiError(status, "unavailable", "simulated outage", retry_after_s=retry_after)
+            # Faults strike after authentication, so the nonce is already spent: a client
+            # that succeeds on retry proves it signed the retry anew.
+            fault = self._take_fault(path)
+            if fault is not None and fault.kind == "status":
+                code = "rate_limited" if fault.status == 429 else "unavailable"
+                raise ApiError(
+                    fault.status, code, "simulated outage", retry_after_s=fault.retry_after_s
+                )
+            if fault is not None and fault.kind == "drop" and not fault.after_processing:
+                raise DropConnection
             request.json = self._parse_json(body)
             if auth == "bearer":
                 request.session = self._bearer_session(request)
-            return endpoint(self, request)
+            return endpoint(self, request), fault
 
     @staticmethod
     def _read_body(
@@ -889,7 +979,7 @@ class PlatformSimulator:
             or not _HEX64.fullmatch(signature)
         ):
             raise ApiError(401, "bad_signature", "terminal headers missing or malformed")
-        terminal = self.store.terminals.get(terminal_id)
+        terminal = self.store.terminal(terminal_id)
         if terminal is None:
             raise ApiError(401, "unknown_terminal", "terminal not enrolled")
         message = "\n".join(
@@ -905,22 +995,23 @@ class PlatformSimulator:
         if not hmac.compare_digest(expected, signature):
             raise ApiError(401, "bad_signature", "signature does not verify")
         now = self._now()
-        # The nonce is spent once the signature verifies, whatever the answer.
+        # The nonce is spent once the signature verifies, whatever the answer (refusals
+        # commit the transaction, see _handle).
         if not self.store.spend_nonce(terminal_id, nonce, now):
             raise ApiError(401, "replayed_nonce", "nonce already used")
         if abs(now - int(timestamp)) > CLOCK_SKEW_S:
-            raise ApiError(401, "clock_skew", "terminal clock differs from the platform's")
+            raise ApiError(401, "clock_skew", "terminal clock differs")
         if terminal.disabled:
             raise ApiError(401, "terminal_disabled", "terminal disabled")
         return terminal
 
     def _bearer_session(self, request: _Request) -> Session:
         match = re.fullmatch(r"Bearer (\S+)", request.headers.get("Authorization", ""))
-        token = self.store.tokens.get(match.group(1)) if match else None
+        token = self.store.token(match.group(1)) if match else None
         assert request.terminal is not None
         if token is None or token.terminal_id != request.terminal.terminal_id:
             raise ApiError(401, "invalid_token", "missing or unknown access token")
-        session = self.store.sessions.get(token.session_id)
+        session = self.store.session(token.session_id)
         if session is None or session.ended:
             raise ApiError(401, "invalid_token", "the session of this token ended")
         self._check_session_alive(session)
@@ -935,12 +1026,18 @@ class PlatformSimulator:
             raise ApiError(423, "locked", "session locked")
 
     def _session(self, request: _Request) -> Session:
-        session = self.store.sessions.get(request.params["session_id"])
+        session = self.store.session(request.params["session_id"])
         assert request.terminal is not None
         if session is None or session.ended or session.terminal_id != request.terminal.terminal_id:
             raise ApiError(404, "session_not_found", "no such session")
         self._check_session_alive(session)
         return session
+
+    def _resident(self, session: Session) -> Resident:
+        resident = self._lookup(session.resident_id)
+        if resident is None:  # the resident vanished from the demo data after a restart
+            raise ApiError(404, "session_not_found", "no such session")
+        return resident
 
     def _issue_token(self, session: Session) -> _Reply:
         token = Token(
@@ -949,8 +1046,30 @@ class PlatformSimulator:
             session.terminal_id,
             self._now() + TOKEN_LIFE_S,
         )
-        self.store.tokens[token.token] = token
+        self.store.put_token(token)
         return 200, {"access_token": token.token, "expires_in": TOKEN_LIFE_S}, {}
+
+    def _idempotent(
+        self, request: _Request, endpoint: str, act: Callable[[], dict[str, Any]]
+    ) -> _Reply:
+        """Run ``act`` once per Idempotency-Key (kept 24 h per terminal and endpoint)."""
+        assert request.terminal is not None
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            raise ApiError(400, "missing_idempotency_key", "Idempotency-Key is required")
+        if len(key) > 64:
+            raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key is too long")
+        # The parsed body is compared, so the same JSON with other spacing is the same call.
+        fingerprint = json.dumps(request.json, sort_keys=True, ensure_ascii=False)
+        terminal_id, now = request.terminal.terminal_id, self._now()
+        known = self.store.idempotent_reply(terminal_id, endpoint, key, now)
+        if known is not None:
+            if known[0] != fingerprint:
+                raise ApiError(422, "idempotency_key_reused", "key used with another body")
+            return 200, known[1], {}
+        body = act()  # refusals raise and are not remembered: only a success is replayed
+        self.store.keep_idempotent_reply(terminal_id, endpoint, key, fingerprint, body, now)
+        return 201, body, {}
 
     # ------------------------------------------------------------------ endpoints
 
@@ -958,13 +1077,12 @@ class PlatformSimulator:
         code = request.json.get("enrollment_code")
         hostname = request.json.get("hostname")
         normalised = code.strip().upper() if isinstance(code, str) else ""
-        if normalised not in self.store.enrollment_codes:
+        if not normalised or not self.store.take_enrollment_code(normalised):
             raise ApiError(403, "invalid_enrollment_code", "unknown or used enrolment code")
-        self.store.enrollment_codes.discard(normalised)
         terminal = Terminal(
             "T" + secrets.token_hex(6).upper(), secrets.token_bytes(32), str(hostname or "")
         )
-        self.store.terminals[terminal.terminal_id] = terminal
+        self.store.add_terminal(terminal)
         return (
             200,
             {
@@ -976,11 +1094,7 @@ class PlatformSimulator:
         )
 
     def _jwks(self, request: _Request) -> _Reply:
-        keys = []
-        for signing in self._keys:
-            if signing.published:
-                jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(signing.key.public_key()))
-                keys.append({**jwk, "kid": signing.kid, "alg": "EdDSA", "use": "sig"})
+        keys = [signing.public_jwk() for signing in self._keys if signing.published]
         return 200, {"keys": keys}, {"Cache-Control": "public, max-age=86400"}
 
     def _trust_anchors(self, request: _Request) -> _Reply:
@@ -995,7 +1109,7 @@ class PlatformSimulator:
             secrets.token_bytes(32),
             expires,
         )
-        self.store.tickets[ticket.ticket] = ticket
+        self.store.add_ticket(ticket)
         return (
             200,
             {
@@ -1023,13 +1137,17 @@ class PlatformSimulator:
     def _verify_identity(self, request: _Request) -> _Reply:
         assert request.terminal is not None
         ticket_id = request.json.get("ticket")
-        ticket = self.store.tickets.pop(ticket_id, None) if isinstance(ticket_id, str) else None
+        ticket = self.store.pop_ticket(ticket_id) if isinstance(ticket_id, str) else None
         if (
             ticket is None
             or ticket.terminal_id != request.terminal.terminal_id
             or self._now() > ticket.expires_at
         ):
             raise ApiError(410, "ticket_expired", "ticket expired, used or not yours")
+        return self._verify_card(request, ticket)
+
+    def _verify_card(self, request: _Request, ticket: Ticket) -> _Reply:
+        assert request.terminal is not None
         holder, cert_der, sod, signature = self._card_bytes(request)
         now = dt.datetime.fromtimestamp(self._now(), dt.UTC)
         try:
@@ -1041,7 +1159,7 @@ class PlatformSimulator:
             raise ApiError(
                 422, "card_invalid", "card check failed", reason=refused.reason
             ) from None
-        if cert.serial_number in self.store.lost_card_serials:
+        if self.store.card_lost(cert.serial_number):
             raise ApiError(403, "card_reported_lost", "card reported lost")
         resident = self._lookup(id_number)
         if resident is None:
@@ -1054,10 +1172,10 @@ class PlatformSimulator:
         session = Session(
             secrets.token_urlsafe(16),
             request.terminal.terminal_id,
-            resident,
+            resident.id_number,
             self._now() + SESSION_LIFE_S,
         )
-        self.store.sessions[session.session_id] = session
+        self.store.put_session(session)
         factors = (["sms_otp"] if resident.phone else []) + ["staff_assist"]
         return (
             200,
@@ -1073,7 +1191,7 @@ class PlatformSimulator:
 
     def _send_otp(self, request: _Request) -> _Reply:
         session = self._session(request)
-        phone = session.resident.phone_masked
+        phone = self._resident(session).phone_masked
         if phone is None:
             raise ApiError(409, "no_phone_on_file", "no phone on file; ask staff")
         now = self._now()
@@ -1082,6 +1200,7 @@ class PlatformSimulator:
             raise ApiError(429, "resend_too_soon", "wait before asking again", retry_after_s=wait)
         code = f"{secrets.randbelow(10**6):06d}"
         session.otp_code, session.otp_expires_at, session.otp_sent_at = code, now + OTP_LIFE_S, now
+        self.store.put_session(session)
         self.sent_codes.append(code)
         if self._sms_sink is not None:
             self._sms_sink(phone, code)
@@ -1095,11 +1214,13 @@ class PlatformSimulator:
             raise ApiError(400, "code_expired", "ask for a new code")
         if isinstance(code, str) and hmac.compare_digest(code.encode(), session.otp_code.encode()):
             session.otp_code = None  # single use
+            self.store.put_session(session)
             return self._issue_token(session)
         session.otp_failures += 1
         left = OTP_MAX_FAILURES - session.otp_failures
-        if left <= 0:
-            session.locked = True
+        session.locked = left <= 0
+        self.store.put_session(session)
+        if session.locked:
             raise ApiError(423, "locked", "too many wrong codes")
         raise ApiError(400, "wrong_code", "wrong code", attempts_left=left)
 
@@ -1115,34 +1236,32 @@ class PlatformSimulator:
             return self._issue_token(session)
         session.staff_failures += 1
         left = STAFF_MAX_FAILURES - session.staff_failures
-        if left <= 0:
-            session.locked = True
+        session.locked = left <= 0
+        self.store.put_session(session)
+        if session.locked:
             raise ApiError(423, "locked", "too many wrong staff PINs")
         raise ApiError(403, "staff_denied", "staff id or PIN wrong", attempts_left=left)
 
     def _end_session(self, request: _Request) -> _Reply:
         assert request.terminal is not None
-        session = self.store.sessions.get(request.params["session_id"])
+        session = self.store.session(request.params["session_id"])
         if session is not None and session.terminal_id != request.terminal.terminal_id:
             raise ApiError(404, "session_not_found", "no such session")
         if session is not None:
             session.ended = True
-            for token_id in [
-                t for t, v in self.store.tokens.items() if v.session_id == session.session_id
-            ]:
-                del self.store.tokens[token_id]
+            self.store.put_session(session)
+            self.store.delete_tokens(session.session_id)
         return 204, None, {}
 
-    def _build_report(self, session: Session) -> dict[str, Any]:
-        resident = session.resident
+    def _build_report(self, resident: Resident) -> dict[str, Any]:
         generated = self._now_cst()
-        self.store.report_seq += 1
+        seq = self.store.next_report_seq()
         code = _verification_code()
-        while _normalise_code(code) in self.store.reports_by_code:
+        while self.store.code_taken(_normalise_code(code)):
             code = _verification_code()
         sections = resident.sections()
         payload: dict[str, Any] = {
-            "report_id": f"R{generated:%Y%m%d}{self.store.report_seq:05d}",
+            "report_id": f"R{generated:%Y%m%d}{seq:05d}",
             "verification_code": code,
             "generated_at": generated.isoformat(),
             "valid_until": (generated + dt.timedelta(days=REPORT_VALID_DAYS)).isoformat(),
@@ -1150,92 +1269,235 @@ class PlatformSimulator:
             "summary": _summary(sections),
             "sections": sections,
         }
-        self.store.reports_by_code[_normalise_code(code)] = IssuedReport(
-            payload["report_id"],
-            code,
-            resident.name,
-            resident.id_masked,
-            generated,
-            generated + dt.timedelta(days=REPORT_VALID_DAYS),
-        )
+        self.store.add_report(payload["report_id"], _normalise_code(code), payload)
+        return payload
+
+    def _session_report(self, session: Session) -> dict[str, Any]:
+        """The session's report, built at the first request (the same one all session)."""
+        if session.report_id is not None:
+            payload = self.store.report(session.report_id)
+            if payload is not None:
+                return payload
+        payload = self._build_report(self._resident(session))
+        session.report_id = payload["report_id"]
+        self.store.put_session(session)
         return payload
 
     def _current_report(self, request: _Request) -> _Reply:
         session = request.session
         assert session is not None
-        if session.report is None:
-            session.report = self._build_report(session)
+        payload = self._session_report(session)
+        if self.report_mutator is not None:
+            payload = self.report_mutator(json.loads(json.dumps(payload)))
         signing = self._keys[-1]
-        payload = json.dumps(session.report, ensure_ascii=False).encode("utf-8")
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         jws = jwt.api_jws.encode(
-            payload, signing.key, algorithm="EdDSA", headers={"kid": signing.kid, "typ": None}
+            data, signing.key, algorithm=signing.alg, headers={"kid": signing.kid, "typ": None}
         )
         if self.jws_tamper is not None:
             jws = self.jws_tamper(jws)
         return 200, {"report_jws": jws}, {}
 
+    def _render_pdf(self, payload: dict[str, Any], terminal_id: str) -> bytes:
+        # Imported here: reportlab costs start-up time that only a PDF should pay.
+        from kiosk.report import parse_report
+        from kiosk.report_pdf import render_pdf
+
+        code = _normalise_code(str(payload["verification_code"]))
+        verify_url = f"{self.base_url}/v1/verify/{code}"
+        return render_pdf(
+            parse_report(payload),
+            terminal_id=terminal_id,
+            verify_url=verify_url,
+            now=self._now_cst(),
+        )
+
     def _pdf(self, request: _Request) -> _Reply:
-        raise ApiError(404, "pdf_not_available", "the kiosk renders the PDF itself")
+        if not self.serve_pdf:
+            raise ApiError(404, "pdf_not_available", "the kiosk renders the PDF itself")
+        assert request.session is not None
+        payload = self._session_report(request.session)
+        pdf = self._render_pdf(payload, request.session.terminal_id)
+        return 200, pdf, {"Content-Type": "application/pdf"}
+
+    def _own_report(self, request: _Request, report_id: str) -> dict[str, Any]:
+        """The session's report if ``report_id`` names it, else 404 ``report_not_found``."""
+        session = request.session
+        assert session is not None
+        payload = self.store.report(report_id) if session.report_id == report_id else None
+        if payload is None:
+            raise ApiError(404, "report_not_found", "not this session's report")
+        return payload
 
     def _record_print(self, request: _Request) -> _Reply:
-        session, terminal = request.session, request.terminal
-        assert session is not None
+        terminal = request.terminal
         assert terminal is not None
         report_id = request.params["report_id"]
-        if session.report is None or session.report["report_id"] != report_id:
-            raise ApiError(404, "report_not_found", "not this session's report")
-        key = request.headers.get("Idempotency-Key")
-        if not key:
-            raise ApiError(400, "missing_idempotency_key", "Idempotency-Key is required")
-        if len(key) > 64:
-            raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key is too long")
-        fingerprint = json.dumps(request.json, sort_keys=True)
-        slot = (terminal.terminal_id, f"POST /v1/reports/{report_id}/prints", key)
-        known = self.store.idempotency.get(slot)
-        if known is not None:
-            if known[0] != fingerprint:
-                raise ApiError(422, "idempotency_key_reused", "key used with another body")
-            return 200, known[2], {}
-        copies, kind = request.json.get("copies"), request.json.get("kind")
-        printed_at = request.json.get("printed_at")
-        if (
-            not isinstance(copies, int)
-            or isinstance(copies, bool)
-            or not 1 <= copies <= 10
-            or not isinstance(kind, str)
-            or not kind
-            or not isinstance(printed_at, str)
-        ):
-            raise ApiError(400, "invalid_request", "copies 1..10, kind and printed_at required")
-        record = PrintRecord(
-            "PR" + secrets.token_hex(8).upper(),
-            report_id,
-            terminal.terminal_id,
-            copies,
-            kind,
-            printed_at,
-            self._iso(self._now()),
-        )
-        self.store.prints.append(record)
-        body = {
-            "print_id": record.print_id,
-            "report_id": report_id,
-            "copies": copies,
-            "kind": kind,
-            "recorded_at": record.recorded_at,
+
+        def act() -> dict[str, Any]:
+            self._own_report(request, report_id)
+            copies, kind = request.json.get("copies"), request.json.get("kind")
+            printed_at = request.json.get("printed_at")
+            if (
+                not isinstance(copies, int)
+                or isinstance(copies, bool)
+                or not 1 <= copies <= 10
+                or not isinstance(kind, str)
+                or not kind
+                or not isinstance(printed_at, str)
+            ):
+                raise ApiError(400, "invalid_request", "copies 1..10, kind and printed_at required")
+            record = PrintRecord(
+                "PR" + secrets.token_hex(8).upper(),
+                report_id,
+                terminal.terminal_id,
+                copies,
+                kind,
+                printed_at,
+                self._iso(self._now()),
+            )
+            self.store.add_print(record)
+            return {
+                "print_id": record.print_id,
+                "report_id": report_id,
+                "copies": copies,
+                "kind": kind,
+                "recorded_at": record.recorded_at,
+            }
+
+        return self._idempotent(request, f"POST /v1/reports/{report_id}/prints", act)
+
+    def _objection(self, request: _Request) -> _Reply:
+        terminal = request.terminal
+        assert terminal is not None
+
+        def act() -> dict[str, Any]:
+            report_id = request.json.get("report_id")
+            record_id = request.json.get("record_id")
+            reason = request.json.get("reason")
+            if not isinstance(report_id, str) or not isinstance(record_id, str):
+                raise ApiError(400, "invalid_request", "report_id and record_id required")
+            if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
+                raise ApiError(400, "invalid_request", "reason must be 1 to 2000 characters")
+            payload = self._own_report(request, report_id)
+            records = {r["record_id"] for s in payload["sections"] for r in s["records"]}
+            if record_id not in records:
+                raise ApiError(422, "unknown_record", "no such record in this report")
+            objection = Objection(
+                "OB" + secrets.token_hex(8).upper(),
+                report_id,
+                record_id,
+                terminal.terminal_id,
+                reason,
+                self._iso(self._now()),
+            )
+            self.store.add_objection(objection)
+            return {"objection_id": objection.objection_id, "status": "received"}
+
+        return self._idempotent(request, "POST /v1/objections", act)
+
+    def _share(self, request: _Request) -> _Reply:
+        self._own_report(request, request.params["report_id"])
+        link_id = secrets.token_urlsafe(24)
+        expires = self._now() + SHARE_LIFE_S
+        self.store.add_share_link(link_id, request.params["report_id"], expires)
+        url = f"{self.base_url}/v1/share/{link_id}"
+        return 200, {"url": url, "expires_at": self._iso(expires)}, {}
+
+    def _shared_pdf(self, request: _Request) -> _Reply:
+        link_id = request.params["link_id"]
+        if not self.store.share_link_known(link_id):
+            raise ApiError(404, "not_found", "unknown link")
+        report_id = self.store.take_share_link(link_id, self._now())
+        payload = self.store.report(report_id) if report_id is not None else None
+        if payload is None:
+            # Spent links stay spent even if rendering fails below: one download, ever.
+            raise ApiError(410, "link_expired", "this link was used or has expired")
+        pdf = self._render_pdf(payload, "share")
+        headers = {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'attachment; filename="{report_id}.pdf"',
+            "Cache-Control": "no-store",
         }
-        self.store.idempotency[slot] = (fingerprint, 201, body)
-        return 201, body, {}
+        return 200, pdf, headers
+
+    def _repair_guide(self, request: _Request) -> _Reply:
+        guide = REPAIR_GUIDES.get(request.params["guide_id"])
+        if guide is None:
+            raise ApiError(404, "not_found", "no such repair guide")
+        return 200, guide, {}
+
+    def _audit_events(self, request: _Request) -> _Reply:
+        assert request.terminal is not None
+        events = request.json.get("events")
+        if not isinstance(events, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("event_id"), str) and e["event_id"]
+            for e in events
+        ):
+            # The whole batch is refused: nothing of it is stored.
+            raise ApiError(400, "invalid_request", "every event needs an event_id")
+        accepted: list[str] = []
+        duplicates: list[str] = []
+        for event in events:
+            stored = self.store.add_audit_event(
+                AuditEvent(
+                    request.terminal.terminal_id,
+                    event["event_id"],
+                    str(event.get("at")) if event.get("at") is not None else None,
+                    str(event.get("type")) if event.get("type") is not None else None,
+                    event.get("data"),
+                ),
+                self._now(),
+            )
+            (accepted if stored else duplicates).append(event["event_id"])
+        return 200, {"accepted": accepted, "duplicates": duplicates}, {}
+
+    def _heartbeat(self, request: _Request) -> _Reply:
+        assert request.terminal is not None
+        body = request.json
+        backlog = body.get("outbox_backlog")
+        if (
+            not isinstance(body.get("version"), str)
+            or not isinstance(body.get("devices"), dict)
+            or not isinstance(backlog, int)
+            or isinstance(backlog, bool)
+            or backlog < 0
+        ):
+            raise ApiError(400, "invalid_request", "version, devices and outbox_backlog needed")
+        self.store.record_heartbeat(request.terminal.terminal_id, self._now(), body)
+        return 204, None, {}
+
+    def content_body(self) -> dict[str, Any]:
+        """What ``GET /v1/content`` serves (tests compare against it)."""
+        return {
+            "announcements": ANNOUNCEMENTS,
+            "repair_guides": [{"guide_id": k, **v} for k, v in REPAIR_GUIDES.items()],
+            "service_hours": SERVICE_HOURS,
+            "hall": HALL,
+        }
+
+    def _content(self, request: _Request) -> _Reply:
+        body = self.content_body()
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        etag = f'"{hashlib.sha256(canonical).hexdigest()[:32]}"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        wanted = request.headers.get("If-None-Match", "")
+        tags = {t.strip().removeprefix("W/") for t in wanted.split(",") if t.strip()}
+        if etag in tags or "*" in tags:
+            return 304, None, headers
+        return 200, body, headers
 
     def _verify_public(self, request: _Request) -> _Reply:
-        issued = self.store.reports_by_code.get(_normalise_code(request.params["code"]))
-        if issued is None:
+        payload = self.store.report_by_code(_normalise_code(request.params["code"]))
+        if payload is None:
             raise ApiError(404, "not_found", "unknown verification code")
-        valid = self._now() <= issued.valid_until.timestamp()
+        valid_until = dt.datetime.fromisoformat(payload["valid_until"])
+        valid = self._now() <= valid_until.timestamp()
+        name, id_masked = payload["subject"]["name"], payload["subject"]["id_masked"]
         data: dict[str, Any] = {
-            "report_id": issued.report_id,
-            "subject": {"name_masked": _mask_name(issued.name), "id_masked": issued.id_masked},
-            "generated_at": issued.generated_at.isoformat(),
+            "report_id": payload["report_id"],
+            "subject": {"name_masked": _mask_name(name), "id_masked": id_masked},
+            "generated_at": payload["generated_at"],
             "valid": valid,
         }
         if not _prefers_html(request.headers.get("Accept", "")):
@@ -1245,48 +1507,39 @@ class PlatformSimulator:
             '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
             "<title>信用报告核验</title></head><body>"
             f"<h1>{verdict}</h1><dl>"
-            f"<dt>报告编号</dt><dd>{html.escape(issued.report_id)}</dd>"
-            f"<dt>姓名</dt><dd>{html.escape(_mask_name(issued.name))}</dd>"
-            f"<dt>身份证号</dt><dd>{html.escape(issued.id_masked)}</dd>"
+            f"<dt>报告编号</dt><dd>{html.escape(payload['report_id'])}</dd>"
+            f"<dt>姓名</dt><dd>{html.escape(_mask_name(name))}</dd>"
+            f"<dt>身份证号</dt><dd>{html.escape(id_masked)}</dd>"
             f"<dt>生成时间</dt><dd>{html.escape(data['generated_at'])}</dd>"
             "</dl></body></html>"
         )
         return 200, page.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8"}
 
 
+def _route(pattern: str, **methods: tuple[_Handler, str]) -> tuple[re.Pattern[str], Any]:
+    return re.compile(pattern), methods
+
+
+_S = PlatformSimulator
 _ROUTES: list[tuple[re.Pattern[str], dict[str, tuple[_Handler, str]]]] = [
-    (re.compile(r"/v1/enroll"), {"POST": (PlatformSimulator._enroll, "public")}),
-    (re.compile(r"/v1/keys"), {"GET": (PlatformSimulator._jwks, "public")}),
-    (re.compile(r"/v1/trust-anchors"), {"GET": (PlatformSimulator._trust_anchors, "terminal")}),
-    (re.compile(r"/v1/identity/challenge"), {"POST": (PlatformSimulator._challenge, "terminal")}),
-    (
-        re.compile(r"/v1/identity/verify"),
-        {"POST": (PlatformSimulator._verify_identity, "terminal")},
-    ),
-    (
-        re.compile(r"/v1/sessions/(?P<session_id>[^/]+)/otp"),
-        {"POST": (PlatformSimulator._send_otp, "terminal")},
-    ),
-    (
-        re.compile(r"/v1/sessions/(?P<session_id>[^/]+)/otp/verify"),
-        {"POST": (PlatformSimulator._verify_otp, "terminal")},
-    ),
-    (
-        re.compile(r"/v1/sessions/(?P<session_id>[^/]+)/staff-assist"),
-        {"POST": (PlatformSimulator._staff_assist, "terminal")},
-    ),
-    (
-        re.compile(r"/v1/sessions/(?P<session_id>[^/]+)"),
-        {"DELETE": (PlatformSimulator._end_session, "terminal")},
-    ),
-    (re.compile(r"/v1/reports/current"), {"GET": (PlatformSimulator._current_report, "bearer")}),
-    (re.compile(r"/v1/reports/current/pdf"), {"GET": (PlatformSimulator._pdf, "bearer")}),
-    (
-        re.compile(r"/v1/reports/(?P<report_id>[^/]+)/prints"),
-        {"POST": (PlatformSimulator._record_print, "bearer")},
-    ),
-    (
-        re.compile(r"/v1/verify/(?P<code>[^/]+)"),
-        {"GET": (PlatformSimulator._verify_public, "public")},
-    ),
+    _route(r"/v1/enroll", POST=(_S._enroll, "public")),
+    _route(r"/v1/keys", GET=(_S._jwks, "public")),
+    _route(r"/v1/trust-anchors", GET=(_S._trust_anchors, "terminal")),
+    _route(r"/v1/identity/challenge", POST=(_S._challenge, "terminal")),
+    _route(r"/v1/identity/verify", POST=(_S._verify_identity, "terminal")),
+    _route(r"/v1/sessions/(?P<session_id>[^/]+)/otp", POST=(_S._send_otp, "terminal")),
+    _route(r"/v1/sessions/(?P<session_id>[^/]+)/otp/verify", POST=(_S._verify_otp, "terminal")),
+    _route(r"/v1/sessions/(?P<session_id>[^/]+)/staff-assist", POST=(_S._staff_assist, "terminal")),
+    _route(r"/v1/sessions/(?P<session_id>[^/]+)", DELETE=(_S._end_session, "terminal")),
+    _route(r"/v1/reports/current", GET=(_S._current_report, "bearer")),
+    _route(r"/v1/reports/current/pdf", GET=(_S._pdf, "bearer")),
+    _route(r"/v1/reports/(?P<report_id>[^/]+)/prints", POST=(_S._record_print, "bearer")),
+    _route(r"/v1/reports/(?P<report_id>[^/]+)/share", POST=(_S._share, "bearer")),
+    _route(r"/v1/objections", POST=(_S._objection, "bearer")),
+    _route(r"/v1/repair-guides/(?P<guide_id>[^/]+)", GET=(_S._repair_guide, "terminal")),
+    _route(r"/v1/audit-events", POST=(_S._audit_events, "terminal")),
+    _route(r"/v1/terminal/heartbeat", POST=(_S._heartbeat, "terminal")),
+    _route(r"/v1/content", GET=(_S._content, "terminal")),
+    _route(r"/v1/verify/(?P<code>[^/]+)", GET=(_S._verify_public, "public")),
+    _route(r"/v1/share/(?P<link_id>[^/]+)", GET=(_S._shared_pdf, "public")),
 ]

@@ -230,4 +230,166 @@ LI_NA = Resident(
     records=_many_records(),
 )
 
-RESIDENTS: dict[str, Resident] = {r.key: r for r in (ZHANG_WEI, WANG_XIUYING, LI_NA)}
+CHEN_JING = Resident(
+    key="chen_jing",  # a clean report: positive records only, nothing to repair
+    id_number=make_id_number("321111", "19910214", "062"),
+    name="陈静",
+    sex="2",
+    ethnicity="01",
+    birth_date="19910214",
+    address="江苏省镇江市润州区南徐大道66号",
+    issuing_authority="镇江市公安局润州分局",
+    valid_from="20210214",
+    valid_until="20410214",
+    phone="13700002468",
+    records={
+        "identity": [_record("I-1", "2021-02-14", "镇江市公安局", "居民身份证登记")],
+        "honors": [_record("H-1", "2024-12-20", "镇江市人民政府", "优秀共产党员")],
+        "redlist": [
+            _record("R-1", "2025-06-01", "镇江市发展和改革委员会", "诚信纳税人守信激励名单")
+        ],
+        "admin_license": [
+            _record("L-1", "2023-09-12", "镇江市卫生健康委员会", "医师执业注册", status="expired")
+        ],
+        "tax": [_record("T-1", "2025-04-01", "国家税务总局镇江市税务局", "纳税信用A级")],
+        "social_insurance": [
+            _record("S-1", "2013-07-01", "镇江市社会保险基金管理中心", "职工养老保险连续缴费")
+        ],
+        "commitments": [
+            _record("C-1", "2024-03-18", "镇江市市场监督管理局", "告知承诺制审批，已履约")
+        ],
+        "query_log": [_record("Q-1", "2026-08-30", "工商银行镇江分行", "信用卡审批")],
+    },
+)
+
+ZHAO_LEI = Resident(
+    key="zhao_lei",  # the sections the others lack: serious dishonesty, repair, objections
+    id_number=make_id_number("321181", "19750930", "017"),
+    name="赵磊",
+    sex="1",
+    ethnicity="01",
+    birth_date="19750930",
+    address="江苏省丹阳市云阳镇新民中路18号",
+    issuing_authority="丹阳市公安局",
+    valid_from="20150930",
+    valid_until="20350930",
+    phone="13600001357",
+    records={
+        "identity": [_record("I-1", "2015-09-30", "丹阳市公安局", "居民身份证登记")],
+        "admin_license": [_record("L-1", "2018-04-02", "丹阳市行政审批局", "道路货物运输经营许可")],
+        "admin_penalty": [
+            _record(
+                "P-1",
+                "2019-07-15",
+                "丹阳市交通运输局",
+                "超限运输",
+                status="expired",
+                detail="丹交罚〔2019〕45号，罚款人民币5000元，公示期满。",
+            ),
+            _record(
+                "P-2",
+                "2025-03-03",
+                "丹阳市生态环境局",
+                "未按规定处置固体废物",
+                status="under_objection",
+                detail="本人已对该记录提出异议，核查期间标注“异议处理中”。",
+                repair={
+                    "eligible": True,
+                    "guide_id": "repair-admin-penalty",
+                    "earliest_date": "2026-03-03",
+                },
+            ),
+        ],
+        "serious_dishonesty": [
+            _record(
+                "SD-1",
+                "2024-01-10",
+                "江苏省交通运输厅",
+                "严重违法失信超限超载运输当事人",
+                detail="列入期限三年。",
+                repair={
+                    "eligible": False,
+                    "guide_id": "repair-serious-dishonesty",
+                    "earliest_date": "2025-01-10",
+                },
+            )
+        ],
+        "repair": [
+            _record(
+                "RP-1",
+                "2021-08-20",
+                "丹阳市发展和改革委员会",
+                "行政处罚信息信用修复（丹交罚〔2019〕45号）",
+                status="repaired",
+            )
+        ],
+        "objections": [
+            _record(
+                "O-1",
+                "2026-10-08",
+                "镇江市公共信用信息中心",
+                "对“未按规定处置固体废物”提出异议，核查中",
+                status="under_objection",
+            )
+        ],
+        "query_log": [_record("Q-1", "2026-10-30", "本人（自助终端）", "本人查询")],
+    },
+)
+
+RESIDENTS: dict[str, Resident] = {
+    r.key: r for r in (ZHANG_WEI, WANG_XIUYING, LI_NA, CHEN_JING, ZHAO_LEI)
+}
+
+
+def _guide(
+    title: str, steps: list[str], where: str, documents: list[str], window: str
+) -> dict[str, Any]:
+    return {
+        "title": title,
+        "steps": steps,
+        "where": where,
+        "documents": documents,
+        "hall_window": window,
+        "hours": "周一至周五 9:00-12:00，13:30-17:00（法定节假日除外）",
+    }
+
+
+# Every guide_id a resident's record names has a guide here (the tests check it).
+REPAIR_GUIDES: dict[str, dict[str, Any]] = {
+    "repair-admin-penalty": _guide(
+        "行政处罚信息信用修复",
+        [
+            "确认已履行行政处罚决定（缴清罚款、完成整改）。",
+            "确认已过最短公示期（一般处罚信息三个月）。",
+            "在“信用中国”网站或到窗口提交信用修复申请和信用承诺书。",
+            "等待审核，一般在受理后五个工作日内办结。",
+        ],
+        "镇江市京口区政务服务中心，或“信用中国”网站在线办理",
+        ["居民身份证原件", "行政处罚决定书", "罚款缴纳凭证", "信用修复承诺书"],
+        "3号窗口（信用服务）",
+    ),
+    "repair-dishonest-debtor": _guide(
+        "失信被执行人信息修复",
+        [
+            "全部履行生效法律文书确定的义务，或与申请执行人达成和解并履行。",
+            "向作出失信决定的人民法院申请删除失信信息。",
+            "法院删除后，信用平台同步更新，无需另行申请。",
+        ],
+        "作出失信决定的人民法院执行局",
+        ["居民身份证原件", "履行完毕的证明材料", "案件执行文书"],
+        "法院诉讼服务中心执行窗口",
+    ),
+    "repair-serious-dishonesty": _guide(
+        "严重失信主体名单信用修复",
+        [
+            "确认已纠正失信行为、履行相关义务。",
+            "确认已满最短公示期限（一般为一年）。",
+            "向认定部门提交信用修复申请、信用承诺书和信用报告。",
+            "参加信用修复专题培训并提交培训证明。",
+            "认定部门审核通过后移出名单。",
+        ],
+        "作出认定的行政机关，或本中心信用服务窗口代为受理",
+        ["居民身份证原件", "纠正失信行为的证明材料", "信用修复承诺书", "信用修复培训证明"],
+        "3号窗口（信用服务）",
+    ),
+}

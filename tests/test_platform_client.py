@@ -521,13 +521,11 @@ def test_token_and_session_expiry(
     session = open_session(enrolled_client, issuer.card(ZHANG))
     token = enrolled_client.staff_assist(session.session_id, STAFF_ID, STAFF_PIN)
     # Age the token and then the session on the platform side: the terminal clock must not move.
-    with platform_sim.store.transaction():
-        platform_sim.store.tokens[token.token].expires_at = time.time() - 1
+    platform_sim.expire_token(token.token)
     with pytest.raises(errors.PlatformRejected) as exc:
         enrolled_client.fetch_report(token.token)
     assert rejected(exc) == (401, "token_expired")
-    with platform_sim.store.transaction():
-        platform_sim.store.sessions[session.session_id].expires_at = time.time() - 1
+    platform_sim.expire_session(session.session_id)
     with pytest.raises(errors.PlatformRejected) as exc:
         enrolled_client.send_otp(session.session_id)
     assert rejected(exc) == (410, "session_expired")
