@@ -100,6 +100,25 @@ _PLATFORM_CODE_TEXT: dict[str, tuple[str, str, bool]] = {
     "clock_skew": ("终端时间异常", "本机时间与平台不一致，请联系工作人员。", False),
     "unknown_terminal": ("终端未登记", "本机尚未登记，请联系工作人员。", False),
     "terminal_disabled": ("终端已停用", "本机暂停服务，请到服务窗口办理。", False),
+    # Faults of this terminal or its software, not of the resident: one plain message each,
+    # so staff can tell them apart on the diagnostics page; the resident is sent to a window.
+    "bad_signature": ("终端认证失败", "本机与平台的认证未通过，请联系工作人员。", False),
+    "replayed_nonce": ("请求重复", "本次请求未被受理，请稍后重试。", True),
+    "invalid_enrollment_code": (
+        "登记码无效",
+        "登记码错误或已被使用，请向管理员重新申请登记码。",
+        False,
+    ),
+    "invalid_token": ("身份验证已失效", "本次查询的身份验证已失效，请重新开始。", False),
+    "pdf_not_available": ("暂无电子版报告", "平台暂不提供电子版报告，本机将自行生成。", True),
+    "unknown_record": ("记录不存在", "报告中没有这条记录，无法提出异议。请联系工作人员。", False),
+    "report_not_found": ("报告不存在", "找不到本次查询的报告，请重新开始。", False),
+    "missing_idempotency_key": ("请求不完整", "本次请求未被受理，请联系工作人员。", False),
+    "idempotency_key_reused": ("请求冲突", "本次请求与之前的请求冲突，请联系工作人员。", False),
+    "payload_too_large": ("内容过大", "提交的内容过大，请缩短后重试。", True),
+    "malformed_json": ("请求格式错误", "本次请求未被受理，请联系工作人员。", False),
+    "not_found": ("内容不存在", "要查找的内容不存在，请联系工作人员。", False),
+    "method_not_allowed": ("请求方式错误", "本次请求未被受理，请联系工作人员。", False),
 }
 
 

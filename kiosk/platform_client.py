@@ -22,7 +22,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import jwt
@@ -32,6 +32,7 @@ from urllib3.util.retry import Retry
 from kiosk import errors
 from kiosk.credentials import TerminalCredentials
 from kiosk.report import Report, parse_report, parse_time
+from kiosk.report_schema import validate_report_payload
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,85 @@ class AccessToken:
     expires_in: int
 
 
+@dataclasses.dataclass(frozen=True)
+class Objection:
+    """An objection the platform received."""
+
+    objection_id: str
+    status: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ShareLink:
+    """A one-time download link of the report PDF, for a QR code on screen only.
+
+    ``url`` is a bearer secret (whoever has it gets the report), so ``repr`` hides it.
+    """
+
+    url: str = dataclasses.field(repr=False)
+    expires_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class RepairGuide:
+    """How to repair a negative record, in plain Chinese from the platform."""
+
+    guide_id: str
+    title: str
+    steps: tuple[str, ...]
+    where: str
+    documents: tuple[str, ...]
+    hall_window: str
+    hours: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditEvent:
+    """One audit event. ``data`` holds no name, ID number or phone: masked or hashed only."""
+
+    event_id: str
+    at: dt.datetime
+    type: str
+    data: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class AuditResult(NamedTuple):
+    """Event ids the platform stored now, and those it already had."""
+
+    accepted: tuple[str, ...]
+    duplicates: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Announcement:
+    """A notice for the idle screen, shown between ``valid_from`` and ``valid_until``."""
+
+    id: str
+    title: str
+    body: str
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Hall:
+    """The service hall the terminal stands in."""
+
+    id: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Content:
+    """Screen content from ``GET /v1/content``; ``etag`` goes back on the next call."""
+
+    announcements: tuple[Announcement, ...]
+    repair_guides: tuple[RepairGuide, ...]
+    service_hours: str
+    hall: Hall
+    etag: str | None
+
+
 @dataclasses.dataclass
 class _Jwks:
     keys: dict[str, jwt.PyJWK]
@@ -125,6 +205,44 @@ def _time(obj: Mapping[str, Any], key: str) -> dt.datetime:
         return parse_time(_text(obj, key), key)
     except errors.ReportInvalid:
         raise _malformed(f"{key} is not an RFC 3339 time") from None
+
+
+def _texts(obj: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = obj.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _malformed(f"{key} missing or not a list of text")
+    return tuple(value)
+
+
+def _object(obj: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = obj.get(key)
+    if not isinstance(value, dict):
+        raise _malformed(f"{key} missing or not an object")
+    return value
+
+
+def _objects(obj: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    value = obj.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _malformed(f"{key} missing or not a list of objects")
+    return value
+
+
+def _repair_guide(guide_id: str, data: Mapping[str, Any]) -> RepairGuide:
+    return RepairGuide(
+        guide_id=guide_id,
+        title=_text(data, "title"),
+        steps=_texts(data, "steps"),
+        where=_text(data, "where"),
+        documents=_texts(data, "documents"),
+        hall_window=_text(data, "hall_window"),
+        hours=_text(data, "hours"),
+    )
+
+
+def _check_idempotency_key(key: str) -> None:
+    if not key or len(key) > _MAX_IDEMPOTENCY_KEY:
+        raise ValueError("idempotency_key must be 1 to 64 characters")
 
 
 def _rfc3339(value: dt.datetime) -> str:
@@ -265,6 +383,7 @@ class PlatformClient:
         bearer: str | None = None,
         idempotency_key: str | None = None,
         accept: tuple[int, ...] = (200,),
+        if_none_match: str | None = None,
     ) -> requests.Response:
         """Send one logical call, retrying idempotent ones; returns an accepted response.
 
@@ -273,16 +392,20 @@ class PlatformClient:
             kiosk.errors.PlatformUnavailable: Network failure, timeout, 429/5xx after retries.
             kiosk.errors.NotEnrolled: A signed call without credentials.
         """
-        headers: dict[str, str] = {}
+        headers = {
+            name: value
+            for name, value in (
+                ("Authorization", None if bearer is None else f"Bearer {bearer}"),
+                ("Idempotency-Key", idempotency_key),
+                ("If-None-Match", if_none_match),
+            )
+            if value is not None
+        }
         # Serialised once so every retry sends (and signs) the very same bytes.
         data: bytes | None = None
         if json_body is not None:
             data = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json; charset=utf-8"
-        if bearer is not None:
-            headers["Authorization"] = f"Bearer {bearer}"
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key
         idempotent = method in ("GET", "DELETE") or idempotency_key is not None
         attempts = self._max_attempts if idempotent else 1
         request = requests.Request(method, self._base + path, headers=headers, data=data)
@@ -541,6 +664,7 @@ class PlatformClient:
             raise errors.ReportInvalid("report signature does not verify") from None
         if not isinstance(data, dict):
             raise errors.ReportInvalid("report payload is not an object")
+        validate_report_payload(data)
         return parse_report(data)
 
     def fetch_report(self, token: str) -> Report:
@@ -573,8 +697,7 @@ class PlatformClient:
         """
         if not 1 <= copies <= 10:
             raise ValueError("copies must be 1 to 10")
-        if not idempotency_key or len(idempotency_key) > _MAX_IDEMPOTENCY_KEY:
-            raise ValueError("idempotency_key must be 1 to 64 characters")
+        _check_idempotency_key(idempotency_key)
         body = {"copies": copies, "printed_at": _rfc3339(printed_at), "kind": kind}
         path = f"/v1/reports/{quote(report_id, safe='')}/prints"
         self._request(
@@ -584,4 +707,130 @@ class PlatformClient:
             bearer=token,
             idempotency_key=idempotency_key,
             accept=(200, 201),
+        )
+
+    def report_pdf(self, token: str) -> bytes | None:
+        """The platform's PDF of the session's report; None when it has none for us.
+
+        None (404 ``pdf_not_available``) means the kiosk renders the PDF itself.
+
+        Raises:
+            kiosk.errors.PlatformRejected: ``invalid_token``, ``token_expired``, or an answer
+                that is not a PDF (``malformed_response``).
+        """
+        try:
+            response = self._request("GET", "/v1/reports/current/pdf", bearer=token)
+        except errors.PlatformRejected as exc:
+            if exc.code == "pdf_not_available":
+                return None
+            raise
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind != "application/pdf" or not response.content.startswith(b"%PDF-"):
+            raise _malformed("report PDF is not a PDF", response.status_code)
+        return response.content
+
+    def create_objection(
+        self, token: str, report_id: str, record_id: str, reason: str, idempotency_key: str
+    ) -> Objection:
+        """Object to one record of the session's report; safe to repeat with the same key.
+
+        Raises:
+            ValueError: An empty reason or a bad key.
+            kiosk.errors.PlatformRejected: ``unknown_record``, ``report_not_found``,
+                ``idempotency_key_reused`` and others.
+        """
+        if not reason.strip():
+            raise ValueError("reason is empty")
+        _check_idempotency_key(idempotency_key)
+        body = {"report_id": report_id, "record_id": record_id, "reason": reason}
+        data = self._call(
+            "POST",
+            "/v1/objections",
+            json_body=body,
+            bearer=token,
+            idempotency_key=idempotency_key,
+            accept=(200, 201),
+        )
+        return Objection(_text(data, "objection_id"), _text(data, "status"))
+
+    def share_report(self, token: str, report_id: str) -> ShareLink:
+        """A new one-time download link of the report PDF (10 minutes), for an on-screen QR.
+
+        Not retried: without an Idempotency-Key a POST is not idempotent (spec §7).
+        """
+        path = f"/v1/reports/{quote(report_id, safe='')}/share"
+        data = self._call("POST", path, json_body={}, bearer=token)
+        url = _text(data, "url")
+        if not url.lower().startswith("https://"):
+            raise _malformed("share url is not https")
+        return ShareLink(url, _time(data, "expires_at"))
+
+    def repair_guide(self, guide_id: str) -> RepairGuide:
+        """How to repair a record (terminal headers only, no token).
+
+        Raises:
+            kiosk.errors.PlatformRejected: ``not_found`` for a guide the platform lacks.
+        """
+        data = self._call("GET", f"/v1/repair-guides/{quote(guide_id, safe='')}")
+        return _repair_guide(guide_id, data)
+
+    # ------------------------------------------------------------------ terminal and audit
+
+    def send_audit_events(self, events: list[AuditEvent]) -> AuditResult:
+        """Send a batch of audit events; returns the accepted and duplicate ids.
+
+        Not retried inside the call (a POST without Idempotency-Key): the caller's outbox
+        sends the batch again, and the platform reports what it already had as duplicates.
+
+        Raises:
+            ValueError: An event without an id or with a naive time.
+        """
+        if any(not e.event_id for e in events):
+            raise ValueError("every audit event needs an event_id")
+        body = {
+            "events": [
+                {"event_id": e.event_id, "at": _rfc3339(e.at), "type": e.type, "data": dict(e.data)}
+                for e in events
+            ]
+        }
+        data = self._call("POST", "/v1/audit-events", json_body=body)
+        return AuditResult(_texts(data, "accepted"), _texts(data, "duplicates"))
+
+    def heartbeat(self, version: str, devices: Mapping[str, Any], outbox_backlog: int) -> None:
+        """Tell the platform this terminal is alive and how its devices are."""
+        if outbox_backlog < 0:
+            raise ValueError("outbox_backlog must not be negative")
+        body = {"version": version, "devices": dict(devices), "outbox_backlog": outbox_backlog}
+        self._request("POST", "/v1/terminal/heartbeat", json_body=body, accept=(200, 204))
+
+    def content(self, etag: str | None) -> Content | None:
+        """Announcements, repair guides, hours and hall; None when ``etag`` is still current.
+
+        Args:
+            etag: The ``Content.etag`` of the copy the kiosk holds, or None for none.
+        """
+        response = self._request("GET", "/v1/content", accept=(200, 304), if_none_match=etag)
+        if response.status_code == 304:
+            return None
+        data = self._json(response)
+        announcements = tuple(
+            Announcement(
+                _text(a, "id"),
+                _text(a, "title"),
+                _text(a, "body"),
+                _time(a, "from"),
+                _time(a, "until"),
+            )
+            for a in _objects(data, "announcements")
+        )
+        guides = tuple(
+            _repair_guide(_text(g, "guide_id"), g) for g in _objects(data, "repair_guides")
+        )
+        hall = _object(data, "hall")
+        return Content(
+            announcements=announcements,
+            repair_guides=guides,
+            service_hours=_text(data, "service_hours"),
+            hall=Hall(_text(hall, "id"), _text(hall, "name")),
+            etag=response.headers.get("ETag"),
         )

@@ -13,84 +13,23 @@ import keyring.backends.fail
 import keyring.backends.null
 import pytest
 import requests
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from kiosk import errors, platform_client
 from kiosk.credentials import CredentialStore, KeyringUnavailable, TerminalCredentials
-from kiosk.platform_client import AccessToken, IdentitySession, PlatformClient
-from simulators.card_factory import (
-    FID_CARDCERT,
-    FID_HOLDER,
-    FID_SOD,
-    IssuerCA,
-    issue_card,
-    make_issuer_ca,
+from kiosk.platform_client import PlatformClient
+from simulators.platform_server import PlatformSimulator
+from simulators.residents import RESIDENTS
+from tests.fixtures.platform import (
+    STAFF_ID,
+    STAFF_PIN,
+    Issuer,
+    open_session,
+    rejected,
+    staff_token,
 )
-from simulators.platform_server import DEMO_STAFF, PlatformSimulator
-from simulators.residents import RESIDENTS, Resident
 
 ZHANG = RESIDENTS["zhang_wei"]
 WANG = RESIDENTS["wang_xiuying"]  # no phone on file
-STAFF_ID, STAFF_PIN = next(iter(DEMO_STAFF.items()))
-
-
-# ---------------------------------------------------------------- cards from the card factory
-
-
-@dataclasses.dataclass(frozen=True)
-class Card:
-    """What the kiosk reads from a card, plus the card's key for INTERNAL AUTHENTICATE."""
-
-    holder: bytes
-    card_cert: bytes
-    sod: bytes
-    key: ec.EllipticCurvePrivateKey
-
-    def sign(self, challenge: bytes) -> bytes:
-        r, s = decode_dss_signature(self.key.sign(challenge, ec.ECDSA(hashes.SHA256())))
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-
-
-class Issuer:
-    """Issues RID-1 cards through ``simulators.card_factory``."""
-
-    def __init__(self, ca: IssuerCA | None = None) -> None:
-        self.ca = ca or make_issuer_ca()
-        self.der = self.ca.cert_der
-
-    def card(self, resident: Resident, *, valid_until: str | None = None) -> Card:
-        if valid_until is not None:
-            resident = dataclasses.replace(resident, valid_until=valid_until)
-        image = issue_card(resident, self.ca)
-        files = image.files
-        return Card(files[FID_HOLDER], files[FID_CARDCERT], files[FID_SOD], image.private_key)
-
-
-@pytest.fixture
-def issuer(issuer_ca: IssuerCA) -> Issuer:
-    """The issuer the platform simulator trusts (see ``issuer_ca_certs`` in conftest)."""
-    return Issuer(issuer_ca)
-
-
-def open_session(client: PlatformClient, card: Card) -> IdentitySession:
-    challenge = client.challenge()
-    return client.verify_identity(
-        challenge.ticket,
-        holder=card.holder,
-        card_cert=card.card_cert,
-        sod=card.sod,
-        signature=card.sign(challenge.challenge),
-    )
-
-
-def staff_token(client: PlatformClient, card: Card) -> AccessToken:
-    return client.staff_assist(open_session(client, card).session_id, STAFF_ID, STAFF_PIN)
-
-
-def rejected(exc_info: pytest.ExceptionInfo[errors.PlatformRejected]) -> tuple[int, str]:
-    return exc_info.value.status, exc_info.value.code
 
 
 # ---------------------------------------------------------------- credentials
