@@ -55,7 +55,7 @@ def test_credential_store_round_trip(memory_keyring: object) -> None:
 
 def test_credential_store_refuses_fail_backend() -> None:
     previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
     try:
         with pytest.raises(KeyringUnavailable, match="fail"):
             CredentialStore().load()
@@ -484,7 +484,7 @@ def test_refused_request_keeps_connection_usable(
 
 def test_credential_store_refuses_null_backend() -> None:
     previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.null.Keyring())
+    keyring.set_keyring(keyring.backends.null.Keyring())  # type: ignore[no-untyped-call]
     try:
         with pytest.raises(KeyringUnavailable, match="null"):
             CredentialStore().save(TerminalCredentials("T1", b"\x01" * 32))
