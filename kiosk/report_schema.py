@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs installed; the API used is small
+import jsonschema
 
 from kiosk import errors
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 # Before anything imports Qt: tests never need a display.
@@ -36,3 +38,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def issuer_ca_certs(issuer_ca: IssuerCA) -> list[bytes]:
     """The platform simulator trusts the issuer of the virtual cards."""
     return [issuer_ca.cert_der]
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Put the root logger back as it was: code under test may install the kiosk's handlers."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,8 @@ from simulators.residents import ZHANG_WEI
 
 
 @pytest.fixture
-def log_file(tmp_path: Path) -> Iterator[Path]:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    path = logging_setup.setup_logging(tmp_path / "logs", max_bytes=2000, backup_count=2)
-    yield path
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    for handler in saved[0]:
-        root.addHandler(handler)
-    root.setLevel(saved[1])
+def log_file(tmp_path: Path, restore_logging: None) -> Path:
+    return logging_setup.setup_logging(tmp_path / "logs", max_bytes=2000, backup_count=2)
 
 
 def test_id_numbers_phones_and_tokens_never_reach_the_file(log_file: Path) -> None:
