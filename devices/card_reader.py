@@ -29,7 +29,11 @@ class CardRemoved:
 
 @dataclasses.dataclass(frozen=True)
 class ReaderUnavailable:
-    """No usable reader: ``reason`` is ``"service_down"`` or ``"no_reader"``."""
+    """No usable reader: ``reason`` is ``"service_down"`` or ``"no_reader"``.
+
+    A vendor-library reader (``devices.vendor_reader``) also says ``"not_responding"``: a call
+    into its library did not return in time.
+    """
 
     reason: str
 

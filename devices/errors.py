@@ -52,3 +52,27 @@ class PaperOut(PrinterError):
 
 class CoverOpen(PrinterError):
     """The printer's cover is open."""
+
+
+class ReaderNotResponding(DeviceUnavailable):
+    """A call into the reader (its vendor library) did not return within its time limit."""
+
+
+class VendorLibraryError(DeviceUnavailable):
+    """The reader's vendor library cannot be loaded or lacks the functions of its API."""
+
+
+class SecurityModuleRejected(DeviceError):
+    """A certified reader's security module refused the card as not genuine.
+
+    Attributes:
+        status: The library's return code (e.g. ``0x31`` card authentication failed).
+    """
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"the reader's security module refused the card (0x{status:02X})")
+        self.status = status
+
+
+class CardAlreadyRead(DeviceError):
+    """The card was read already since it was placed: it must leave the field first."""

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from devices.rid_card import CardFiles
+from devices.vendor_reader import SecurityModuleText
 from kiosk.errors import CardInvalid
 
 logger = logging.getLogger(__name__)
@@ -460,3 +461,34 @@ def validate_id_number(number: str, birth_date: dt.date | None = None) -> None:
         raise CardInvalid("birth_date_mismatch")
     if int(number[:2]) not in _PROVINCES:
         raise CardInvalid("unknown_region")
+
+
+def holder_from_security_module(text: SecurityModuleText, *, today_cst: dt.date) -> Holder:
+    """The holder of a card read by a certified reader (``devices.vendor_reader``).
+
+    The reader's security module has authenticated the card (checks 1 to 4 of the profile
+    have no equivalent here: there is no EF.SOD, certificate or signature to see). The
+    terminal still checks what it can: field formats, the ID number (check 5) and expiry
+    (check 6). The result is marked ``verified_by = VERIFIED_BY_SECURITY_MODULE``.
+
+    Raises:
+        kiosk.errors.CardInvalid: ``malformed_data``, ``id_check_char``,
+            ``birth_date_mismatch``, ``unknown_region`` or ``card_expired``.
+    """
+    fields = {
+        0xDF01: text.id_number,
+        0xDF02: text.name,
+        0xDF03: text.sex,
+        0xDF04: text.ethnicity,
+        0xDF05: text.birth_date,
+        0xDF06: text.address,
+        0xDF07: text.issuing_authority,
+        0xDF08: text.valid_from,
+        0xDF09: text.valid_until,
+    }
+    holder = Holder.from_fields(fields, verified_by=VERIFIED_BY_SECURITY_MODULE)
+    _check_id_number(holder)
+    if holder.valid_until is not None and holder.valid_until < today_cst:
+        raise CardInvalid("card_expired")
+    logger.info("card accepted (security module): %s", holder)
+    return holder

@@ -325,3 +325,31 @@ def with_extra_tags(image: CardImage, resident: Resident, issuer: IssuerCA) -> C
 def other_application(image: CardImage) -> CardImage:
     """A card that is not an ID card: same files, but behind another AID."""
     return dataclasses.replace(image, aid=OTHER_AID)
+
+
+# ------------------------------------------------------------------------- certified readers
+
+# The holder text block of sdtapi/termb readers: UCS-2LE, fixed-width fields (bytes).
+SECURITY_MODULE_LAYOUT = (
+    ("name", 30),
+    ("sex", 2),
+    ("ethnicity", 4),
+    ("birth_date", 16),
+    ("address", 70),
+    ("id_number", 36),
+    ("issuing_authority", 30),
+    ("valid_from", 16),
+    ("valid_until", 16),
+)
+
+
+def security_module_block(resident: Resident, *, size: int = 256) -> bytes:
+    """The 256-byte holder block a certified reader's library returns for ``resident``.
+
+    Each field is UCS-2LE padded with spaces to its width; the rest is reserved (spaces).
+    """
+    out = b""
+    for field, width in SECURITY_MODULE_LAYOUT:
+        encoded = str(getattr(resident, field)).encode("utf-16-le")[:width]
+        out += encoded + " ".encode("utf-16-le") * ((width - len(encoded)) // 2)
+    return out + b" \x00" * ((size - len(out)) // 2)
