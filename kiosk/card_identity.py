@@ -2,6 +2,8 @@
 
 Implements the profile's "Checks the terminal makes before it trusts the card" in the
 profile's order; the first failure raises ``CardInvalid`` with the profile's reason code.
+Cards read by a certified reader's security module (``devices.vendor_reader``) go through
+``holder_from_security_module`` instead: the checks the module cannot have done for us.
 Holder data only ever leaves this module masked in logs, ``repr()`` and ``str()``.
 """
 
