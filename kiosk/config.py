@@ -30,9 +30,15 @@ class PlatformConfig:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ReaderConfig:
-    """Which PC/SC reader to use: the first whose name matches this regular expression."""
+    """The ID card reader: RID-1 over PC/SC, or a certified reader's vendor library."""
 
-    name_pattern: str = ""
+    backend: str = "pcsc"  # pcsc | vendor
+    name_pattern: str = ""  # pcsc: the first reader whose name matches this regex
+    vendor_library: str = ""  # vendor: absolute path of the sdtapi-style library
+    vendor_api: str = "sdtapi"
+    vendor_port: int = 1001
+    vendor_call_timeout_s: float = 5.0
+    vendor_poll_interval_s: float = 0.3
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -116,6 +122,8 @@ class KioskConfig:
 
 
 _CHOICES: dict[str, tuple[object, ...]] = {
+    "reader.backend": ("pcsc", "vendor"),
+    "reader.vendor_api": ("sdtapi",),
     "printer.connection": ("network", "usb", "serial", "none"),
     "printer.paper_width_mm": (58, 80),
     "terminal.mode": ("production", "demo"),
@@ -164,6 +172,13 @@ def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
         re.compile(cfg.reader.name_pattern)
     except re.error as exc:
         problems.append(f"reader.name_pattern: not a regular expression ({exc})")
+    if cfg.reader.backend == "vendor":
+        library = Path(cfg.reader.vendor_library)
+        if not library.is_absolute() or not library.is_file():
+            problems.append(
+                "reader.vendor_library: the vendor backend needs the absolute path of an existing "
+                f"library (got {cfg.reader.vendor_library!r})"
+            )
     if cfg.printer.port > 65535:
         problems.append(f"printer.port: {cfg.printer.port} is not a TCP port")
     if cfg.printer.connection == "usb" and not (

@@ -122,6 +122,50 @@ _PLATFORM_CODE_TEXT: dict[str, tuple[str, str, bool]] = {
 }
 
 
+# Device failures in the order they are matched: the first class that fits wins (a
+# PrinterOffline is both a PrinterError and a DeviceUnavailable: it is a printer problem).
+_DEVICE_MESSAGES: tuple[tuple[type[device_errors.DeviceError], UserMessage], ...] = (
+    (
+        device_errors.CardRemoved,
+        UserMessage("card_removed", "证件已取出", "读卡时证件被取出，请重新放置证件。", True),
+    ),
+    (
+        device_errors.NotAnIdCard,
+        UserMessage("not_id_card", "不是居民身份证", "请放置本人的居民身份证。", True),
+    ),
+    (
+        device_errors.SecurityModuleRejected,
+        UserMessage("card_invalid.security_module", "证件无法使用", _CARD_REASON_TEXT),
+    ),
+    (
+        device_errors.CardAlreadyRead,
+        UserMessage(
+            "card_already_read", "请重新放置证件", "请先将身份证从读卡区拿开，再重新放上。", True
+        ),
+    ),
+    (
+        device_errors.PaperOut,
+        UserMessage("paper_out", "打印机缺纸", "打印机缺纸，请联系工作人员加纸后重试。", True),
+    ),
+    (
+        device_errors.CoverOpen,
+        UserMessage("cover_open", "打印机盖未关", "请联系工作人员关好打印机盖后重试。", True),
+    ),
+    (
+        device_errors.PrinterError,
+        UserMessage("printer_error", "打印失败", "打印机出现故障，可以重试或联系工作人员。", True),
+    ),
+    (
+        device_errors.DeviceUnavailable,
+        UserMessage("reader_unavailable", "读卡器不可用", "读卡器暂时不可用，请联系工作人员。"),
+    ),
+    (
+        device_errors.DeviceError,
+        UserMessage("card_error", "读卡失败", "无法读取证件，请重新放置证件后再试。", True),
+    ),
+)
+
+
 def to_user_message(exc: BaseException) -> UserMessage:
     """Translate any error into plain words. The UI never shows ``str(exc)``."""
     if isinstance(exc, CardInvalid):
@@ -144,24 +188,7 @@ def to_user_message(exc: BaseException) -> UserMessage:
         )
     if isinstance(exc, NotEnrolled):
         return UserMessage("not_enrolled", "终端未登记", "本机尚未登记，请联系工作人员。")
-    if isinstance(exc, device_errors.CardRemoved):
-        return UserMessage("card_removed", "证件已取出", "读卡时证件被取出，请重新放置证件。", True)
-    if isinstance(exc, device_errors.NotAnIdCard):
-        return UserMessage("not_id_card", "不是居民身份证", "请放置本人的居民身份证。", True)
-    if isinstance(exc, device_errors.PaperOut):
-        return UserMessage(
-            "paper_out", "打印机缺纸", "打印机缺纸，请联系工作人员加纸后重试。", True
-        )
-    if isinstance(exc, device_errors.CoverOpen):
-        return UserMessage("cover_open", "打印机盖未关", "请联系工作人员关好打印机盖后重试。", True)
-    if isinstance(exc, device_errors.PrinterError):
-        return UserMessage(
-            "printer_error", "打印失败", "打印机出现故障，可以重试或联系工作人员。", True
-        )
-    if isinstance(exc, device_errors.ReaderServiceDown | device_errors.NoReader):
-        return UserMessage(
-            "reader_unavailable", "读卡器不可用", "读卡器暂时不可用，请联系工作人员。"
-        )
-    if isinstance(exc, device_errors.DeviceError):
-        return UserMessage("card_error", "读卡失败", "无法读取证件，请重新放置证件后再试。", True)
+    for kind, message in _DEVICE_MESSAGES:
+        if isinstance(exc, kind):
+            return message
     return UserMessage("internal_error", "系统错误", "出现了意外问题，请联系工作人员。")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from devices import escpos_printer, pcsc_reader, receipt_printer
+from devices import card_reader, escpos_printer, pcsc_reader, receipt_printer, vendor_reader
 from kiosk import config as kiosk_config
 from kiosk import controller, credentials, platform_client, session
 
@@ -26,6 +26,18 @@ def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
 def verify_url(cfg: kiosk_config.KioskConfig) -> str:
     """Base of the public verification page printed as a QR code."""
     return cfg.platform.verify_url or cfg.platform.url.rstrip("/") + "/v1/verify"
+
+
+def build_reader(cfg: kiosk_config.ReaderConfig) -> card_reader.CardReader:
+    """The configured ID card reader back-end."""
+    if cfg.backend == "vendor":
+        return vendor_reader.VendorCardReader(
+            cfg.vendor_library,
+            port=cfg.vendor_port,
+            call_timeout_s=cfg.vendor_call_timeout_s,
+            poll_interval_s=cfg.vendor_poll_interval_s,
+        )
+    return pcsc_reader.PcscCardReader(cfg.name_pattern)
 
 
 def build_printer(cfg: kiosk_config.PrinterConfig) -> receipt_printer.ReceiptPrinter | None:
@@ -56,7 +68,7 @@ def build_services(
 ) -> controller.Services:
     """Everything the session controller needs, built from configuration."""
     return controller.Services(
-        reader=pcsc_reader.PcscCardReader(cfg.reader.name_pattern),
+        reader=build_reader(cfg.reader),
         platform=build_platform_client(cfg, creds),
         printer=build_printer(cfg.printer),
         terminal_id=creds.terminal_id,

@@ -102,3 +102,19 @@ def test_a_configuration_written_out_reads_back_the_same(tmp_path: Path) -> None
     path = tmp_path / "kiosk.toml"
     path.write_text(config.to_toml(cfg), encoding="utf-8")
     assert config.load_config(path) == cfg
+
+
+def test_the_vendor_reader_needs_an_existing_library(tmp_path: Path) -> None:
+    with pytest.raises(errors.ConfigError, match=r"reader.vendor_library: the vendor backend"):
+        config.parse_config({"reader": {"backend": "vendor", "vendor_library": "libsdtapi.so"}})
+    library = tmp_path / "libsdtapi.so"
+    library.write_bytes(b"")
+    cfg = config.parse_config(
+        {"reader": {"backend": "vendor", "vendor_library": str(library), "vendor_port": 1002}}
+    )
+    from devices import vendor_reader
+    from kiosk import wiring
+
+    reader = wiring.build_reader(cfg.reader)
+    assert isinstance(reader, vendor_reader.VendorCardReader)
+    assert reader.port == 1002
