@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from kiosk import errors
+from kiosk import errors, staff_pin
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -108,6 +108,18 @@ class LoggingConfig:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class StaffConfig:
+    """Hall staff mode (docs/staff.md)."""
+
+    pin_hash: str = ""  # from `kiosk staff-pin`; empty: staff mode cannot be opened
+    max_failures: int = 5  # wrong PINs in a row before staff mode locks
+    lockout_s: float = 300.0
+    idle_s: float = 60.0  # staff mode closes itself after this long without a touch
+    long_press_s: float = 3.0  # hold the header's top-left corner this long to open it
+    check_deadline_s: float = 4.0  # every diagnostic check answers within this
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class KioskConfig:
     """The whole configuration."""
 
@@ -119,6 +131,7 @@ class KioskConfig:
     terminal: TerminalConfig = TerminalConfig()
     paths: PathsConfig = PathsConfig()
     logging: LoggingConfig = LoggingConfig()
+    staff: StaffConfig = StaffConfig()
 
 
 _CHOICES: dict[str, tuple[object, ...]] = {
@@ -185,6 +198,11 @@ def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
         cfg.printer.usb_vendor_id and cfg.printer.usb_product_id
     ):
         problems.append("printer.usb_vendor_id/usb_product_id: required for a USB printer")
+    if cfg.staff.pin_hash:
+        try:
+            staff_pin.parse_pin_hash(cfg.staff.pin_hash)
+        except staff_pin.BadPinHash as exc:
+            problems.append(f"staff.pin_hash: {exc}")
     if cfg.elder_mode.timeout_factor < 1:
         problems.append("elder_mode.timeout_factor: must be at least 1 (longer, never shorter)")
 
