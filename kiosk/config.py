@@ -53,6 +53,8 @@ class PrinterConfig:
     serial_device: str = "/dev/ttyUSB0"
     serial_baudrate: int = 19200
     paper_width_mm: int = 80  # 58 or 80
+    text_mode: str = "native"  # native (GB18030, printer's Chinese font) | raster (images)
+    a4_queue: str = ""  # CUPS queue for the full A4 report; "" = no A4 printer
 
     @property
     def columns(self) -> int:
@@ -139,6 +141,7 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "reader.vendor_api": ("sdtapi",),
     "printer.connection": ("network", "usb", "serial", "none"),
     "printer.paper_width_mm": (58, 80),
+    "printer.text_mode": ("native", "raster"),
     "terminal.mode": ("production", "demo"),
     "logging.level": ("DEBUG", "INFO", "WARNING", "ERROR"),
 }
