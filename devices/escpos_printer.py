@@ -1,25 +1,39 @@
-"""ESC/POS receipt printer over raw TCP (port 9100) using python-escpos.
+"""ESC/POS receipt printers over TCP (port 9100), serial and USB, using python-escpos.
 
-Chinese is sent the explicit way (ecosystem-notes §7): ``ESC @``, ``FS &`` once, then each
-line's GB18030 bytes through ``_raw``; python-escpos ``text()`` is never used because it picks
-single-byte code pages for lines without hanzi and turns ``：`` or ``——`` into garbage on a
-printer in Chinese mode. Sizes use ``GS !``, which enlarges Chinese too (``ESC !`` does not on
-many Chinese printers). python-escpos is imported lazily (about 180 ms) inside methods.
+Chinese text goes out one of two ways (``text_mode``):
 
-``render_job`` turns a ``PrintJob`` into bytes without any connection, so a USB or serial
-back-end can reuse it and tests can inspect it.
+- ``"native"``: the explicit way (ecosystem-notes §7): ``ESC @``, ``FS &`` once, then each
+  line's GB18030 bytes through ``_raw``. python-escpos ``text()`` is never used because it picks
+  single-byte code pages for lines without hanzi and turns ``：`` or ``——`` into garbage on a
+  printer in Chinese mode. Compact and fast, for printers with a Chinese font.
+- ``"raster"``: each line that is not plain ASCII is drawn with the bundled CJK font into a
+  1-bit image and sent as ``GS v 0`` through python-escpos ``image()``, for printers without a
+  Chinese font. ASCII-only lines (rules, ids) still go as text: every printer has ASCII.
+
+Sizes use ``GS !``, which enlarges Chinese too (``ESC !`` does not on many Chinese printers).
+python-escpos is imported lazily (about 180 ms) inside functions.
+
+``render_job`` turns a ``PrintJob`` into bytes without any connection, so every connection
+shares it and tests can inspect it. Every connection reads the DLE EOT status before the job
+and again right after it, on the same link.
 """
 
 from __future__ import annotations
 
+import abc
+import copy
+import functools
 import logging
 import socket
 import time
-import unicodedata
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
+
+from PIL import Image, ImageDraw, ImageFont
 
 from devices import errors
 from devices.receipt_printer import (
+    MISSING_GLYPH,
     Align,
     Cut,
     Feed,
@@ -28,9 +42,25 @@ from devices.receipt_printer import (
     QrCode,
     Rule,
     TextLine,
+    cell_width,
+    printable_text,
 )
 
+__all__ = [
+    "MISSING_GLYPH",
+    "EscposReceiptPrinter",
+    "SerialEscposPrinter",
+    "TextMode",
+    "UsbEscposPrinter",
+    "decode_status",
+    "encode_text",
+    "printable_text",
+    "render_job",
+]
+
 logger = logging.getLogger(__name__)
+
+TextMode = Literal["native", "raster"]
 
 ESC_INIT = b"\x1b@"
 FS_CHINESE_ON = b"\x1c&"
@@ -50,38 +80,14 @@ _BIT_PAPER_STOP = 0x20  # n=2: printing stopped by paper end
 _BITS_NEAR_END = 0x0C  # n=4
 _BITS_PAPER_END = 0x60  # n=4
 
-# A character outside GBK (4 bytes in GB18030) is not in most printers' fonts and would print
-# as garbage or desynchronise the double-byte decoder. It is replaced by "□" (WHITE SQUARE,
-# in GBK), the usual Chinese typesetting mark for a missing glyph: unlike "?" it cannot be read
-# as punctuation of the text, and it keeps the column count (both are two columns wide).
-MISSING_GLYPH = "□"
 _QR_EC_LEVEL_M = 1  # python-escpos QR_ECLEVEL_M; M survives a smudged thermal print
 
-
-def printable_text(text: str) -> str:
-    """Make ``text`` safe for a printer in Chinese (GBK) mode.
-
-    Control characters are dropped so data from the platform can never inject a printer
-    command; characters outside GBK become their NFKC form when that is in GBK (compatibility
-    ideographs, some symbols), else ``MISSING_GLYPH``.
-    """
-    out: list[str] = []
-    for char in text:
-        if unicodedata.category(char) == "Cc":
-            continue
-        if _in_gbk(char):
-            out.append(char)
-            continue
-        folded = unicodedata.normalize("NFKC", char)
-        out.append(folded if folded and all(_in_gbk(c) for c in folded) else MISSING_GLYPH)
-    return "".join(out)
-
-
-def _in_gbk(char: str) -> bool:
-    try:
-        return len(char.encode("gb18030")) <= 2
-    except UnicodeEncodeError:  # lone surrogates
-        return False
+# Raster text geometry: the printer's own font A is 12x24 dots a half-width cell with 30-dot
+# line spacing; raster lines use the same cells so a line measured in columns fits the paper.
+CELL_DOTS = 12
+CHAR_DOTS = 24
+LINE_DOTS = 30
+_INK_THRESHOLD = 150  # grey level below which a dot is printed (antialiased edges -> solid)
 
 
 def encode_text(text: str) -> bytes:
@@ -103,35 +109,61 @@ def _import_escpos() -> Any:
     return printer
 
 
-def render_job(job: PrintJob) -> bytes:
-    """ESC/POS bytes of ``job`` for a printer with GB18030 (Chinese mode) support.
+def _dummy(paper_dots: int) -> Any:
+    """A python-escpos ``Dummy`` whose profile knows the paper width.
+
+    ``image()`` prints a warning on stdout when the profile's width is "Unknown" (the default
+    profile's) and refuses images wider than a known width: both are fixed by giving this
+    instance its own copy of the profile data with the real width.
+    """
+    dummy = _import_escpos().Dummy()
+    data = copy.deepcopy(dummy.profile.profile_data)
+    data.setdefault("media", {}).setdefault("width", {})["pixels"] = paper_dots
+    dummy.profile.profile_data = data
+    return dummy
+
+
+def render_job(
+    job: PrintJob, *, text_mode: TextMode = "native", font_path: Path | None = None
+) -> bytes:
+    """ESC/POS bytes of ``job``.
 
     Every text line sets its own alignment, bold and size, so a line never inherits a style
     from the one before, even if an element in between is skipped.
 
+    Args:
+        job: The job; ``job.columns`` (32 or 48) gives the paper width (12 dots a column).
+        text_mode: ``"native"`` GB18030 text in Chinese mode, or ``"raster"`` images.
+        font_path: A TrueType font with CJK glyphs; required for ``"raster"``.
+
     Raises:
         devices.errors.DeviceUnavailable: python-escpos cannot be imported.
+        ValueError: ``"raster"`` without a font.
     """
-    dummy = _import_escpos().Dummy()
-    dummy._raw(ESC_INIT + FS_CHINESE_ON)
+    raster = text_mode == "raster"
+    if raster and font_path is None:
+        raise ValueError("raster text needs a font")
+    paper_dots = job.columns * CELL_DOTS
+    dummy = _dummy(paper_dots)
+    # Raster mode never enters Chinese mode: the printer it is for may not know FS &.
+    dummy._raw(ESC_INIT if raster else ESC_INIT + FS_CHINESE_ON)
     for element in job.elements:
-        if isinstance(element, TextLine):
-            scale = min(max(element.scale, 1), 8)
-            size = ((scale - 1) << 4) | (scale - 1)
-            dummy._raw(
-                b"\x1ba"
-                + bytes([_ALIGN[element.align]])
-                + b"\x1bE"
-                + bytes([1 if element.bold else 0])
-                + b"\x1d!"
-                + bytes([size])
-                + encode_text(element.text)
-                + LF
-            )
-        elif isinstance(element, Rule):
-            char = printable_text(element.char)[:1] or "-"
-            count = job.columns // (2 if unicodedata.east_asian_width(char) in "WF" else 1)
-            dummy._raw(b"\x1ba\x00\x1bE\x00\x1d!\x00" + encode_text(char * count) + LF)
+        if isinstance(element, TextLine | Rule):
+            if isinstance(element, Rule):
+                char = printable_text(element.char)[:1] or "-"
+                line = TextLine(char * (job.columns // cell_width(char)))
+            else:
+                line = TextLine(
+                    printable_text(element.text),
+                    align=element.align,
+                    bold=element.bold,
+                    scale=min(max(element.scale, 1), 8),
+                )
+            if raster and not line.text.isascii():
+                assert font_path is not None
+                _raster_line(dummy, line, font_path, paper_dots)
+            else:
+                _text_line(dummy, line)
         elif isinstance(element, Feed):
             dummy._raw(b"\x1bd" + bytes([min(max(element.lines, 0), 255)]))
         elif isinstance(element, QrCode):
@@ -143,8 +175,67 @@ def render_job(job: PrintJob) -> bytes:
         elif isinstance(element, Cut):
             dummy._raw(b"\x1d!\x00\x1bE\x00")
             dummy.cut()  # ESC d 6, GS V 0
-    dummy._raw(FS_CHINESE_OFF)
+    if not raster:
+        dummy._raw(FS_CHINESE_OFF)
     return bytes(dummy.output)
+
+
+def _text_line(dummy: Any, line: TextLine) -> None:
+    scale = line.scale
+    size = ((scale - 1) << 4) | (scale - 1)
+    dummy._raw(
+        b"\x1ba"
+        + bytes([_ALIGN[line.align]])
+        + b"\x1bE"
+        + bytes([1 if line.bold else 0])
+        + b"\x1d!"
+        + bytes([size])
+        + line.text.encode("gb18030")
+        + LF
+    )
+
+
+def _raster_line(dummy: Any, line: TextLine, font_path: Path, paper_dots: int) -> None:
+    """Send one line as a ``GS v 0`` image, aligned by ``ESC a`` like a text line."""
+    image = render_text_image(line.text, font_path, scale=line.scale, bold=line.bold)
+    if image.width > paper_dots:  # only a line laid out for wider paper; the printer crops too
+        image = image.crop((0, 0, paper_dots, image.height))
+    dummy._raw(b"\x1ba" + bytes([_ALIGN[line.align]]))
+    dummy.image(image, impl="bitImageRaster")
+
+
+@functools.lru_cache(maxsize=8)
+def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), size)
+
+
+def render_text_image(text: str, font_path: Path, *, scale: int = 1, bold: bool = False) -> Any:
+    """Draw ``text`` as the printer would print it: one glyph per 12- or 24-dot cell.
+
+    Args:
+        text: Printable text (after ``printable_text``).
+        font_path: The CJK TrueType font.
+        scale: 1 normal, 2 large print (cells and glyphs doubled, drawn at that size).
+        bold: Double-strike one dot to the right, as thermal printers embolden.
+
+    Returns:
+        A mode "1" PIL image, 30 dots a line times ``scale`` high, its width a multiple of 8.
+    """
+    widths = [cell_width(c) * CELL_DOTS * scale for c in text]
+    width = max(8, (sum(widths) + 7) // 8 * 8)
+    height = LINE_DOTS * scale
+    canvas = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(canvas)
+    font = _font(font_path, CHAR_DOTS * scale)
+    x = 0
+    top = (height - CHAR_DOTS * scale) // 2
+    for char, w in zip(text, widths, strict=True):
+        cx = x + (w - draw.textlength(char, font=font)) / 2
+        draw.text((cx, top), char, font=font, fill=0)
+        if bold:
+            draw.text((cx + scale, top), char, font=font, fill=0)
+        x += w
+    return canvas.point(lambda v: 255 if v > _INK_THRESHOLD else 0, mode="1")
 
 
 def decode_status(printer: int, offline_cause: int, paper: int) -> PrinterStatus:
@@ -161,29 +252,204 @@ def decode_status(printer: int, offline_cause: int, paper: int) -> PrinterStatus
     )
 
 
-def _query(sock: socket.socket, request: bytes, deadline: float) -> int | None:
-    """Send one DLE EOT request and read its one-byte reply, or None when none came in time."""
-    sock.sendall(request)
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        return None
-    sock.settimeout(remaining)
-    try:
-        reply = sock.recv(1)
-    except TimeoutError:
-        return None
-    return reply[0] if reply else None
+class LinkLost(OSError):
+    """The printer closed the connection (EOF where a status reply was expected)."""
 
 
-class EscposReceiptPrinter:
-    """An ESC/POS printer reached over raw TCP (``ReceiptPrinter``).
+class _Link(abc.ABC):
+    """One open connection to a printer: bytes out, status bytes back."""
+
+    @abc.abstractmethod
+    def write(self, data: bytes) -> None:
+        """Send ``data`` (OSError on failure)."""
+
+    @abc.abstractmethod
+    def read_byte(self, timeout: float) -> int | None:
+        """One reply byte, or None when none came in ``timeout`` (``LinkLost`` at EOF)."""
+
+    def finish(self) -> None:
+        """Make sure everything written reaches the printer before ``close``."""
+        return None  # USB writes are synchronous: nothing is queued
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+
+class _EscposPrinter(abc.ABC):
+    """Shared status and job logic of every connection (``ReceiptPrinter``).
 
     Each call opens its own connection and closes it: many network printers serve one client
-    at a time, so the kiosk never keeps the port busy between receipts.
+    at a time, and a USB or serial port held open blocks ``kiosk diag``.
     """
 
     def __init__(
-        self, host: str, port: int = 9100, *, timeout: float = 5.0, status_timeout: float = 0.9
+        self,
+        *,
+        text_mode: TextMode,
+        font_path: Path | None,
+        timeout: float,
+        status_timeout: float,
+        print_when_status_unknown: bool,
+    ) -> None:
+        if text_mode not in ("native", "raster"):
+            raise ValueError(f"unknown text mode {text_mode!r}")
+        if text_mode == "raster" and font_path is None:
+            raise ValueError("raster text needs a font")
+        self.text_mode: TextMode = text_mode
+        self.font_path = font_path
+        self.timeout = timeout
+        self.status_timeout = status_timeout
+        self.print_when_status_unknown = print_when_status_unknown
+
+    @abc.abstractmethod
+    def _open(self) -> _Link:
+        """Open a connection; ``PrinterOffline`` when the printer cannot be reached."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """Where the printer is, for messages and logs (no personal data)."""
+
+    def _read_status(self, link: _Link, requests: tuple[bytes, ...] = ()) -> tuple[int, ...] | None:
+        deadline = time.monotonic() + self.status_timeout
+        replies: list[int] = []
+        for request in requests or (DLE_EOT_PRINTER, DLE_EOT_OFFLINE_CAUSE, DLE_EOT_PAPER):
+            link.write(request)
+            remaining = deadline - time.monotonic()
+            reply = link.read_byte(remaining) if remaining > 0 else None
+            if reply is None:
+                # Stop here: a late reply would otherwise be taken as the next query's answer.
+                return None
+            replies.append(reply)
+        return tuple(replies)
+
+    def _status(self, link: _Link) -> PrinterStatus:
+        replies = self._read_status(link)
+        return PrinterStatus(known=False) if replies is None else decode_status(*replies)
+
+    def status(self) -> PrinterStatus:
+        """Read the real-time status; ``known`` is False when the printer did not answer.
+
+        Raises:
+            devices.errors.DeviceUnavailable: python-escpos cannot be imported.
+        """
+        try:
+            link = self._open()
+        except errors.PrinterOffline:
+            return PrinterStatus(known=False)
+        try:
+            return self._status(link)
+        except OSError:
+            return PrinterStatus(known=False)
+        finally:
+            link.close()
+
+    def print_job(self, job: PrintJob) -> None:
+        """Print ``job`` once: status check, the job, then a status check again.
+
+        The check after the job catches a printer that ran out of paper, opened or dropped
+        the connection while the job went out; the job is then reported, never resent.
+
+        Raises:
+            devices.errors.PrinterOffline: Unreachable, offline, or no status reply on a
+                connection that must answer (an unknown status is never "paper OK").
+            devices.errors.PaperOut: Paper end, before the job or during it.
+            devices.errors.CoverOpen: The cover is open, before the job or during it.
+            devices.errors.PrinterError: The connection failed while the job went out.
+        """
+        # Rendered before connecting: a rendering bug must not leave bytes half-sent.
+        data = render_job(job, text_mode=self.text_mode, font_path=self.font_path)
+        link = self._open()
+        try:
+            try:
+                before = self._status(link)
+            except OSError as exc:
+                raise errors.PrinterOffline("connection lost while reading status") from exc
+            if before.known:
+                _raise_unless_ready(before)
+            elif not self.print_when_status_unknown:
+                raise errors.PrinterOffline("printer did not report its status")
+            else:
+                logger.info("%s: status unknown, printing without a check", self.describe())
+            try:
+                link.write(data)
+                after = self._status(link) if before.known else PrinterStatus(known=False)
+                link.finish()
+            except OSError as exc:
+                raise errors.PrinterError(f"job {job.job_id} interrupted") from exc
+            if after.known and (after.paper_end or after.cover_open):
+                _raise_unless_ready(after, during_job=True)
+            if before.known and not after.known:
+                logger.warning("%s: no status after job %s", self.describe(), job.job_id)
+        finally:
+            link.close()
+        logger.info("printed job %s (%d bytes, %s)", job.job_id, len(data), self.text_mode)
+
+
+def _raise_unless_ready(state: PrinterStatus, *, during_job: bool = False) -> None:
+    when = " during the job" if during_job else ""
+    if state.paper_end:
+        raise errors.PaperOut(f"printer reports paper end{when}")
+    if state.cover_open:
+        raise errors.CoverOpen(f"printer cover is open{when}")
+    if not state.online:
+        raise errors.PrinterOffline("printer reports itself offline")
+
+
+# ------------------------------------------------------------------------------- network
+class _SocketLink(_Link):
+    def __init__(self, net: Any, timeout: float) -> None:
+        self.net = net
+        self.sock: socket.socket = net.device
+        self.timeout = timeout
+
+    def write(self, data: bytes) -> None:
+        self.sock.settimeout(self.timeout)
+        self.net._raw(data)  # python-escpos Network: sendall on the socket
+
+    def read_byte(self, timeout: float) -> int | None:
+        self.sock.settimeout(timeout)
+        try:
+            reply = self.sock.recv(1)
+        except TimeoutError:
+            return None
+        if not reply:
+            raise LinkLost("printer closed the connection")
+        return reply[0]
+
+    def finish(self) -> None:
+        """Half-close and wait briefly for the printer to close, so no byte is reset away."""
+        self.sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + min(self.timeout, 1.0)
+        while (remaining := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(remaining)
+            try:
+                if not self.sock.recv(64):
+                    return
+            except TimeoutError:
+                return
+
+    def close(self) -> None:
+        self.net.close()
+
+
+class EscposReceiptPrinter(_EscposPrinter):
+    """An ESC/POS printer reached over raw TCP (``ReceiptPrinter``).
+
+    A network printer that accepts the connection but does not answer DLE EOT is refused
+    (``PrinterOffline``): on a network an answer is the only proof that a printer, not some
+    other listener, is there and has paper.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 9100,
+        *,
+        timeout: float = 5.0,
+        status_timeout: float = 0.9,
+        text_mode: TextMode = "native",
+        font_path: Path | None = None,
     ) -> None:
         """Configure the printer address.
 
@@ -193,13 +459,24 @@ class EscposReceiptPrinter:
             timeout: Seconds for connecting and sending a job.
             status_timeout: Seconds for all three status replies together (the
                 ``ReceiptPrinter`` contract allows a second for ``status()``).
+            text_mode: ``"native"`` (GB18030) or ``"raster"`` (images of the text).
+            font_path: CJK TrueType font for ``"raster"``.
         """
+        super().__init__(
+            text_mode=text_mode,
+            font_path=font_path,
+            timeout=timeout,
+            status_timeout=status_timeout,
+            print_when_status_unknown=False,
+        )
         self.host = host
         self.port = port
-        self.timeout = timeout
-        self.status_timeout = status_timeout
 
-    def _connect(self) -> Any:
+    def describe(self) -> str:
+        """``host:port``."""
+        return f"printer {self.host}:{self.port}"
+
+    def _open(self) -> _Link:
         """A python-escpos ``Network`` printer on a fresh connection; unreachable -> offline.
 
         The socket is opened here rather than by ``Network.open()``: python-escpos 3.1 drops
@@ -210,88 +487,179 @@ class EscposReceiptPrinter:
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as exc:
-            raise errors.PrinterOffline(f"printer {self.host}:{self.port} unreachable") from exc
+            raise errors.PrinterOffline(f"{self.describe()} unreachable") from exc
         net = printer_module.Network(self.host, self.port, timeout=self.timeout)
         net.device = sock
-        return net
+        return _SocketLink(net, self.timeout)
 
-    def _read_status(self, sock: socket.socket) -> PrinterStatus:
-        deadline = time.monotonic() + self.status_timeout
-        replies: list[int] = []
-        for request in (DLE_EOT_PRINTER, DLE_EOT_OFFLINE_CAUSE, DLE_EOT_PAPER):
-            reply = _query(sock, request, deadline)
-            if reply is None:
-                # Stop here: a late reply would otherwise be taken as the next query's answer.
-                return PrinterStatus(known=False)
-            replies.append(reply)
-        sock.settimeout(self.timeout)
-        return decode_status(*replies)
 
-    def status(self) -> PrinterStatus:
-        """Read the real-time status; ``known`` is False when the printer did not answer.
+# -------------------------------------------------------------------------------- serial
+class _SerialLink(_Link):
+    def __init__(self, printer: Any) -> None:
+        self.printer = printer
+        self.port = printer.device  # a pyserial Serial
+
+    def write(self, data: bytes) -> None:
+        self.printer._raw(data)
+
+    def read_byte(self, timeout: float) -> int | None:
+        self.port.timeout = max(timeout, 0.0)
+        reply = self.port.read(1)
+        return reply[0] if reply else None
+
+    def finish(self) -> None:
+        self.port.flush()  # waits until the driver has sent every byte
+
+    def close(self) -> None:
+        self.printer.close()
+
+
+class SerialEscposPrinter(_EscposPrinter):
+    """An ESC/POS printer on a serial port (RS-232 or a USB-serial adapter).
+
+    Status is read over the port's receive line. Without a reply (a transmit-only cable, a
+    printer with status reporting switched off) the job is printed without a pre-check and
+    ``status()`` says "unknown", never "paper OK": the port opening proves a device is
+    attached, and refusing would make such printers unusable.
+    """
+
+    def __init__(
+        self,
+        device: str,
+        baudrate: int = 19200,
+        *,
+        timeout: float = 5.0,
+        status_timeout: float = 0.9,
+        text_mode: TextMode = "native",
+        font_path: Path | None = None,
+    ) -> None:
+        """Configure the port.
+
+        Args:
+            device: The serial device (``/dev/ttyUSB0``, ``/dev/ttyS0``).
+            baudrate: Line speed set on the printer (9600, 19200, 38400, 115200...).
+            timeout: Seconds a write may block.
+            status_timeout: Seconds for the status replies together.
+            text_mode: ``"native"`` or ``"raster"``.
+            font_path: CJK TrueType font for ``"raster"``.
+        """
+        super().__init__(
+            text_mode=text_mode,
+            font_path=font_path,
+            timeout=timeout,
+            status_timeout=status_timeout,
+            print_when_status_unknown=True,
+        )
+        if not device:
+            raise ValueError("a serial printer needs a device path")
+        if baudrate <= 0:
+            raise ValueError(f"bad baud rate {baudrate}")
+        self.device = device
+        self.baudrate = baudrate
+
+    def describe(self) -> str:
+        """The device path."""
+        return f"serial printer {self.device}"
+
+    def _open(self) -> _Link:
+        printer_module = _import_escpos()
+        try:
+            printer = printer_module.Serial(
+                devfile=self.device, baudrate=self.baudrate, timeout=self.timeout
+            )
+            printer.open()
+        except RuntimeError as exc:  # python-escpos: pyserial is not installed
+            raise errors.DeviceUnavailable("pyserial is not installed") from exc
+        except Exception as exc:  # escpos DeviceNotFoundError, pyserial's errors
+            raise errors.PrinterOffline(f"{self.describe()} cannot be opened") from exc
+        return _SerialLink(printer)
+
+
+# ----------------------------------------------------------------------------------- USB
+class _UsbLink(_Link):
+    def __init__(self, printer: Any) -> None:
+        self.printer = printer
+
+    def write(self, data: bytes) -> None:
+        self.printer._raw(data)
+
+    def read_byte(self, timeout: float) -> int | None:
+        try:
+            reply = self.printer.device.read(self.printer.in_ep, 16, max(int(timeout * 1000), 1))
+        except OSError:  # usb.core.USBTimeoutError, or no IN endpoint: no status
+            return None
+        return int(reply[0]) if len(reply) else None
+
+    def close(self) -> None:
+        self.printer.close()
+
+
+class UsbEscposPrinter(_EscposPrinter):
+    """An ESC/POS printer on USB, found by vendor and product id (pyusb, libusb).
+
+    Status is read from the bulk IN endpoint where the printer has one; without a reply the
+    job is printed without a pre-check and ``status()`` says "unknown" (as for serial).
+    """
+
+    def __init__(
+        self,
+        vendor_id: int,
+        product_id: int,
+        *,
+        in_ep: int = 0x82,
+        out_ep: int = 0x01,
+        timeout: float = 5.0,
+        status_timeout: float = 0.9,
+        text_mode: TextMode = "native",
+        font_path: Path | None = None,
+    ) -> None:
+        """Configure the device ids.
+
+        Args:
+            vendor_id: USB vendor id (1..0xFFFF), e.g. 0x0416.
+            product_id: USB product id (1..0xFFFF).
+            in_ep: Bulk IN endpoint (status replies); python-escpos's default.
+            out_ep: Bulk OUT endpoint (the job).
+            timeout: Seconds a write may block.
+            status_timeout: Seconds for the status replies together.
+            text_mode: ``"native"`` or ``"raster"``.
+            font_path: CJK TrueType font for ``"raster"``.
 
         Raises:
-            devices.errors.DeviceUnavailable: python-escpos cannot be imported.
+            ValueError: An id outside 1..0xFFFF.
         """
+        super().__init__(
+            text_mode=text_mode,
+            font_path=font_path,
+            timeout=timeout,
+            status_timeout=status_timeout,
+            print_when_status_unknown=True,
+        )
+        for name, value in (("vendor", vendor_id), ("product", product_id)):
+            if not 0 < value <= 0xFFFF:
+                raise ValueError(f"USB {name} id {value:#x} is not in 0x0001..0xFFFF")
+        self.vendor_id = vendor_id
+        self.product_id = product_id
+        self.in_ep = in_ep
+        self.out_ep = out_ep
+
+    def describe(self) -> str:
+        """``vendor:product`` in hex."""
+        return f"USB printer {self.vendor_id:04x}:{self.product_id:04x}"
+
+    def _open(self) -> _Link:
+        printer_module = _import_escpos()
         try:
-            net = self._connect()
-        except errors.PrinterOffline:
-            return PrinterStatus(known=False)
-        try:
-            return self._read_status(net.device)
-        except OSError:
-            return PrinterStatus(known=False)
-        finally:
-            net.close()
-
-    def print_job(self, job: PrintJob) -> None:
-        """Print ``job`` once, after checking on the same connection that the printer is ready.
-
-        Raises:
-            devices.errors.PrinterOffline: Unreachable, offline, or no status reply (an
-                unknown status is never taken as "paper OK").
-            devices.errors.PaperOut: The printer reports paper end.
-            devices.errors.CoverOpen: The cover is open.
-            devices.errors.PrinterError: Sending the job failed.
-        """
-        data = render_job(job)  # before connecting: a rendering bug must not leave bytes half-sent
-        net = self._connect()
-        try:
-            sock: socket.socket = net.device
-            try:
-                state = self._read_status(sock)
-            except OSError as exc:
-                raise errors.PrinterOffline("connection lost while reading status") from exc
-            _raise_unless_ready(state)
-            try:
-                net._raw(data)  # python-escpos Network: sendall on the socket
-                _finish(sock, self.timeout)
-            except OSError as exc:
-                raise errors.PrinterError(f"sending job {job.job_id} failed") from exc
-        finally:
-            net.close()
-        logger.info("printed job %s (%d bytes)", job.job_id, len(data))
-
-
-def _raise_unless_ready(state: PrinterStatus) -> None:
-    if not state.known:
-        raise errors.PrinterOffline("printer did not report its status")
-    if state.paper_end:
-        raise errors.PaperOut("printer reports paper end")
-    if state.cover_open:
-        raise errors.CoverOpen("printer cover is open")
-    if not state.online:
-        raise errors.PrinterOffline("printer reports itself offline")
-
-
-def _finish(sock: socket.socket, timeout: float) -> None:
-    """Half-close and wait briefly for the printer to close, so no queued byte is reset away."""
-    sock.shutdown(socket.SHUT_WR)
-    deadline = time.monotonic() + min(timeout, 1.0)
-    while (remaining := deadline - time.monotonic()) > 0:
-        sock.settimeout(remaining)
-        try:
-            if not sock.recv(64):
-                return
-        except TimeoutError:
-            return
+            printer = printer_module.Usb(
+                self.vendor_id,
+                self.product_id,
+                timeout=int(self.timeout * 1000),
+                in_ep=self.in_ep,
+                out_ep=self.out_ep,
+            )
+            printer.open()
+        except RuntimeError as exc:  # python-escpos: pyusb is not installed
+            raise errors.DeviceUnavailable("pyusb is not installed") from exc
+        except Exception as exc:  # escpos DeviceNotFoundError, pyusb NoBackendError
+            raise errors.PrinterOffline(f"{self.describe()} not found") from exc
+        return _UsbLink(printer)

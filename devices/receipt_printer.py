@@ -9,7 +9,52 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import unicodedata
 from typing import Protocol
+
+# A character outside GBK (4 bytes in GB18030) is not in most printers' fonts and would print
+# as garbage or desynchronise the double-byte decoder. It is replaced by "□" (WHITE SQUARE,
+# in GBK), the usual Chinese typesetting mark for a missing glyph: unlike "?" it cannot be read
+# as punctuation of the text.
+MISSING_GLYPH = "□"
+
+
+def printable_text(text: str) -> str:
+    """Make ``text`` safe for a receipt printer in Chinese (GBK) mode.
+
+    Control characters are dropped so data from the platform can never inject a printer
+    command; characters outside GBK become their NFKC form when that is in GBK (compatibility
+    ideographs, some symbols), else ``MISSING_GLYPH``. Layouts apply it *before* measuring a
+    line, so the replacement's width is counted, not the original's.
+    """
+    out: list[str] = []
+    for char in text:
+        if unicodedata.category(char) == "Cc":
+            continue
+        if _in_gbk(char):
+            out.append(char)
+            continue
+        folded = unicodedata.normalize("NFKC", char)
+        out.append(folded if folded and all(_in_gbk(c) for c in folded) else MISSING_GLYPH)
+    return "".join(out)
+
+
+def _in_gbk(char: str) -> bool:
+    try:
+        return len(char.encode("gb18030")) <= 2
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+
+
+def cell_width(char: str) -> int:
+    """Half-width cells one printable character takes on paper.
+
+    A printer in Chinese mode prints every double-byte (GBK) code as a full-width 24x24 glyph,
+    "—", "①" and "é" included, whatever Unicode's East Asian Width says; only ASCII is
+    half-width. Apply ``printable_text`` first: other characters are counted as they would be
+    replaced.
+    """
+    return 1 if ord(char) < 0x80 else 2
 
 
 class Align(enum.Enum):

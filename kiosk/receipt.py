@@ -2,8 +2,10 @@
 
 Pure and deterministic: the same report, terminal, URL and time always give the same job, so
 the layout is tested without a printer. Widths are counted in printer columns: on an ESC/POS
-printer in Chinese mode an East Asian Wide/Fullwidth character takes two half-width cells,
-everything else one; at ``scale`` 2 every cell doubles, so only half the columns fit.
+printer in Chinese mode every double-byte (GBK) character takes two half-width cells, ASCII
+one; at ``scale`` 2 every cell doubles, so only half the columns fit. Text is made printable
+(``printable_text``: control characters dropped, characters outside GBK replaced) before it is
+measured, so a replacement can never make a line wider than counted.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from devices.receipt_printer import (
     QrCode,
     Rule,
     TextLine,
+    cell_width,
+    printable_text,
 )
+from kiosk.platform_client import RepairGuide
 from kiosk.report import Record, Report, Section
 
 TITLE = "个人公共信用报告"
@@ -28,6 +33,13 @@ TITLE = "个人公共信用报告"
 # government-service hotline, valid in every city, so a receipt is never printed without one.
 DEFAULT_HOTLINE = "12345"  # the national government-service hotline
 FOOTER_TEXT = "本凭条仅供查阅，报告真伪以扫码核验结果为准"
+# Thermal paper fades within months: where the hall has no A4 printer the receipt says how to
+# get the full report again. The verification page behind the QR shows only validity and the
+# masked subject (platform-api §6), so the line does not promise more than that.
+FULL_REPORT_TEXT = (
+    "热敏纸易褪色，请妥善保存。完整报告可凭身份证在本机再次查询；扫描上方二维码可核验本凭条真伪。"
+)
+SLIP_TITLE = "信用修复指引"
 
 _WIDE = frozenset({"W", "F"})
 _TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -35,10 +47,16 @@ _RECORD_INDENT = "   "  # width of "1. "
 
 
 def char_width(char: str) -> int:
-    """Printer columns taken by one character (2 for East Asian Wide/Fullwidth, else 1)."""
-    if unicodedata.combining(char):
-        return 0
-    return 2 if unicodedata.east_asian_width(char) in _WIDE else 1
+    """Printer columns taken by one character.
+
+    2 for East Asian Wide/Fullwidth and for every other non-ASCII character in GBK (a printer
+    in Chinese mode prints "—" or "①" full-width), 1 for ASCII. Other characters are counted
+    as what ``printable_text`` makes of them.
+    """
+    if unicodedata.east_asian_width(char) in _WIDE:
+        return 2
+    printable = printable_text(char)
+    return sum(cell_width(c) for c in printable)
 
 
 def text_width(text: str) -> int:
@@ -171,7 +189,7 @@ class _Builder:
     ) -> None:
         line_scale = self.scale if scale is None else scale
         width = self.width * self.scale // line_scale
-        for line in wrap(text, width, indent=indent):
+        for line in wrap(printable_text(text), width, indent=indent):
             self.elements.append(TextLine(line, align=align, bold=bold, scale=line_scale))
 
     def add(self, element: PrintElement) -> None:
@@ -187,6 +205,7 @@ def build_receipt(
     large_print: bool = False,
     printed_at: dt.datetime,
     hotline: str = DEFAULT_HOTLINE,
+    a4_available: bool = False,
 ) -> PrintJob:
     """Lay out the receipt of ``report``.
 
@@ -198,6 +217,8 @@ def build_receipt(
         large_print: Elder mode: every text line at scale 2, so half as many columns fit.
         printed_at: Time printed on the receipt (passed in so the layout is deterministic).
         hotline: The dispute and credit-repair hotline (``terminal.hotline`` in config).
+        a4_available: The hall prints the full report on A4; otherwise the receipt says
+            where the full report can be read.
 
     Returns:
         The job; its ``job_id`` holds the report id and print time, never personal data.
@@ -236,10 +257,93 @@ def build_receipt(
     b.text("扫码核验报告真伪", align=Align.CENTER)
     b.add(QrCode(verify_url, module_size=8 if large_print else 6))
     b.text(f"核验码：{report.verification_code}", align=Align.CENTER, bold=True)
+    if not a4_available:
+        b.text(FULL_REPORT_TEXT)
     b.add(Rule("-"))
     b.text(f"终端编号：{terminal_id}")
     b.text(f"打印时间：{printed_at.strftime(_TIME_FORMAT)}")
     b.text(FOOTER_TEXT)
     b.add(Cut())
     job_id = f"receipt-{report.report_id}-{printed_at.strftime('%Y%m%dT%H%M%S')}"
+    return PrintJob(job_id=job_id, elements=tuple(b.elements), columns=columns)
+
+
+def guide_link(verify_base: str, guide_id: str) -> str:
+    """Public URL of a repair guide, for the slip's QR code.
+
+    ``GET /v1/repair-guides/{id}`` needs terminal credentials, so a resident's phone cannot
+    open it; the QR points at the public site that serves the verification page instead:
+    ``<origin of the verification URL>/repair-guides/<guide_id>``. The spec names no public
+    guide page yet: this is the kiosk's proposal (docs/decisions.md, Printing).
+    """
+    from urllib.parse import quote, urlsplit
+
+    parts = urlsplit(verify_base)
+    return f"{parts.scheme}://{parts.netloc}/repair-guides/{quote(guide_id, safe='')}"
+
+
+def build_repair_slip(
+    report: Report,
+    record: Record,
+    guide: RepairGuide,
+    *,
+    terminal_id: str,
+    guide_url: str,
+    columns: int = 48,
+    large_print: bool = False,
+    printed_at: dt.datetime,
+    hotline: str = DEFAULT_HOTLINE,
+) -> PrintJob:
+    """Lay out a repair slip: how to repair one negative record, to take home.
+
+    Holds no name and no ID number (only the report and record ids): the slip is about the
+    procedure, and may be left lying on the counter.
+
+    Args:
+        report: The verified report ``record`` belongs to.
+        record: The negative record the resident asked about.
+        guide: The platform's repair guide for it.
+        terminal_id: This kiosk's id.
+        guide_url: URL the QR code carries (``guide_link``).
+        columns: Printer columns at normal size (32 or 48).
+        large_print: Elder mode: every text line at scale 2.
+        printed_at: Time printed on the slip.
+        hotline: The dispute and credit-repair hotline.
+
+    Returns:
+        The job; its ``job_id`` holds the report and record ids and the time.
+    """
+    scale = 2 if large_print else 1
+    b = _Builder(columns, scale)
+    b.text(SLIP_TITLE, align=Align.CENTER, bold=True, scale=2)
+    b.add(Rule("="))
+    b.text(f"报告编号：{report.report_id}")
+    b.text(f"记录编号：{record.record_id}")
+    b.text(f"事项：{record.title}", indent="  ")
+    b.text(f"机关：{record.authority}", indent="  ")
+    b.text(f"日期：{record.date.isoformat()}")
+    b.text(_repair_text(record), indent="  ")
+    b.add(Rule("-"))
+    b.text(guide.title, bold=True)
+    b.text("办理步骤", bold=True)
+    for i, step in enumerate(guide.steps, start=1):
+        b.text(f"{i}. {step}", indent=_RECORD_INDENT)
+    if guide.documents:
+        b.add(Feed(1))
+        b.text("材料清单（备齐后打勾）", bold=True)
+        for document in guide.documents:
+            b.text(f"□ {document}", indent="  ")
+    b.add(Rule("-"))
+    b.text(f"办理地点：{guide.where}", indent="  ")
+    b.text(f"修复窗口：{guide.hall_window}", indent="  ")
+    b.text(f"办理时间：{guide.hours}", indent="  ")
+    b.text(f"咨询电话：{hotline}")
+    b.add(Feed(1))
+    b.text("扫码查看修复指引", align=Align.CENTER)
+    b.add(QrCode(guide_url, module_size=8 if large_print else 6))
+    b.add(Rule("-"))
+    b.text(f"终端编号：{terminal_id}")
+    b.text(f"打印时间：{printed_at.strftime(_TIME_FORMAT)}")
+    b.add(Cut())
+    job_id = f"slip-{report.report_id}-{printed_at.strftime('%Y%m%dT%H%M%S')}"
     return PrintJob(job_id=job_id, elements=tuple(b.elements), columns=columns)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
+import select
 import socket
 import threading
 import time
 import types
-import unicodedata
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +31,7 @@ from kiosk.assets import CJK_FONT
 logger = logging.getLogger(__name__)
 
 PaperState = Literal["ok", "near_end", "end"]
+FaultKind = Literal["paper_end", "drop"]
 
 ESC, FS, GS, DLE = 0x1B, 0x1C, 0x1D, 0x10
 CELL = 12  # dots of a half-width character cell (font A)
@@ -181,6 +183,7 @@ class _Decoder:
         self.qr_data = b""
         self.qr_size = 3
         self.qr_ec = 48
+        self.stopped = False  # paper ran out: only real-time commands are still answered
 
     def _reset(self) -> None:
         self.align = 0
@@ -219,6 +222,8 @@ class _Decoder:
     def _step(self, pos: int) -> tuple[int, bytes]:
         """Decode the command or character at ``pos``; return the next position and a reply."""
         b = self.buf[pos]
+        if self.stopped and b != DLE:
+            return pos + 1, b""  # no paper: the printer drops what it cannot print
         if b == ESC:
             return self._esc(pos, self._need(pos + 1, 1)[0]), b""
         if b == GS:
@@ -414,6 +419,7 @@ class VirtualPrinter:
         self._stop = threading.Event()
         self._server: socket.socket | None = None
         self._threads: list[threading.Thread] = []
+        self._fault: tuple[int, FaultKind] | None = None
         self.connections = 0
 
     # ---------------------------------------------------------------- lifecycle
@@ -460,6 +466,23 @@ class VirtualPrinter:
             raise ValueError(f"unknown paper state {paper!r}")
         with self._lock:
             self._state = _State(paper, cover_open, online)
+
+    def fail_after(self, n_bytes: int, kind: FaultKind) -> None:
+        """Break the next connection after it has sent ``n_bytes`` (status queries included).
+
+        ``"paper_end"``: the paper runs out; the rest of the job is dropped, status queries
+        still get answers (paper end) and the state stays "end" until ``set_state``.
+        ``"drop"``: the connection is reset, as when the printer loses power.
+        """
+        if kind not in ("paper_end", "drop"):
+            raise ValueError(f"unknown fault {kind!r}")
+        with self._lock:
+            self._fault = (n_bytes, kind)
+
+    def _take_fault(self) -> tuple[int, FaultKind] | None:
+        with self._lock:
+            fault, self._fault = self._fault, None
+            return fault
 
     @property
     def jobs(self) -> list[PrintedJob]:
@@ -515,6 +538,8 @@ class VirtualPrinter:
 
     def _serve(self, conn: socket.socket) -> None:
         decoder = _Decoder(self)
+        fault = self._take_fault()
+        seen = 0
         with conn:
             conn.settimeout(0.05)
             while not self._stop.is_set():
@@ -526,18 +551,71 @@ class VirtualPrinter:
                     break
                 if not data:
                     break
-                with self._lock:
-                    self._received += data
+                if fault is not None and seen + len(data) >= fault[0]:
+                    cut_at = max(fault[0] - seen, 0)
+                    if fault[1] == "drop":
+                        self._accept(decoder, data[:cut_at])
+                        # SO_LINGER 0: close with a reset, like a printer losing power.
+                        conn.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00" * 2
+                        )
+                        break
+                    reply = self._accept(decoder, data[:cut_at])
+                    self.set_state(paper="end")
+                    decoder.stopped = True
+                    data, fault = data[cut_at:], None
+                    if reply:
+                        conn.sendall(reply)
+                seen += len(data)
                 try:
-                    reply = decoder.feed(data)
+                    reply = self._accept(decoder, data)
                     if reply:
                         conn.sendall(reply)
                 except OSError:
                     break
-                except Exception:  # a decoder bug must not kill the printer
-                    logger.exception("virtual printer: undecodable data skipped")
-                    decoder.buf = b""
         decoder.close()
+
+    def attach_serial(self, fd: int) -> threading.Thread:
+        """Serve the master end of a pty as a serial printer until ``stop()``.
+
+        The kiosk opens the slave end (``os.ttyname``) as its serial device: the bytes cross a
+        real tty, with the same decoder and status replies as the TCP server.
+        """
+        thread = threading.Thread(
+            target=self._serve_fd, args=(fd,), name="virtual-printer-serial", daemon=True
+        )
+        thread.start()
+        self._threads.append(thread)
+        return thread
+
+    def _serve_fd(self, fd: int) -> None:
+        decoder = _Decoder(self)
+        while not self._stop.is_set():
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # EIO: nobody has the slave end open right now
+                time.sleep(0.02)
+                continue
+            reply = self._accept(decoder, data)
+            if reply:
+                os.write(fd, reply)
+        decoder.close()
+
+    def _accept(self, decoder: _Decoder, data: bytes) -> bytes:
+        """Record and decode ``data``; return the status replies to send back."""
+        if not data:
+            return b""
+        with self._lock:
+            self._received += data
+        try:
+            return decoder.feed(data)
+        except Exception:  # a decoder bug must not kill the printer
+            logger.exception("virtual printer: undecodable data skipped")
+            decoder.buf = b""
+            return b""
 
 
 # -------------------------------------------------------------------- rendering
@@ -546,7 +624,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 
 def _cells(char: str) -> int:
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    # In Chinese mode every double-byte character prints full-width ("—" and "①" too).
+    return 1 if char.isascii() else 2
 
 
 def _text_rows(block: _Text, paper: int) -> list[list[str]]:
