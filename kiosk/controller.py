@@ -38,6 +38,7 @@ class Services:
     verify_url: str  # base of the public verification page; the code is appended
     paper_columns: int = 48
     hotline: str = "12345"
+    a4_available: bool = False  # an A4 printer exists: the receipt need not say where to read more
 
 
 class SessionController:
@@ -246,6 +247,7 @@ class SessionController:
             large_print=large,
             printed_at=printed_at,
             hotline=self._services.hotline,
+            a4_available=self._services.a4_available,
         )
         printer.print_job(job)
         try:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from devices import card_reader, escpos_printer, pcsc_reader, receipt_printer, vendor_reader
+from kiosk import assets, controller, credentials, platform_client, session
 from kiosk import config as kiosk_config
-from kiosk import controller, credentials, platform_client, session
 
 
 def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
@@ -41,13 +41,27 @@ def build_reader(cfg: kiosk_config.ReaderConfig) -> card_reader.CardReader:
 
 
 def build_printer(cfg: kiosk_config.PrinterConfig) -> receipt_printer.ReceiptPrinter | None:
-    """The configured receipt printer; None when the terminal has none."""
+    """The configured receipt printer; None when the terminal has none.
+
+    Raises:
+        ValueError: A USB id or serial setting the printer classes refuse (the configuration
+            loader reports these first, naming the key).
+    """
     if cfg.connection == "none":
         return None
-    if cfg.connection == "network":
-        return escpos_printer.EscposReceiptPrinter(cfg.host, cfg.port)
-    # USB and serial connections arrive with the printing issue; config already validates them.
-    raise NotImplementedError(f"printer.connection = {cfg.connection!r} is not supported yet")
+    text_mode: escpos_printer.TextMode = "raster" if cfg.text_mode == "raster" else "native"
+    font = assets.CJK_FONT if text_mode == "raster" else None
+    if cfg.connection == "usb":
+        return escpos_printer.UsbEscposPrinter(
+            cfg.usb_vendor_id, cfg.usb_product_id, text_mode=text_mode, font_path=font
+        )
+    if cfg.connection == "serial":
+        return escpos_printer.SerialEscposPrinter(
+            cfg.serial_device, cfg.serial_baudrate, text_mode=text_mode, font_path=font
+        )
+    return escpos_printer.EscposReceiptPrinter(
+        cfg.host, cfg.port, text_mode=text_mode, font_path=font
+    )
 
 
 def build_platform_client(
@@ -75,4 +89,5 @@ def build_services(
         verify_url=verify_url(cfg),
         paper_columns=cfg.printer.columns,
         hotline=cfg.terminal.hotline,
+        a4_available=bool(cfg.printer.a4_queue),
     )
