@@ -12,6 +12,7 @@ monitor's context spends most of its time blocked in ``SCardGetStatusChange``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -119,6 +120,44 @@ def list_readers() -> list[str]:
         return _readers(context)
     finally:
         _scard().SCardReleaseContext(context)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReaderState:
+    """What pcscd says about one reader now (for diagnostics; reads nothing from the card)."""
+
+    name: str
+    card_present: bool
+    atr: bytes
+
+
+def reader_states() -> list[ReaderState]:
+    """Every reader pcscd knows, with card presence and the ATR of a card in it.
+
+    Does not block: ``SCardGetStatusChange`` with a zero timeout.
+
+    Raises:
+        devices.errors.ReaderServiceDown: pcscd is not running.
+    """
+    s = _scard()
+    context = _establish_context()
+    try:
+        names = _readers(context)
+        if not names:
+            return []
+        hr, states = s.SCardGetStatusChange(
+            context, 0, [(name, s.SCARD_STATE_UNAWARE) for name in names]
+        )
+        if hr in _service_errors():
+            raise ReaderServiceDown(f"pcscd is not available: {_err(hr)}")
+        if hr != s.SCARD_S_SUCCESS:
+            return [ReaderState(name, False, b"") for name in names]
+        return [
+            ReaderState(name, bool(state & s.SCARD_STATE_PRESENT), bytes(atr or b""))
+            for name, state, atr in states
+        ]
+    finally:
+        s.SCardReleaseContext(context)
 
 
 class PcscConnection:

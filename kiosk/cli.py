@@ -8,6 +8,8 @@ commands, so ``kiosk diag`` works on a machine where Qt cannot start.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import getpass
 import json
 import logging
 import os
@@ -15,8 +17,9 @@ import socket
 import sys
 from pathlib import Path
 
+from devices import errors as device_errors
 from kiosk import config as kiosk_config
-from kiosk import credentials, diagnostics, errors, wiring
+from kiosk import credentials, diagnostics, errors, staff_pin, wiring
 from kiosk.logging_setup import setup_logging
 
 log = logging.getLogger(__name__)
@@ -77,16 +80,49 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     return 0
 
 
+def _terminal_id() -> str:
+    try:
+        creds = credentials.CredentialStore().load()
+    except errors.KioskError:
+        return "unenrolled"
+    return creds.terminal_id if creds is not None else "unenrolled"
+
+
 def cmd_diag(args: argparse.Namespace) -> int:
     """Check devices, platform and enrollment; non-zero exit when anything is red."""
     cfg = _load(args)
-    checks = diagnostics.run_checks(cfg)
+    checks = diagnostics.run_checks(cfg, deadline_s=args.deadline)
+    if args.read_card:
+        checks.append(diagnostics.read_test_card(cfg))
+    if args.print_test:
+        try:
+            job = diagnostics.build_test_page(
+                _terminal_id(), dt.datetime.now(dt.UTC), cfg.printer.columns
+            )
+            diagnostics.print_job(cfg, job)
+            checks.append(diagnostics.Check("test page", "green", "printed"))
+        except device_errors.DeviceError as exc:
+            checks.append(diagnostics.Check("test page", "red", f"{type(exc).__name__}: {exc}"))
     if args.json:
         print(json.dumps([c.as_dict() for c in checks], ensure_ascii=False, indent=2))
     else:
         for check in checks:
             print(f"[{check.level.upper():5}] {check.name}: {check.summary}")
     return 1 if any(c.level == "red" for c in checks) else 0
+
+
+def cmd_staff_pin(args: argparse.Namespace) -> int:
+    """Ask for a new staff PIN twice; print the ``staff.pin_hash`` line for the config."""
+    pin = getpass.getpass("new staff PIN (6-12 digits): ")
+    if not staff_pin.valid_pin(pin):
+        print("kiosk staff-pin: a staff PIN is 6 to 12 digits", file=sys.stderr)
+        return 2
+    if getpass.getpass("the same PIN again: ") != pin:
+        print("kiosk staff-pin: the two PINs differ", file=sys.stderr)
+        return 2
+    print("put this line in the [staff] section of the configuration:")
+    print(f'pin_hash = "{staff_pin.hash_pin(pin).encode()}"')
+    return 0
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -123,10 +159,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
     diag = with_config(sub.add_parser("diag", help="check devices and platform"))
     diag.add_argument("--json", action="store_true", help="machine-readable output")
+    diag.add_argument("--print-test", action="store_true", help="also print a test page")
+    diag.add_argument(
+        "--read-card", action="store_true", help="also try the card in the reader (reads no data)"
+    )
+    diag.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        help="seconds every check may take (default staff.check_deadline_s)",
+    )
     diag.set_defaults(func=cmd_diag)
     enroll = with_config(sub.add_parser("enroll", help="enroll this terminal"))
     enroll.add_argument("--code", required=True, help="one-time enrollment code (8 characters)")
     enroll.set_defaults(func=cmd_enroll)
+    sub.add_parser("staff-pin", help="make the staff PIN hash for the config").set_defaults(
+        func=cmd_staff_pin
+    )
     with_config(sub.add_parser("check-config", help="validate the configuration")).set_defaults(
         func=cmd_check_config
     )

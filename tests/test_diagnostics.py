@@ -1,15 +1,25 @@
-"""`kiosk diag`'s checks against the simulators: green when all is well, red with the reason."""
+"""Diagnostics against the simulators in every state they report; `kiosk diag` in bounded time."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import json
+import socket
+import time
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
+
+from kiosk import cli, credentials, diagnostics
 from kiosk import config as kiosk_config
-from kiosk import diagnostics
 from simulators import demo
 from simulators.memory_keyring import MemoryKeyring
-from simulators.pcscd import PcscdInfo
+from simulators.pcscd import PcscdInfo, PcscdProcess
 from simulators.platform_server import PlatformSimulator
+from simulators.virtual_card import VirtualCardClient
 from simulators.virtual_printer import VirtualPrinter
 
 
@@ -17,52 +27,268 @@ def levels(checks: list[diagnostics.Check]) -> dict[str, str]:
     return {c.name: c.level for c in checks}
 
 
-def simulator_config(
-    tmp_path: Path, pcscd: PcscdInfo, platform: PlatformSimulator, printer: VirtualPrinter
-) -> kiosk_config.KioskConfig:
-    return demo.simulator_config(platform, printer, pcscd.reader, tmp_path, tmp_path / "logs")
+def by_name(checks: list[diagnostics.Check]) -> dict[str, diagnostics.Check]:
+    return {c.name: c for c in checks}
 
 
-def test_everything_green_against_the_simulators(
+@pytest.fixture
+def sim_config(
     tmp_path: Path,
     pcscd: PcscdInfo,
     platform_sim: PlatformSimulator,
     virtual_printer: VirtualPrinter,
     memory_keyring: MemoryKeyring,
-) -> None:
-    cfg = simulator_config(tmp_path, pcscd, platform_sim, virtual_printer)
+) -> kiosk_config.KioskConfig:
+    """A kiosk enrolled with the platform simulator, its printer and pcscd's virtual reader."""
+    cfg = demo.simulator_config(
+        platform_sim, virtual_printer, pcscd.reader, tmp_path / "data", tmp_path / "logs"
+    )
     demo.enroll(cfg, platform_sim)
-    checks = diagnostics.run_checks(cfg)
+    return cfg
+
+
+def test_everything_green_against_the_simulators(
+    sim_config: kiosk_config.KioskConfig, pcscd: PcscdInfo
+) -> None:
+    checks = diagnostics.run_checks(sim_config)
     assert levels(checks) == {
         "card reader": "green",
         "printer": "green",
         "enrollment": "green",
         "platform": "green",
         "clock": "green",
+        "offline queue": "amber",
+        "system": "green",
     }
-    assert next(c for c in checks if c.name == "card reader").summary == f"using {pcscd.reader}"
+    found = by_name(checks)
+    assert found["card reader"].summary == f"using {pcscd.reader}"
+    assert found["card reader"].details["pcscd_reachable"] is True
+    platform = found["platform"].details
+    assert platform["tls_subject"]
+    assert dt.datetime.fromisoformat(platform["tls_expires"]) > dt.datetime.now(dt.UTC)
+    assert platform["latency_ms"] >= 0
+    assert found["system"].details["version"]
 
 
-def test_problems_are_red_with_what_is_wrong(
-    tmp_path: Path,
-    pcscd: PcscdInfo,
-    platform_sim: PlatformSimulator,
-    virtual_printer: VirtualPrinter,
-    memory_keyring: MemoryKeyring,
+def test_offline_queue_is_honestly_not_available(sim_config: kiosk_config.KioskConfig) -> None:
+    check = diagnostics.check_offline_queue(sim_config)
+    assert check.level == "amber"
+    assert "not available" in check.summary
+    assert check.details == {"available": False}  # no invented sizes or ages
+
+
+def test_a_card_in_the_reader_shows_its_atr_and_that_it_is_compatible(
+    sim_config: kiosk_config.KioskConfig, virtual_card: Callable[..., VirtualCardClient]
 ) -> None:
-    cfg = simulator_config(tmp_path, pcscd, platform_sim, virtual_printer)
-    cfg = kiosk_config.parse_config(
-        {
-            "reader": {"name_pattern": "No Such Reader"},
-            "printer": {"port": virtual_printer.port},
-            "platform": {"url": cfg.platform.url, "ca_bundle": cfg.platform.ca_bundle},
-        }
+    virtual_card()
+    check = diagnostics.check_reader(sim_config)
+    reader = next(r for r in check.details["readers"] if r["name"] == check.details["using"])
+    assert reader["card_present"] is True
+    assert "52 49 44 31" in reader["atr"]  # "RID1" in the historical bytes
+    assert reader["reader_compatible"] is True
+    assert reader["card_compatible"] is True
+    assert check.level == "green"
+    assert diagnostics.read_test_card(sim_config).level == "green"
+
+
+def test_read_test_card_without_a_card_asks_for_one(sim_config: kiosk_config.KioskConfig) -> None:
+    check = diagnostics.read_test_card(sim_config)
+    assert check.level == "amber"
+    assert "no card" in check.summary
+
+
+def test_a_reader_missing_from_the_compatible_list_is_amber(
+    sim_config: kiosk_config.KioskConfig,
+) -> None:
+    local = Path(sim_config.paths.data_dir) / "compat" / "readers.json"
+    local.parent.mkdir(parents=True)
+    local.write_text(json.dumps({"readers": [], "cards": []}), encoding="utf-8")
+    check = diagnostics.check_reader(sim_config)
+    assert check.level == "amber"
+    assert "not on the compatible list" in check.summary
+    assert check.advice
+
+
+def test_reader_absent_is_red(sim_config: kiosk_config.KioskConfig) -> None:
+    cfg = dataclasses.replace(sim_config, reader=kiosk_config.ReaderConfig(name_pattern="^Nope$"))
+    check = diagnostics.check_reader(cfg)
+    assert check.level == "red"
+    assert "no reader matches" in check.summary
+    assert check.advice
+
+
+def test_pcscd_stopped_is_red(
+    sim_config: kiosk_config.KioskConfig, owned_pcscd: PcscdProcess
+) -> None:
+    owned_pcscd.stop()
+    check = diagnostics.check_reader(sim_config)
+    assert check.level == "red"
+    assert "service not running" in check.summary
+    assert check.details == {"pcscd_reachable": False}
+
+
+@pytest.mark.parametrize(
+    ("state", "summary"),
+    [
+        ({"paper": "end"}, "paper out"),
+        ({"cover_open": True}, "cover open"),
+        ({"online": False}, "offline"),
+    ],
+)
+def test_printer_problems_are_red(
+    sim_config: kiosk_config.KioskConfig,
+    virtual_printer: VirtualPrinter,
+    state: dict[str, object],
+    summary: str,
+) -> None:
+    virtual_printer.set_state(**state)  # type: ignore[arg-type]
+    check = diagnostics.check_printer(sim_config)
+    assert (check.level, check.summary) == ("red", summary)
+    assert check.advice
+    assert check.details["connection"] == f"network 127.0.0.1:{virtual_printer.port}"
+
+
+def test_paper_near_end_is_amber(
+    sim_config: kiosk_config.KioskConfig, virtual_printer: VirtualPrinter
+) -> None:
+    virtual_printer.set_state(paper="near_end")
+    check = diagnostics.check_printer(sim_config)
+    assert (check.level, check.summary) == ("amber", "paper near end")
+    assert check.details["paper_near_end"] is True
+
+
+def test_test_page_and_readiness_report_print(
+    sim_config: kiosk_config.KioskConfig, virtual_printer: VirtualPrinter
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    diagnostics.print_job(sim_config, diagnostics.build_test_page("T-42", now, 48))
+    checks = diagnostics.run_checks(sim_config)
+    diagnostics.print_job(sim_config, diagnostics.readiness_job(checks, "T-42", now, now, 48))
+    jobs = virtual_printer.wait_for_jobs(2)
+    assert b"T-42" in jobs[0].raw
+    assert b"\x1d(k" in jobs[0].raw  # a QR code
+    assert b"T-42" in jobs[1].raw
+    assert b"printer" in jobs[1].raw
+
+
+def test_platform_down_is_red(
+    sim_config: kiosk_config.KioskConfig, platform_sim: PlatformSimulator
+) -> None:
+    platform_sim.stop()
+    found = by_name(diagnostics.check_platform(sim_config, timeout_s=2))
+    assert found["enrollment"].level == "green"
+    assert found["platform"].level == "red"
+    assert "unreachable" in found["platform"].summary
+    assert "clock" not in found
+
+
+@pytest.mark.parametrize(("offset_s", "level"), [(120, "amber"), (-900, "red")])
+def test_a_skewed_clock_is_reported(
+    sim_config: kiosk_config.KioskConfig,
+    platform_sim: PlatformSimulator,
+    offset_s: float,
+    level: str,
+) -> None:
+    platform_sim.clock = lambda: time.time() + offset_s
+    clock = by_name(diagnostics.check_platform(sim_config))["clock"]
+    assert clock.level == level
+    assert clock.details["skew_s"] == pytest.approx(offset_s, abs=5)
+
+
+def test_a_missing_keyring_credential_is_red(
+    sim_config: kiosk_config.KioskConfig, memory_keyring: MemoryKeyring
+) -> None:
+    credentials.CredentialStore().clear()
+    checks = diagnostics.check_platform(sim_config)
+    assert [(c.name, c.level) for c in checks] == [("enrollment", "red")]
+    assert "kiosk enroll" in checks[0].summary
+    assert checks[0].details == {"enrolled": False}
+
+
+@pytest.fixture
+def blackhole() -> Iterator[int]:
+    """A port that accepts TCP connections and never says a word."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.listen(16)
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+def test_diag_is_bounded_when_the_platform_never_answers(
+    sim_config: kiosk_config.KioskConfig,
+    blackhole: int,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cfg = dataclasses.replace(
+        sim_config,
+        platform=dataclasses.replace(sim_config.platform, url=f"https://127.0.0.1:{blackhole}"),
     )
-    virtual_printer.set_state(paper="end")
-    checks = {c.name: c for c in diagnostics.run_checks(cfg)}
-    assert checks["card reader"].level == "red"
-    assert "no reader matches" in checks["card reader"].summary
-    assert checks["printer"].level == "red"
-    assert checks["printer"].summary == "paper out"
-    assert checks["enrollment"].level == "red"
-    assert "kiosk enroll" in checks["enrollment"].summary
+    path = tmp_path / "kiosk.toml"
+    path.write_text(kiosk_config.to_toml(cfg), encoding="utf-8")
+    started = time.monotonic()
+    code = cli.main(["diag", "--json", "--deadline", "1.5", "--config", str(path)])
+    elapsed = time.monotonic() - started
+    assert code == 1
+    assert elapsed < 1.5 + 2.0  # the deadline plus a generous margin, not a benchmark
+    found = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert found["platform"]["level"] == "red"
+    assert found["printer"]["level"] == "green"
+
+
+def test_a_hanging_check_is_red_at_the_deadline(
+    sim_config: kiosk_config.KioskConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def hang(cfg: kiosk_config.KioskConfig) -> diagnostics.Check:
+        time.sleep(5)  # a wedged printer driver
+        raise AssertionError("never reached in time")
+
+    monkeypatch.setattr(diagnostics, "check_printer", hang)
+    started = time.monotonic()
+    found = by_name(diagnostics.run_checks(sim_config, deadline_s=0.5))
+    assert time.monotonic() - started < 0.5 + 2.0
+    assert found["printer"].level == "red"
+    assert found["printer"].summary == "no answer within 0.5 s"
+
+
+def test_diag_prints_a_test_page_and_reads_the_test_card(
+    sim_config: kiosk_config.KioskConfig,
+    virtual_printer: VirtualPrinter,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(kiosk_config.to_toml(sim_config), encoding="utf-8")
+    code = cli.main(["diag", "--print-test", "--read-card", "--config", str(path)])
+    out = capsys.readouterr().out
+    assert "[GREEN] test page: printed" in out
+    assert "[AMBER] test card: no card in the reader" in out
+    assert "[AMBER] offline queue: not available yet" in out
+    assert code == 0
+    assert len(virtual_printer.wait_for_jobs(1)) == 1
+
+
+def test_support_bundle_holds_the_diagnosis_and_masked_logs(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "kiosk.log").write_text("card of 110101199003071234 read\n", encoding="utf-8")
+    checks = [diagnostics.Check("printer", "red", "paper out")]
+    now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+    path = diagnostics.export_support_bundle(checks, str(logs), tmp_path / "out", now, "T-1")
+    with zipfile.ZipFile(path) as bundle:
+        assert sorted(bundle.namelist()) == ["diagnostics.json", "logs/kiosk.log"]
+        log_text = bundle.read("logs/kiosk.log").decode()
+        diagnosis = json.loads(bundle.read("diagnostics.json"))
+    assert "110101199003071234" not in log_text
+    assert "1101**********1234" in log_text
+    assert diagnosis["checks"][0]["summary"] == "paper out"
+
+
+def test_recent_log_lines_are_masked(tmp_path: Path) -> None:
+    (tmp_path / "kiosk.log").write_text(
+        "".join(f"line {i}\n" for i in range(50)) + "sms to 13812345678\n", encoding="utf-8"
+    )
+    lines = diagnostics.recent_log_lines(str(tmp_path), 3)
+    assert lines == ["line 48", "line 49", "sms to 138****5678"]
