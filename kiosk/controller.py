@@ -66,6 +66,9 @@ class SessionController:
         self._serial = 0  # bumped whenever a session ends; stale results carry an old one
         self._trust_anchors: list[bytes] | None = None
         self._stopped = False
+        # lane -> when and what last failed there (an exception class name, nothing personal);
+        # the staff screen shows it as each device's "last error".
+        self.last_errors: dict[str, tuple[dt.datetime, str]] = {}
 
     @property
     def state(self) -> session.SessionState:
@@ -144,6 +147,7 @@ class SessionController:
                 self.handle(event)
 
         def failed(exc: BaseException) -> None:
+            self.last_errors[lane] = (dt.datetime.now(dt.UTC), type(exc).__name__)
             if isinstance(exc, errors.KioskError | device_errors.DeviceError):
                 log.warning("%s work failed: %s", lane, exc)
             else:  # a bug: keep the traceback

@@ -29,6 +29,7 @@ class Phase(enum.Enum):
     PRINTING = "printing"
     DONE = "done"
     ERROR = "error"
+    STAFF = "staff"  # hall staff's diagnostics (docs/staff.md); never shows resident data
 
 
 class Factor(enum.Enum):
@@ -67,6 +68,7 @@ class SessionState:
     report: report.Report | None = dataclasses.field(default=None, repr=False)
     printed: bool = False
     timer: int = 0  # generation of the running inactivity timer; stale timers are ignored
+    out_of_service: bool = False  # set by staff: no session starts; survives sessions
 
 
 # Events are facts: what happened.
@@ -183,6 +185,23 @@ class TimedOut:
 
 
 @dataclasses.dataclass(frozen=True)
+class StaffModeRequested:
+    """The hidden gesture or the service key combination: staff want in (PIN comes next)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffModeLeft:
+    """Staff closed staff mode."""
+
+
+@dataclasses.dataclass(frozen=True)
+class OutOfServiceSet:
+    """Staff switched out-of-service mode on or off."""
+
+    on: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class Failed:
     """An effect failed; ``error`` says why (mapped to plain words here)."""
 
@@ -209,6 +228,9 @@ Event = (
     | ElderModeToggled
     | UserActive
     | TimedOut
+    | StaffModeRequested
+    | StaffModeLeft
+    | OutOfServiceSet
     | Failed
 )
 
@@ -308,6 +330,7 @@ class Rules:
     error: float = 20
     elder_factor: float = 2.0
     elder_default: bool = False
+    staff: float = 60
 
     def for_phase(self, phase: Phase, elder_mode: bool) -> float:
         """The limit for ``phase``; longer in elder mode."""
@@ -321,6 +344,7 @@ class Rules:
             Phase.PRINTING: self.printing,
             Phase.DONE: self.done,
             Phase.ERROR: self.error,
+            Phase.STAFF: self.staff,
         }[phase]
         return base * self.elder_factor if elder_mode else base
 
@@ -341,9 +365,17 @@ def _end_session(state: SessionState, rules: Rules) -> Result:
     effects: list[Effect] = []
     if state.identity is not None:
         effects.append(EndPlatformSession(state.identity.session_id))
-    idle = SessionState(timer=state.timer + 1, elder_mode=rules.elder_default)
+    idle = SessionState(
+        timer=state.timer + 1,
+        elder_mode=rules.elder_default,
+        out_of_service=state.out_of_service,
+    )
     return idle, effects
 
+
+# Phases without a resident session: card removal and failures do not end anything there
+# (staff take a test card out, a staff self-test fails without leaving staff mode).
+_NO_SESSION = frozenset({Phase.IDLE, Phase.STAFF})
 
 # Refusals the resident can put right on the second-factor screen itself.
 _RETRY_IN_PLACE = frozenset({"wrong_code", "code_expired", "staff_denied", "resend_too_soon"})
@@ -390,23 +422,31 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
     """Return the next state and the effects to run. Unlisted (phase, event) pairs are ignored."""
     phase = state.phase
     match event:
-        case CardRemoved() if phase is not Phase.IDLE:
+        case CardRemoved() if phase not in _NO_SESSION:
             return _end_session(state, rules)
         case TimedOut(timer=timer):
             if timer != state.timer or phase is Phase.IDLE:
                 return state, []
             return _end_session(state, rules)
-        case Failed(error=error) if phase is not Phase.IDLE:
+        case Failed(error=error) if phase not in _NO_SESSION:
             return _fail(state, rules, error)
         case ElderModeToggled():
             new = dataclasses.replace(state, elder_mode=not state.elder_mode)
             return _enter(new, rules, phase) if phase is not Phase.IDLE else (new, [])
         case UserActive() if phase is not Phase.IDLE:
             return _enter(state, rules, phase)
+        case OutOfServiceSet(on=on) if phase in _NO_SESSION:
+            return dataclasses.replace(state, out_of_service=on), []
+        case CardInserted() if state.out_of_service:
+            return state, []  # the idle screen points residents to the desk
 
     match phase, event:
         case Phase.IDLE, CardInserted():
             return _enter(state, rules, Phase.CONSENT)
+        case Phase.IDLE, StaffModeRequested():
+            return _enter(state, rules, Phase.STAFF)
+        case Phase.STAFF, StaffModeLeft():
+            return _end_session(state, rules)
         case Phase.ERROR, CardInserted():
             return _enter(
                 SessionState(timer=state.timer, elder_mode=state.elder_mode), rules, Phase.CONSENT
@@ -461,5 +501,5 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
         case Phase.DONE, Finished():
             return _end_session(state, rules)
         case Phase.ERROR, Finished():
-            return SessionState(timer=state.timer + 1, elder_mode=rules.elder_default), []
+            return _end_session(state, rules)
     return state, []

@@ -20,6 +20,7 @@ def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
         error=t.error_s,
         elder_factor=cfg.elder_mode.timeout_factor,
         elder_default=cfg.elder_mode.default_on,
+        staff=cfg.staff.idle_s,
     )
 
 

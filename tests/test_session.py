@@ -127,7 +127,10 @@ def test_nothing_is_read_before_consent() -> None:
     assert kinds(effects) == []
 
 
-@pytest.mark.parametrize("phase", [p for p in S.Phase if p not in {S.Phase.IDLE, S.Phase.ERROR}])
+# STAFF is no session: a test card taken out keeps staff mode (tests/test_staff.py).
+@pytest.mark.parametrize(
+    "phase", [p for p in S.Phase if p not in {S.Phase.IDLE, S.Phase.ERROR, S.Phase.STAFF}]
+)
 def test_taking_the_card_out_ends_the_session_and_wipes_it(phase: S.Phase) -> None:
     state, effects = run(at_phase(phase), S.CardRemoved())
     assert state.phase is S.Phase.IDLE
@@ -138,11 +141,12 @@ def test_taking_the_card_out_ends_the_session_and_wipes_it(phase: S.Phase) -> No
 
 @pytest.mark.parametrize("phase", [p for p in S.Phase if p is not S.Phase.IDLE])
 def test_inactivity_ends_every_phase(phase: S.Phase) -> None:
-    state = (
-        at_phase(phase)
-        if phase is not S.Phase.ERROR
-        else run(at_phase(S.Phase.VERIFYING), S.Failed(errors.CardInvalid("sod_signature")))[0]
-    )
+    if phase is S.Phase.ERROR:
+        state = run(at_phase(S.Phase.VERIFYING), S.Failed(errors.CardInvalid("sod_signature")))[0]
+    elif phase is S.Phase.STAFF:
+        state = run(S.SessionState(), S.StaffModeRequested())[0]
+    else:
+        state = at_phase(phase)
     state, _ = run(state, S.TimedOut(state.timer))
     assert state.phase is S.Phase.IDLE
     assert state.report is None
