@@ -678,7 +678,8 @@ def render_image(job: PrintedJob, paper_width_dots: int = 576) -> Image.Image:
             qr_img = _qr_image(block)
             pieces.append((qr_img.height + 2 * _qr_gap(block), qr_img, None, block.align))
         elif isinstance(block, _Raster):
-            pieces.append((block.image.height + 2 * LINE_GAP, block.image, None, block.align))
+            # A printer advances exactly the image height: raster lines sit like text lines.
+            pieces.append((block.image.height, block.image, None, block.align))
         else:
             pieces.append((block.dots, None, None, 0))
     height = TOP_MARGIN + sum(p[0] for p in pieces) + TOP_MARGIN

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import select
 import socket
 import threading
-from collections.abc import Iterator
+import time
+import tty
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -17,11 +22,17 @@ from devices.escpos_printer import (
     DLE_EOT_PAPER,
     DLE_EOT_PRINTER,
     EscposReceiptPrinter,
+    SerialEscposPrinter,
+    TextMode,
+    UsbEscposPrinter,
     decode_status,
     printable_text,
     render_job,
 )
 from devices.receipt_printer import Align, Cut, PrinterStatus, PrintJob, QrCode, TextLine
+from kiosk import controller, runtime, session, wiring
+from kiosk.assets import CJK_FONT
+from kiosk.config import PrinterConfig
 from kiosk.receipt import build_receipt
 from kiosk.report import parse_report
 from simulators.virtual_printer import MARGIN, VirtualPrinter
@@ -210,3 +221,315 @@ def test_two_cuts_are_two_jobs(virtual_printer: VirtualPrinter) -> None:
 def test_print_time_is_not_shifted() -> None:
     # Guard for the shared fixture: the receipt uses the given time verbatim.
     assert PRINTED_AT.utcoffset() == dt.timedelta(hours=8)
+
+
+# ------------------------------------------------------------------ an independent decoder
+def _decode_independently(data: bytes) -> tuple[list[tuple[int, bool, str]], list[str], bool]:
+    """A second, deliberately small ESC/POS reader written for this test only.
+
+    Returns (size byte of GS !, bold, text) per printed line, the QR payloads and whether the
+    job ends with a cut. It knows only what our receipts may contain and fails on anything
+    else, so a command slipped into the stream is noticed.
+    """
+    lines: list[tuple[int, bool, str]] = []
+    qrs: list[str] = []
+    size, bold, chinese, text, cut = 0, False, False, bytearray(), False
+    i = 0
+    while i < len(data):
+        chunk = data[i : i + 3]
+        if data.startswith(b"\x1b@", i):
+            i += 2
+        elif data.startswith(b"\x1c&", i) or data.startswith(b"\x1c.", i):
+            chinese = data[i + 1] == ord("&")
+            i += 2
+        elif chunk[:2] in (b"\x1ba", b"\x1bd"):
+            i += 3
+        elif chunk[:2] == b"\x1bE":
+            bold = bool(data[i + 2])
+            i += 3
+        elif chunk[:2] == b"\x1d!":
+            size = data[i + 2]
+            i += 3
+        elif data.startswith(b"\x1d(k", i):
+            n = data[i + 3] | data[i + 4] << 8
+            body = data[i + 5 : i + 5 + n]
+            if body[:2] == b"1P":
+                qrs.append(body[3:].decode())
+            i += 5 + n
+        elif data.startswith(b"\x1dV", i):
+            cut = True
+            i += 3
+        elif data.startswith(b"\x1dv0", i):
+            x, y = data[i + 4] | data[i + 5] << 8, data[i + 6] | data[i + 7] << 8
+            lines.append((size, bold, f"<raster {x * 8}x{y}>"))
+            i += 8 + x * y
+        elif data[i] == 0x0A:
+            lines.append((size, bold, bytes(text).decode("gb18030" if chinese else "ascii")))
+            text.clear()
+            i += 1
+        elif data[i] >= 0x20:
+            text.append(data[i])
+            i += 1
+        else:
+            raise AssertionError(f"unexpected byte {data[i]:#04x} at {i}")
+    return lines, qrs, cut
+
+
+def _receipt(**kwargs: Any) -> PrintJob:
+    return build_receipt(
+        parse_report(_payload()),
+        terminal_id="ZJ-JK-0007",
+        verify_url=VERIFY_URL,
+        printed_at=PRINTED_AT,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_render_job_decoded_independently(large: bool) -> None:
+    job = _receipt(large_print=large)
+    lines, qrs, cut = _decode_independently(render_job(job))
+    expected = [
+        (0x11 if e.scale == 2 else 0x00, e.bold, e.text)
+        for e in job.elements
+        if isinstance(e, TextLine)
+    ]
+    assert [line for line in lines if not set(line[2]) <= {"-", "="}] == expected
+    assert lines[0] == (0x11, True, "个人公共信用报告")  # the title is always large
+    assert qrs == [VERIFY_URL]
+    assert cut
+
+
+def test_raster_mode_sends_images_and_no_chinese_mode() -> None:
+    job = _receipt()
+    data = render_job(job, text_mode="raster", font_path=CJK_FONT)
+    lines, qrs, cut = _decode_independently(data)
+    # A printer without a Chinese font may not know FS &: raster mode never sends it.
+    assert data.startswith(b"\x1b@") and not data.startswith(b"\x1b@\x1c&")
+    assert not data.endswith(b"\x1c.")
+    texts = [e.text for e in job.elements if isinstance(e, TextLine)]
+    assert len(lines) - sum(set(t) <= {"-", "="} for _, _, t in lines) == len(texts)
+    body = [x for x in lines if not set(x[2]) <= {"-", "="}]
+    for (_, _, decoded), sent in zip(body, texts, strict=True):
+        # ASCII lines stay text; every other line is a picture at most the paper wide
+        if sent.isascii():
+            assert decoded == sent
+        else:
+            assert decoded.startswith("<raster ")
+            assert int(decoded.split()[1].split("x")[0]) <= 576
+    assert qrs == [VERIFY_URL]
+    assert cut
+    assert len(data) > 5 * len(render_job(job))  # the price of pictures
+
+
+def test_raster_needs_a_font() -> None:
+    with pytest.raises(ValueError, match="font"):
+        render_job(_small_job(), text_mode="raster")
+    with pytest.raises(ValueError, match="font"):
+        EscposReceiptPrinter("127.0.0.1", text_mode="raster")
+
+
+def _qr_from_png(path: Path) -> list[str]:
+    import zxingcpp
+
+    with Image.open(path) as image:
+        return [r.text for r in zxingcpp.read_barcodes(image.convert("L"))]
+
+
+@pytest.mark.parametrize("mode", ["native", "raster"])
+@pytest.mark.parametrize("columns", [32, 48])
+def test_rendered_png_has_a_readable_qr_and_the_text(
+    tmp_path: Path, mode: TextMode, columns: int
+) -> None:
+    with VirtualPrinter(port=0, paper_width_dots=columns * 12) as vp:
+        printer = EscposReceiptPrinter("127.0.0.1", vp.port, text_mode=mode, font_path=CJK_FONT)
+        job = _receipt(columns=columns, large_print=columns == 32)
+        printer.print_job(job)
+        [printed] = vp.wait_for_jobs(1)
+        png = vp.render_png(printed, tmp_path / f"receipt-{mode}-{columns}.png")
+    assert printed.cut
+    assert printed.unknown_commands == 0
+    assert _qr_from_png(png) == [VERIFY_URL]
+    if mode == "native":
+        assert "核验码：K7Q2-9XMP" in "".join(printed.lines)
+        assert all(_cells_width(line) <= columns for line in printed.lines)
+    with Image.open(png) as image:
+        assert image.width == columns * 12 + 2 * MARGIN
+
+
+def _cells_width(line: str) -> int:
+    return sum(1 if c.isascii() else 2 for c in line)
+
+
+# ------------------------------------------------------------------ faults during the job
+def test_paper_end_during_the_job_is_reported_and_not_resent(
+    virtual_printer: VirtualPrinter,
+) -> None:
+    virtual_printer.fail_after(300, "paper_end")
+    printer = _printer(virtual_printer)
+    with pytest.raises(errors.PaperOut, match="during the job"):
+        printer.print_job(_receipt())
+    virtual_printer.stop()
+    [partial] = virtual_printer.jobs
+    assert not partial.cut  # half a receipt came out
+    assert virtual_printer.connections == 1  # and nothing was sent again
+
+
+def test_connection_dropped_during_the_job_is_a_printer_error(
+    virtual_printer: VirtualPrinter,
+) -> None:
+    virtual_printer.fail_after(300, "drop")
+    with pytest.raises(errors.PrinterError) as caught:
+        _printer(virtual_printer).print_job(_receipt())
+    assert not isinstance(caught.value, errors.PaperOut)
+    virtual_printer.stop()
+    assert virtual_printer.connections == 1
+    assert all(not job.cut for job in virtual_printer.jobs)
+
+
+class _RecordingPlatform:
+    def __init__(self) -> None:
+        self.prints = 0
+
+    def record_print(self, *args: object, **kwargs: object) -> None:
+        self.prints += 1
+
+    def end_session(self, session_id: str) -> None:
+        pass
+
+
+class _NoReader:
+    def stop(self) -> None:
+        pass
+
+
+def _pump(dispatcher: runtime.QueueDispatcher, until: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not until() and time.monotonic() < deadline:
+        dispatcher.run_pending(timeout=0.05)
+
+
+def test_controller_never_reprints_by_itself(virtual_printer: VirtualPrinter) -> None:
+    """Paper runs out mid-job; refilled, the printer gets nothing until the resident asks."""
+    dispatcher = runtime.QueueDispatcher()
+    platform = _RecordingPlatform()
+    services = controller.Services(
+        reader=_NoReader(),  # type: ignore[arg-type]
+        platform=platform,  # type: ignore[arg-type]
+        printer=_printer(virtual_printer),
+        terminal_id="ZJ-JK-0007",
+        verify_url="https://credit.example.gov.cn/v1/verify",
+    )
+    ctl = controller.SessionController(
+        services,
+        rules=session.Rules(),
+        dispatcher=dispatcher,
+        clock=runtime.ManualClock(),
+        runner=runtime.TaskRunner(dispatcher),
+    )
+    # The resident is on the report screen (the state the whole journey leads to).
+    ctl._state = session.SessionState(
+        phase=session.Phase.REPORT, report=parse_report(_payload()), access_token="tok"
+    )
+    virtual_printer.fail_after(300, "paper_end")
+    ctl.handle(session.PrintRequested())
+    _pump(dispatcher, lambda: ctl.state.phase is session.Phase.REPORT)
+    assert ctl.state.phase is session.Phase.REPORT
+    assert ctl.state.message is not None and ctl.state.message.key == "paper_out"
+    assert platform.prints == 0  # a failed print is not recorded
+
+    virtual_printer.set_state("ok")  # staff refill the paper
+    time.sleep(1.0)
+    dispatcher.run_pending(timeout=0.2)
+    assert virtual_printer.connections == 1  # no second job by itself
+
+    ctl.handle(session.PrintRequested())  # the resident presses 重新打印
+    _pump(dispatcher, lambda: ctl.state.phase is session.Phase.DONE)
+    assert ctl.state.printed  # reached DONE
+    jobs = virtual_printer.wait_for_jobs(2)
+    assert [j.cut for j in jobs] == [False, True]
+    assert platform.prints == 1
+    ctl.stop()
+
+
+# ------------------------------------------------------------------ serial and USB
+@pytest.fixture
+def serial_printer_pty(virtual_printer: VirtualPrinter) -> Iterator[str]:
+    """A pty pair: the virtual printer serves the master, the kiosk opens the slave path."""
+    master, slave = os.openpty()
+    tty.setraw(master)
+    virtual_printer.attach_serial(master)
+    yield os.ttyname(slave)
+    virtual_printer.stop()
+    os.close(slave)
+    os.close(master)
+
+
+def test_serial_printer_prints_and_reads_status(
+    virtual_printer: VirtualPrinter, serial_printer_pty: str
+) -> None:
+    printer = SerialEscposPrinter(serial_printer_pty, 115200)
+    assert printer.status() == PrinterStatus(known=True, online=True)
+    printer.print_job(_receipt())
+    [printed] = virtual_printer.wait_for_jobs(1)
+    assert printed.qr_payloads == [VERIFY_URL]
+    assert printed.cut
+    assert printed.raw.startswith(STATUS_QUERIES)
+    virtual_printer.set_state(paper="end")
+    with pytest.raises(errors.PaperOut):
+        printer.print_job(_receipt())
+
+
+def test_serial_without_replies_prints_unchecked_but_never_says_ok(tmp_path: Path) -> None:
+    master, slave = os.openpty()
+    tty.setraw(master)
+    try:
+        printer = SerialEscposPrinter(os.ttyname(slave), status_timeout=0.2)
+        assert printer.status() == PrinterStatus(known=False)  # a mute line: unknown
+        printer.print_job(_small_job())  # printed without a pre-check
+        received = b""
+        while select.select([master], [], [], 0.2)[0]:
+            received += os.read(master, 65536)
+        assert received.startswith(DLE_EOT_PRINTER)
+        assert b"\x1dV\x00" in received
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
+def test_serial_device_missing_is_offline(tmp_path: Path) -> None:
+    printer = SerialEscposPrinter(str(tmp_path / "ttyUSB9"))
+    assert printer.status() == PrinterStatus(known=False)
+    with pytest.raises(errors.PrinterOffline):
+        printer.print_job(_small_job())
+
+
+def test_usb_printer_not_plugged_in_is_offline() -> None:
+    printer = UsbEscposPrinter(0xFFFE, 0xFFFD)  # no such device on any test machine
+    assert printer.status() == PrinterStatus(known=False)
+    with pytest.raises(errors.PrinterOffline, match="fffe:fffd"):
+        printer.print_job(_small_job())
+
+
+@pytest.mark.parametrize(("vendor", "product"), [(0, 1), (1, 0x10000), (-1, 5)])
+def test_usb_ids_out_of_range_are_refused(vendor: int, product: int) -> None:
+    with pytest.raises(ValueError, match="USB"):
+        UsbEscposPrinter(vendor, product)
+
+
+@pytest.mark.parametrize(
+    ("settings", "kind"),
+    [
+        ({"connection": "network", "text_mode": "raster"}, EscposReceiptPrinter),
+        ({"connection": "serial", "serial_device": "/dev/ttyS9"}, SerialEscposPrinter),
+        (
+            {"connection": "usb", "usb_vendor_id": 0x0416, "usb_product_id": 0x5011},
+            UsbEscposPrinter,
+        ),
+    ],
+)
+def test_wiring_builds_each_connection(settings: dict[str, Any], kind: type[object]) -> None:
+    built = wiring.build_printer(PrinterConfig(**settings))
+    assert isinstance(built, kind)
+    assert getattr(built, "text_mode", None) == settings.get("text_mode", "native")
+    assert wiring.build_printer(PrinterConfig(connection="none")) is None
