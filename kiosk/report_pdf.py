@@ -30,6 +30,18 @@ def _register_font() -> None:
     _registered = True
 
 
+def _table_style(colors: Any) -> Any:
+    from reportlab.platypus import TableStyle
+
+    return TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
+
+
 def render_pdf(
     report: report_model.Report, *, terminal_id: str, verify_url: str, now: dt.datetime
 ) -> bytes:
@@ -42,7 +54,7 @@ def render_pdf(
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas as rl_canvas
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
 
     base = ParagraphStyle("base", fontName=FONT_NAME, fontSize=10.5, leading=15, wordWrap="CJK")
     title = ParagraphStyle("title", parent=base, fontSize=22, leading=30, spaceAfter=6)
@@ -56,8 +68,24 @@ def render_pdf(
         return Paragraph(escaped, style)
 
     summary = report.summary
+    # Title page: who, which report, the summary and how to verify; the sections follow on
+    # their own pages, so the first page alone answers "is there anything against me?".
+    overview = [[para(h, cell) for h in ("信息类别", "记录数", "其中不良")]]
+    for section in report.sections:
+        negatives = sum(1 for r in section.records if section.is_negative(r))
+        overview.append(
+            [
+                para(section.title, cell),
+                para(str(len(section.records)), cell),
+                para(str(negatives), cell),
+            ]
+        )
+    overview_table = Table(overview, colWidths=[80 * mm, 35 * mm, 35 * mm], repeatRows=1)
+    overview_table.setStyle(_table_style(colors))
     story: list[Any] = [
+        Spacer(1, 20 * mm),
         para("个人公共信用报告", title),
+        Spacer(1, 6 * mm),
         para(f"姓名：{mask_name(report.subject.name)}　证件号码：{report.subject.id_masked}"),
         para(f"报告编号：{report.report_id}　验证码：{report.verification_code}"),
         para(
@@ -70,7 +98,10 @@ def render_pdf(
             + ("" if summary.has_negative else "无失信记录。"),
             heading,
         ),
+        overview_table,
+        Spacer(1, 6 * mm),
         para(f"核验方式：扫描页脚二维码，或访问 {verify_url}"),
+        PageBreak(),
     ]
     widths = [22 * mm, 40 * mm, 58 * mm, 20 * mm, 34 * mm]
     for section in report.sections:
@@ -102,15 +133,7 @@ def render_pdf(
                 ]
             )
         table = Table(rows, colWidths=widths, repeatRows=1)
-        table.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
+        table.setStyle(_table_style(colors))
         story.append(table)
 
     watermark = f"终端 {terminal_id}　{now.strftime('%Y-%m-%d %H:%M')}"
