@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from devices.receipt_printer import Cut, QrCode, TextLine
-from kiosk.receipt import build_receipt, mask_name, text_width, wrap
+from kiosk.platform_client import RepairGuide
+from kiosk.receipt import (
+    build_receipt,
+    build_repair_slip,
+    guide_link,
+    mask_name,
+    text_width,
+    wrap,
+)
 from kiosk.report import Report, parse_report
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -183,3 +191,72 @@ def test_wrap_counts_cjk_as_two_columns_and_keeps_ids_whole() -> None:
     assert wrap("日期：2024-05-02", 12) == ["日期：", "2024-05-02"]
     assert wrap("可申请（2025-05-02起）", 12) == ["可申请", "（2025-05-02", "起）"]
     assert all(text_width(line) <= 6 for line in wrap("x" * 20, 6))
+
+
+def test_gbk_punctuation_counts_two_columns_and_unprintable_is_replaced_first() -> None:
+    assert text_width("——①é") == 8  # a printer in Chinese mode prints each full-width
+    assert text_width("A1-") == 3
+    job = build_receipt(
+        parse_report(_payload()),
+        terminal_id="T\x1b@1",  # a control character never reaches the printer
+        verify_url=VERIFY_URL,
+        printed_at=PRINTED_AT,
+    )
+    texts = [e.text for e in job.elements if isinstance(e, TextLine)]
+    assert "终端编号：T@1" in texts
+
+
+def test_receipt_says_how_to_get_the_full_report_without_an_a4_printer(report: Report) -> None:
+    def texts(a4: bool) -> str:
+        job = build_receipt(
+            report,
+            terminal_id="T1",
+            verify_url=VERIFY_URL,
+            printed_at=PRINTED_AT,
+            a4_available=a4,
+        )
+        return "".join(e.text for e in job.elements if isinstance(e, TextLine))
+
+    assert "完整报告可凭身份证在本机再次查询" in texts(False)
+    assert "完整报告" not in texts(True)
+
+
+GUIDE = RepairGuide(
+    guide_id="repair-admin-penalty",
+    title="行政处罚信息信用修复",
+    steps=("提交信用修复申请", "提交已履行行政处罚决定的证明材料", "作出信用承诺，等待审核"),
+    where="镇江市政务服务中心三楼",
+    documents=("身份证原件", "行政处罚决定书", "罚款缴纳凭证"),
+    hall_window="信用修复综合窗口（C区12号）",
+    hours="工作日 9:00-12:00，13:30-17:00",
+)
+
+
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("columns", [32, 48])
+def test_repair_slip(report: Report, large: bool, columns: int) -> None:
+    _section, record = report.negative_records()[0]
+    url = guide_link(VERIFY_URL, GUIDE.guide_id)
+    job = build_repair_slip(
+        report,
+        record,
+        GUIDE,
+        terminal_id="ZJ-JK-0007",
+        guide_url=url,
+        columns=columns,
+        large_print=large,
+        printed_at=PRINTED_AT,
+    )
+    lines = [e for e in job.elements if isinstance(e, TextLine)]
+    text = "".join(line.text for line in lines)
+    for part in (*GUIDE.steps, *GUIDE.documents, GUIDE.where, GUIDE.hall_window, GUIDE.hours):
+        assert part.replace(" ", "") in text.replace(" ", "")
+    assert "□ 身份证原件" in text  # a checklist
+    assert record.record_id in text and report.report_id in text
+    assert "欧" not in text and report.subject.id_masked not in text  # nothing personal
+    assert all(text_width(line.text) * line.scale <= columns for line in lines)
+    if large:
+        assert all(line.scale == 2 for line in lines)
+    assert [e.data for e in job.elements if isinstance(e, QrCode)] == [url]
+    assert isinstance(job.elements[-1], Cut)
+    assert url == "https://credit.example.gov.cn/repair-guides/repair-admin-penalty"
