@@ -65,6 +65,7 @@ class StaffMode:
         guard: Counts wrong PINs and locks.
         terminal_id: This terminal's id (printed on test pages).
         request_restart: Asks the process to exit with the restart code.
+        run_checks: The checks to run (tests pass canned ones).
     """
 
     def __init__(
@@ -77,6 +78,9 @@ class StaffMode:
         guard: staff_pin.PinGuard,
         terminal_id: str,
         request_restart: Callable[[], None],
+        run_checks: Callable[[kiosk_config.KioskConfig], list[diagnostics.Check]] = (
+            diagnostics.run_checks
+        ),
     ) -> None:
         self._cfg = cfg
         self._controller = controller
@@ -85,6 +89,7 @@ class StaffMode:
         self._guard = guard
         self._terminal_id = terminal_id
         self._request_restart = request_restart
+        self._run_checks = run_checks
         self._pin_hash = (
             staff_pin.parse_pin_hash(cfg.staff.pin_hash) if cfg.staff.pin_hash else None
         )
@@ -160,11 +165,11 @@ class StaffMode:
         if not self._unlocked() or self._view.checking:
             return
         self._set(dataclasses.replace(self._view, checking=True))
-        cfg = self._cfg
+        cfg, run_checks = self._cfg, self._run_checks
         self._submit(
             "net",
             lambda: (
-                diagnostics.run_checks(cfg),
+                run_checks(cfg),
                 diagnostics.recent_log_lines(cfg.paths.log_dir, 12),
             ),
             self._on_checked,

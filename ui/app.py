@@ -5,16 +5,21 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from kiosk import audit, runtime, staff, staff_pin, wiring
 from kiosk import config as kiosk_config
 from kiosk import controller as session_controller
-from kiosk import runtime, wiring
 from ui import main_window, qt_runtime, qtlog, theme
 
 log = logging.getLogger(__name__)
+
+# Exit status asking systemd to start the kiosk again (the unit has Restart=on-failure or
+# always; 75 is EX_TEMPFAIL, "try again"). docs/staff.md.
+RESTART_EXIT_CODE = 75
 
 
 class KioskApp:
@@ -30,14 +35,32 @@ class KioskApp:
         self.font_family = theme.register_fonts()
         self.dispatcher = qt_runtime.QtDispatcher()
         self.clock = qt_runtime.QtClock()
+        self.runner = runtime.TaskRunner(self.dispatcher)
         self.controller = session_controller.SessionController(
             services,
             rules=wiring.rules(cfg),
             dispatcher=self.dispatcher,
             clock=self.clock,
-            runner=runtime.TaskRunner(self.dispatcher),
+            runner=self.runner,
         )
-        self.window = main_window.KioskWindow(self.controller, self.font_family)
+        self.restart_requested = False
+        self.audit_log = audit.LoggingAuditLog()
+        self.staff = staff.StaffMode(
+            cfg,
+            self.controller,
+            self.runner,
+            self.audit_log,
+            guard=staff_pin.PinGuard(
+                Path(cfg.paths.data_dir) / staff.PIN_STATE_FILE,
+                max_failures=cfg.staff.max_failures,
+                lockout_s=cfg.staff.lockout_s,
+            ),
+            terminal_id=services.terminal_id,
+            request_restart=self.request_restart,
+        )
+        self.window = main_window.KioskWindow(
+            self.controller, self.font_family, self.staff, long_press_s=cfg.staff.long_press_s
+        )
         self.qt_app.installEventFilter(self.window)
         self.qt_app.aboutToQuit.connect(self.stop)
 
@@ -49,6 +72,12 @@ class KioskApp:
             self.window.resize(1920, 1080)
             self.window.show()
         self.controller.start()
+
+    def request_restart(self) -> None:
+        """Leave the event loop with ``RESTART_EXIT_CODE``; systemd starts the kiosk again."""
+        log.info("restart requested by staff")
+        self.restart_requested = True
+        self.qt_app.exit(RESTART_EXIT_CODE)
 
     def stop(self) -> None:
         """Stop devices and workers (idempotent)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from kiosk import controller as session_controller
 from kiosk import session
+from kiosk import staff as kiosk_staff
 from ui import theme
 from ui.screens import (
     base,
@@ -31,6 +32,7 @@ from ui.screens import (
     second_factor,
     verifying,
 )
+from ui.screens import staff as staff_screen
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +48,64 @@ SCREEN_FOR_PHASE: Final[dict[Phase, type[base.Screen]]] = {
     Phase.PRINTING: printing.PrintingScreen,
     Phase.DONE: done.DoneScreen,
     Phase.ERROR: error.ErrorScreen,
+    Phase.STAFF: staff_screen.StaffScreen,
 }
 
 _TOUCH_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin}
+# The service keyboard's combination that opens staff mode (the PIN is still asked).
+_STAFF_KEY = Qt.Key.Key_S
+_STAFF_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+
+
+class StaffCorner(QWidget):
+    """An invisible patch in the header's top-left corner: a long press there asks for staff.
+
+    Signals:
+        long_pressed: held for ``hold_ms`` without letting go.
+    """
+
+    long_pressed = Signal()
+
+    def __init__(self, hold_ms: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("StaffCorner")
+        self.setFixedSize(140, 96)
+        self.setAccessibleName("")  # hidden on purpose: not announced to residents
+        self.hold = QTimer(self)
+        self.hold.setSingleShot(True)
+        self.hold.setInterval(hold_ms)
+        self.hold.timeout.connect(self.long_pressed)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """Start timing the press."""
+        self.hold.start()
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        """Let go too early: nothing happens."""
+        self.hold.stop()
+        event.accept()
 
 
 class KioskWindow(QMainWindow):
     """Renders the controller's state; the only place screens meet the controller."""
 
-    def __init__(self, controller: session_controller.SessionController, font_family: str) -> None:
+    def __init__(
+        self,
+        controller: session_controller.SessionController,
+        font_family: str,
+        staff_mode: kiosk_staff.StaffMode | None = None,
+        *,
+        long_press_s: float = 3.0,
+    ) -> None:
         super().__init__()
         self.setObjectName("KioskWindow")
         self.setWindowTitle("个人公共信用报告自助查询")
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self._controller = controller
         self._font_family = font_family
+        self._staff = staff_mode
+        self._long_press_ms = int(long_press_s * 1000)
         self._elder_mode: bool | None = None
         self.allow_close = False
 
@@ -79,6 +124,7 @@ class KioskWindow(QMainWindow):
             self.screens[screen_type] = screen
             self.stack.addWidget(screen)
         self._wire_intents()
+        self._wire_staff()
         controller.add_listener(self.show_state)
         self.show_state(controller.state)
 
@@ -95,6 +141,10 @@ class KioskWindow(QMainWindow):
             lambda: self._controller.handle(session.ElderModeToggled())
         )
         row.addWidget(self.elder_button)
+        self.staff_corner = StaffCorner(self._long_press_ms, header)
+        self.staff_corner.move(0, 0)
+        self.staff_corner.raise_()
+        self.staff_corner.long_pressed.connect(self._request_staff)
         return header
 
     def screen_of(self, screen_type: type[base.Screen]) -> base.Screen:
@@ -127,6 +177,37 @@ class KioskWindow(QMainWindow):
             screen = self.screens[screen_type]
             assert isinstance(screen, done.DoneScreen | error.ErrorScreen)
             screen.finish_requested.connect(lambda: handle(session.Finished()))
+
+    def _wire_staff(self) -> None:
+        screen = self.screens[staff_screen.StaffScreen]
+        assert isinstance(screen, staff_screen.StaffScreen)
+        self.staff_screen = screen
+        staff_mode = self._staff
+        if staff_mode is None:
+            return
+        screen.pin_entered.connect(staff_mode.submit_pin)
+        screen.leave_requested.connect(staff_mode.leave)
+        screen.refresh_requested.connect(staff_mode.refresh)
+        screen.read_card_requested.connect(staff_mode.read_test_card)
+        screen.print_test_requested.connect(staff_mode.print_test_page)
+        screen.print_report_requested.connect(staff_mode.print_readiness_report)
+        screen.export_requested.connect(lambda: staff_mode.export_support_bundle())
+        screen.out_of_service_toggled.connect(staff_mode.set_out_of_service)
+        screen.restart_requested.connect(staff_mode.restart_app)
+        staff_mode.add_listener(screen.show_staff)
+        screen.show_staff(staff_mode.view)
+
+    def _request_staff(self) -> None:
+        if self._staff is not None:
+            self._staff.request()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Ctrl+Alt+S on a service keyboard asks for staff mode; other keys do nothing."""
+        if event.key() == _STAFF_KEY and event.modifiers() == _STAFF_MODIFIERS:
+            self._request_staff()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def show_state(self, state: session.SessionState) -> None:
         """Show the screen of ``state.phase``; every screen re-renders so stale data clears."""

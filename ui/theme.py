@@ -111,7 +111,20 @@ def stylesheet(tokens: Tokens, family: str) -> str:
     QLineEdit {{ min-height: {t.button_height}px; font-size: {t.heading}px;
         background: {t.surface}; border: 3px solid {t.muted}; border-radius: 8px;
         padding: 0 16px; }}
-    QProgressBar {{ min-height: 24px; border: 2px solid {t.muted}; border-radius: 8px;
+    QLabel#Small {{ font-size: {t.body - 4}px; color: {t.muted}; }}
+    QLabel#Mono {{ font-family: "DejaVu Sans Mono", monospace; font-size: {t.body - 8}px;
+        color: {t.muted}; }}
+    QLabel#BadgeGreen, QLabel#BadgeAmber, QLabel#BadgeRed {{ color: #ffffff;
+        font-weight: bold; border-radius: 8px; padding: 4px 12px; }}
+    QLabel#BadgeGreen {{ background: #1b6e3a; }}
+    QLabel#BadgeAmber {{ background: #8a5300; }}
+    QLabel#BadgeRed {{ background: #b3261e; }}
+    QFrame#CheckRow {{ background: {t.surface}; border: 2px solid {t.muted};
+        border-radius: 10px; }}
+    QFrame#CheckRow QLabel {{ background: transparent; }}
+    QPushButton#Toggle:checked {{ background: {t.warning}; color: #ffffff;
+        border-color: {t.warning}; font-weight: bold; }}
+        QProgressBar {{ min-height: 24px; border: 2px solid {t.muted}; border-radius: 8px;
         background: {t.surface}; }}
     QProgressBar::chunk {{ background: {t.accent}; }}
     """

@@ -60,6 +60,13 @@ def label(
     return widget
 
 
+def repolish(widget: QWidget) -> None:
+    """Apply the stylesheet again after ``widget``'s object name (its style role) changed."""
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
+
+
 def button(text: str, *, primary: bool = False) -> QPushButton:
     """A touch-sized button."""
     widget = QPushButton(text)

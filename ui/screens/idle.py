@@ -8,6 +8,10 @@ from kiosk import session
 from ui.screens import base
 
 CENTER = Qt.AlignmentFlag.AlignHCenter
+INSTRUCTION = "请将本人居民身份证放在下方读卡区"
+HINT = "没有手机或看不清屏幕？点右上角“大字模式”，或请工作人员协助。"
+OUT_OF_SERVICE = "本机暂停服务"
+OUT_OF_SERVICE_HINT = "请到服务台办理，或使用大厅里的其他自助终端。给您带来不便，敬请谅解。"
 
 
 class IdleScreen(base.Screen):
@@ -25,17 +29,19 @@ class IdleScreen(base.Screen):
             )
         )
         self.layout_.addStretch(1)
-        self.instruction = base.label("请将本人居民身份证放在下方读卡区", "Heading", align=CENTER)
+        self.instruction = base.label(INSTRUCTION, "Heading", align=CENTER)
         self.layout_.addWidget(self.instruction)
-        self.layout_.addWidget(base.label("↓", "Title", align=CENTER))
+        self.arrow = base.label("↓", "Title", align=CENTER)
+        self.layout_.addWidget(self.arrow)
         self.layout_.addStretch(2)
-        self.layout_.addWidget(
-            base.label(
-                "没有手机或看不清屏幕？点右上角“大字模式”，或请工作人员协助。",
-                "Muted",
-                align=CENTER,
-            )
-        )
+        self.hint = base.label(HINT, "Muted", align=CENTER)
+        self.layout_.addWidget(self.hint)
 
     def show_state(self, state: session.SessionState) -> None:
-        """Nothing personal here; the screen is the same for everyone."""
+        """The same for everyone; out of service, it sends residents to the desk instead."""
+        out = state.out_of_service
+        self.instruction.setObjectName("HeadingWarning" if out else "Heading")
+        self.instruction.setText(OUT_OF_SERVICE if out else INSTRUCTION)
+        base.repolish(self.instruction)
+        self.arrow.setVisible(not out)
+        self.hint.setText(OUT_OF_SERVICE_HINT if out else HINT)

@@ -1,0 +1,135 @@
+"""One diagnostic check on the staff screen: a state badge (icon and word, not colour alone),
+the check's name, its facts in plain words, and what to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QFrame, QGridLayout, QWidget
+
+from kiosk import diagnostics
+from ui.screens import base
+
+# Icon + word + colour: the state reads without colour (WCAG 1.4.1).
+BADGES = {
+    "green": ("✔ 正常", "BadgeGreen"),
+    "amber": ("! 注意", "BadgeAmber"),
+    "red": ("✖ 故障", "BadgeRed"),
+}
+TITLES = {
+    "card reader": "读卡器",
+    "printer": "打印机",
+    "enrollment": "终端注册",
+    "platform": "信用平台",
+    "clock": "时钟",
+    "offline queue": "离线队列",
+    "system": "磁盘与程序",
+}
+
+
+def _yes(value: object, yes: str = "是", no: str = "否") -> str:
+    return yes if value else no
+
+
+def _reader_facts(d: dict[str, Any]) -> str:
+    if "backend" in d:
+        return f"厂商读卡库：{d.get('library', '')}"
+    if not d.get("pcscd_reachable"):
+        return "读卡服务 pcscd：连不上"
+    using = next((r for r in d.get("readers", []) if r["name"] == d.get("using")), None)
+    if using is None:
+        names = "、".join(r["name"] for r in d.get("readers", [])) or "无"
+        return f"读卡服务 pcscd：正常；看到的读卡器：{names}"
+    card = f"有卡，ATR {using['atr']}" if using["card_present"] else "无卡"
+    listed = _yes(using["reader_compatible"], "在兼容列表中", "不在兼容列表中")
+    return f"{using['name']}（{listed}）；{card}；pcscd：正常"
+
+
+def _printer_facts(d: dict[str, Any]) -> str:
+    if "known" not in d:
+        return f"连接：{d.get('connection', '')}"
+    if not d["known"]:
+        return f"连接：{d['connection']}；没有回应状态查询"
+    return (
+        f"连接：{d['connection']}；在线：{_yes(d['online'])}；"
+        f"盖子：{_yes(d['cover_open'], '开', '关')}；"
+        f"缺纸：{_yes(d['paper_end'])}；纸将尽：{_yes(d['paper_near_end'])}"
+    )
+
+
+def _system_facts(d: dict[str, Any]) -> str:
+    uptime = int(d.get("uptime_s", 0))
+    text = f"版本 {d.get('version', '')}；已运行 {uptime // 3600} 小时 {uptime % 3600 // 60} 分"
+    if "free_bytes" in d:
+        free_mb = d["free_bytes"] // (1024 * 1024)
+        total_gb = d["total_bytes"] / 1024**3
+        text = f"数据目录可用 {free_mb} MB（共 {total_gb:.0f} GB）；" + text
+    return text
+
+
+def facts(check: diagnostics.Check) -> str:
+    """The check's details in plain words; the technical summary when there are none."""
+    d = check.details
+    if d.get("timed_out"):
+        return check.summary
+    if check.name == "card reader":
+        return _reader_facts(d)
+    if check.name == "printer":
+        return _printer_facts(d)
+    if check.name == "enrollment":
+        if d.get("enrolled"):
+            return f"终端编号 {d['terminal_id']}；凭据在系统钥匙串中"
+        return "系统钥匙串中没有本机凭据"
+    if check.name == "platform" and "latency_ms" in d:
+        return (
+            f"可以连接，往返 {d['latency_ms']} 毫秒；证书 {d['tls_subject']}，"
+            f"有效期至 {d['tls_expires'][:10]}"
+        )
+    if check.name == "clock" and "skew_s" in d:
+        return f"本机时间与平台相差 {d['skew_s']:+.0f} 秒"
+    if check.name == "offline queue":
+        return "本版本尚未提供（没有队列数据可显示）"
+    if check.name == "system":
+        return _system_facts(d)
+    return check.summary
+
+
+class CheckRow(QFrame):
+    """A check: badge, name and facts on the first line; what to do below when needed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CheckRow")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(16, 10, 16, 10)
+        grid.setHorizontalSpacing(20)
+        grid.setVerticalSpacing(4)
+        self.badge = base.label("", "BadgeGreen", wrap=False)
+        self.badge.setFixedWidth(130)
+        self.title = base.label("", "", wrap=False)
+        self.title.setFixedWidth(170)
+        self.facts = base.label("", "Small")
+        self.advice = base.label("", "Warning")
+        grid.addWidget(self.badge, 0, 0)
+        grid.addWidget(self.title, 0, 1)
+        grid.addWidget(self.facts, 0, 2)
+        grid.addWidget(self.advice, 1, 1, 1, 2)
+        grid.setColumnStretch(2, 1)
+
+    def show_check(self, check: diagnostics.Check) -> None:
+        """Show ``check``."""
+        text, role = BADGES.get(check.level, ("? 未知", "BadgeAmber"))
+        self.badge.setText(text)
+        self.badge.setAccessibleName(f"{TITLES.get(check.name, check.name)}：{text[2:]}")
+        if self.badge.objectName() != role:
+            self.badge.setObjectName(role)
+            base.repolish(self.badge)
+        self.title.setText(TITLES.get(check.name, check.name))
+        self.facts.setText(facts(check))
+        self.advice.setText(check.advice)
+        self.advice.setVisible(bool(check.advice))
+
+
+def badge_text(level: str) -> str:
+    """The badge's words for ``level`` (tests and the readiness summary)."""
+    return BADGES.get(level, ("? 未知", ""))[0]
