@@ -114,14 +114,16 @@ def stylesheet(tokens: Tokens, family: str) -> str:
     QLabel#Small {{ font-size: {t.body - 4}px; color: {t.muted}; }}
     QLabel#Mono {{ font-family: "DejaVu Sans Mono", monospace; font-size: {t.body - 8}px;
         color: {t.muted}; }}
-    QLabel#BadgeGreen, QLabel#BadgeAmber, QLabel#BadgeRed {{ color: #ffffff;
-        font-weight: bold; border-radius: 8px; padding: 4px 12px; }}
-    QLabel#BadgeGreen {{ background: #1b6e3a; }}
-    QLabel#BadgeAmber {{ background: #8a5300; }}
-    QLabel#BadgeRed {{ background: #b3261e; }}
     QFrame#CheckRow {{ background: {t.surface}; border: 2px solid {t.muted};
         border-radius: 10px; }}
     QFrame#CheckRow QLabel {{ background: transparent; }}
+    QLabel#Advice {{ color: {t.text}; font-weight: bold; }}
+    QFrame#CheckRow QLabel#BadgeGreen, QFrame#CheckRow QLabel#BadgeAmber,
+    QFrame#CheckRow QLabel#BadgeRed {{ color: #ffffff; font-weight: bold;
+        border-radius: 8px; padding: 4px 12px; }}
+    QFrame#CheckRow QLabel#BadgeGreen {{ background: #1b6e3a; }}
+    QFrame#CheckRow QLabel#BadgeAmber {{ background: #8a5300; }}
+    QFrame#CheckRow QLabel#BadgeRed {{ background: #b3261e; }}
     QPushButton#Toggle:checked {{ background: {t.warning}; color: #ffffff;
         border-color: {t.warning}; font-weight: bold; }}
         QProgressBar {{ min-height: 24px; border: 2px solid {t.muted}; border-radius: 8px;

@@ -186,6 +186,8 @@ class StaffScreen(base.Screen):
             grid.addWidget(widget, index // 2, index % 2)
         actions.addLayout(grid)
         self.action_message = base.label("", "Muted")
+        self.action_message.setMinimumHeight(110)  # two wrapped lines without squeezing
+        self.action_message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         actions.addWidget(self.action_message)
         self.last_errors = base.label("", "Small")
         actions.addWidget(self.last_errors)
@@ -231,7 +233,7 @@ class StaffScreen(base.Screen):
             self.action_message.setText(prefix + view.action_message)
         base.repolish(self.action_message)
         errors_text = "；".join(f"{device} {what}" for device, what in view.last_errors)
-        self.last_errors.setText(f"本次开机后最近的故障：{errors_text or '无'}")
+        self.last_errors.setText(f"居民使用中最近的设备故障：{errors_text or '无'}")
         self.log_lines.setText("\n".join(line[:150] for line in view.log_lines[-8:]))
 
     def _show_checks(self, view: staff.StaffView) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QWidget
 
 from kiosk import diagnostics
@@ -80,7 +81,9 @@ def facts(check: diagnostics.Check) -> str:
         if d.get("enrolled"):
             return f"终端编号 {d['terminal_id']}；凭据在系统钥匙串中"
         return "系统钥匙串中没有本机凭据"
-    if check.name == "platform" and "latency_ms" in d:
+    if check.name == "platform" and "latency_ms" not in d:
+        return f"连不上或被拒绝（{check.summary}）"
+    if check.name == "platform":
         return (
             f"可以连接，往返 {d['latency_ms']} 毫秒；证书 {d['tls_subject']}，"
             f"有效期至 {d['tls_expires'][:10]}"
@@ -105,11 +108,12 @@ class CheckRow(QFrame):
         grid.setHorizontalSpacing(20)
         grid.setVerticalSpacing(4)
         self.badge = base.label("", "BadgeGreen", wrap=False)
-        self.badge.setFixedWidth(130)
+        self.badge.setFixedWidth(140)
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.title = base.label("", "", wrap=False)
         self.title.setFixedWidth(170)
         self.facts = base.label("", "Small")
-        self.advice = base.label("", "Warning")
+        self.advice = base.label("", "Advice")
         grid.addWidget(self.badge, 0, 0)
         grid.addWidget(self.title, 0, 1)
         grid.addWidget(self.facts, 0, 2)
@@ -127,6 +131,10 @@ class CheckRow(QFrame):
         self.title.setText(TITLES.get(check.name, check.name))
         self.facts.setText(facts(check))
         self.advice.setText(check.advice)
+        advice_role = "Warning" if check.level == "red" else "Advice"
+        if self.advice.objectName() != advice_role:
+            self.advice.setObjectName(advice_role)
+            base.repolish(self.advice)
         self.advice.setVisible(bool(check.advice))
 
 

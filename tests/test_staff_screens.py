@@ -1,0 +1,121 @@
+"""Staff mode as `kiosk run` builds it, against the simulators: healthy, then broken.
+
+Renders 1920x1080 screenshots into the test's folder; with ``KIOSK_UPDATE_SCREENSHOTS=1`` they
+also replace ``docs/images/staff-healthy.png`` and ``docs/images/staff-broken.png``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from kiosk import config as kiosk_config
+from kiosk import logging_setup, session, staff_pin, wiring
+from simulators import demo
+from simulators.pcscd import PcscdInfo
+from simulators.platform_server import PlatformSimulator
+from simulators.virtual_printer import VirtualPrinter
+from ui import app as ui_app
+from ui.widgets import check_row
+
+PIN = "246813"
+WAIT_MS = 20_000
+DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+
+
+@pytest.fixture
+def kiosk_app(
+    tmp_path: Path,
+    pcscd: PcscdInfo,
+    platform_sim: PlatformSimulator,
+    virtual_printer: VirtualPrinter,
+    memory_keyring: object,
+    restore_logging: None,
+) -> Iterator[ui_app.KioskApp]:
+    cfg = demo.simulator_config(
+        platform_sim, virtual_printer, pcscd.reader, tmp_path / "data", tmp_path / "logs"
+    )
+    cfg = dataclasses.replace(
+        cfg,
+        staff=kiosk_config.StaffConfig(pin_hash=staff_pin.hash_pin(PIN, n=1024).encode()),
+    )
+    logging_setup.setup_logging(Path(cfg.paths.log_dir))  # recent log lines to show
+    creds = demo.enroll(cfg, platform_sim)
+    app = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds))
+    app.start(fullscreen=False)
+    yield app
+    app.stop()
+    app.window.close()
+
+
+def unlock(app: ui_app.KioskApp, qtbot: QtBot) -> None:
+    app.staff.request()
+    assert app.controller.state.phase is session.Phase.STAFF
+    keypad = app.window.staff_screen.keypad
+    for digit in PIN:
+        qtbot.mouseClick(keypad.buttons[digit], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(app.window.staff_screen.pin_ok, Qt.MouseButton.LeftButton)
+    qtbot.wait_until(lambda: bool(app.staff.view.checks), timeout=WAIT_MS)
+
+
+def badges(app: ui_app.KioskApp) -> dict[str, str]:
+    rows = app.window.staff_screen.findChildren(check_row.CheckRow)
+    return {r.title.text(): r.badge.text() for r in rows if r.isVisibleTo(app.window)}
+
+
+def save(app: ui_app.KioskApp, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    assert app.window.grab().save(str(path))
+    if os.environ.get("KIOSK_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(path, DOCS_IMAGES / name)
+    return path
+
+
+def test_staff_mode_healthy_then_broken(
+    kiosk_app: ui_app.KioskApp,
+    qtbot: QtBot,
+    tmp_path: Path,
+    platform_sim: PlatformSimulator,
+    virtual_printer: VirtualPrinter,
+) -> None:
+    app = kiosk_app
+    unlock(app, qtbot)
+    assert badges(app) == {
+        "读卡器": "✔ 正常",
+        "打印机": "✔ 正常",
+        "终端注册": "✔ 正常",
+        "信用平台": "✔ 正常",
+        "时钟": "✔ 正常",
+        "离线队列": "! 注意",
+        "磁盘与程序": "✔ 正常",
+    }
+    screen = app.window.staff_screen
+    qtbot.mouseClick(screen.print_test_button, Qt.MouseButton.LeftButton)
+    qtbot.wait_until(lambda: not app.staff.view.busy_action, timeout=WAIT_MS)
+    assert app.staff.view.action_level == "green"
+    assert b"\x1d(k" in virtual_printer.wait_for_jobs(1)[0].raw  # the test page has its QR
+    app.window.repaint()
+    save(app, tmp_path, "staff-healthy.png")
+
+    virtual_printer.set_state(paper="end")
+    platform_sim.stop()
+    qtbot.mouseClick(screen.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.wait_until(lambda: not app.staff.view.checking, timeout=WAIT_MS)
+    qtbot.mouseClick(screen.print_test_button, Qt.MouseButton.LeftButton)
+    qtbot.wait_until(lambda: not app.staff.view.busy_action, timeout=WAIT_MS)
+    found = badges(app)
+    assert found["打印机"] == "✖ 故障"
+    assert found["信用平台"] == "✖ 故障"
+    assert "纸" in screen.action_message.text()  # what to do: load paper
+    texts = "\n".join(label.text() for label in screen.findChildren(type(screen.summary)))
+    assert not re.search(r"\d{17}[\dX]", texts)  # no ID number anywhere on the staff screen
+    app.window.repaint()
+    save(app, tmp_path, "staff-broken.png")
