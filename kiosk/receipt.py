@@ -11,6 +11,7 @@ measured, so a replacement can never make a line wider than counted.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 
 from devices.receipt_printer import (
@@ -46,6 +47,7 @@ _TIME_FORMAT = "%Y-%m-%d %H:%M"
 _RECORD_INDENT = "   "  # width of "1. "
 
 
+@functools.lru_cache(maxsize=8192)
 def char_width(char: str) -> int:
     """Printer columns taken by one character.
 
