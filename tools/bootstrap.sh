@@ -24,6 +24,8 @@ APT_PACKAGES=(
     libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
     libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-randr0 libx11-xcb1   # Qt's xcb plugin
     fonts-wqy-microhei                               # a system CJK font (the app bundles its own)
+    libusb-1.0-0                                     # USB receipt printers (pyusb)
+    poppler-utils                                    # pdftoppm: tests read the PDF's QR codes back
     ca-certificates
 )
 

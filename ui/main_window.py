@@ -81,7 +81,7 @@ class StaffCorner(QWidget):
         self.hold.start()
         event.accept()
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         """Let go too early: nothing happens."""
         self.hold.stop()
         event.accept()
