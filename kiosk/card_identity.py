@@ -23,11 +23,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from devices.rid_card import CardFiles
 from devices.vendor_reader import SecurityModuleText
+from kiosk import report
 from kiosk.errors import CardInvalid
 
 logger = logging.getLogger(__name__)
 
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
+CST = report.CHINA_TZ
 SHA256_OID_DER = bytes.fromhex("0609608648016503040201")
 NO_EXPIRY = "长期"
 

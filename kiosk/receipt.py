@@ -27,7 +27,7 @@ from devices.receipt_printer import (
     printable_text,
 )
 from kiosk.platform_client import RepairGuide
-from kiosk.report import Record, Report, Section
+from kiosk.report import Record, Report, Section, shown_time
 
 TITLE = "个人公共信用报告"
 # Placeholder until the hall's own hotline comes from configuration: 12345 is the national
@@ -231,8 +231,8 @@ def build_receipt(
     b.text(TITLE, align=Align.CENTER, bold=True, scale=2)
     b.add(Rule("="))
     b.text(f"报告编号：{report.report_id}")
-    b.text(f"生成时间：{report.generated_at.strftime(_TIME_FORMAT)}")
-    b.text(f"有效期至：{report.valid_until.strftime(_TIME_FORMAT)}")
+    b.text(f"生成时间：{shown_time(report.generated_at, _TIME_FORMAT)}")
+    b.text(f"有效期至：{shown_time(report.valid_until, _TIME_FORMAT)}")
     b.text(f"姓名：{mask_name(report.subject.name)}")
     b.text(f"证件号码：{report.subject.id_masked}")
     b.add(Rule("-"))
@@ -263,7 +263,7 @@ def build_receipt(
         b.text(FULL_REPORT_TEXT)
     b.add(Rule("-"))
     b.text(f"终端编号：{terminal_id}")
-    b.text(f"打印时间：{printed_at.strftime(_TIME_FORMAT)}")
+    b.text(f"打印时间：{shown_time(printed_at, _TIME_FORMAT)}")
     b.text(FOOTER_TEXT)
     b.add(Cut())
     job_id = f"receipt-{report.report_id}-{printed_at.strftime('%Y%m%dT%H%M%S')}"
@@ -345,7 +345,7 @@ def build_repair_slip(
     b.add(QrCode(guide_url, module_size=8 if large_print else 6))
     b.add(Rule("-"))
     b.text(f"终端编号：{terminal_id}")
-    b.text(f"打印时间：{printed_at.strftime(_TIME_FORMAT)}")
+    b.text(f"打印时间：{shown_time(printed_at, _TIME_FORMAT)}")
     b.add(Cut())
     job_id = f"slip-{report.report_id}-{printed_at.strftime('%Y%m%dT%H%M%S')}"
     return PrintJob(job_id=job_id, elements=tuple(b.elements), columns=columns)

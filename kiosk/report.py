@@ -13,6 +13,15 @@ from kiosk import errors
 # ``repair`` object is negative too (only negative records can be repaired).
 NEGATIVE_SECTIONS = frozenset({"admin_penalty", "dishonest_debtor", "serious_dishonesty"})
 
+# Times are shown to residents in China Standard Time, whatever offset the platform used.
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def shown_time(moment: dt.datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """``moment`` as a resident reads it: China Standard Time."""
+    return moment.astimezone(CHINA_TZ).strftime(fmt)
+
+
 RECORD_STATUS_TEXT = {
     "in_effect": "有效",
     "repaired": "已修复",

@@ -89,8 +89,8 @@ def render_pdf(
         para(f"姓名：{mask_name(report.subject.name)}　证件号码：{report.subject.id_masked}"),
         para(f"报告编号：{report.report_id}　验证码：{report.verification_code}"),
         para(
-            f"生成时间：{report.generated_at.strftime('%Y-%m-%d %H:%M')}　"
-            f"有效期至：{report.valid_until.strftime('%Y-%m-%d')}"
+            f"生成时间：{report_model.shown_time(report.generated_at)}　"
+            f"有效期至：{report_model.shown_time(report.valid_until, '%Y-%m-%d')}"
         ),
         Spacer(1, 4 * mm),
         para(
@@ -136,7 +136,7 @@ def render_pdf(
         table.setStyle(_table_style(colors))
         story.append(table)
 
-    watermark = f"终端 {terminal_id}　{now.strftime('%Y-%m-%d %H:%M')}"
+    watermark = f"终端 {terminal_id}　{report_model.shown_time(now)}"
 
     class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab has no types
         """Holds pages back until the end so each can say how many there are."""

@@ -130,7 +130,7 @@ class ReportScreen(base.Screen):
         self.summary.style().polish(self.summary)
         self.meta.setText(
             f"报告编号 {report.report_id}　生成时间 "
-            f"{report.generated_at.strftime('%Y-%m-%d %H:%M')}　"
+            f"{report_model.shown_time(report.generated_at)}　"
             f"验证码 {report.verification_code}"
         )
         for section in report.sections:
