@@ -122,6 +122,20 @@ class StaffConfig:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class OfflineConfig:
+    """The offline layer (docs/decisions.md "Offline cache"); files in ``paths.data_dir``."""
+
+    outbox_max_items: int = 10_000  # waiting submissions before new ones are refused (staff alert)
+    report_buffer_ttl_s: float = 600.0  # the sealed report buffer is wiped after this long
+    audit_batch_size: int = 50  # audit events per request
+    backoff_base_s: float = 2.0  # first pause after a failed delivery, doubling...
+    backoff_max_s: float = 600.0  # ...up to this
+    idle_poll_s: float = 30.0  # the sender looks at the outbox at least this often
+    heartbeat_interval_s: float = 300.0  # a heartbeat (with the outbox backlog) this often
+    probe_interval_s: float = 10.0  # platform reachability checked this often (idle screen)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class KioskConfig:
     """The whole configuration."""
 
@@ -134,6 +148,7 @@ class KioskConfig:
     paths: PathsConfig = PathsConfig()
     logging: LoggingConfig = LoggingConfig()
     staff: StaffConfig = StaffConfig()
+    offline: OfflineConfig = OfflineConfig()
 
 
 _CHOICES: dict[str, tuple[object, ...]] = {
@@ -177,6 +192,23 @@ def _check_section(name: str, raw: object, default: Any, problems: list[str]) ->
     return dataclasses.replace(default, **values)
 
 
+def _offline_checks(off: OfflineConfig, problems: list[str]) -> None:
+    for key in ("outbox_max_items", "audit_batch_size"):
+        if getattr(off, key) < 1:
+            problems.append(f"offline.{key}: must be at least 1")
+    for key in (
+        "report_buffer_ttl_s",
+        "backoff_base_s",
+        "idle_poll_s",
+        "heartbeat_interval_s",
+        "probe_interval_s",
+    ):
+        if getattr(off, key) <= 0:
+            problems.append(f"offline.{key}: must be more than 0")
+    if off.backoff_max_s < off.backoff_base_s:
+        problems.append("offline.backoff_max_s: must be at least offline.backoff_base_s")
+
+
 def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
     if not re.match(r"^https?://", cfg.platform.url):
         problems.append(f"platform.url: must start with https:// (got {cfg.platform.url!r})")
@@ -206,6 +238,7 @@ def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
             staff_pin.parse_pin_hash(cfg.staff.pin_hash)
         except staff_pin.BadPinHash as exc:
             problems.append(f"staff.pin_hash: {exc}")
+    _offline_checks(cfg.offline, problems)
     if cfg.elder_mode.timeout_factor < 1:
         problems.append("elder_mode.timeout_factor: must be at least 1 (longer, never shorter)")
 

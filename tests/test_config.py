@@ -118,3 +118,24 @@ def test_the_vendor_reader_needs_an_existing_library(tmp_path: Path) -> None:
     reader = wiring.build_reader(cfg.reader)
     assert isinstance(reader, vendor_reader.VendorCardReader)
     assert reader.port == 1002
+
+
+def test_offline_settings_are_checked() -> None:
+    with pytest.raises(errors.ConfigError) as caught:
+        config.parse_config(
+            {
+                "offline": {
+                    "outbox_max_items": 0,
+                    "probe_interval_s": 0,
+                    "backoff_base_s": 10,
+                    "backoff_max_s": 5,
+                }
+            }
+        )
+    problems = caught.value.problems
+    assert "offline.outbox_max_items: must be at least 1" in problems
+    assert "offline.probe_interval_s: must be more than 0" in problems
+    assert "offline.backoff_max_s: must be at least offline.backoff_base_s" in problems
+    assert config.parse_config({"offline": {"heartbeat_interval_s": 60}}).offline == (
+        config.OfflineConfig(heartbeat_interval_s=60.0)
+    )
