@@ -189,6 +189,8 @@ class SessionController:
                 )
             case session.PrintReport(report=report, token=token, large_print=large):
                 self._submit("print", lambda: self._print(report, token, large))
+            case session.PrintRepairSlip(report=report, record_id=record_id, large_print=large):
+                self._submit("print", lambda: self._print_repair_slip(report, record_id, large))
             case session.EndPlatformSession(session_id=sid):
                 self._runner.submit(
                     "net", lambda: services.platform.end_session(sid), _ignore, _log_end_failure
@@ -237,11 +239,39 @@ class SessionController:
         )
         return session.IdentityVerified(identity)
 
-    def _print(self, report: report_model.Report, token: str, large: bool) -> session.Event:
-        """Print lane: one receipt, then record it with the platform (idempotently)."""
+    def _printer(self) -> receipt_printer.ReceiptPrinter:
         printer = self._services.printer
         if printer is None:
             raise device_errors.PrinterOffline("no receipt printer is configured")
+        return printer
+
+    def _print_repair_slip(
+        self, report: report_model.Report, record_id: str, large: bool
+    ) -> session.Event:
+        """Print lane: the repair guide of one negative record, on a slip to take home."""
+        record = next(
+            (r for s in report.sections for r in s.records if r.record_id == record_id), None
+        )
+        if record is None or record.repair is None or record.repair.guide_id is None:
+            raise ValueError(f"record {record_id} has no repair guide")  # the UI offers none
+        guide = self._services.platform.repair_guide(record.repair.guide_id)
+        job = receipt.build_repair_slip(
+            report,
+            record,
+            guide,
+            terminal_id=self._services.terminal_id,
+            guide_url=receipt.guide_link(self._services.verify_url, record.repair.guide_id),
+            columns=self._services.paper_columns,
+            large_print=large,
+            printed_at=dt.datetime.now(dt.UTC),
+            hotline=self._services.hotline,
+        )
+        self._printer().print_job(job)
+        return session.SlipPrinted(record_id)
+
+    def _print(self, report: report_model.Report, token: str, large: bool) -> session.Event:
+        """Print lane: one receipt, then record it with the platform (idempotently)."""
+        printer = self._printer()
         printed_at = dt.datetime.now(dt.UTC)
         job = receipt.build_receipt(
             report,

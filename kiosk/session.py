@@ -67,6 +67,7 @@ class SessionState:
     access_token: str | None = dataclasses.field(default=None, repr=False)
     report: report.Report | None = dataclasses.field(default=None, repr=False)
     printed: bool = False
+    slip_printed: str | None = None  # record id of the last repair slip printed, for the notice
     timer: int = 0  # generation of the running inactivity timer; stale timers are ignored
     out_of_service: bool = False  # set by staff: no session starts; survives sessions
 
@@ -163,6 +164,20 @@ class Printed:
 
 
 @dataclasses.dataclass(frozen=True)
+class RepairSlipRequested:
+    """The resident asked for the repair guide of one negative record on paper."""
+
+    record_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SlipPrinted:
+    """The repair slip of ``record_id`` came out of the printer."""
+
+    record_id: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Finished:
     """The resident pressed "finish"."""
 
@@ -224,6 +239,8 @@ Event = (
     | ReportLoaded
     | PrintRequested
     | Printed
+    | RepairSlipRequested
+    | SlipPrinted
     | Finished
     | ElderModeToggled
     | UserActive
@@ -303,6 +320,15 @@ class StartTimer:
     timer: int
 
 
+@dataclasses.dataclass(frozen=True)
+class PrintRepairSlip:
+    """Fetch the repair guide of one record and print it as a slip (no platform record)."""
+
+    report: report.Report = dataclasses.field(repr=False)
+    record_id: str
+    large_print: bool
+
+
 Effect = (
     ReadCard
     | VerifyIdentity
@@ -311,6 +337,7 @@ Effect = (
     | StaffAssist
     | FetchReport
     | PrintReport
+    | PrintRepairSlip
     | EndPlatformSession
     | StartTimer
 )
@@ -410,6 +437,9 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     if phase is Phase.PRINTING:
         # The report stays; a reprint happens only if the resident asks again.
         return _enter(state, rules, Phase.REPORT, busy=False, message=message)
+    if phase is Phase.REPORT and state.busy:
+        # A repair slip failed (printer or guide): the report stays on screen.
+        return dataclasses.replace(state, busy=False, message=message), []
     # Anything else ends the session: wipe it and explain.
     ended, effects = _end_session(state, rules)
     new, timer_effects = _enter(
@@ -488,7 +518,18 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             return new, [FetchReport(token)]
         case Phase.SECOND_FACTOR, ReportLoaded(report=loaded):
             return _enter(state, rules, Phase.REPORT, busy=False, report=loaded)
-        case Phase.REPORT, PrintRequested() if state.report and state.access_token:
+        case Phase.REPORT, RepairSlipRequested(record_id=record_id) if (
+            state.report and not state.busy
+        ):
+            new, timer_effects = _enter(
+                state, rules, phase, busy=True, message=None, slip_printed=None
+            )
+            return new, [PrintRepairSlip(state.report, record_id, state.elder_mode), *timer_effects]
+        case Phase.REPORT, SlipPrinted(record_id=record_id):
+            return dataclasses.replace(state, busy=False, slip_printed=record_id), []
+        case Phase.REPORT, PrintRequested() if (
+            state.report and state.access_token and not state.busy
+        ):
             new, timer_effects = _enter(state, rules, Phase.PRINTING, busy=True, message=None)
             return new, [
                 PrintReport(state.report, state.access_token, state.elder_mode),

@@ -95,13 +95,21 @@ def test_a_resident_gets_their_report_printed_and_is_forgotten(
     assert any("未按规定明码标价" in text for text in texts)
     assert any("可申请信用修复（2025-05-02起）" in text for text in texts)
     assert any(text.startswith("查询记录") for text in texts)
+    # The repair guide of the penalty on paper first, without leaving the report.
+    click(qtbot, report_screen.slip_buttons["P-1"])
+    qtbot.wait_until(lambda: kiosk_app.controller.state.slip_printed == "P-1", timeout=WAIT_MS)
+    assert kiosk_app.controller.state.phase is Phase.REPORT
+    (slip,) = virtual_printer.wait_for_jobs(1, timeout=10)
+    assert "信用修复指引" in "\n".join(slip.lines)
+    assert ZHANG_WEI.name not in "\n".join(slip.lines)
+    assert report_screen.notice.text() == "修复指引已打印，请从出纸口取走。"
     click(qtbot, report_screen.print_button)
 
     wait_phase(qtbot, kiosk_app, Phase.DONE)
     done_screen = window.screen_of(done.DoneScreen)
     assert isinstance(done_screen, done.DoneScreen)
     assert done_screen.title.text() == "请取走凭条"
-    (job,) = virtual_printer.wait_for_jobs(1, timeout=10)
+    _slip, job = virtual_printer.wait_for_jobs(2, timeout=10)
     printed = "\n".join(job.lines)
     assert job.cut
     assert shown.report_id in printed

@@ -262,7 +262,6 @@ def test_repair_slip(report: Report, large: bool, columns: int) -> None:
     assert url == "https://credit.example.gov.cn/repair-guides/repair-admin-penalty"
 
 
-
 def test_times_are_printed_in_china_standard_time(report: Report) -> None:
     utc_evening = dt.datetime(2026, 11, 25, 17, 42, tzinfo=dt.UTC)
     job = build_receipt(report, terminal_id="T1", verify_url=VERIFY_URL, printed_at=utc_evening)

@@ -266,3 +266,27 @@ def test_an_expired_session_starts_over() -> None:
     assert state.phase is S.Phase.ERROR
     assert state.identity is None
     assert kinds(effects) == [S.EndPlatformSession]
+
+
+def test_a_repair_slip_prints_without_leaving_the_report() -> None:
+    state = at_phase(S.Phase.REPORT)
+    state, effects = run(state, S.RepairSlipRequested("P-1"))
+    assert state.phase is S.Phase.REPORT
+    assert state.busy
+    assert kinds(effects) == [S.PrintRepairSlip]
+    state, effects = run(state, S.PrintRequested())  # one print job at a time
+    assert kinds(effects) == []
+    state, _ = run(state, S.SlipPrinted("P-1"))
+    assert state.phase is S.Phase.REPORT
+    assert not state.busy
+    assert state.slip_printed == "P-1"
+
+
+def test_a_failed_repair_slip_keeps_the_report_and_explains() -> None:
+    state, _ = run(at_phase(S.Phase.REPORT), S.RepairSlipRequested("P-1"))
+    state, effects = run(state, S.Failed(device_errors.PaperOut("paper end")))
+    assert state.phase is S.Phase.REPORT
+    assert state.report is REPORT
+    assert state.message is not None
+    assert state.message.key == "paper_out"
+    assert kinds(effects) == []

@@ -173,6 +173,9 @@ class KioskWindow(QMainWindow):
         assert isinstance(report_screen, report.ReportScreen)
         report_screen.print_requested.connect(lambda: handle(session.PrintRequested()))
         report_screen.finish_requested.connect(lambda: handle(session.Finished()))
+        report_screen.repair_slip_requested.connect(
+            lambda record_id: handle(session.RepairSlipRequested(record_id))
+        )
         for screen_type in (done.DoneScreen, error.ErrorScreen):
             screen = self.screens[screen_type]
             assert isinstance(screen, done.DoneScreen | error.ErrorScreen)

@@ -6,8 +6,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
+    QPushButton,
     QScrollArea,
     QScroller,
+    QScrollerProperties,
     QVBoxLayout,
     QWidget,
 )
@@ -40,10 +42,12 @@ class ReportScreen(base.Screen):
     Signals:
         print_requested: "打印报告" pressed.
         finish_requested: "结束查询" pressed.
+        repair_slip_requested(str): "打印修复指引" pressed for the record with this id.
     """
 
     print_requested = Signal()
     finish_requested = Signal()
+    repair_slip_requested = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,6 +71,12 @@ class ReportScreen(base.Screen):
         QScroller.grabGesture(
             self.scroll_area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
         )
+        # A tap on a button inside the list must press it at once: by default the scroller
+        # holds a press back (to see whether it starts a drag) and a quick tap got lost.
+        scroller = QScroller.scroller(self.scroll_area.viewport())
+        properties = scroller.scrollerProperties()
+        properties.setScrollMetric(QScrollerProperties.ScrollMetric.MousePressEventDelay, 0)
+        scroller.setScrollerProperties(properties)
         self.body = QWidget()
         self.body_layout = QVBoxLayout(self.body)
         self.body_layout.setSpacing(20)
@@ -75,6 +85,9 @@ class ReportScreen(base.Screen):
 
         self.message = base.label("", "Warning")
         self.layout_.addWidget(self.message)
+        self.notice = base.label("", "Good")
+        self.layout_.addWidget(self.notice)
+        self.slip_buttons: dict[str, QPushButton] = {}
         self.up_button = base.button("上一页")
         self.down_button = base.button("下一页")
         self.finish_button = base.button("结束查询")
@@ -98,6 +111,10 @@ class ReportScreen(base.Screen):
         self.message.setText(state.message.body if state.message else "")
         self.message.setVisible(state.message is not None)
         self.print_button.setText("重新打印" if state.message else "打印报告")
+        self.notice.setText("修复指引已打印，请从出纸口取走。" if state.slip_printed else "")
+        self.notice.setVisible(state.slip_printed is not None and state.message is None)
+        for button in self.slip_buttons.values():
+            button.setEnabled(not state.busy)
         if state.report is self._shown:
             return
         self._shown = state.report
@@ -110,6 +127,7 @@ class ReportScreen(base.Screen):
         self._fill(state.report)
 
     def _clear_body(self) -> None:
+        self.slip_buttons.clear()
         while self.body_layout.count():
             item = self.body_layout.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -154,4 +172,12 @@ class ReportScreen(base.Screen):
             for line_no, line in enumerate(record_lines(section, record)):
                 role = "Warning" if negative and line_no == 0 else ("" if line_no == 0 else "Muted")
                 column.addWidget(base.label(line, role))
+            repair = record.repair
+            if section.is_negative(record) and repair is not None and repair.guide_id:
+                button = base.button("打印修复指引")
+                button.clicked.connect(
+                    lambda _=False, rid=record.record_id: self.repair_slip_requested.emit(rid)
+                )
+                self.slip_buttons[record.record_id] = button
+                column.addLayout(base.button_row(button))
         return card
