@@ -269,6 +269,10 @@ class OutboxSender:
         idle_poll_s: Longest sleep of the thread when nothing is due (``wake`` cuts it short).
         wait: The thread's sleep: ``wait(seconds)`` returns early when woken or stopped.
             Tests pass a recorder.
+        heartbeat: Gives ``(version, devices)`` for a heartbeat; the thread queues one at
+            start and then every ``heartbeat_interval_s`` (None: no heartbeats). Called on
+            the sender's thread: it must be thread-safe and quick.
+        heartbeat_interval_s: Seconds between heartbeats.
     """
 
     def __init__(
@@ -283,6 +287,8 @@ class OutboxSender:
         rand: Callable[[], float] = random.random,
         idle_poll_s: float = 30.0,
         wait: Callable[[float], object] | None = None,
+        heartbeat: Callable[[], tuple[str, Mapping[str, Any]]] | None = None,
+        heartbeat_interval_s: float = 300.0,
     ) -> None:
         if batch_size < 1 or audit_batch_size < 1:
             raise ValueError("batch sizes must be at least 1")
@@ -300,6 +306,12 @@ class OutboxSender:
         self._wake = threading.Event()
         self._wait = wait or self._wait_for_wake
         self._thread: threading.Thread | None = None
+        self._heartbeat = heartbeat
+        self._heartbeat_interval_s = heartbeat_interval_s
+        self._next_heartbeat_at: float | None = None  # None: at the thread's first pass
+        self._sync_requested = threading.Event()
+        self._sync_lock = threading.Lock()
+        self._sync_waiters: list[tuple[threading.Event, list[RunResult]]] = []
 
     # ------------------------------------------------------------------ state
 
@@ -479,6 +491,48 @@ class OutboxSender:
         """Something was queued: try now rather than at the next poll (back-off still holds)."""
         self._wake.set()
 
+    def sync_now(self, timeout: float) -> RunResult | None:
+        """Staff's "sync now": drop the back-off, make every item due, send; wait for the pass.
+
+        Runs on the sender's own thread (the client is not shared); this call only waits, at
+        most ``timeout`` seconds. Returns what the pass did, or None when it has not finished
+        in time (or the thread is not running).
+        """
+        done = threading.Event()
+        box: list[RunResult] = []
+        with self._sync_lock:
+            self._sync_waiters.append((done, box))
+        self._sync_requested.set()
+        self._wake.set()
+        if not done.wait(timeout):
+            return None
+        return box[0] if box else None
+
+    def _forced_pass(self) -> RunResult:
+        with self._sync_lock:
+            waiters, self._sync_waiters = self._sync_waiters, []
+        self._sync_requested.clear()
+        self._paused_until = None
+        result = RunResult()
+        try:
+            self._outbox.retry_now(self._clock())
+            result = self.run_once()
+        finally:
+            for done, box in waiters:
+                box.append(result)
+                done.set()
+        return result
+
+    def _maybe_heartbeat(self) -> None:
+        if self._heartbeat is None:
+            return
+        now = self._clock()
+        if self._next_heartbeat_at is not None and now < self._next_heartbeat_at:
+            return
+        self._next_heartbeat_at = now + self._heartbeat_interval_s
+        version, devices = self._heartbeat()
+        queue_heartbeat(self._outbox, version, devices)
+
     def _wait_for_wake(self, seconds: float) -> None:
         self._wake.wait(seconds)
         self._wake.clear()
@@ -490,15 +544,20 @@ class OutboxSender:
             return max(0.0, result.paused_until - now)
         if result.delivered or result.dropped:
             return 0.0  # there may be more
+        longest = self._idle_poll_s
+        if self._heartbeat is not None and self._next_heartbeat_at is not None:
+            longest = min(longest, max(0.0, self._next_heartbeat_at - now))
         next_due = self._outbox.next_due_at()
         if next_due is None:
-            return self._idle_poll_s
-        return min(self._idle_poll_s, max(0.0, next_due - now))
+            return longest
+        return min(longest, max(0.0, next_due - now))
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                delay = self.next_wait(self.run_once())
+                self._maybe_heartbeat()
+                forced = self._sync_requested.is_set()
+                delay = self.next_wait(self._forced_pass() if forced else self.run_once())
             except CacheError as exc:
                 # Local storage trouble (disk full, damaged file): say so, keep the kiosk up.
                 log.error("outbox: local storage failed: %s", exc)

@@ -25,7 +25,7 @@ from typing import Any
 
 from offline_cache import crypto
 from offline_cache.db import Database, Schema, open_database
-from offline_cache.errors import CacheCorrupt, OutboxFull
+from offline_cache.errors import CacheCorrupt, CacheError, OutboxFull
 from offline_cache.keys import KeyProvider
 
 log = logging.getLogger(__name__)
@@ -307,6 +307,19 @@ class Outbox:
                 conn.execute("DELETE FROM outbox WHERE id = ?", (i,))
             conn.execute("DELETE FROM outbox_dead WHERE dead_at < ?", (now - DEAD_RETENTION_S,))
 
+    def retry_now(self, now: float | None = None) -> int:
+        """Make every waiting item due now (staff pressed "sync now"); returns how many.
+
+        Raises:
+            offline_cache.errors.CacheError: A storage failure.
+        """
+        now = self._clock() if now is None else now
+        with self._db.write() as conn:
+            cursor = conn.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ?", (now, now)
+            )
+            return int(cursor.rowcount)
+
     def size(self) -> int:
         """Items waiting."""
         with self._db.read() as conn:
@@ -340,3 +353,47 @@ class Outbox:
             dead=int(dead),
             recovered=self._db.recovered,
         )
+
+
+def read_stats(
+    path: pathlib.Path, *, max_items: int = DEFAULT_MAX_ITEMS, now: float | None = None
+) -> OutboxStats | None:
+    """``Outbox.stats`` read from the file without opening it for writing (``kiosk diag``).
+
+    Read-only: no key is needed, nothing is migrated or moved aside, so it is safe while the
+    kiosk runs. None when the file does not exist yet (nothing was ever queued).
+
+    Raises:
+        offline_cache.errors.CacheError: The file cannot be read (locked, damaged, newer).
+    """
+    if not path.exists():
+        return None
+    now = time.time() if now is None else now
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)
+    except sqlite3.Error as exc:
+        raise CacheError(f"{path.name}: cannot be opened: {exc}") from exc
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version == 0:
+            return None  # created but never set up: nothing was queued
+        if version > SCHEMA.version:
+            raise CacheError(f"{path.name}: schema {version} is newer than this software")
+        size, oldest = conn.execute("SELECT COUNT(*), MIN(created_at) FROM outbox").fetchone()
+        last = conn.execute(
+            "SELECT value FROM outbox_meta WHERE name = 'last_delivery_at'"
+        ).fetchone()
+        dead = conn.execute("SELECT COUNT(*) FROM outbox_dead").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise CacheError(f"{path.name}: cannot be read: {exc}") from exc
+    finally:
+        conn.close()
+    return OutboxStats(
+        size=int(size),
+        max_items=max_items,
+        full=int(size) >= max_items,
+        oldest_age_s=None if oldest is None else max(0.0, now - float(oldest)),
+        last_delivery_at=None if last is None else float(last[0]),
+        dead=int(dead),
+        recovered=None,
+    )

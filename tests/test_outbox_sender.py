@@ -23,7 +23,7 @@ from kiosk.outbox_sender import (
 )
 from kiosk.platform_client import AuditEvent, AuditResult, Objection, PlatformClient
 from offline_cache.keys import StaticKeyProvider
-from offline_cache.outbox import Outbox
+from offline_cache.outbox import Outbox, read_stats
 from simulators.platform_server import PlatformSimulator
 from tests.fixtures.platform import Issuer
 from tests.outbox_support import ResidentReport, resident_report, sender_client
@@ -348,3 +348,45 @@ def test_background_thread_delivers_and_stops(
             s.stop()
             assert time.monotonic() - started < 2  # the idle wait is cut short
         assert len(platform_sim.audit_events) == 3
+
+
+def test_sync_now_ends_the_back_off_and_heartbeats_come_on_their_own(
+    tmp_path: pathlib.Path,
+    platform_sim: PlatformSimulator,
+    client: PlatformClient,
+    issuer_ca_certs: list[bytes],
+) -> None:
+    port = int(platform_sim.base_url.rsplit(":", 1)[1])
+    platform_sim.stop()
+    with Outbox(tmp_path / "s.sqlite3", StaticKeyProvider()) as box:
+        s = OutboxSender(
+            box,
+            client,
+            idle_poll_s=60,
+            backoff=Backoff(base_s=600, max_s=600, jitter=0),
+            heartbeat=lambda: ("9.9", {"printer": "ok"}),
+            heartbeat_interval_s=3600,
+        )
+        queue_audit_event(box, audit(1))
+        s.start()
+        try:
+            first = s.sync_now(timeout=10)
+            assert first is not None and first.delivered == 0 and first.paused_until
+            assert box.stats().size == 2  # the audit event and the start-up heartbeat
+            now = time.time()
+            assert read_stats(box.path, now=now) == box.stats(now)
+            with PlatformSimulator(
+                tmp_path / "platform", issuer_ca_certs=issuer_ca_certs, port=port
+            ) as back:
+                # Without "sync now" the sender would wait out its 600 s back-off.
+                second = s.sync_now(timeout=10)
+                assert second is not None and second.delivered == 2
+                assert [e.event_id for e in back.audit_events] == ["evt-0001"]
+                assert client.credentials is not None
+                beat = back.last_heartbeat(client.credentials.terminal_id)
+                assert beat["version"] == "9.9" and beat["outbox_backlog"] == 0
+        finally:
+            s.stop()
+        stats = read_stats(box.path)
+        assert stats is not None and stats.size == 0 and stats.last_delivery_at is not None
+    assert read_stats(tmp_path / "never.sqlite3") is None
