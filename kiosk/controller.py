@@ -19,7 +19,8 @@ from typing import Any
 
 from devices import card_reader, receipt_printer, rid_card
 from devices import errors as device_errors
-from kiosk import card_identity, errors, platform_client, receipt, runtime, session
+from devices.a4_printer import CupsA4Printer
+from kiosk import card_identity, errors, platform_client, receipt, report_pdf, runtime, session
 from kiosk import report as report_model
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,12 @@ class Services:
     verify_url: str  # base of the public verification page; the code is appended
     paper_columns: int = 48
     hotline: str = "12345"
-    a4_available: bool = False  # an A4 printer exists: the receipt need not say where to read more
+    a4_printer: CupsA4Printer | None = None  # the full report on A4, where a hall has one
+
+    @property
+    def a4_available(self) -> bool:
+        """Whether the full report is printed on A4 too (the receipt then needn't say where)."""
+        return self.a4_printer is not None
 
 
 class SessionController:
@@ -284,6 +290,7 @@ class SessionController:
             a4_available=self._services.a4_available,
         )
         printer.print_job(job)
+        self._print_a4(report, printed_at)
         try:
             self._services.platform.record_print(
                 token,
@@ -296,6 +303,23 @@ class SessionController:
         except Exception as exc:  # noqa: BLE001 - the paper is out; a lost record is only logged
             log.warning("print of %s not recorded with the platform: %s", report.report_id, exc)
         return session.Printed()
+
+    def _print_a4(self, report: report_model.Report, printed_at: dt.datetime) -> None:
+        """The full report on A4 after the receipt. A failure is logged for staff, not shown:
+        the resident already holds the receipt, and a retry would print it a second time."""
+        a4 = self._services.a4_printer
+        if a4 is None:
+            return
+        pdf = report_pdf.render_pdf(
+            report,
+            terminal_id=self._services.terminal_id,
+            verify_url=verify_link(self._services.verify_url, report.verification_code),
+            now=printed_at,
+        )
+        try:
+            a4.print_pdf(pdf, title=f"个人公共信用报告 {report.report_id}")
+        except device_errors.PrinterError as exc:
+            log.warning("A4 report %s not printed: %s", report.report_id, exc)
 
 
 def verify_link(base: str, code: str) -> str:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from devices import card_reader, escpos_printer, pcsc_reader, receipt_printer, vendor_reader
+from devices import (
+    a4_printer,
+    card_reader,
+    escpos_printer,
+    pcsc_reader,
+    receipt_printer,
+    vendor_reader,
+)
 from kiosk import assets, controller, credentials, platform_client, session
 from kiosk import config as kiosk_config
 
@@ -90,5 +97,5 @@ def build_services(
         verify_url=verify_url(cfg),
         paper_columns=cfg.printer.columns,
         hotline=cfg.terminal.hotline,
-        a4_available=bool(cfg.printer.a4_queue),
+        a4_printer=a4_printer.CupsA4Printer(cfg.printer.a4_queue) if cfg.printer.a4_queue else None,
     )

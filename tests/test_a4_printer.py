@@ -1,0 +1,104 @@
+"""A4 printing through CUPS's `lp`: the right queue gets the whole PDF; refusals are typed."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from devices import errors
+from devices.a4_printer import CupsA4Printer
+
+FAKE_LP = """#!/bin/sh
+# Stands in for CUPS's lp: keeps its arguments and the document it was given.
+printf '%s\\n' "$@" > "{out}/args"
+cat > "{out}/document"
+[ "$2" = "no-such-queue" ] && {{ echo "lp: The printer or class does not exist." >&2; exit 1; }}
+exit 0
+"""
+
+
+@pytest.fixture
+def fake_lp(tmp_path: Path) -> Path:
+    lp = tmp_path / "lp"
+    lp.write_text(FAKE_LP.format(out=tmp_path), encoding="utf-8")
+    lp.chmod(lp.stat().st_mode | stat.S_IXUSR)
+    return lp
+
+
+def test_the_pdf_goes_whole_to_the_configured_queue(fake_lp: Path) -> None:
+    pdf = b"%PDF-1.4\n" + os.urandom(4096)
+    CupsA4Printer("hall-a4", lp_command=str(fake_lp)).print_pdf(pdf, title="个人公共信用报告 R1")
+    args = (fake_lp.parent / "args").read_text(encoding="utf-8").split("\n")
+    assert args[:4] == ["-d", "hall-a4", "-t", "个人公共信用报告 R1"]
+    assert (fake_lp.parent / "document").read_bytes() == pdf
+
+
+def test_a_refused_job_is_a_printer_error_with_cups_reason(fake_lp: Path) -> None:
+    with pytest.raises(errors.PrinterError, match="does not exist"):
+        CupsA4Printer("no-such-queue", lp_command=str(fake_lp)).print_pdf(b"%PDF", title="t")
+
+
+def test_no_lp_means_the_printer_is_offline(tmp_path: Path) -> None:
+    with pytest.raises(errors.PrinterOffline):
+        CupsA4Printer("q", lp_command=str(tmp_path / "missing")).print_pdf(b"%PDF", title="t")
+
+
+class RecordingPrinter:
+    def __init__(self) -> None:
+        self.jobs: list[object] = []
+
+    def status(self) -> object:
+        raise AssertionError("not used")
+
+    def print_job(self, job: object) -> None:
+        self.jobs.append(job)
+
+
+class RecordingPlatform:
+    def __init__(self) -> None:
+        self.prints: list[str] = []
+
+    def record_print(self, token: str, report_id: str, **_: object) -> None:
+        self.prints.append(report_id)
+
+
+def test_a_hall_with_an_a4_printer_gets_the_full_report_after_the_receipt(
+    fake_lp: Path,
+) -> None:
+    import dataclasses
+
+    from kiosk import session
+    from tests.helpers import make_controller
+    from tests.test_session import REPORT
+
+    receipt_printer = RecordingPrinter()
+    ctl, _ = make_controller(reader=None, platform=RecordingPlatform())
+    ctl._services = dataclasses.replace(
+        ctl._services,
+        printer=receipt_printer,  # type: ignore[arg-type]
+        a4_printer=CupsA4Printer("hall-a4", lp_command=str(fake_lp)),
+    )
+    assert ctl._print(REPORT, "token", large=False) == session.Printed()
+    assert len(receipt_printer.jobs) == 1
+    assert (fake_lp.parent / "document").read_bytes().startswith(b"%PDF-")
+
+
+def test_an_a4_failure_does_not_undo_the_receipt(fake_lp: Path) -> None:
+    import dataclasses
+
+    from kiosk import session
+    from tests.helpers import make_controller
+    from tests.test_session import REPORT
+
+    receipt_printer = RecordingPrinter()
+    ctl, _ = make_controller(reader=None, platform=RecordingPlatform())
+    ctl._services = dataclasses.replace(
+        ctl._services,
+        printer=receipt_printer,  # type: ignore[arg-type]
+        a4_printer=CupsA4Printer("no-such-queue", lp_command=str(fake_lp)),
+    )
+    assert ctl._print(REPORT, "token", large=False) == session.Printed()
+    assert len(receipt_printer.jobs) == 1
