@@ -22,7 +22,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 import jwt
@@ -180,6 +180,18 @@ class Content:
     etag: str | None
 
 
+class JwksStore(Protocol):
+    """Where the client keeps the JWKS it fetched, for when the platform cannot be reached."""
+
+    def load(self) -> bytes | None:
+        """The last JWKS document kept, or None."""
+        ...
+
+    def save(self, body: bytes) -> None:
+        """Keep a freshly fetched JWKS document (must not raise)."""
+        ...
+
+
 @dataclasses.dataclass
 class _Jwks:
     keys: dict[str, jwt.PyJWK]
@@ -291,6 +303,8 @@ class PlatformClient:
         self._clock_skew_s: float | None = None
         self._jwks: _Jwks | None = None
         self._jwks_lock = threading.Lock()
+        # Set by the composition root: the JWKS is kept in the public cache (offline use).
+        self.jwks_store: JwksStore | None = None
 
     # ------------------------------------------------------------------ plumbing
 
@@ -609,7 +623,19 @@ class PlatformClient:
     # ------------------------------------------------------------------ report
 
     def _fetch_jwks(self) -> _Jwks:
-        data = self._call("GET", "/v1/keys", signed=False)
+        fetched_at = time.monotonic()
+        try:
+            data = self._call("GET", "/v1/keys", signed=False)
+        except errors.PlatformUnavailable:
+            cached = self.jwks_store.load() if self.jwks_store is not None else None
+            if cached is None:
+                raise
+            log.info("platform unreachable: report keys from the public cache")
+            data = json.loads(cached)
+            fetched_at = 0.0  # look again at the next report
+        else:
+            if self.jwks_store is not None:
+                self.jwks_store.save(json.dumps(data).encode())
         raw_keys = data.get("keys")
         if not isinstance(raw_keys, list):
             raise errors.ReportInvalid("JWKS has no keys")
@@ -623,7 +649,7 @@ class PlatformClient:
                 continue  # a key of a type we do not use must not spoil the others
             if key.algorithm_name in REPORT_ALGORITHMS:
                 keys[raw["kid"]] = key
-        jwks = _Jwks(keys, time.monotonic())
+        jwks = _Jwks(keys, fetched_at)
         self._jwks = jwks
         return jwks
 
@@ -803,34 +829,51 @@ class PlatformClient:
         body = {"version": version, "devices": dict(devices), "outbox_backlog": outbox_backlog}
         self._request("POST", "/v1/terminal/heartbeat", json_body=body, accept=(200, 204))
 
+    def content_document(self, etag: str | None) -> tuple[dict[str, Any], str | None] | None:
+        """``GET /v1/content`` as sent (for the public cache) with its ETag; None on 304.
+
+        Args:
+            etag: The ETag of the copy the kiosk holds, or None for none.
+        """
+        response = self._request("GET", "/v1/content", accept=(200, 304), if_none_match=etag)
+        if response.status_code == 304:
+            return None
+        data = self._json(response)
+        parse_content(data, None)  # refuse a malformed document before anyone keeps it
+        return data, response.headers.get("ETag")
+
     def content(self, etag: str | None) -> Content | None:
         """Announcements, repair guides, hours and hall; None when ``etag`` is still current.
 
         Args:
             etag: The ``Content.etag`` of the copy the kiosk holds, or None for none.
         """
-        response = self._request("GET", "/v1/content", accept=(200, 304), if_none_match=etag)
-        if response.status_code == 304:
-            return None
-        data = self._json(response)
-        announcements = tuple(
-            Announcement(
-                _text(a, "id"),
-                _text(a, "title"),
-                _text(a, "body"),
-                _time(a, "from"),
-                _time(a, "until"),
-            )
-            for a in _objects(data, "announcements")
+        document = self.content_document(etag)
+        return None if document is None else parse_content(*document)
+
+
+def parse_content(data: Mapping[str, Any], etag: str | None) -> Content:
+    """A ``GET /v1/content`` document (fresh, or kept in the public cache).
+
+    Raises:
+        kiosk.errors.PlatformRejected: ``malformed_response`` naming what is wrong.
+    """
+    announcements = tuple(
+        Announcement(
+            _text(a, "id"),
+            _text(a, "title"),
+            _text(a, "body"),
+            _time(a, "from"),
+            _time(a, "until"),
         )
-        guides = tuple(
-            _repair_guide(_text(g, "guide_id"), g) for g in _objects(data, "repair_guides")
-        )
-        hall = _object(data, "hall")
-        return Content(
-            announcements=announcements,
-            repair_guides=guides,
-            service_hours=_text(data, "service_hours"),
-            hall=Hall(_text(hall, "id"), _text(hall, "name")),
-            etag=response.headers.get("ETag"),
-        )
+        for a in _objects(data, "announcements")
+    )
+    guides = tuple(_repair_guide(_text(g, "guide_id"), g) for g in _objects(data, "repair_guides"))
+    hall = _object(data, "hall")
+    return Content(
+        announcements=announcements,
+        repair_guides=guides,
+        service_hours=_text(data, "service_hours"),
+        hall=Hall(_text(hall, "id"), _text(hall, "name")),
+        etag=etag,
+    )
