@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import plistlib
 import re
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from devices.card_reader import (
@@ -477,3 +479,39 @@ class _Monitor:
             self.emit(CardInserted(self.reader, bytes(atr)))
         elif not present and self.present:
             self.lose_card()
+
+
+READER_CONF_DIR = Path("/etc/reader.conf.d")
+DRIVERS_DIR = Path("/usr/lib/pcsc/drivers")
+
+
+def driver_for(
+    reader_name: str, *, conf_dir: Path = READER_CONF_DIR, drivers_dir: Path = DRIVERS_DIR
+) -> str | None:
+    """The pcsc-lite driver behind ``reader_name``, for staff diagnostics; None if unknown.
+
+    pcsc-lite names a reader after its driver's friendly name, so the name is matched
+    against the static readers of ``reader.conf.d`` (serial and virtual readers, e.g. vpcd)
+    and the ``ifdFriendlyName`` lists of the USB driver bundles (e.g. ifd-ccid).
+    """
+    for conf in sorted(conf_dir.glob("*")) if conf_dir.is_dir() else []:
+        fields = dict(
+            line.split(None, 1)
+            for line in conf.read_text(encoding="utf-8", errors="replace").splitlines()
+            if line.strip() and not line.lstrip().startswith("#") and len(line.split(None, 1)) == 2
+        )
+        friendly = fields.get("FRIENDLYNAME", "").strip().strip('"')
+        if friendly and reader_name.startswith(friendly):
+            return Path(fields.get("LIBPATH", conf.name).strip()).name
+    for plist in sorted(drivers_dir.glob("*.bundle/Contents/Info.plist")):
+        try:
+            info = plistlib.loads(plist.read_bytes())
+        except (plistlib.InvalidFileException, ValueError, OSError):
+            continue
+        names = info.get("ifdFriendlyName", [])
+        if isinstance(names, str):
+            names = [names]
+        if any(isinstance(n, str) and reader_name.startswith(n) for n in names):
+            version = info.get("CFBundleShortVersionString", "")
+            return f"{plist.parent.parent.name} {version}".strip()
+    return None
