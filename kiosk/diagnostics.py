@@ -128,6 +128,7 @@ def check_reader(cfg: kiosk_config.KioskConfig) -> Check:
     readers = [
         {
             "name": s.name,
+            "driver": pcsc_reader.driver_for(s.name) or "unknown",
             "card_present": s.card_present,
             "atr": s.atr.hex(" ").upper() if s.card_present else "",
             "reader_compatible": compat.reader_note(s.name) is not None,

@@ -43,7 +43,8 @@ def _reader_facts(d: dict[str, Any]) -> str:
         return f"读卡服务 pcscd：正常；看到的读卡器：{names}"
     card = f"有卡，ATR {using['atr']}" if using["card_present"] else "无卡"
     listed = _yes(using["reader_compatible"], "在兼容列表中", "不在兼容列表中")
-    return f"{using['name']}（{listed}）；{card}；pcscd：正常"
+    driver = using.get("driver", "unknown")
+    return f"{using['name']}（{listed}；驱动 {driver}）；{card}；pcscd：正常"
 
 
 def _printer_facts(d: dict[str, Any]) -> str:
