@@ -166,6 +166,15 @@ _DEVICE_MESSAGES: tuple[tuple[type[device_errors.DeviceError], UserMessage], ...
 )
 
 
+# A card put on the reader while the platform cannot be reached (nothing is read from it).
+PLATFORM_OFFLINE = UserMessage(
+    "platform_offline",
+    "信用平台暂时无法连接",
+    "现在不能查询个人信用报告，您的证件没有被读取。本机会在平台恢复后自动恢复服务，"
+    "请过半小时左右再来，或到大厅服务台请工作人员帮您办理。",
+)
+
+
 def to_user_message(exc: BaseException) -> UserMessage:
     """Translate any error into plain words. The UI never shows ``str(exc)``."""
     if isinstance(exc, CardInvalid):

@@ -70,6 +70,7 @@ class SessionState:
     slip_printed: str | None = None  # record id of the last repair slip printed, for the notice
     timer: int = 0  # generation of the running inactivity timer; stale timers are ignored
     out_of_service: bool = False  # set by staff: no session starts; survives sessions
+    online: bool = True  # the platform answers (kiosk.offline probes it); survives sessions
 
 
 # Events are facts: what happened.
@@ -217,6 +218,13 @@ class OutOfServiceSet:
 
 
 @dataclasses.dataclass(frozen=True)
+class PlatformStatusChanged:
+    """The platform became reachable, or stopped answering (the periodic probe)."""
+
+    online: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class Failed:
     """An effect failed; ``error`` says why (mapped to plain words here)."""
 
@@ -248,6 +256,7 @@ Event = (
     | StaffModeRequested
     | StaffModeLeft
     | OutOfServiceSet
+    | PlatformStatusChanged
     | Failed
 )
 
@@ -396,6 +405,7 @@ def _end_session(state: SessionState, rules: Rules) -> Result:
         timer=state.timer + 1,
         elder_mode=rules.elder_default,
         out_of_service=state.out_of_service,
+        online=state.online,
     )
     return idle, effects
 
@@ -469,6 +479,11 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             return dataclasses.replace(state, out_of_service=on), []
         case CardInserted() if state.out_of_service:
             return state, []  # the idle screen points residents to the desk
+        case PlatformStatusChanged(online=online):
+            return dataclasses.replace(state, online=online), []
+        case CardInserted() if not state.online and phase in (Phase.IDLE, Phase.ERROR):
+            # No report can be had: say so plainly before anything is read from the card.
+            return _enter(state, rules, Phase.ERROR, message=errors.PLATFORM_OFFLINE)
 
     match phase, event:
         case Phase.IDLE, CardInserted():

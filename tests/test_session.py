@@ -290,3 +290,59 @@ def test_a_failed_repair_slip_keeps_the_report_and_explains() -> None:
     assert state.message is not None
     assert state.message.key == "paper_out"
     assert kinds(effects) == []
+
+
+# ---------------------------------------------------------------- platform offline
+
+OFFLINE = S.PlatformStatusChanged(online=False)
+ONLINE = S.PlatformStatusChanged(online=True)
+
+
+@pytest.mark.parametrize(
+    ("start", "events", "phase", "online", "message"),
+    [
+        # An offline idle kiosk refuses a card plainly; nothing is read (no ReadCard).
+        (S.Phase.IDLE, [OFFLINE, S.CardInserted()], S.Phase.ERROR, False, "platform_offline"),
+        # Putting the card on again while still offline: the same answer, still no reading.
+        (
+            S.Phase.IDLE,
+            [OFFLINE, S.CardInserted(), S.CardInserted()],
+            S.Phase.ERROR,
+            False,
+            "platform_offline",
+        ),
+        # Taking it out: back to idle, still offline.
+        (S.Phase.IDLE, [OFFLINE, S.CardInserted(), S.CardRemoved()], S.Phase.IDLE, False, None),
+        # The platform returns: the next card starts a session as usual.
+        (S.Phase.IDLE, [OFFLINE, ONLINE, S.CardInserted()], S.Phase.CONSENT, True, None),
+        # Offline mid-session: the session goes on (its own calls fail or succeed)...
+        (S.Phase.REPORT, [OFFLINE], S.Phase.REPORT, False, None),
+        # ...and the flag survives the session's end.
+        (S.Phase.REPORT, [OFFLINE, S.CardRemoved()], S.Phase.IDLE, False, None),
+        # Staff mode is not affected.
+        (S.Phase.IDLE, [OFFLINE, S.StaffModeRequested()], S.Phase.STAFF, False, None),
+    ],
+)
+def test_platform_offline_table(
+    start: S.Phase,
+    events: list[S.Event],
+    phase: S.Phase,
+    online: bool,
+    message: str | None,
+) -> None:
+    state = at_phase(start)
+    all_effects: list[S.Effect] = []
+    for event in events:
+        state, effects = S.transition(state, event, RULES)
+        all_effects += effects
+    assert state.phase is phase
+    assert state.online is online
+    assert (state.message.key if state.message else None) == message
+    if start is S.Phase.IDLE:
+        assert S.ReadCard not in kinds(all_effects)
+
+
+def test_offline_refusal_ends_by_timeout_like_any_error() -> None:
+    state, _ = run(S.SessionState(), OFFLINE, S.CardInserted())
+    state, _ = run(state, S.TimedOut(state.timer))
+    assert (state.phase, state.online, state.message) == (S.Phase.IDLE, False, None)
