@@ -220,14 +220,15 @@ def test_printer_fault_returns_to_the_report_and_never_reprints_by_itself() -> N
 
 def test_results_arriving_after_the_session_ended_are_ignored() -> None:
     idle = S.SessionState()
-    for late in [
+    late_events: list[S.Event] = [
         S.CardRead(EVIDENCE),
         S.IdentityVerified(IDENTITY),
         S.AccessGranted("t"),
         S.ReportLoaded(REPORT),
         S.Printed(),
         S.Failed(RuntimeError("x")),
-    ]:
+    ]
+    for late in late_events:
         assert run(idle, late) == (idle, [])
 
 
