@@ -8,12 +8,14 @@ whole: a correctly signed but malformed report is still not shown.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from kiosk import errors
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 # RFC 3339 date-time with a mandatory offset (Z or ±hh:mm), fractional seconds allowed.
@@ -90,7 +92,13 @@ REPORT_SCHEMA: dict[str, Any] = {
     },
 }
 
-_VALIDATOR = jsonschema.Draft202012Validator(REPORT_SCHEMA)
+
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    # Built on first use: importing jsonschema costs ~60 ms that start-up need not pay.
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(REPORT_SCHEMA)
 
 
 def validate_report_payload(payload: Mapping[str, Any]) -> None:
@@ -100,7 +108,9 @@ def validate_report_payload(payload: Mapping[str, Any]) -> None:
         kiosk.errors.ReportInvalid: The payload does not match. The message names the path
             and the failed rule only, never a value (values are personal data).
     """
-    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(payload))
+    import jsonschema.exceptions
+
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(payload))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         raise errors.ReportInvalid(f"report payload fails its schema at {where}: {error.validator}")

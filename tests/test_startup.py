@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 # Building the whole UI and every service must not import these (measured on this kind of
-# machine: escpos.printer ~180 ms, reportlab.platypus ~90 ms).
-LAZY = ("escpos", "reportlab")
+# machine: escpos.printer ~180 ms, reportlab.platypus ~90 ms, jsonschema ~60 ms).
+LAZY = ("escpos", "reportlab", "jsonschema")
 
 PROBE = """
 import sys
