@@ -21,6 +21,7 @@ from devices import card_reader, receipt_printer, rid_card
 from devices import errors as device_errors
 from devices.a4_printer import CupsA4Printer
 from kiosk import card_identity, errors, platform_client, receipt, report_pdf, runtime, session
+from kiosk import offline as offline_layer
 from kiosk import report as report_model
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class Services:
     paper_columns: int = 48
     hotline: str = "12345"
     a4_printer: CupsA4Printer | None = None  # the full report on A4, where a hall has one
+    # Outbox, report buffer, public cache (kiosk.offline); None in tests without them.
+    offline: offline_layer.OfflineServices | None = None
 
     @property
     def a4_available(self) -> bool:
@@ -130,6 +133,7 @@ class SessionController:
             return
         if new.phase is session.Phase.IDLE and old.phase is not session.Phase.IDLE:
             self._serial += 1
+            self._wipe_report_buffer()
         if new.phase is not old.phase:
             log.info(
                 "session %s -> %s on %s", old.phase.value, new.phase.value, type(event).__name__
@@ -225,7 +229,11 @@ class SessionController:
     def _verify_identity(self, evidence: session.CardEvidence) -> session.Event:
         """Net lane: the terminal's own checks first, then the platform's."""
         if self._trust_anchors is None:
-            self._trust_anchors = self._services.platform.trust_anchors()
+            offline = self._services.offline
+            platform = self._services.platform
+            self._trust_anchors = (
+                offline.public.trust_anchors(platform) if offline else platform.trust_anchors()
+            )
         holder = card_identity.check_card(
             rid_card.CardFiles(
                 holder=evidence.holder, card_cert=evidence.card_cert, sod=evidence.sod
@@ -291,6 +299,15 @@ class SessionController:
         )
         printer.print_job(job)
         self._print_a4(report, printed_at)
+        offline = self._services.offline
+        if offline is not None:
+            # The outbox delivers the record (at least once, one key: the platform counts it
+            # once). Whatever happens here, the paper is out: never print again for it.
+            try:
+                offline.queue_print(token=token, report_id=report.report_id, printed_at=printed_at)
+            except Exception as exc:  # noqa: BLE001 - a lost record is only logged
+                log.error("print of %s not queued for the platform: %s", report.report_id, exc)
+            return session.Printed()
         try:
             self._services.platform.record_print(
                 token,
@@ -321,6 +338,13 @@ class SessionController:
         except device_errors.PrinterError as exc:
             log.warning("A4 report %s not printed: %s", report.report_id, exc)
 
+    def _wipe_report_buffer(self) -> None:
+        """Session over: the sealed report buffer is emptied (off the GUI thread)."""
+        offline = self._services.offline
+        if offline is not None:
+            buffer = offline.report_buffer
+            self._runner.submit("print", buffer.wipe, _ignore, _log_wipe_failure)
+
 
 def verify_link(base: str, code: str) -> str:
     """The public verification URL printed as a QR code."""
@@ -329,6 +353,10 @@ def verify_link(base: str, code: str) -> str:
 
 def _ignore(_: Any) -> None:
     return None
+
+
+def _log_wipe_failure(exc: BaseException) -> None:
+    log.error("report buffer not wiped at session end: %s", exc)
 
 
 def _log_end_failure(exc: BaseException) -> None:

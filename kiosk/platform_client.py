@@ -653,6 +653,15 @@ class PlatformClient:
         self._jwks = jwks
         return jwks
 
+    def refresh_jwks(self) -> None:
+        """Fetch the report-signing keys now (and keep them in ``jwks_store`` when set).
+
+        Raises:
+            kiosk.errors.PlatformError: The platform failed and no kept copy exists.
+        """
+        with self._jwks_lock:
+            self._fetch_jwks()
+
     def _report_key(self, kid: str) -> jwt.PyJWK:
         with self._jwks_lock:
             jwks = self._jwks

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+from pathlib import Path
+
 from devices import (
     a4_printer,
     card_reader,
@@ -10,8 +13,12 @@ from devices import (
     receipt_printer,
     vendor_reader,
 )
-from kiosk import assets, controller, credentials, platform_client, session
+from kiosk import assets, controller, credentials, offline, outbox_sender, platform_client, session
 from kiosk import config as kiosk_config
+from offline_cache.keys import OUTBOX_KEY_NAME, REPORT_BUFFER_KEY_NAME, KeyringKeyProvider
+from offline_cache.outbox import Outbox
+from offline_cache.public_cache import PublicCache
+from offline_cache.report_buffer import ReportBuffer
 
 
 def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
@@ -89,13 +96,95 @@ def build_services(
     cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials
 ) -> controller.Services:
     """Everything the session controller needs, built from configuration."""
+    offline_layer = build_offline(cfg, creds)
+    platform = build_platform_client(cfg, creds)
+    platform.jwks_store = offline.CacheJwksStore(offline_layer.public.cache)
     return controller.Services(
         reader=build_reader(cfg.reader),
-        platform=build_platform_client(cfg, creds),
+        platform=platform,
         printer=build_printer(cfg.printer),
         terminal_id=creds.terminal_id,
         verify_url=verify_url(cfg),
         paper_columns=cfg.printer.columns,
         hotline=cfg.terminal.hotline,
         a4_printer=a4_printer.CupsA4Printer(cfg.printer.a4_queue) if cfg.printer.a4_queue else None,
+        offline=offline_layer,
     )
+
+
+def build_offline(
+    cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials
+) -> offline.OfflineServices:
+    """Outbox and sender, report buffer (wiped now: start-up), public cache, under data_dir.
+
+    Keys come from the OS keyring (``KeyringKeyProvider``; the demo and the tests install
+    ``simulators.memory_keyring.MemoryKeyring`` first). The sender and the reachability probe
+    get platform clients of their own: one attempt per call, and the probe's timeouts short.
+
+    Raises:
+        offline_cache.errors.CacheError: A file cannot be opened or the buffer not wiped.
+    """
+    off = cfg.offline
+    data_dir = Path(cfg.paths.data_dir)
+    outbox = Outbox(
+        data_dir / offline.OUTBOX_FILE,
+        KeyringKeyProvider(OUTBOX_KEY_NAME),
+        max_items=off.outbox_max_items,
+    )
+    cache = PublicCache(data_dir / offline.PUBLIC_CACHE_FILE)
+    sender_client = platform_client.PlatformClient(
+        cfg.platform.url,
+        ca_bundle=cfg.platform.ca_bundle or None,
+        credentials=creds,
+        connect_timeout=cfg.platform.connect_timeout_s,
+        read_timeout=cfg.platform.read_timeout_s,
+        max_attempts=1,
+    )
+    probe_client = platform_client.PlatformClient(
+        cfg.platform.url,
+        ca_bundle=cfg.platform.ca_bundle or None,
+        credentials=creds,
+        connect_timeout=min(3.0, cfg.platform.connect_timeout_s),
+        read_timeout=min(5.0, cfg.platform.read_timeout_s),
+        max_attempts=1,
+    )
+    public = offline.PublicContent(cache)
+    probe_client.jwks_store = offline.CacheJwksStore(cache)
+    version = diagnostics_version()
+    sender = outbox_sender.OutboxSender(
+        outbox,
+        sender_client,
+        audit_batch_size=off.audit_batch_size,
+        backoff=outbox_sender.Backoff(base_s=off.backoff_base_s, max_s=off.backoff_max_s),
+        idle_poll_s=off.idle_poll_s,
+        heartbeat=lambda: (version, _heartbeat_devices(cfg)),
+        heartbeat_interval_s=off.heartbeat_interval_s,
+    )
+    return offline.OfflineServices(
+        outbox=outbox,
+        sender=sender,
+        sender_client=sender_client,
+        report_buffer=ReportBuffer(
+            data_dir, KeyringKeyProvider(REPORT_BUFFER_KEY_NAME), ttl_s=off.report_buffer_ttl_s
+        ),
+        public=public,
+        probe_client=probe_client,
+        probe_interval_s=off.probe_interval_s,
+    )
+
+
+def diagnostics_version() -> str:
+    """The installed kiosk's version (for heartbeats)."""
+    try:
+        return importlib.metadata.version("credit-kiosk")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _heartbeat_devices(cfg: kiosk_config.KioskConfig) -> dict[str, str]:
+    """What the heartbeat says about devices: how they are connected (no live status yet)."""
+    return {
+        "reader": cfg.reader.backend,
+        "printer": cfg.printer.connection,
+        "a4_printer": "cups" if cfg.printer.a4_queue else "none",
+    }
