@@ -32,8 +32,10 @@ from typing import Any
 
 from devices import errors as device_errors
 from devices import pcsc_reader, receipt_printer, rid_card
-from kiosk import assets, credentials, errors, logging_setup, platform_client, wiring
+from kiosk import assets, credentials, errors, logging_setup, offline, platform_client, wiring
 from kiosk import config as kiosk_config
+from offline_cache import outbox
+from offline_cache.errors import CacheError
 
 log = logging.getLogger(__name__)
 
@@ -407,15 +409,52 @@ def check_platform(cfg: kiosk_config.KioskConfig, *, timeout_s: float = 5.0) -> 
 # ---------------------------------------------------------------- queue and system
 
 
+QUEUE_OLD_S = 3600.0  # an item waiting longer than this: amber (the platform is away)
+
+
 def check_offline_queue(cfg: kiosk_config.KioskConfig) -> Check:
-    """The offline queue does not exist yet: said honestly, without numbers."""
-    return Check(
-        "offline queue",
-        AMBER,
-        "not available yet: this version has no offline queue",
-        {"available": False},
-        "本版本还没有离线队列，无需处理。",
+    """Backlog size, oldest item age and last successful sync, read from the outbox file."""
+    path = Path(cfg.paths.data_dir) / offline.OUTBOX_FILE
+    try:
+        stats = outbox.read_stats(path, max_items=cfg.offline.outbox_max_items)
+    except CacheError as exc:
+        return Check(
+            "offline queue", RED, f"unreadable: {exc}", {}, "离线队列文件损坏，请联系技术支持。"
+        )
+    if stats is None:
+        return Check("offline queue", GREEN, "empty (nothing queued yet)", {"size": 0})
+    last = (
+        None
+        if stats.last_delivery_at is None
+        else dt.datetime.fromtimestamp(stats.last_delivery_at, dt.UTC)
     )
+    details: dict[str, Any] = {
+        "size": stats.size,
+        "max_items": stats.max_items,
+        "oldest_age_s": None if stats.oldest_age_s is None else round(stats.oldest_age_s),
+        "last_sync": None if last is None else last.isoformat(timespec="seconds"),
+        "dead": stats.dead,
+    }
+    age = "" if stats.oldest_age_s is None else f", oldest {_age(stats.oldest_age_s)}"
+    synced = "never" if last is None else last.astimezone().strftime("%m-%d %H:%M:%S")
+    summary = f"{stats.size} waiting{age}; last sync {synced}"
+    if stats.dead:
+        summary += f"; {stats.dead} given up"
+    if stats.full:
+        advice = "离线队列已满，新的记录无法保存。请检查网络并联系技术支持。"
+        return Check("offline queue", RED, summary, details, advice)
+    if stats.oldest_age_s is not None and stats.oldest_age_s > QUEUE_OLD_S:
+        advice = "有记录超过一小时未送达平台，请检查网络；恢复后会自动补送，也可点“立即同步”。"
+        return Check("offline queue", AMBER, summary, details, advice)
+    return Check("offline queue", GREEN, summary, details)
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def check_system(cfg: kiosk_config.KioskConfig) -> Check:

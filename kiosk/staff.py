@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from devices import errors as device_errors
 from devices import receipt_printer
-from kiosk import audit, diagnostics, errors, runtime, session, staff_pin
+from kiosk import audit, diagnostics, errors, outbox_sender, runtime, session, staff_pin
 from kiosk import config as kiosk_config
 from kiosk import controller as session_controller
 
@@ -66,6 +66,7 @@ class StaffMode:
         terminal_id: This terminal's id (printed on test pages).
         request_restart: Asks the process to exit with the restart code.
         run_checks: The checks to run (tests pass canned ones).
+        sync_outbox: The outbox sender's ``sync_now(timeout)`` (None: no outbox).
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class StaffMode:
         run_checks: Callable[[kiosk_config.KioskConfig], list[diagnostics.Check]] = (
             diagnostics.run_checks
         ),
+        sync_outbox: Callable[[float], outbox_sender.RunResult | None] | None = None,
     ) -> None:
         self._cfg = cfg
         self._controller = controller
@@ -90,6 +92,7 @@ class StaffMode:
         self._terminal_id = terminal_id
         self._request_restart = request_restart
         self._run_checks = run_checks
+        self._sync_outbox = sync_outbox
         self._pin_hash = (
             staff_pin.parse_pin_hash(cfg.staff.pin_hash) if cfg.staff.pin_hash else None
         )
@@ -242,6 +245,36 @@ class StaffMode:
 
         self._action("export_support_bundle", "net", work)
 
+    def sync_now(self) -> None:
+        """Send the offline queue now (the back-off is dropped), then check again."""
+        sync, deadline = self._sync_outbox, self._cfg.staff.check_deadline_s
+        if sync is None or not self._unlocked() or self._view.busy_action:
+            return
+
+        def work() -> diagnostics.Check:
+            result = sync(deadline)
+            if result is None:
+                return diagnostics.Check(
+                    "sync", "amber", "still sending", {}, "仍在同步，稍后点“重新检测”查看。"
+                )
+            if result.failed:
+                return diagnostics.Check(
+                    "sync",
+                    "red",
+                    "platform not taking items",
+                    {},
+                    "平台仍无法接收，队列会自动重试；请检查网络。",
+                )
+            return diagnostics.Check(
+                "sync",
+                "green",
+                f"{result.delivered} sent",
+                {},
+                f"同步完成：已送出 {result.delivered} 条。",
+            )
+
+        self._action("sync_outbox", "net", work, then=self.refresh)
+
     def set_out_of_service(self, on: bool) -> None:
         """Switch out-of-service mode; it is kept across restarts (a flag file)."""
         if not self._unlocked():
@@ -276,7 +309,13 @@ class StaffMode:
     def _unlocked(self) -> bool:
         return self._is_open() and self._view.unlocked
 
-    def _action(self, name: str, lane: str, work: Callable[[], diagnostics.Check]) -> None:
+    def _action(
+        self,
+        name: str,
+        lane: str,
+        work: Callable[[], diagnostics.Check],
+        then: Callable[[], None] | None = None,
+    ) -> None:
         if not self._unlocked() or self._view.busy_action:
             return
         self._set(dataclasses.replace(self._view, busy_action=name, action_message=""))
@@ -293,6 +332,8 @@ class StaffMode:
                     last_errors=self._last_errors(),
                 )
             )
+            if then is not None:
+                then()
 
         self._submit(lane, work, done)
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import cli, credentials, diagnostics
+from kiosk import cli, credentials, diagnostics, offline
 from kiosk import config as kiosk_config
+from offline_cache.keys import StaticKeyProvider
+from offline_cache.outbox import Outbox
 from simulators import demo
 from simulators.memory_keyring import MemoryKeyring
 from simulators.pcscd import PcscdInfo, PcscdProcess
@@ -57,7 +59,7 @@ def test_everything_green_against_the_simulators(
         "enrollment": "green",
         "platform": "green",
         "clock": "green",
-        "offline queue": "amber",
+        "offline queue": "green",
         "system": "green",
     }
     found = by_name(checks)
@@ -70,11 +72,29 @@ def test_everything_green_against_the_simulators(
     assert found["system"].details["version"]
 
 
-def test_offline_queue_is_honestly_not_available(sim_config: kiosk_config.KioskConfig) -> None:
+def test_offline_queue_shows_backlog_oldest_age_last_sync_and_a_full_queue(
+    sim_config: kiosk_config.KioskConfig,
+) -> None:
     check = diagnostics.check_offline_queue(sim_config)
-    assert check.level == "amber"
-    assert "not available" in check.summary
-    assert check.details == {"available": False}  # no invented sizes or ages
+    assert (check.level, check.summary) == ("green", "empty (nothing queued yet)")
+    path = Path(sim_config.paths.data_dir) / offline.OUTBOX_FILE
+    now = time.time()
+    with Outbox(path, StaticKeyProvider(), max_items=3, clock=lambda: now - 7200) as box:
+        box.enqueue("audit", {"n": 1}, "k-1")
+        box.delivered(box.enqueue("audit", {"n": 2}, "k-2"), now=now - 60)
+        check = diagnostics.check_offline_queue(sim_config)
+        assert check.level == "amber"  # waiting for two hours
+        assert check.details["size"] == 1
+        assert 7190 < check.details["oldest_age_s"] < 7300
+        assert check.details["last_sync"] is not None
+        assert check.summary.startswith("1 waiting, oldest 2.0 h; last sync ")
+        box.enqueue("audit", {"n": 3}, "k-3")
+        box.enqueue("audit", {"n": 4}, "k-4")
+        small = dataclasses.replace(
+            sim_config, offline=kiosk_config.OfflineConfig(outbox_max_items=3)
+        )
+        full = diagnostics.check_offline_queue(small)
+        assert full.level == "red" and "已满" in full.advice
 
 
 def test_a_card_in_the_reader_shows_its_atr_and_that_it_is_compatible(
@@ -265,7 +285,7 @@ def test_diag_prints_a_test_page_and_reads_the_test_card(
     out = capsys.readouterr().out
     assert "[GREEN] test page: printed" in out
     assert "[AMBER] test card: no card in the reader" in out
-    assert "[AMBER] offline queue: not available yet" in out
+    assert "[GREEN] offline queue: empty (nothing queued yet)" in out
     assert code == 0
     assert len(virtual_printer.wait_for_jobs(1)) == 1
 

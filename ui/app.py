@@ -10,10 +10,11 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from kiosk import audit, runtime, staff, staff_pin, wiring
+from kiosk import audit, offline, runtime, staff, staff_pin, wiring
 from kiosk import config as kiosk_config
 from kiosk import controller as session_controller
 from ui import main_window, qt_runtime, qtlog, theme
+from ui.screens import idle
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,15 @@ class KioskApp:
             runner=self.runner,
         )
         self.restart_requested = False
-        self.audit_log = audit.LoggingAuditLog()
+        self.offline = services.offline
+        self.monitor: offline.PlatformMonitor | None = None
+        self.audit_log: audit.LoggingAuditLog = audit.LoggingAuditLog()
+        if self.offline is not None:
+            self.audit_log = offline.OutboxAuditLog(self.offline.outbox, self.offline.sender.wake)
+            self.monitor = offline.PlatformMonitor(
+                self.offline, self.runner, self.clock, self.controller.handle
+            )
+        self.controller.add_listener(offline.SessionAuditor(self.audit_log))
         self.staff = staff.StaffMode(
             cfg,
             self.controller,
@@ -57,10 +66,15 @@ class KioskApp:
             ),
             terminal_id=services.terminal_id,
             request_restart=self.request_restart,
+            sync_outbox=self.offline.sender.sync_now if self.offline is not None else None,
         )
         self.window = main_window.KioskWindow(
             self.controller, self.font_family, self.staff, long_press_s=cfg.staff.long_press_s
         )
+        idle_screen = self.window.screen_of(idle.IdleScreen)
+        assert isinstance(idle_screen, idle.IdleScreen)
+        if self.monitor is not None:
+            self.monitor.add_listener(idle_screen.show_public)
         self.qt_app.installEventFilter(self.window)
         self.qt_app.aboutToQuit.connect(self.stop)
 
@@ -71,6 +85,10 @@ class KioskApp:
         else:
             self.window.resize(1920, 1080)
             self.window.show()
+        if self.offline is not None:
+            self.offline.start()  # the sender thread; it never touches Qt
+        if self.monitor is not None:
+            self.monitor.start()
         self.controller.start()
 
     def request_restart(self) -> None:
@@ -82,7 +100,11 @@ class KioskApp:
     def stop(self) -> None:
         """Stop devices and workers (idempotent)."""
         self.window.allow_close = True
+        if self.monitor is not None:
+            self.monitor.stop()
         self.controller.stop()
+        if self.offline is not None:
+            self.offline.stop()
 
 
 def run(cfg: kiosk_config.KioskConfig, services: session_controller.Services) -> int:

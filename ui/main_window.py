@@ -197,6 +197,7 @@ class KioskWindow(QMainWindow):
         screen.export_requested.connect(lambda: staff_mode.export_support_bundle())
         screen.out_of_service_toggled.connect(staff_mode.set_out_of_service)
         screen.restart_requested.connect(staff_mode.restart_app)
+        screen.sync_requested.connect(staff_mode.sync_now)
         staff_mode.add_listener(screen.show_staff)
         screen.show_staff(staff_mode.view)
 

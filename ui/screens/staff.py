@@ -27,6 +27,7 @@ _ACTION_BUSY = {
     "print_test_page": "正在打印测试页……",
     "print_readiness_report": "正在打印就绪报告……",
     "export_support_bundle": "正在导出支持包……",
+    "sync_outbox": "正在同步离线队列……",
 }
 
 
@@ -43,6 +44,7 @@ class StaffScreen(base.Screen):
         export_requested: "export a support bundle".
         out_of_service_toggled: the out-of-service switch (True: out of service).
         restart_requested: "restart the app".
+        sync_requested: "sync the offline queue now".
     """
 
     pin_entered = Signal(str)
@@ -54,6 +56,7 @@ class StaffScreen(base.Screen):
     export_requested = Signal()
     out_of_service_toggled = Signal(bool)
     restart_requested = Signal()
+    sync_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -174,6 +177,8 @@ class StaffScreen(base.Screen):
         self.out_of_service_button.clicked.connect(self._on_out_of_service_clicked)
         self.restart_button = base.button("重启程序")
         self.restart_button.clicked.connect(self.restart_requested)
+        self.sync_button = base.button("立即同步离线队列")
+        self.sync_button.clicked.connect(self.sync_requested)
         buttons = (
             self.read_card_button,
             self.print_test_button,
@@ -181,6 +186,7 @@ class StaffScreen(base.Screen):
             self.export_button,
             self.out_of_service_button,
             self.restart_button,
+            self.sync_button,
         )
         for index, widget in enumerate(buttons):
             grid.addWidget(widget, index // 2, index % 2)
@@ -219,6 +225,7 @@ class StaffScreen(base.Screen):
             self.print_test_button,
             self.print_report_button,
             self.export_button,
+            self.sync_button,
         ):
             widget.setEnabled(not busy)
         self.print_report_button.setEnabled(not busy and bool(view.checks))
