@@ -116,7 +116,11 @@ def test_a_resident_gets_their_report_printed_and_is_forgotten(
     assert "未按规定明码标价" in printed
     assert ZHANG_WEI.name not in printed  # the receipt carries the masked name only
     assert job.qr_payloads == [f"{platform_sim.base_url}/v1/verify/{shown.verification_code}"]
+    # The print record reaches the platform through the outbox (queued, then sent).
     qtbot.wait_until(lambda: len(platform_sim.prints) == 1, timeout=WAIT_MS)
+    offline = kiosk_app.offline
+    assert offline is not None
+    qtbot.wait_until(lambda: offline.stats().last_delivery_at is not None, timeout=WAIT_MS)
     assert platform_sim.prints[0].report_id == shown.report_id
 
     card.remove()
