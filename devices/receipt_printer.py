@@ -19,17 +19,27 @@ from typing import Protocol
 MISSING_GLYPH = "□"
 
 
+# Control and format characters (and line/paragraph separators) print as nothing.
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
 def printable_text(text: str) -> str:
     """Make ``text`` safe for a receipt printer in Chinese (GBK) mode.
 
-    Control characters are dropped so data from the platform can never inject a printer
-    command; characters outside GBK become their NFKC form when that is in GBK (compatibility
+    Control and format characters are dropped so data from the platform can never inject a
+    printer command; private-use and unassigned characters become ``MISSING_GLYPH``;
+    characters outside GBK become their NFKC form when that is in GBK (compatibility
     ideographs, some symbols), else ``MISSING_GLYPH``. Layouts apply it *before* measuring a
     line, so the replacement's width is counted, not the original's.
     """
     out: list[str] = []
     for char in text:
-        if unicodedata.category(char) == "Cc":
+        if unicodedata.category(char) in _INVISIBLE:
+            continue
+        if not char.isprintable():
+            # Private-use and unassigned code points: GB18030 maps some into its user-defined
+            # area, but no printer has a glyph there.
+            out.append(MISSING_GLYPH)
             continue
         if _in_gbk(char):
             out.append(char)

@@ -199,8 +199,17 @@ class SessionController:
                 )
             case session.PrintReport(report=report, token=token, large_print=large):
                 self._submit("print", lambda: self._print(report, token, large))
-            case session.PrintRepairSlip(report=report, record_id=record_id, large_print=large):
-                self._submit("print", lambda: self._print_repair_slip(report, record_id, large))
+            case session.FetchRepairGuide(record_id=record_id, guide_id=guide_id):
+                self._submit(
+                    "net",
+                    lambda: session.RepairGuideLoaded(record_id, self._repair_guide(guide_id)),
+                )
+            case session.PrintRepairSlip(
+                report=report, record_id=record_id, guide=guide, large_print=large
+            ):
+                self._submit(
+                    "print", lambda: self._print_repair_slip(report, record_id, guide, large)
+                )
             case session.EndPlatformSession(session_id=sid):
                 self._runner.submit(
                     "net", lambda: services.platform.end_session(sid), _ignore, _log_end_failure
@@ -259,22 +268,33 @@ class SessionController:
             raise device_errors.PrinterOffline("no receipt printer is configured")
         return printer
 
+    def _repair_guide(self, guide_id: str) -> platform_client.RepairGuide:
+        """Net lane: the platform's repair guide, or the kept copy while it cannot be reached."""
+        try:
+            return self._services.platform.repair_guide(guide_id)
+        except errors.PlatformUnavailable:
+            offline = self._services.offline
+            kept = offline.public.repair_guide(guide_id) if offline is not None else None
+            if kept is None:
+                raise
+            log.info("platform away: repair guide %s from the kept content", guide_id)
+            return kept
+
     def _print_repair_slip(
-        self, report: report_model.Report, record_id: str, large: bool
+        self,
+        report: report_model.Report,
+        record_id: str,
+        guide: platform_client.RepairGuide,
+        large: bool,
     ) -> session.Event:
         """Print lane: the repair guide of one negative record, on a slip to take home."""
-        record = next(
-            (r for s in report.sections for r in s.records if r.record_id == record_id), None
-        )
-        if record is None or record.repair is None or record.repair.guide_id is None:
-            raise ValueError(f"record {record_id} has no repair guide")  # the UI offers none
-        guide = self._services.platform.repair_guide(record.repair.guide_id)
+        record = next(r for s in report.sections for r in s.records if r.record_id == record_id)
         job = receipt.build_repair_slip(
             report,
             record,
             guide,
             terminal_id=self._services.terminal_id,
-            guide_url=receipt.guide_link(self._services.verify_url, record.repair.guide_id),
+            guide_url=receipt.guide_link(self._services.verify_url, guide.guide_id),
             columns=self._services.paper_columns,
             large_print=large,
             printed_at=dt.datetime.now(dt.UTC),

@@ -172,6 +172,14 @@ class RepairSlipRequested:
 
 
 @dataclasses.dataclass(frozen=True)
+class RepairGuideLoaded:
+    """The repair guide for ``record_id`` arrived (from the platform or the kept content)."""
+
+    record_id: str
+    guide: platform_client.RepairGuide
+
+
+@dataclasses.dataclass(frozen=True)
 class SlipPrinted:
     """The repair slip of ``record_id`` came out of the printer."""
 
@@ -248,6 +256,7 @@ Event = (
     | PrintRequested
     | Printed
     | RepairSlipRequested
+    | RepairGuideLoaded
     | SlipPrinted
     | Finished
     | ElderModeToggled
@@ -330,11 +339,20 @@ class StartTimer:
 
 
 @dataclasses.dataclass(frozen=True)
+class FetchRepairGuide:
+    """Get one repair guide (net lane): the platform's, or the kept copy when it is away."""
+
+    record_id: str
+    guide_id: str
+
+
+@dataclasses.dataclass(frozen=True)
 class PrintRepairSlip:
-    """Fetch the repair guide of one record and print it as a slip (no platform record)."""
+    """Print the repair slip of one record (print lane; not recorded with the platform)."""
 
     report: report.Report = dataclasses.field(repr=False)
     record_id: str
+    guide: platform_client.RepairGuide
     large_print: bool
 
 
@@ -346,6 +364,7 @@ Effect = (
     | StaffAssist
     | FetchReport
     | PrintReport
+    | FetchRepairGuide
     | PrintRepairSlip
     | EndPlatformSession
     | StartTimer
@@ -421,6 +440,15 @@ _RETRY_IN_PLACE = frozenset({"wrong_code", "code_expired", "staff_denied", "rese
 def _first_factor(identity: platform_client.IdentitySession) -> Factor:
     """Where the second-factor screen starts: a choice, or staff when there is no phone."""
     return Factor.CHOOSING if "sms_otp" in identity.second_factors else Factor.STAFF
+
+
+def _guide_id(shown: report.Report, record_id: str) -> str | None:
+    """The repair guide of a negative record of ``shown``, if it has one."""
+    for section in shown.sections:
+        for record in section.records:
+            if record.record_id == record_id and section.is_negative(record) and record.repair:
+                return record.repair.guide_id
+    return None
 
 
 def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
@@ -536,10 +564,17 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
         case Phase.REPORT, RepairSlipRequested(record_id=record_id) if (
             state.report and not state.busy
         ):
+            guide_id = _guide_id(state.report, record_id)
+            if guide_id is None:
+                return state, []  # the screen offers the slip only where a guide exists
             new, timer_effects = _enter(
                 state, rules, phase, busy=True, message=None, slip_printed=None
             )
-            return new, [PrintRepairSlip(state.report, record_id, state.elder_mode), *timer_effects]
+            return new, [FetchRepairGuide(record_id, guide_id), *timer_effects]
+        case Phase.REPORT, RepairGuideLoaded(record_id=record_id, guide=guide) if (
+            state.report and state.busy
+        ):
+            return state, [PrintRepairSlip(state.report, record_id, guide, state.elder_mode)]
         case Phase.REPORT, SlipPrinted(record_id=record_id):
             return dataclasses.replace(state, busy=False, slip_printed=record_id), []
         case Phase.REPORT, PrintRequested() if (

@@ -269,25 +269,94 @@ def test_an_expired_session_starts_over() -> None:
     assert kinds(effects) == [S.EndPlatformSession]
 
 
+PENALTY_REPORT = report_model.parse_report(
+    {
+        "report_id": "R2",
+        "verification_code": "K7Q2-9XMP",
+        "generated_at": "2026-11-24T10:00:00+08:00",
+        "valid_until": "2026-12-24T10:00:00+08:00",
+        "subject": {"name": "张伟", "id_masked": "3211**********0014"},
+        "summary": {"negative_count": 1, "positive_count": 0, "status": "has_negative"},
+        "sections": [
+            {
+                "code": "admin_penalty",
+                "title": "行政处罚",
+                "records": [
+                    {
+                        "record_id": "P-1",
+                        "date": "2024-05-02",
+                        "authority": "镇江市市场监督管理局",
+                        "title": "未按规定明码标价",
+                        "status": "in_effect",
+                        "repair": {"eligible": True, "guide_id": "repair-admin-penalty"},
+                    }
+                ],
+            },
+            {
+                "code": "query_log",
+                "title": "查询记录",
+                "records": [
+                    {
+                        "record_id": "Q-1",
+                        "date": "2026-10-12",
+                        "authority": "银行",
+                        "title": "贷款审批",
+                        "status": "in_effect",
+                    }
+                ],
+            },
+        ],
+    }
+)
+GUIDE = platform_client.RepairGuide(
+    guide_id="repair-admin-penalty",
+    title="行政处罚信用修复",
+    steps=("提交申请",),
+    where="窗口",
+    documents=("承诺书",),
+    hall_window="3号窗口",
+    hours="9:00-17:00",
+)
+
+
+def at_penalty_report() -> S.SessionState:
+    state, _ = run(
+        at_phase(S.Phase.SECOND_FACTOR),
+        S.SmsChosen(),
+        S.OtpSent(60),
+        S.OtpEntered("123456"),
+        S.AccessGranted("tok"),
+        S.ReportLoaded(PENALTY_REPORT),
+    )
+    assert state.phase is S.Phase.REPORT
+    return state
+
+
 def test_a_repair_slip_prints_without_leaving_the_report() -> None:
-    state = at_phase(S.Phase.REPORT)
-    state, effects = run(state, S.RepairSlipRequested("P-1"))
+    state, effects = run(at_penalty_report(), S.RepairSlipRequested("P-1"))
     assert state.phase is S.Phase.REPORT
     assert state.busy
-    assert kinds(effects) == [S.PrintRepairSlip]
+    assert effects[0] == S.FetchRepairGuide("P-1", "repair-admin-penalty")
     state, effects = run(state, S.PrintRequested())  # one print job at a time
     assert kinds(effects) == []
+    state, effects = run(state, S.RepairGuideLoaded("P-1", GUIDE))
+    assert effects == [S.PrintRepairSlip(PENALTY_REPORT, "P-1", GUIDE, large_print=False)]
     state, _ = run(state, S.SlipPrinted("P-1"))
     assert state.phase is S.Phase.REPORT
     assert not state.busy
     assert state.slip_printed == "P-1"
 
 
+def test_no_slip_for_a_record_without_a_guide() -> None:
+    state = at_penalty_report()
+    assert run(state, S.RepairSlipRequested("Q-1")) == (state, [])
+
+
 def test_a_failed_repair_slip_keeps_the_report_and_explains() -> None:
-    state, _ = run(at_phase(S.Phase.REPORT), S.RepairSlipRequested("P-1"))
+    state, _ = run(at_penalty_report(), S.RepairSlipRequested("P-1"))
     state, effects = run(state, S.Failed(device_errors.PaperOut("paper end")))
     assert state.phase is S.Phase.REPORT
-    assert state.report is REPORT
+    assert state.report is PENALTY_REPORT
     assert state.message is not None
     assert state.message.key == "paper_out"
     assert kinds(effects) == []
