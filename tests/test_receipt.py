@@ -266,3 +266,10 @@ def test_times_are_printed_in_china_standard_time(report: Report) -> None:
     utc_evening = dt.datetime(2026, 11, 25, 17, 42, tzinfo=dt.UTC)
     job = build_receipt(report, terminal_id="T1", verify_url=VERIFY_URL, printed_at=utc_evening)
     assert "打印时间：2026-11-26 01:42" in _texts(job.elements)
+
+
+def test_unprintable_characters_never_reach_the_paper() -> None:
+    from devices.receipt_printer import MISSING_GLYPH, printable_text
+
+    # private use, zero-width space, line separator, a control character
+    assert printable_text("张\ue000\u200b伟\u2028\x1b") == f"张{MISSING_GLYPH}伟"
