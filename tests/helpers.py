@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from kiosk import controller, runtime, session
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from kiosk import config as kiosk_config
+from kiosk import controller, runtime, session, wiring
+
+if TYPE_CHECKING:
+    from simulators.platform_server import PlatformSimulator
+    from ui import app as ui_app
 
 
 def make_controller(
@@ -25,3 +34,21 @@ def make_controller(
         runner=runtime.TaskRunner(dispatcher),
     )
     return ctl, dispatcher
+
+
+@contextlib.contextmanager
+def running_kiosk(
+    cfg: kiosk_config.KioskConfig, platform: PlatformSimulator
+) -> Iterator[ui_app.KioskApp]:
+    """The kiosk as `kiosk run` builds it, enrolled with ``platform``, started and stopped."""
+    from simulators import demo
+    from ui import app as ui_app
+
+    creds = demo.enroll(cfg, platform)
+    app = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds))
+    app.start(fullscreen=False)
+    try:
+        yield app
+    finally:
+        app.stop()
+        app.window.close()

@@ -11,13 +11,14 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from kiosk import session, wiring
+from kiosk import session
 from simulators import demo
 from simulators.pcscd import PcscdInfo
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import ZHANG_WEI
 from simulators.virtual_card import VirtualCardClient
 from simulators.virtual_printer import VirtualPrinter
+from tests.helpers import running_kiosk
 from ui import app as ui_app
 from ui.screens import consent, done, report, second_factor
 
@@ -37,12 +38,8 @@ def kiosk_app(
     cfg = demo.simulator_config(
         platform_sim, virtual_printer, pcscd.reader, tmp_path, tmp_path / "logs"
     )
-    creds = demo.enroll(cfg, platform_sim)
-    app = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds))
-    app.start(fullscreen=False)
-    yield app
-    app.stop()
-    app.window.close()
+    with running_kiosk(cfg, platform_sim) as app:
+        yield app
 
 
 def wait_phase(qtbot: QtBot, app: ui_app.KioskApp, phase: Phase) -> None:

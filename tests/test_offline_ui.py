@@ -15,7 +15,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
-from kiosk import session, wiring
+from kiosk import session
 from simulators import demo
 from simulators.card_factory import IssuerCA, issue_card
 from simulators.pcscd import PcscdInfo
@@ -23,6 +23,7 @@ from simulators.platform_server import SERVICE_HOURS, PlatformSimulator
 from simulators.residents import RESIDENTS
 from simulators.virtual_card import Rid1Applet, VirtualCardClient
 from simulators.virtual_printer import VirtualPrinter
+from tests.helpers import running_kiosk
 from ui import app as ui_app
 from ui.screens import idle
 
@@ -43,12 +44,8 @@ def offline_kiosk(
         platform_sim, virtual_printer, pcscd.reader, tmp_path / "data", tmp_path / "logs"
     )
     cfg = dataclasses.replace(cfg, offline=kiosk_config.OfflineConfig(probe_interval_s=0.3))
-    creds = demo.enroll(cfg, platform_sim)
-    app = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds))
-    app.start(fullscreen=False)
-    yield app
-    app.stop()
-    app.window.close()
+    with running_kiosk(cfg, platform_sim) as app:
+        yield app
 
 
 def test_offline_idle_screen_refuses_cards_politely_and_recovers(

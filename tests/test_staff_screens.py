@@ -18,11 +18,12 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
-from kiosk import diagnostics, logging_setup, session, staff_pin, wiring
+from kiosk import diagnostics, logging_setup, session, staff_pin
 from simulators import demo
 from simulators.pcscd import PcscdInfo
 from simulators.platform_server import PlatformSimulator
 from simulators.virtual_printer import VirtualPrinter
+from tests.helpers import running_kiosk
 from ui import app as ui_app
 from ui.widgets import check_row
 
@@ -48,12 +49,8 @@ def kiosk_app(
         staff=kiosk_config.StaffConfig(pin_hash=staff_pin.hash_pin(PIN, n=1024).encode()),
     )
     logging_setup.setup_logging(Path(cfg.paths.log_dir))  # recent log lines to show
-    creds = demo.enroll(cfg, platform_sim)
-    app = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds))
-    app.start(fullscreen=False)
-    yield app
-    app.stop()
-    app.window.close()
+    with running_kiosk(cfg, platform_sim) as app:
+        yield app
 
 
 def unlock(app: ui_app.KioskApp, qtbot: QtBot) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from kiosk import errors, session
@@ -139,3 +140,43 @@ def test_after_a_wrong_code_the_resident_can_type_again(qtbot: QtBot) -> None:
             screen.keypad.buttons[digit].click()
         screen.confirm_button.click()
     assert entered.args == ["123456"]
+
+
+@pytest.mark.parametrize("elder", [False, True])
+def test_every_screen_fits_a_1080p_panel(
+    qtbot: QtBot, window: main_window.KioskWindow, elder: bool
+) -> None:
+    """No screen makes the full-screen window taller than the display, in either text size."""
+    import datetime as dt
+
+    from kiosk import platform_client
+    from tests.test_session import PENALTY_REPORT
+
+    identity = platform_client.IdentitySession(
+        session_id="s",
+        expires_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        name="张伟",
+        id_masked="3211**********0014",
+        second_factors=("sms_otp", "staff_assist"),
+        phone_masked="138****1234",
+    )
+    message = errors.to_user_message(errors.PlatformRejected("wrong_code", attempts_left=4))
+    for phase in main_window.SCREEN_FOR_PHASE:
+        for factor in session.Factor:
+            state = session.SessionState(
+                phase=phase,
+                elder_mode=elder,
+                identity=identity,
+                factor=factor,
+                otp_sent=True,
+                report=PENALTY_REPORT,
+                message=message,
+            )
+            window.show_state(state)
+            qtbot.wait_until(lambda: window.current_screen().isVisible())
+            assert window.size().height() <= 1080, (phase, factor)
+            screen = window.current_screen()
+            for button in screen.findChildren(QPushButton):
+                if button.isVisibleTo(screen):
+                    bottom = button.mapTo(window, button.rect().bottomLeft()).y()
+                    assert bottom <= window.height(), (phase, factor, button.text())

@@ -56,10 +56,10 @@ NORMAL = Tokens(
 # White on black (21:1), black on yellow buttons (14.7:1); every size about 1.4x.
 ELDER = Tokens(
     body=36,
-    heading=56,
-    title=72,
-    button_height=112,
-    key_size=150,
+    heading=52,
+    title=64,
+    button_height=104,
+    key_size=132,
     background="#000000",
     surface="#111111",
     text="#ffffff",

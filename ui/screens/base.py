@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk import session
 
@@ -13,9 +21,13 @@ class Screen(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # The panel's size is fixed: a screen takes the space the window has and never makes
+        # the full-screen window taller than the display (word-wrapped labels report
+        # generous minimum heights, and large text would push the bottom buttons off-screen).
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.layout_ = QVBoxLayout(self)
-        self.layout_.setContentsMargins(96, 48, 96, 48)
-        self.layout_.setSpacing(28)
+        self.layout_.setContentsMargins(96, 40, 96, 40)
+        self.layout_.setSpacing(24)
 
     def show_state(self, state: session.SessionState) -> None:
         """Show ``state``. Screens must clear anything personal when it is gone from state."""
