@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import queue
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import pytest
+
+from devices.card_reader import CardEvent
 from kiosk import config as kiosk_config
 from kiosk import controller, runtime, session, wiring
 
@@ -52,3 +56,37 @@ def running_kiosk(
     finally:
         app.stop()
         app.window.close()
+
+
+CARD_EVENT_TIMEOUT_S = 10.0
+
+
+class CardEvents:
+    """Thread-safe record of a reader's events, with waits that fail after a deadline."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[CardEvent] = queue.Queue()
+        self.seen: list[CardEvent] = []
+
+    def put(self, event: CardEvent) -> None:
+        self._queue.put(event)
+
+    def next(self, timeout_s: float = CARD_EVENT_TIMEOUT_S) -> CardEvent:
+        try:
+            event = self._queue.get(timeout=timeout_s)
+        except queue.Empty:
+            pytest.fail(f"no reader event within {timeout_s} s (seen: {self.seen})")
+        self.seen.append(event)
+        return event
+
+    def expect(self, *expected: CardEvent) -> None:
+        """The next events are exactly ``expected``, in order."""
+        for want in expected:
+            assert self.next() == want, f"events so far: {self.seen}"
+
+    def none_within(self, seconds: float) -> None:
+        try:
+            extra = self._queue.get(timeout=seconds)
+        except queue.Empty:
+            return
+        pytest.fail(f"unexpected event {extra} (seen: {self.seen})")

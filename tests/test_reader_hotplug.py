@@ -8,7 +8,6 @@ system pcscd serves the tests.
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 
 from devices import pcsc_reader, rid_card
-from devices.card_reader import CardEvent, CardInserted, CardRemoved, ReaderUnavailable
+from devices.card_reader import CardInserted, CardRemoved, ReaderUnavailable
 from devices.errors import NoReader, ReaderServiceDown
 from devices.pcsc_reader import PcscCardReader
 from simulators.card_factory import IssuerCA, issue_card
@@ -25,6 +24,7 @@ from simulators.pcscd import PcscdProcess
 from simulators.residents import ZHANG_WEI
 from simulators.virtual_card import Rid1Applet, VirtualCardClient
 from tests.fixtures.pcsc import PcscdInfo, wait_until
+from tests.helpers import CardEvents
 
 pytestmark = pytest.mark.pcsc
 
@@ -33,44 +33,13 @@ READER = "Virtual PCD 00 00"
 VirtualCard = Callable[..., VirtualCardClient]
 
 
-class Events:
-    """Thread-safe record of a reader's events, with waits that fail after a deadline."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[CardEvent] = queue.Queue()
-        self.seen: list[CardEvent] = []
-
-    def put(self, event: CardEvent) -> None:
-        self._queue.put(event)
-
-    def next(self, timeout_s: float = EVENT_TIMEOUT_S) -> CardEvent:
-        try:
-            event = self._queue.get(timeout=timeout_s)
-        except queue.Empty:
-            pytest.fail(f"no reader event within {timeout_s} s (seen: {self.seen})")
-        self.seen.append(event)
-        return event
-
-    def expect(self, *expected: CardEvent) -> None:
-        """The next events are exactly ``expected``, in order."""
-        for want in expected:
-            assert self.next() == want, f"events so far: {self.seen}"
-
-    def none_within(self, seconds: float) -> None:
-        try:
-            extra = self._queue.get(timeout=seconds)
-        except queue.Empty:
-            return
-        pytest.fail(f"unexpected event {extra} (seen: {self.seen})")
+@pytest.fixture
+def events() -> CardEvents:
+    return CardEvents()
 
 
 @pytest.fixture
-def events() -> Events:
-    return Events()
-
-
-@pytest.fixture
-def start_reader(events: Events) -> Iterator[Callable[..., PcscCardReader]]:
+def start_reader(events: CardEvents) -> Iterator[Callable[..., PcscCardReader]]:
     readers: list[PcscCardReader] = []
 
     def start(pattern: str = "virtual pcd 00 00", **kwargs: Any) -> PcscCardReader:
@@ -96,7 +65,7 @@ def read_holder_file(reader: PcscCardReader) -> bytes:
 
 def test_card_inserted_and_removed_repeatedly(
     start_reader: Callable[..., PcscCardReader],
-    events: Events,
+    events: CardEvents,
     pcscd: PcscdInfo,
     issuer_ca: IssuerCA,
 ) -> None:
@@ -116,7 +85,7 @@ def test_card_inserted_and_removed_repeatedly(
 
 
 def test_reader_matching_no_pattern_is_no_reader(
-    start_reader: Callable[..., PcscCardReader], events: Events, pcscd: PcscdInfo
+    start_reader: Callable[..., PcscCardReader], events: CardEvents, pcscd: PcscdInfo
 ) -> None:
     reader = start_reader("no such reader")
 
@@ -128,7 +97,7 @@ def test_reader_matching_no_pattern_is_no_reader(
 
 def test_service_down_is_not_no_reader_and_recovers(
     start_reader: Callable[..., PcscCardReader],
-    events: Events,
+    events: CardEvents,
     owned_pcscd: PcscdProcess,
     pcscd: PcscdInfo,
     issuer_ca: IssuerCA,
@@ -161,7 +130,7 @@ def test_service_down_is_not_no_reader_and_recovers(
 
 def test_service_down_at_start_then_up(
     start_reader: Callable[..., PcscCardReader],
-    events: Events,
+    events: CardEvents,
     owned_pcscd: PcscdProcess,
     pcscd: PcscdInfo,
     issuer_ca: IssuerCA,
@@ -208,7 +177,7 @@ class EstablishSpy:
 
 def test_reconnects_with_back_off(
     start_reader: Callable[..., PcscCardReader],
-    events: Events,
+    events: CardEvents,
     owned_pcscd: PcscdProcess,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -11,7 +11,6 @@ import ctypes
 import ctypes.util
 import dataclasses
 import datetime as dt
-import queue
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from devices.card_reader import CardEvent, CardInserted, CardRemoved, ReaderUnavailable
+from devices.card_reader import CardInserted, CardRemoved, ReaderUnavailable
 from devices.errors import (
     CardAlreadyRead,
     CardCommunicationError,
@@ -51,6 +50,7 @@ from simulators.card_factory import (
     wrong_check_char_resident,
 )
 from simulators.residents import WANG_XIUYING, ZHANG_WEI
+from tests.helpers import CardEvents
 
 C_SOURCE = Path(__file__).parent / "c" / "stub_idreader.c"
 EVENT_TIMEOUT_S = 5.0
@@ -116,42 +116,14 @@ def stub(stub_library: Path) -> Iterator[Stub]:
     s.mode("normal")  # releases any call still "hung" in the stub
 
 
-class Events:
-    def __init__(self) -> None:
-        self.queue: queue.Queue[CardEvent] = queue.Queue()
-        self.seen: list[CardEvent] = []
-
-    def put(self, event: CardEvent) -> None:
-        self.queue.put(event)
-
-    def next(self) -> CardEvent:
-        try:
-            event = self.queue.get(timeout=EVENT_TIMEOUT_S)
-        except queue.Empty:
-            pytest.fail(f"no reader event within {EVENT_TIMEOUT_S} s (seen: {self.seen})")
-        self.seen.append(event)
-        return event
-
-    def expect(self, *expected: CardEvent) -> None:
-        for want in expected:
-            assert self.next() == want, f"events so far: {self.seen}"
-
-    def none_within(self, seconds: float) -> None:
-        try:
-            extra = self.queue.get(timeout=seconds)
-        except queue.Empty:
-            return
-        pytest.fail(f"unexpected event {extra} (seen: {self.seen})")
-
-
 @pytest.fixture
-def events() -> Events:
-    return Events()
+def events() -> CardEvents:
+    return CardEvents()
 
 
 @pytest.fixture
 def start_reader(
-    stub_library: Path, stub: Stub, events: Events
+    stub_library: Path, stub: Stub, events: CardEvents
 ) -> Iterator[Callable[..., VendorCardReader]]:
     readers: list[VendorCardReader] = []
 
@@ -190,7 +162,7 @@ def today() -> dt.date:
 
 
 def test_card_placed_read_once_and_removed_repeatedly(
-    start_reader: Callable[..., VendorCardReader], stub: Stub, events: Events
+    start_reader: Callable[..., VendorCardReader], stub: Stub, events: CardEvents
 ) -> None:
     reader = start_reader()
     name = name_of(reader)
@@ -213,7 +185,7 @@ def test_card_placed_read_once_and_removed_repeatedly(
 
 
 def test_stub_default_card_matches_the_simulator_layout(
-    start_reader: Callable[..., VendorCardReader], stub: Stub, events: Events
+    start_reader: Callable[..., VendorCardReader], stub: Stub, events: CardEvents
 ) -> None:
     reader = start_reader()
     stub.present(True)
@@ -224,7 +196,7 @@ def test_stub_default_card_matches_the_simulator_layout(
 
 
 def test_card_without_expiry_and_given_card(
-    start_reader: Callable[..., VendorCardReader], stub: Stub, events: Events
+    start_reader: Callable[..., VendorCardReader], stub: Stub, events: CardEvents
 ) -> None:
     stub.card(security_module_block(WANG_XIUYING))
     reader = start_reader()
@@ -248,7 +220,7 @@ def test_card_without_expiry_and_given_card(
 def test_terminal_checks_still_apply(
     start_reader: Callable[..., VendorCardReader],
     stub: Stub,
-    events: Events,
+    events: CardEvents,
     resident: Any,
     reason: str,
 ) -> None:
@@ -280,7 +252,7 @@ def test_terminal_checks_still_apply(
 def test_failures_are_typed_errors(
     start_reader: Callable[..., VendorCardReader],
     stub: Stub,
-    events: Events,
+    events: CardEvents,
     mode: str,
     error: type[DeviceError],
 ) -> None:
@@ -297,7 +269,7 @@ def test_failures_are_typed_errors(
 
 
 def test_port_that_cannot_be_opened_is_no_reader_then_recovers(
-    start_reader: Callable[..., VendorCardReader], stub: Stub, events: Events
+    start_reader: Callable[..., VendorCardReader], stub: Stub, events: CardEvents
 ) -> None:
     stub.mode("fail_open")
     stub.present(True)
@@ -310,7 +282,7 @@ def test_port_that_cannot_be_opened_is_no_reader_then_recovers(
 
 
 def test_hung_read_times_out_and_the_reader_recovers(
-    start_reader: Callable[..., VendorCardReader], stub: Stub, events: Events
+    start_reader: Callable[..., VendorCardReader], stub: Stub, events: CardEvents
 ) -> None:
     reader = start_reader()
     name = name_of(reader)
@@ -333,7 +305,7 @@ def test_hung_read_times_out_and_the_reader_recovers(
 
 
 def test_stop_returns_while_the_library_hangs(
-    stub_library: Path, stub: Stub, events: Events
+    stub_library: Path, stub: Stub, events: CardEvents
 ) -> None:
     stub.mode("hang_find")
     reader = VendorCardReader(stub_library, poll_interval_s=0.02, call_timeout_s=CALL_TIMEOUT_S)
@@ -346,7 +318,7 @@ def test_stop_returns_while_the_library_hangs(
     stub.mode("normal")
 
 
-def test_missing_or_wrong_library(tmp_path: Path, events: Events) -> None:
+def test_missing_or_wrong_library(tmp_path: Path, events: CardEvents) -> None:
     with pytest.raises(VendorLibraryError):
         VendorCardReader(tmp_path / "libnothing.so").start(events.put)
     libc = ctypes.util.find_library("c")  # a real library without the sdtapi functions
