@@ -73,6 +73,7 @@ class TimeoutsConfig:
     printing_s: float = 60.0
     done_s: float = 15.0
     error_s: float = 20.0
+    warn_before_s: float = 20.0  # "are you still there?" countdown before a limit (0: none)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -169,12 +169,13 @@ class SessionController:
     def _run(self, effect: session.Effect) -> None:
         services = self._services
         match effect:
-            case session.StartTimer(seconds=seconds, timer=timer):
+            case session.StartTimer(seconds=seconds, timer=timer, warn=warn):
                 if self._timer is not None:
                     self._timer.cancel()
-                self._timer = self._clock.call_later(
-                    seconds, lambda: self.handle(session.TimedOut(timer))
+                fired: session.Event = (
+                    session.WarnInactive(timer) if warn else session.TimedOut(timer)
                 )
+                self._timer = self._clock.call_later(seconds, lambda: self.handle(fired))
             case session.ReadCard():
                 self._submit("card", self._read_card)
             case session.VerifyIdentity(evidence=evidence):

@@ -137,13 +137,16 @@ class ManualClock:
         return timer
 
     def advance(self, seconds: float) -> None:
-        """Move time forward, firing due timers in order."""
-        self.now += seconds
+        """Move time forward, firing due timers in order; each runs with ``now`` at its due
+        time, so a timer it starts counts from there (as a real clock would)."""
+        target = self.now + seconds
         while True:
-            due = [t for t in self._timers if t.due <= self.now and not t.cancelled]
+            due = [t for t in self._timers if t.due <= target and not t.cancelled]
             if not due:
                 break
             timer = min(due, key=lambda t: t.due)
             self._timers.remove(timer)
+            self.now = max(self.now, timer.due)
             timer.fn()
+        self.now = target
         self._timers = [t for t in self._timers if not t.cancelled]

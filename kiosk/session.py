@@ -69,6 +69,9 @@ class SessionState:
     printed: bool = False
     slip_printed: str | None = None  # record id of the last repair slip printed, for the notice
     timer: int = 0  # generation of the running inactivity timer; stale timers are ignored
+    # "Are you still there?": seconds left when the warning came up (0: no warning showing).
+    # The session ends when the timer of this generation fires again; the screen counts down.
+    still_there_s: int = 0
     out_of_service: bool = False  # set by staff: no session starts; survives sessions
     online: bool = True  # the platform answers (kiosk.offline probes it); survives sessions
 
@@ -202,6 +205,13 @@ class UserActive:
 
 
 @dataclasses.dataclass(frozen=True)
+class WarnInactive:
+    """The inactivity timer of generation ``timer`` reached its warning point."""
+
+    timer: int
+
+
+@dataclasses.dataclass(frozen=True)
 class TimedOut:
     """The inactivity timer of generation ``timer`` fired."""
 
@@ -261,6 +271,7 @@ Event = (
     | Finished
     | ElderModeToggled
     | UserActive
+    | WarnInactive
     | TimedOut
     | StaffModeRequested
     | StaffModeLeft
@@ -332,10 +343,12 @@ class EndPlatformSession:
 
 @dataclasses.dataclass(frozen=True)
 class StartTimer:
-    """(Re)start the inactivity timer; when it fires, ``TimedOut(timer)`` comes back."""
+    """(Re)start the inactivity timer; when it fires after ``seconds``, ``TimedOut(timer)``
+    comes back, or ``WarnInactive(timer)`` if ``warn`` (the warning, not yet the end)."""
 
     seconds: float
     timer: int
+    warn: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -386,6 +399,7 @@ class Rules:
     elder_factor: float = 2.0
     elder_default: bool = False
     staff: float = 60
+    warn_before_s: float = 20  # "are you still there?" this long before a limit (0: never)
 
     def for_phase(self, phase: Phase, elder_mode: bool) -> float:
         """The limit for ``phase``; longer in elder mode."""
@@ -403,16 +417,39 @@ class Rules:
         }[phase]
         return base * self.elder_factor if elder_mode else base
 
+    def warning_for(self, phase: Phase, elder_mode: bool) -> float:
+        """How long "are you still there?" shows before ``phase``'s limit; 0 for none.
+
+        Only where the resident is expected to act and only if the limit is longer than the
+        warning: not while a device or the platform works (reading, verifying, printing: the
+        resident only waits), not in staff mode, not on a screen shorter than the warning.
+        """
+        if phase not in _WARNED:
+            return 0.0
+        warn = self.warn_before_s * self.elder_factor if elder_mode else self.warn_before_s
+        return warn if 0 < warn < self.for_phase(phase, elder_mode) else 0.0
+
 
 # ---------------------------------------------------------------- transition
 Result = tuple[SessionState, list[Effect]]
 
 
 def _enter(state: SessionState, rules: Rules, phase: Phase, **changes: object) -> Result:
-    """Move to ``phase`` and restart the inactivity timer for it."""
-    new = dataclasses.replace(state, phase=phase, timer=state.timer + 1, **changes)  # type: ignore[arg-type]
+    """Move to ``phase`` and restart the inactivity timer for it (any warning goes away)."""
+    new = dataclasses.replace(
+        state,
+        phase=phase,
+        timer=state.timer + 1,
+        still_there_s=0,
+        **changes,  # type: ignore[arg-type]
+    )
     seconds = rules.for_phase(phase, new.elder_mode)
-    return new, ([StartTimer(seconds, new.timer)] if seconds else [])
+    if not seconds:
+        return new, []
+    warn = rules.warning_for(phase, new.elder_mode)
+    if warn:
+        return new, [StartTimer(seconds - warn, new.timer, warn=True)]
+    return new, [StartTimer(seconds, new.timer)]
 
 
 def _end_session(state: SessionState, rules: Rules) -> Result:
@@ -428,6 +465,9 @@ def _end_session(state: SessionState, rules: Rules) -> Result:
     )
     return idle, effects
 
+
+# Phases where the resident is expected to act, so silence earns "are you still there?".
+_WARNED = frozenset({Phase.CONSENT, Phase.SECOND_FACTOR, Phase.REPORT, Phase.DONE, Phase.ERROR})
 
 # Phases without a resident session: card removal and failures do not end anything there
 # (staff take a test card out, a staff self-test fails without leaving staff mode).
@@ -492,6 +532,13 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
     match event:
         case CardRemoved() if phase not in _NO_SESSION:
             return _end_session(state, rules)
+        case WarnInactive(timer=timer):
+            warn = rules.warning_for(phase, state.elder_mode)
+            if timer != state.timer or not warn or state.still_there_s:
+                return state, []
+            # Same generation: a touch (UserActive) makes a new one, so this end goes stale.
+            seconds = max(1, round(warn))
+            return dataclasses.replace(state, still_there_s=seconds), [StartTimer(warn, timer)]
         case TimedOut(timer=timer):
             if timer != state.timer or phase is Phase.IDLE:
                 return state, []

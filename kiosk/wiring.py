@@ -35,6 +35,7 @@ def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
         elder_factor=cfg.elder_mode.timeout_factor,
         elder_default=cfg.elder_mode.default_on,
         staff=cfg.staff.idle_s,
+        warn_before_s=t.warn_before_s,
     )
 
 

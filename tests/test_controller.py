@@ -91,3 +91,26 @@ def test_timers_end_the_session() -> None:
     clock.advance(2)
     assert ctl.state.phase is session.Phase.IDLE
     ctl.stop()
+
+
+def test_the_warning_comes_first_and_a_touch_keeps_the_session() -> None:
+    ctl, _reader, _dispatcher = make()
+    clock = ctl._clock
+    assert isinstance(clock, runtime.ManualClock)
+    seen: list[session.SessionState] = []
+    ctl.add_listener(seen.append)
+    ctl.handle(session.CardInserted())
+    clock.advance(39)
+    assert ctl.state.still_there_s == 0
+    clock.advance(1)  # 20 s before the minute is up
+    assert ctl.state.phase is session.Phase.CONSENT
+    assert ctl.state.still_there_s == 20
+    assert seen[-1].still_there_s == 20  # the window hears about it
+    ctl.handle(session.UserActive())
+    assert ctl.state.still_there_s == 0
+    assert seen[-1].still_there_s == 0
+    clock.advance(59)
+    assert ctl.state.phase is session.Phase.CONSENT  # the warned end was cancelled
+    clock.advance(1)
+    assert ctl.state.phase is session.Phase.IDLE
+    ctl.stop()

@@ -156,7 +156,10 @@ def test_a_stale_timer_is_ignored() -> None:
     state = at_phase(S.Phase.CONSENT)
     old_timer = state.timer
     state, effects = run(state, S.UserActive())
-    assert [e for e in effects if isinstance(e, S.StartTimer)] == [S.StartTimer(60, state.timer)]
+    # 40 s of quiet, then "are you still there?" for the last 20 s of the minute.
+    assert [e for e in effects if isinstance(e, S.StartTimer)] == [
+        S.StartTimer(40, state.timer, warn=True)
+    ]
     state, _ = run(state, S.TimedOut(old_timer))
     assert state.phase is S.Phase.CONSENT
 
@@ -165,7 +168,7 @@ def test_elder_mode_doubles_timeouts_and_resets_after_the_session() -> None:
     state, _ = run(S.SessionState(), S.ElderModeToggled())
     assert state.elder_mode
     state, effects = run(state, S.CardInserted())
-    assert effects == [S.StartTimer(120, state.timer)]
+    assert effects == [S.StartTimer(80, state.timer, warn=True)]  # 120 s, the last 40 warned
     state, _ = run(state, S.CardRemoved())
     assert not state.elder_mode
 
@@ -416,3 +419,97 @@ def test_offline_refusal_ends_by_timeout_like_any_error() -> None:
     state, _ = run(S.SessionState(), OFFLINE, S.CardInserted())
     state, _ = run(state, S.TimedOut(state.timer))
     assert (state.phase, state.online, state.message) == (S.Phase.IDLE, False, None)
+
+
+# ---------------------------------------------------------------- "are you still there?"
+def at_warned(phase: S.Phase) -> S.SessionState:
+    """``phase`` reached honestly (ERROR through a refused card)."""
+    if phase is S.Phase.ERROR:
+        return run(at_phase(S.Phase.VERIFYING), S.Failed(errors.CardInvalid("sod_signature")))[0]
+    return at_phase(phase)
+
+
+LONG_DONE = dataclasses.replace(RULES, done=60, error=60)
+
+
+@pytest.mark.parametrize(
+    ("phase", "elder", "rules", "expected"),
+    [
+        # phase, elder mode, rules -> the timer started on entering: (seconds, warn)
+        (S.Phase.CONSENT, False, RULES, (40, True)),
+        (S.Phase.CONSENT, True, RULES, (80, True)),  # 120 s, warned for the last 40
+        (S.Phase.SECOND_FACTOR, False, RULES, (160, True)),
+        (S.Phase.REPORT, False, RULES, (160, True)),
+        (S.Phase.REPORT, True, RULES, (320, True)),
+        (S.Phase.READING_CARD, False, RULES, (30, False)),  # the resident only waits
+        (S.Phase.VERIFYING, False, RULES, (30, False)),
+        (S.Phase.PRINTING, False, RULES, (60, False)),
+        (S.Phase.DONE, False, RULES, (15, False)),  # shorter than the warning itself
+        (S.Phase.ERROR, False, RULES, (20, False)),
+        (S.Phase.DONE, False, LONG_DONE, (40, True)),
+        (S.Phase.ERROR, False, LONG_DONE, (40, True)),
+        (S.Phase.REPORT, False, dataclasses.replace(RULES, warn_before_s=0), (180, False)),
+    ],
+)
+def test_which_phases_warn_before_they_end(
+    phase: S.Phase, elder: bool, rules: S.Rules, expected: tuple[float, bool]
+) -> None:
+    state = at_warned(phase)
+    state = dataclasses.replace(state, elder_mode=elder)
+    state, effects = S.transition(state, S.UserActive(), rules)
+    assert effects == [S.StartTimer(expected[0], state.timer, warn=expected[1])]
+
+
+def test_staff_mode_is_never_warned() -> None:
+    state, effects = run(S.SessionState(), S.StaffModeRequested())
+    assert effects == [S.StartTimer(60, state.timer)]
+    assert run(state, S.WarnInactive(state.timer))[0] is state
+
+
+def test_the_warning_counts_down_then_the_session_ends_and_is_wiped() -> None:
+    state = at_phase(S.Phase.REPORT)
+    state, effects = run(state, S.WarnInactive(state.timer))
+    assert state.phase is S.Phase.REPORT and state.report is not None
+    assert state.still_there_s == 20
+    assert effects == [S.StartTimer(20, state.timer)]  # same generation: the end itself
+    state, effects = run(state, S.TimedOut(state.timer))
+    assert state == S.SessionState(timer=state.timer)
+    assert effects == [S.EndPlatformSession("sess-1")]
+
+
+def test_a_touch_during_the_warning_continues_the_session() -> None:
+    state = at_phase(S.Phase.SECOND_FACTOR)
+    warned, _ = run(state, S.WarnInactive(state.timer))
+    touched, effects = run(warned, S.UserActive())
+    assert touched.still_there_s == 0
+    assert touched.phase is S.Phase.SECOND_FACTOR and touched.identity == IDENTITY
+    assert effects == [S.StartTimer(160, touched.timer, warn=True)]
+    # The end scheduled by the warning is stale now.
+    assert run(touched, S.TimedOut(warned.timer))[0] is touched
+
+
+def test_elder_mode_warns_longer() -> None:
+    state = dataclasses.replace(at_phase(S.Phase.CONSENT), elder_mode=True)
+    state, effects = run(state, S.WarnInactive(state.timer))
+    assert state.still_there_s == 40
+    assert effects == [S.StartTimer(40, state.timer)]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [S.ConsentGiven(), S.ElderModeToggled(), S.CardRemoved()],
+)
+def test_anything_that_restarts_the_timer_clears_the_warning(event: S.Event) -> None:
+    state = at_phase(S.Phase.CONSENT)
+    state, _ = run(state, S.WarnInactive(state.timer))
+    state, _ = run(state, event)
+    assert state.still_there_s == 0
+
+
+def test_stale_or_repeated_warnings_are_ignored() -> None:
+    state = at_phase(S.Phase.CONSENT)
+    assert run(state, S.WarnInactive(state.timer - 1))[0] is state
+    warned, _ = run(state, S.WarnInactive(state.timer))
+    assert run(warned, S.WarnInactive(warned.timer))[0] is warned
+    idle = S.SessionState(timer=3)
+    assert run(idle, S.WarnInactive(3))[0] is idle

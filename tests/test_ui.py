@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from kiosk import errors, session
+from kiosk import errors, runtime, session
 from tests.helpers import make_controller
 from ui import main_window, theme
 from ui.screens import error, idle
@@ -180,3 +181,91 @@ def test_every_screen_fits_a_1080p_panel(
                 if button.isVisibleTo(screen):
                     bottom = button.mapTo(window, button.rect().bottomLeft()).y()
                     assert bottom <= window.height(), (phase, factor, button.text())
+
+
+def _to_second_factor(window: main_window.KioskWindow) -> runtime.ManualClock:
+    """Walk the window's controller to the second-factor screen; return its clock."""
+    from tests.test_session import EVIDENCE, IDENTITY
+
+    ctl = window._controller
+    clock = ctl._clock
+    assert isinstance(clock, runtime.ManualClock)
+    # The card and platform work the effects ask for never reports back here (the
+    # dispatcher is not pumped): the test feeds their results in itself.
+    for event in (
+        session.CardInserted(),
+        session.ConsentGiven(),
+        session.CardRead(EVIDENCE),
+        session.IdentityVerified(IDENTITY),
+    ):
+        ctl.handle(event)
+    assert ctl.state.phase is session.Phase.SECOND_FACTOR
+    return clock
+
+
+def test_still_there_warns_counts_down_and_a_touch_continues(
+    qtbot: QtBot, window: main_window.KioskWindow
+) -> None:
+    from ui.screens import second_factor
+
+    clock = _to_second_factor(window)
+    overlay = window.still_there
+    factor = window.screen_of(second_factor.SecondFactorScreen)
+    assert isinstance(factor, second_factor.SecondFactorScreen)
+    assert "138****1234" in factor.sms_button.text()
+    clock.advance(159)
+    assert not overlay.isVisible()
+    clock.advance(1)  # 20 s before the 180 s limit
+    assert overlay.isVisible()
+    assert overlay.geometry() == window.rect()  # over the header and the screen
+    assert overlay.seconds.text() == "20"
+    assert "20 秒后将结束本次查询" in overlay.body.text()
+    assert overlay.ticker.isActive() and overlay.ticker.interval() == 1000
+    overlay.tick()
+    assert overlay.seconds.text() == "19"
+    # A touch anywhere on the overlay continues; the screen underneath keeps its content.
+    qtbot.mouseClick(overlay, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+    assert not overlay.isVisible()
+    assert window.current_screen() is factor
+    assert "138****1234" in factor.sms_button.text()
+    # The next warning starts from the full countdown again, and "继续" continues too.
+    clock.advance(160)
+    assert overlay.isVisible() and overlay.seconds.text() == "20"
+    qtbot.mouseClick(overlay.continue_button, Qt.MouseButton.LeftButton)
+    assert not overlay.isVisible()
+    assert window._controller.state.phase is session.Phase.SECOND_FACTOR
+    window._controller.stop()
+
+
+def test_when_the_countdown_ends_the_session_is_over_and_cleared(
+    window: main_window.KioskWindow,
+) -> None:
+    from ui.screens import second_factor
+
+    clock = _to_second_factor(window)
+    overlay = window.still_there
+    factor = window.screen_of(second_factor.SecondFactorScreen)
+    assert isinstance(factor, second_factor.SecondFactorScreen)
+    clock.advance(160)
+    assert overlay.isVisible()
+    clock.advance(19)
+    assert overlay.isVisible()
+    clock.advance(1)
+    assert window._controller.state.phase is session.Phase.IDLE
+    assert not overlay.isVisible() and not overlay.ticker.isActive()
+    assert isinstance(window.current_screen(), idle.IdleScreen)
+    assert factor.subject.text() == ""
+    window._controller.stop()
+
+
+def test_still_there_in_large_text_mode_counts_longer(window: main_window.KioskWindow) -> None:
+    window.elder_button.click()
+    ctl = window._controller
+    clock = ctl._clock
+    assert isinstance(clock, runtime.ManualClock)
+    ctl.handle(session.CardInserted())
+    clock.advance(80)  # consent: 120 s in large-text mode, warned for the last 40
+    assert window.still_there.isVisible()
+    assert window.still_there.seconds.text() == "40"
+    assert window.still_there.continue_button.height() >= 104
+    ctl.stop()

@@ -6,7 +6,7 @@ import logging
 from typing import Final
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QMouseEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -33,6 +33,7 @@ from ui.screens import (
     verifying,
 )
 from ui.screens import staff as staff_screen
+from ui.widgets import still_there
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,11 @@ class KioskWindow(QMainWindow):
             screen = screen_type()
             self.screens[screen_type] = screen
             self.stack.addWidget(screen)
+        # Over everything, header included; no layout holds it, so it never sizes the window.
+        self.still_there = still_there.StillThereOverlay(self)
+        self.still_there.continue_requested.connect(
+            lambda: self._controller.handle(session.UserActive())
+        )
         self._wire_intents()
         self._wire_staff()
         controller.add_listener(self.show_state)
@@ -224,6 +230,12 @@ class KioskWindow(QMainWindow):
         for screen in self.screens.values():
             screen.show_state(state)
         self.stack.setCurrentWidget(self.screens[SCREEN_FOR_PHASE[state.phase]])
+        self.still_there.show_state(state)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The overlay always covers the whole window."""
+        super().resizeEvent(event)
+        self.still_there.setGeometry(self.rect())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Any touch anywhere restarts the inactivity timer."""

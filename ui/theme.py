@@ -129,6 +129,14 @@ def stylesheet(tokens: Tokens, family: str) -> str:
         QProgressBar {{ min-height: 24px; border: 2px solid {t.muted}; border-radius: 8px;
         background: {t.surface}; }}
     QProgressBar::chunk {{ background: {t.accent}; }}
+    #StillThere {{ background: rgba(0, 0, 0, 170); }}
+    QFrame#OverlayCard {{ background: {t.surface}; border: 4px solid {t.accent};
+        border-radius: 24px; }}
+    QFrame#OverlayCard QLabel {{ background: transparent; }}
+    QLabel#Countdown {{ color: {t.warning}; font-size: {t.title * 2}px; font-weight: bold; }}
+    QPushButton#OverlayButton {{ background: {t.accent}; color: {t.accent_text};
+        font-weight: bold; font-size: {t.heading}px; min-width: 480px;
+        min-height: {t.button_height * 3 // 2}px; }}
     """
 
 

@@ -1,0 +1,95 @@
+""" "Are you still there?": an overlay over the whole window before a quiet session ends.
+
+The core decides (``SessionState.still_there_s`` appears, and the session ends when its timer
+fires); this widget only shows it and counts the seconds down once a second for the eye. It is
+a child of the window, not a modal dialog: nothing can keep it, or what is under it, on screen
+after the session ended.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
+
+from kiosk import session
+from ui.screens import base
+
+CENTER = Qt.AlignmentFlag.AlignHCenter
+
+
+class StillThereOverlay(QWidget):
+    """Dims everything and asks whether the resident is still there, with a countdown.
+
+    Signals:
+        continue_requested: "继续" pressed, or a touch anywhere on the overlay.
+    """
+
+    continue_requested = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("StillThere")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setAccessibleName("您还在吗")
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        card = QFrame()
+        card.setObjectName("OverlayCard")
+        card.setFixedWidth(1280)  # wide enough that no sentence wraps, in either text size
+        column = QVBoxLayout(card)
+        column.setContentsMargins(64, 48, 64, 48)
+        column.setSpacing(24)
+        self.title = base.label("您还在吗？", "Title", align=CENTER)
+        column.addWidget(self.title)
+        self.seconds = base.label("", "Countdown", align=CENTER)
+        self.seconds.setAccessibleName("剩余秒数")
+        column.addWidget(self.seconds)
+        self.body = base.label("", "Heading", align=CENTER)
+        column.addWidget(self.body)
+        column.addWidget(
+            base.label("触摸屏幕任意位置或按“继续”，即可继续查询。", "Muted", align=CENTER)
+        )
+        self.continue_button = base.button("继续", primary=True)
+        self.continue_button.setObjectName("OverlayButton")
+        self.continue_button.setAccessibleName("继续")
+        self.continue_button.clicked.connect(self.continue_requested)
+        column.addWidget(self.continue_button, 0, CENTER)
+        outer.addWidget(card, 0, CENTER)
+        outer.addStretch(1)
+        self.remaining = 0
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(1000)
+        self.ticker.timeout.connect(self.tick)
+        self.hide()
+
+    def show_state(self, state: session.SessionState) -> None:
+        """Show the warning while the core has one; start the countdown when it appears."""
+        if not state.still_there_s:
+            self.ticker.stop()
+            self.remaining = 0
+            self.hide()
+            return
+        if self.isHidden():
+            self.remaining = state.still_there_s
+            self._show_remaining()
+            self.ticker.start()
+            parent = self.parentWidget()
+            if parent is not None:
+                self.setGeometry(parent.rect())
+            self.show()
+            self.raise_()
+
+    def tick(self) -> None:
+        """One second passed (display only: the core ends the session, not this timer)."""
+        self.remaining = max(0, self.remaining - 1)
+        self._show_remaining()
+
+    def _show_remaining(self) -> None:
+        self.seconds.setText(str(self.remaining))
+        self.body.setText(f"{self.remaining} 秒后将结束本次查询，并清除您的全部信息")
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """A touch anywhere continues (and never reaches the screen underneath)."""
+        self.continue_requested.emit()
+        event.accept()
