@@ -72,6 +72,7 @@ class SessionController:
         self._queue: collections.deque[session.Event] = collections.deque()
         self._busy = False
         self._timer: runtime.Cancellable | None = None
+        self._staff_call_timer: runtime.Cancellable | None = None
         self._serial = 0  # bumped whenever a session ends; stale results carry an old one
         self._trust_anchors: list[bytes] | None = None
         self._stopped = False
@@ -98,8 +99,9 @@ class SessionController:
             return
         self._stopped = True
         self._services.reader.stop()
-        if self._timer is not None:
-            self._timer.cancel()
+        for timer in (self._timer, self._staff_call_timer):
+            if timer is not None:
+                timer.cancel()
         self._runner.shutdown(wait=False)
 
     def on_card_event(self, event: card_reader.CardEvent) -> None:
@@ -169,13 +171,8 @@ class SessionController:
     def _run(self, effect: session.Effect) -> None:
         services = self._services
         match effect:
-            case session.StartTimer(seconds=seconds, timer=timer, warn=warn):
-                if self._timer is not None:
-                    self._timer.cancel()
-                fired: session.Event = (
-                    session.WarnInactive(timer) if warn else session.TimedOut(timer)
-                )
-                self._timer = self._clock.call_later(seconds, lambda: self.handle(fired))
+            case session.StartTimer() | session.StartStaffCallTimer():
+                self._start_timer(effect)
             case session.ReadCard():
                 self._submit("card", self._read_card)
             case session.VerifyIdentity(evidence=evidence):
@@ -215,6 +212,23 @@ class SessionController:
                 self._runner.submit(
                     "net", lambda: services.platform.end_session(sid), _ignore, _log_end_failure
                 )
+
+    def _start_timer(self, effect: session.StartTimer | session.StartStaffCallTimer) -> None:
+        """The inactivity timer and the staff call's timer: one of each runs at a time."""
+        if isinstance(effect, session.StartStaffCallTimer):
+            if self._staff_call_timer is not None:
+                self._staff_call_timer.cancel()
+            expired = session.StaffCallExpired(effect.call)
+            self._staff_call_timer = self._clock.call_later(
+                effect.seconds, lambda: self.handle(expired)
+            )
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        fired: session.Event = (
+            session.WarnInactive(effect.timer) if effect.warn else session.TimedOut(effect.timer)
+        )
+        self._timer = self._clock.call_later(effect.seconds, lambda: self.handle(fired))
 
     def _read_card(self) -> session.Event:
         """Card lane: challenge from the platform, then the card's files and its signature."""

@@ -279,16 +279,22 @@ class OutboxAuditLog(audit.LoggingAuditLog):
 
 
 class SessionAuditor:
-    """A controller listener auditing each resident session's start and end (phases only)."""
+    """A controller listener auditing each resident session's start and end (phases only) and
+    each call for staff."""
 
     def __init__(self, audit_log: audit.AuditLog) -> None:
         self._audit = audit_log
         self._phase = session.Phase.IDLE
         self._furthest = session.Phase.IDLE
         self._printed = False
+        self._staff_call = 0
 
     def __call__(self, state: session.SessionState) -> None:
-        """Record ``session_started`` and ``session_ended`` (how far it got, printed or not)."""
+        """Record ``session_started`` and ``session_ended`` (how far it got, printed or not),
+        and ``staff_called`` when someone presses "call staff" (which screen, nothing else)."""
+        if state.staff_called and state.staff_call != self._staff_call:
+            self._staff_call = state.staff_call
+            self._audit.record(audit.entry("staff_called", actor="system", phase=state.phase.value))
         old, new = self._phase, state.phase
         self._phase = new
         if old is new:

@@ -73,6 +73,10 @@ class SessionState:
     # The session ends when the timer of this generation fires again; the screen counts down.
     still_there_s: int = 0
     out_of_service: bool = False  # set by staff: no session starts; survives sessions
+    # "Call staff" pressed: the banner shows until staff mode opens or the call times out.
+    # Survives the session's end (staff are on their way); ``staff_call`` numbers the calls.
+    staff_called: bool = False
+    staff_call: int = 0
     online: bool = True  # the platform answers (kiosk.offline probes it); survives sessions
 
 
@@ -219,6 +223,18 @@ class TimedOut:
 
 
 @dataclasses.dataclass(frozen=True)
+class StaffCallRequested:
+    """Someone pressed "call staff" (in the header of every screen but staff mode's)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffCallExpired:
+    """Call number ``call`` has been showing for ``Rules.staff_call_s``."""
+
+    call: int
+
+
+@dataclasses.dataclass(frozen=True)
 class StaffModeRequested:
     """The hidden gesture or the service key combination: staff want in (PIN comes next)."""
 
@@ -273,6 +289,8 @@ Event = (
     | UserActive
     | WarnInactive
     | TimedOut
+    | StaffCallRequested
+    | StaffCallExpired
     | StaffModeRequested
     | StaffModeLeft
     | OutOfServiceSet
@@ -352,6 +370,14 @@ class StartTimer:
 
 
 @dataclasses.dataclass(frozen=True)
+class StartStaffCallTimer:
+    """After ``seconds``, ``StaffCallExpired(call)`` comes back (separate from inactivity)."""
+
+    seconds: float
+    call: int
+
+
+@dataclasses.dataclass(frozen=True)
 class FetchRepairGuide:
     """Get one repair guide (net lane): the platform's, or the kept copy when it is away."""
 
@@ -381,6 +407,7 @@ Effect = (
     | PrintRepairSlip
     | EndPlatformSession
     | StartTimer
+    | StartStaffCallTimer
 )
 
 
@@ -399,6 +426,7 @@ class Rules:
     elder_factor: float = 2.0
     elder_default: bool = False
     staff: float = 60
+    staff_call_s: float = 60  # how long the "staff called" banner shows at most
     warn_before_s: float = 20  # "are you still there?" this long before a limit (0: never)
 
     def for_phase(self, phase: Phase, elder_mode: bool) -> float:
@@ -462,6 +490,8 @@ def _end_session(state: SessionState, rules: Rules) -> Result:
         elder_mode=rules.elder_default,
         out_of_service=state.out_of_service,
         online=state.online,
+        staff_called=state.staff_called,
+        staff_call=state.staff_call,
     )
     return idle, effects
 
@@ -550,6 +580,12 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             return _enter(new, rules, phase) if phase is not Phase.IDLE else (new, [])
         case UserActive() if phase is not Phase.IDLE:
             return _enter(state, rules, phase)
+        case StaffCallRequested() if phase is not Phase.STAFF and not state.staff_called:
+            call = state.staff_call + 1
+            new = dataclasses.replace(state, staff_called=True, staff_call=call)
+            return new, [StartStaffCallTimer(rules.staff_call_s, call)]
+        case StaffCallExpired(call=call) if state.staff_called and call == state.staff_call:
+            return dataclasses.replace(state, staff_called=False), []
         case OutOfServiceSet(on=on) if phase in _NO_SESSION:
             return dataclasses.replace(state, out_of_service=on), []
         case CardInserted() if state.out_of_service:
@@ -564,13 +600,17 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
         case Phase.IDLE, CardInserted():
             return _enter(state, rules, Phase.CONSENT)
         case Phase.IDLE, StaffModeRequested():
-            return _enter(state, rules, Phase.STAFF)
+            return _enter(state, rules, Phase.STAFF, staff_called=False)  # staff are here
         case Phase.STAFF, StaffModeLeft():
             return _end_session(state, rules)
         case Phase.ERROR, CardInserted():
-            return _enter(
-                SessionState(timer=state.timer, elder_mode=state.elder_mode), rules, Phase.CONSENT
+            fresh = SessionState(
+                timer=state.timer,
+                elder_mode=state.elder_mode,
+                staff_called=state.staff_called,
+                staff_call=state.staff_call,
             )
+            return _enter(fresh, rules, Phase.CONSENT)
         case Phase.CONSENT, ConsentGiven():
             new, timer_effects = _enter(state, rules, Phase.READING_CARD, busy=True)
             return new, [ReadCard(), *timer_effects]

@@ -513,3 +513,51 @@ def test_stale_or_repeated_warnings_are_ignored() -> None:
     assert run(warned, S.WarnInactive(warned.timer))[0] is warned
     idle = S.SessionState(timer=3)
     assert run(idle, S.WarnInactive(3))[0] is idle
+
+
+# ---------------------------------------------------------------- "call staff"
+@pytest.mark.parametrize("phase", [p for p in S.Phase if p is not S.Phase.STAFF])
+def test_staff_can_be_called_from_every_resident_screen(phase: S.Phase) -> None:
+    before = at_warned(phase) if phase is not S.Phase.IDLE else S.SessionState()
+    state, effects = run(before, S.StaffCallRequested())
+    assert state.staff_called and state.staff_call == 1
+    assert effects == [S.StartStaffCallTimer(60, 1)]
+    # Nothing else moves: same screen, same inactivity timer, same data.
+    assert dataclasses.replace(state, staff_called=False, staff_call=0) == before
+
+
+def test_calling_again_while_called_changes_nothing() -> None:
+    called, _ = run(S.SessionState(), S.StaffCallRequested())
+    assert run(called, S.StaffCallRequested()) == (called, [])
+
+
+def test_no_staff_call_from_staff_mode() -> None:
+    staff, _ = run(S.SessionState(), S.StaffModeRequested())
+    assert run(staff, S.StaffCallRequested()) == (staff, [])
+
+
+def test_the_call_expires_and_a_stale_expiry_is_ignored() -> None:
+    called, _ = run(S.SessionState(), S.StaffCallRequested())
+    state, _ = run(called, S.StaffCallExpired(called.staff_call))
+    assert not state.staff_called
+    again, effects = run(state, S.StaffCallRequested())
+    assert again.staff_call == 2 and effects == [S.StartStaffCallTimer(60, 2)]
+    assert run(again, S.StaffCallExpired(1))[0] is again
+
+
+def test_opening_staff_mode_answers_the_call() -> None:
+    called, _ = run(S.SessionState(), S.StaffCallRequested())
+    state, _ = run(called, S.StaffModeRequested())
+    assert state.phase is S.Phase.STAFF and not state.staff_called
+    assert run(state, S.StaffCallExpired(called.staff_call))[0] is state
+
+
+@pytest.mark.parametrize("ending", [S.CardRemoved(), S.ConsentDeclined(), S.TimedOut(-1)], ids=repr)
+def test_a_call_outlives_the_session_that_made_it(ending: S.Event) -> None:
+    state, _ = run(at_phase(S.Phase.CONSENT), S.StaffCallRequested())
+    if isinstance(ending, S.TimedOut):
+        ending = S.TimedOut(state.timer)
+    state, _ = run(state, ending)
+    assert state.phase is S.Phase.IDLE and state.staff_called and state.staff_call == 1
+    state, _ = run(state, S.CardInserted())
+    assert state.phase is S.Phase.CONSENT and state.staff_called

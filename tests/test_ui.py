@@ -269,3 +269,65 @@ def test_still_there_in_large_text_mode_counts_longer(window: main_window.KioskW
     assert window.still_there.seconds.text() == "40"
     assert window.still_there.continue_button.height() >= 104
     ctl.stop()
+
+
+def test_call_staff_from_the_idle_screen_shows_a_banner_beeps_and_is_audited(
+    qtbot: QtBot, window: main_window.KioskWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk import audit, offline
+
+    beeps: list[None] = []
+    monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: beeps.append(None)))
+    ctl = window._controller
+    audit_log = audit.LoggingAuditLog()
+    ctl.add_listener(offline.SessionAuditor(audit_log))
+    clock = ctl._clock
+    assert isinstance(clock, runtime.ManualClock)
+    assert window.call_staff_button.isVisible() and not window.staff_banner.isVisible()
+    qtbot.mouseClick(window.call_staff_button, Qt.MouseButton.LeftButton)
+    assert window.staff_banner.isVisible()
+    assert window.staff_banner.text() == "已呼叫工作人员，请稍候"
+    assert not window.call_staff_button.isVisible()
+    assert len(beeps) == 1
+    called = [e for e in audit_log.entries if e.action == "staff_called"]
+    assert len(called) == 1
+    assert called[0].actor == "system" and dict(called[0].details) == {"phase": "idle"}
+    # The banner stays through a session starting, then goes after a minute.
+    ctl.handle(session.CardInserted())
+    assert window.staff_banner.isVisible()
+    assert len(beeps) == 1 and len(audit_log.entries) == 2  # + session_started
+    clock.advance(59)
+    assert window.staff_banner.isVisible()
+    clock.advance(1)
+    assert not window.staff_banner.isVisible()
+    assert window.call_staff_button.isVisible()
+    ctl.stop()
+
+
+def test_opening_staff_mode_answers_the_call_and_hides_the_button(
+    qtbot: QtBot, window: main_window.KioskWindow
+) -> None:
+    qtbot.mouseClick(window.call_staff_button, Qt.MouseButton.LeftButton)
+    assert window.staff_banner.isVisible()
+    window._controller.handle(session.StaffModeRequested())
+    assert not window.staff_banner.isVisible()
+    assert not window.call_staff_button.isVisible()
+    window._controller.handle(session.StaffModeLeft())
+    assert window.call_staff_button.isVisible()
+    window._controller.stop()
+
+
+def test_call_staff_is_on_every_resident_screen_in_both_sizes(
+    qtbot: QtBot, window: main_window.KioskWindow
+) -> None:
+    for elder in (False, True):
+        for phase in session.Phase:
+            window.show_state(session.SessionState(phase=phase, elder_mode=elder))
+            assert window.call_staff_button.isVisible() is (phase is not session.Phase.STAFF)
+            if phase is not session.Phase.STAFF:
+                assert window.call_staff_button.height() >= (104 if elder else 80) * 2 // 3
+        window.show_state(session.SessionState(elder_mode=elder, staff_called=True, staff_call=1))
+        assert window.staff_banner.isVisible()
+        assert window.size().height() <= 1080

@@ -108,6 +108,7 @@ class KioskWindow(QMainWindow):
         self._staff = staff_mode
         self._long_press_ms = int(long_press_s * 1000)
         self._elder_mode: bool | None = None
+        self._staff_call = 0  # the last call announced with a beep
         self.allow_close = False
 
         central = QWidget()
@@ -140,7 +141,21 @@ class KioskWindow(QMainWindow):
         header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         row = QHBoxLayout(header)
         row.setContentsMargins(48, 12, 48, 12)
-        row.addWidget(base.label("信用服务自助终端", wrap=False), 1)
+        self.title = base.label("信用服务自助终端", wrap=False)
+        row.addWidget(self.title, 1)
+        # Takes the title's place while shown, so the header never grows (portrait too).
+        self.staff_banner = base.label("已呼叫工作人员，请稍候", "StaffBanner", wrap=False)
+        self.staff_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.staff_banner.setAccessibleName("已呼叫工作人员")
+        self.staff_banner.hide()
+        row.addWidget(self.staff_banner, 1)
+        self.call_staff_button = base.button("呼叫工作人员")
+        self.call_staff_button.setObjectName("HeaderButton")
+        self.call_staff_button.setAccessibleName("呼叫工作人员")
+        self.call_staff_button.clicked.connect(
+            lambda: self._controller.handle(session.StaffCallRequested())
+        )
+        row.addWidget(self.call_staff_button)
         self.elder_button = base.button("大字模式")
         self.elder_button.setObjectName("HeaderButton")
         self.elder_button.clicked.connect(
@@ -231,6 +246,17 @@ class KioskWindow(QMainWindow):
             screen.show_state(state)
         self.stack.setCurrentWidget(self.screens[SCREEN_FOR_PHASE[state.phase]])
         self.still_there.show_state(state)
+        self._show_staff_call(state)
+
+    def _show_staff_call(self, state: session.SessionState) -> None:
+        """The header's "call staff" button, and the banner (with a beep) once called."""
+        # Once called, the banner takes the button's place: pressing again would change nothing.
+        self.call_staff_button.setVisible(state.phase is not Phase.STAFF and not state.staff_called)
+        self.staff_banner.setVisible(state.staff_called)
+        self.title.setVisible(not state.staff_called)
+        if state.staff_called and state.staff_call != self._staff_call:
+            self._staff_call = state.staff_call
+            QApplication.beep()  # the audible half of the signal; silent where no bell exists
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """The overlay always covers the whole window."""

@@ -129,6 +129,8 @@ def stylesheet(tokens: Tokens, family: str) -> str:
         QProgressBar {{ min-height: 24px; border: 2px solid {t.muted}; border-radius: 8px;
         background: {t.surface}; }}
     QProgressBar::chunk {{ background: {t.accent}; }}
+    #Header QLabel#StaffBanner {{ background: {t.surface}; color: {t.text}; font-weight: bold;
+        border: 4px solid {t.warning}; border-radius: 10px; padding: 4px 24px; }}
     #StillThere {{ background: rgba(0, 0, 0, 170); }}
     QFrame#OverlayCard {{ background: {t.surface}; border: 4px solid {t.accent};
         border-radius: 24px; }}
