@@ -33,6 +33,13 @@ class Screen(QWidget):
         """Show ``state``. Screens must clear anything personal when it is gone from state."""
         raise NotImplementedError
 
+    def retranslate(self) -> None:
+        """Set the fixed texts in the current language (``ui.i18n.translate``).
+
+        Screens call it at the end of ``__init__``; the window calls it after a language
+        switch and then ``show_state`` again, which redoes the texts that depend on state.
+        """
+
 
 class ProgressScreen(Screen):
     """A screen where the resident only waits: a title, a hint and a busy bar."""
