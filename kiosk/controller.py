@@ -197,10 +197,23 @@ class SessionController:
                 )
             case session.PrintReport(report=report, token=token, large_print=large):
                 self._submit("print", lambda: self._print(report, token, large))
-            case session.FetchRepairGuide(record_id=record_id, guide_id=guide_id):
+            case session.FetchRepairGuide(record_id=record_id, guide_id=guide_id, for_slip=slip):
                 self._submit(
                     "net",
-                    lambda: session.RepairGuideLoaded(record_id, self._repair_guide(guide_id)),
+                    lambda: session.RepairGuideLoaded(
+                        record_id, self._repair_guide(guide_id), for_slip=slip
+                    ),
+                )
+            case session.QueueDispute(
+                token=token, report_id=report_id, record_id=record_id, reason=reason
+            ):
+                self._submit(
+                    "net", lambda: self._queue_dispute(token, report_id, record_id, reason)
+                )
+            case session.ShareReport(token=token, report_id=report_id):
+                self._submit(
+                    "net",
+                    lambda: session.ShareReady(services.platform.share_report(token, report_id)),
                 )
             case session.PrintRepairSlip(
                 report=report, record_id=record_id, guide=guide, large_print=large
@@ -276,6 +289,25 @@ class SessionController:
             signature=evidence.signature,
         )
         return session.IdentityVerified(identity)
+
+    def _queue_dispute(
+        self, token: str, report_id: str, record_id: str, reason: str
+    ) -> session.Event:
+        """Net lane: the dispute goes into the outbox (sealed, sent by the sender thread).
+
+        Without an offline layer (tests, tools) it is sent to the platform directly.
+        """
+        offline = self._services.offline
+        if offline is not None:
+            offline.queue_objection(
+                token=token, report_id=report_id, record_id=record_id, reason=reason
+            )
+        else:
+            self._services.platform.create_objection(
+                token, report_id, record_id, reason, str(uuid.uuid4())
+            )
+        log.info("dispute of record %s in report %s queued", record_id, report_id)
+        return session.DisputeQueued(record_id)
 
     def _printer(self) -> receipt_printer.ReceiptPrinter:
         printer = self._services.printer

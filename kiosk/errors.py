@@ -80,6 +80,7 @@ class UserMessage:
     title: str
     body: str
     can_retry: bool = False
+    attempts_left: int | None = None  # tries left (a wrong code or PIN); the screen says it
 
 
 _CARD_REASON_TEXT = "这张卡不能在本机使用，请联系大厅工作人员。"
@@ -181,9 +182,7 @@ def to_user_message(exc: BaseException) -> UserMessage:
         return UserMessage(f"card_invalid.{exc.reason}", "证件无法使用", _CARD_REASON_TEXT)
     if isinstance(exc, PlatformRejected) and exc.code in _PLATFORM_CODE_TEXT:
         title, body, retry = _PLATFORM_CODE_TEXT[exc.code]
-        if exc.attempts_left is not None:
-            body += f"还可以尝试{exc.attempts_left}次。"
-        return UserMessage(exc.code, title, body, retry)
+        return UserMessage(exc.code, title, body, retry, exc.attempts_left)
     if isinstance(exc, PlatformUnavailable | PlatformRejected):
         return UserMessage(
             "platform_unavailable",

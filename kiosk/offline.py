@@ -238,6 +238,17 @@ class OfflineServices:
         sender_mod.queue_print(self.outbox, token=token, report_id=report_id, printed_at=printed_at)
         self.sender.wake()
 
+    def queue_objection(self, *, token: str, report_id: str, record_id: str, reason: str) -> None:
+        """Keep a resident's dispute of one record for the platform and wake the sender.
+
+        Raises:
+            offline_cache.errors.CacheError: Not kept (``OutboxFull``, ``DiskFull``...).
+        """
+        sender_mod.queue_objection(
+            self.outbox, token=token, report_id=report_id, record_id=record_id, reason=reason
+        )
+        self.sender.wake()
+
     def stats(self) -> OutboxStats:
         """Backlog size, oldest item age, last delivery.
 
@@ -288,13 +299,21 @@ class SessionAuditor:
         self._furthest = session.Phase.IDLE
         self._printed = False
         self._staff_call = 0
+        self._assisted: str | None = None
 
     def __call__(self, state: session.SessionState) -> None:
         """Record ``session_started`` and ``session_ended`` (how far it got, printed or not),
-        and ``staff_called`` when someone presses "call staff" (which screen, nothing else)."""
+        ``staff_called`` when staff are called (which screen, nothing else) and
+        ``staff_assisted`` when a staff member confirmed a resident (their staff id)."""
         if state.staff_called and state.staff_call != self._staff_call:
             self._staff_call = state.staff_call
             self._audit.record(audit.entry("staff_called", actor="system", phase=state.phase.value))
+        if state.assisted_by != self._assisted:
+            self._assisted = state.assisted_by
+            if state.assisted_by is not None:
+                self._audit.record(
+                    audit.entry("staff_assisted", actor="staff", staff_id=state.assisted_by)
+                )
         old, new = self._phase, state.phase
         self._phase = new
         if old is new:

@@ -15,6 +15,7 @@ import dataclasses
 import enum
 
 from kiosk import errors, platform_client, report
+from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, QT_TRANSLATE_NOOP
 
 
 class Phase(enum.Enum):
@@ -30,6 +31,26 @@ class Phase(enum.Enum):
     DONE = "done"
     ERROR = "error"
     STAFF = "staff"  # hall staff's diagnostics (docs/staff.md); never shows resident data
+
+
+class ReportView(enum.Enum):
+    """What the report screen shows: the report, or one of its pages over it."""
+
+    REPORT = "report"
+    GUIDE = "guide"  # the repair guide of ``view_record``
+    DISPUTE = "dispute"  # the dispute form of ``view_record``
+    SHARE = "share"  # the one-time download link as a QR code (screen only, never printed)
+
+
+# Why a resident disputes a record: the form's list (sent as text: the API has no codes).
+DISPUTE_REASONS: tuple[tuple[str, str], ...] = (
+    ("not_mine", QT_TRANSLATE_NOOP("Dispute", "这条记录不是我的")),
+    ("wrong_facts", QT_TRANSLATE_NOOP("Dispute", "记录的内容（日期、金额、事由）有误")),
+    ("already_done", QT_TRANSLATE_NOOP("Dispute", "我已经履行或整改完毕，记录没有更新")),
+    ("past_term", QT_TRANSLATE_NOOP("Dispute", "已过公示期限，记录仍在公示")),
+    ("other", QT_TRANSLATE_NOOP("Dispute", "其他原因")),
+)
+DISPUTE_TEXT_MAX = 200  # characters of the resident's own words
 
 
 class Factor(enum.Enum):
@@ -63,11 +84,22 @@ class SessionState:
     identity: platform_client.IdentitySession | None = None
     factor: Factor = Factor.CHOOSING
     otp_sent: bool = False
+    otp_sends: int = 0  # codes sent this session; the screen restarts its resend countdown
     resend_after_s: int = 0
+    staff_entered: str | None = None  # staff id typed on the staff form, until it is checked
+    assisted_by: str | None = None  # staff id that confirmed the resident (for the audit)
     access_token: str | None = dataclasses.field(default=None, repr=False)
     report: report.Report | None = dataclasses.field(default=None, repr=False)
     printed: bool = False
     slip_printed: str | None = None  # record id of the last repair slip printed, for the notice
+    view: ReportView = ReportView.REPORT
+    view_record: str | None = None  # the record the guide or dispute page is about
+    guide: platform_client.RepairGuide | None = None  # the guide of ``view_record``, once loaded
+    share: platform_client.ShareLink | None = dataclasses.field(default=None, repr=False)
+    disputed: tuple[str, ...] = ()  # record ids disputed in this session (queued for the platform)
+    language: str = DEFAULT_LANGUAGE  # of this session only; the next resident starts in Chinese
+    muted: bool = False  # voice prompts silenced for this session
+    limit_s: float = 0  # the running inactivity limit (the done screen counts it down)
     timer: int = 0  # generation of the running inactivity timer; stale timers are ignored
     # "Are you still there?": seconds left when the warning came up (0: no warning showing).
     # The session ends when the timer of this generation fires again; the screen counts down.
@@ -184,6 +216,7 @@ class RepairGuideLoaded:
 
     record_id: str
     guide: platform_client.RepairGuide
+    for_slip: bool = True  # asked for to print the slip (else to show it)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,6 +224,69 @@ class SlipPrinted:
     """The repair slip of ``record_id`` came out of the printer."""
 
     record_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RepairGuideRequested:
+    """The resident opened the repair guide of one negative record."""
+
+    record_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DisputeRequested:
+    """The resident opened the dispute form of one record."""
+
+    record_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DisputeSubmitted:
+    """The resident sent the dispute form: a reason of ``DISPUTE_REASONS`` and own words."""
+
+    reason: str
+    text: str = dataclasses.field(default="", repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class DisputeQueued:
+    """The dispute of ``record_id`` is kept for the platform (the outbox delivers it)."""
+
+    record_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ShareRequested:
+    """The resident asked for the report on their phone."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ShareReady:
+    """The platform made a one-time download link."""
+
+    link: platform_client.ShareLink = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class ViewClosed:
+    """Back from the guide, dispute or phone page to the report."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ResendRequested:
+    """The resident asked for a new SMS code."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LanguageChanged:
+    """The resident switched the language of the screens (and of the voice)."""
+
+    language: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MuteToggled:
+    """The voice prompts were silenced or switched back on."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -284,6 +380,16 @@ Event = (
     | RepairSlipRequested
     | RepairGuideLoaded
     | SlipPrinted
+    | RepairGuideRequested
+    | DisputeRequested
+    | DisputeSubmitted
+    | DisputeQueued
+    | ShareRequested
+    | ShareReady
+    | ViewClosed
+    | ResendRequested
+    | LanguageChanged
+    | MuteToggled
     | Finished
     | ElderModeToggled
     | UserActive
@@ -383,6 +489,25 @@ class FetchRepairGuide:
 
     record_id: str
     guide_id: str
+    for_slip: bool = True  # print it when it arrives (else show it)
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueDispute:
+    """Keep a dispute for the platform (the outbox sends it with the resident's token)."""
+
+    token: str = dataclasses.field(repr=False)
+    report_id: str
+    record_id: str
+    reason: str = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class ShareReport:
+    """Ask the platform for a one-time download link of the report."""
+
+    token: str = dataclasses.field(repr=False)
+    report_id: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -405,6 +530,8 @@ Effect = (
     | PrintReport
     | FetchRepairGuide
     | PrintRepairSlip
+    | QueueDispute
+    | ShareReport
     | EndPlatformSession
     | StartTimer
     | StartStaffCallTimer
@@ -472,6 +599,7 @@ def _enter(state: SessionState, rules: Rules, phase: Phase, **changes: object) -
         **changes,  # type: ignore[arg-type]
     )
     seconds = rules.for_phase(phase, new.elder_mode)
+    new = dataclasses.replace(new, limit_s=seconds)
     if not seconds:
         return new, []
     warn = rules.warning_for(phase, new.elder_mode)
@@ -521,6 +649,35 @@ def _guide_id(shown: report.Report, record_id: str) -> str | None:
     return None
 
 
+def _call_staff(state: SessionState, rules: Rules) -> Result:
+    """Staff are called (banner, beep, audit): by the button, or by choosing staff's check."""
+    if state.staff_called or state.phase is Phase.STAFF:
+        return state, []
+    call = state.staff_call + 1
+    new = dataclasses.replace(state, staff_called=True, staff_call=call)
+    return new, [StartStaffCallTimer(rules.staff_call_s, call)]
+
+
+def _to_staff_check(state: SessionState, rules: Rules) -> Result:
+    """The staff form on the second-factor screen, and staff called to come and use it."""
+    new, effects = _enter(state, rules, Phase.SECOND_FACTOR, factor=Factor.STAFF, message=None)
+    called, call_effects = _call_staff(new, rules)
+    return called, effects + call_effects
+
+
+def _record(shown: report.Report, record_id: str) -> tuple[report.Section, report.Record] | None:
+    for section in shown.sections:
+        for record in section.records:
+            if record.record_id == record_id:
+                return section, record
+    return None
+
+
+def _report_page(state: SessionState, rules: Rules, view: ReportView, **changes: object) -> Result:
+    """Another page of the report screen (same phase: the inactivity timer restarts)."""
+    return _enter(state, rules, Phase.REPORT, view=view, **changes)
+
+
 def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     message = errors.to_user_message(error)
     phase = state.phase
@@ -541,12 +698,16 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
             otp_sent=False,
             access_token=None,
             report=None,
+            view=ReportView.REPORT,
+            view_record=None,
+            guide=None,
+            share=None,
         )
     if phase is Phase.PRINTING:
         # The report stays; a reprint happens only if the resident asks again.
         return _enter(state, rules, Phase.REPORT, busy=False, message=message)
     if phase is Phase.REPORT and state.busy:
-        # A repair slip failed (printer or guide): the report stays on screen.
+        # A repair slip, guide, dispute or phone link failed: the report stays on screen.
         return dataclasses.replace(state, busy=False, message=message), []
     # Anything else ends the session: wipe it and explain.
     ended, effects = _end_session(state, rules)
@@ -580,10 +741,12 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             return _enter(new, rules, phase) if phase is not Phase.IDLE else (new, [])
         case UserActive() if phase is not Phase.IDLE:
             return _enter(state, rules, phase)
-        case StaffCallRequested() if phase is not Phase.STAFF and not state.staff_called:
-            call = state.staff_call + 1
-            new = dataclasses.replace(state, staff_called=True, staff_call=call)
-            return new, [StartStaffCallTimer(rules.staff_call_s, call)]
+        case StaffCallRequested():
+            return _call_staff(state, rules)
+        case LanguageChanged(language=language) if language in LANGUAGES:
+            return dataclasses.replace(state, language=language), []
+        case MuteToggled():
+            return dataclasses.replace(state, muted=not state.muted), []
         case StaffCallExpired(call=call) if state.staff_called and call == state.staff_call:
             return dataclasses.replace(state, staff_called=False), []
         case OutOfServiceSet(on=on) if phase in _NO_SESSION:
@@ -607,6 +770,8 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             fresh = SessionState(
                 timer=state.timer,
                 elder_mode=state.elder_mode,
+                language=state.language,  # the same person, trying again
+                muted=state.muted,
                 staff_called=state.staff_called,
                 staff_call=state.staff_call,
             )
@@ -620,10 +785,17 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             new, timer_effects = _enter(state, rules, Phase.VERIFYING, busy=True)
             return new, [VerifyIdentity(evidence), *timer_effects]
         case Phase.VERIFYING, IdentityVerified(identity=identity):
-            factor = _first_factor(identity)
-            return _enter(
-                state, rules, Phase.SECOND_FACTOR, busy=False, identity=identity, factor=factor
-            )
+            verified = dataclasses.replace(state, busy=False, identity=identity)
+            if _first_factor(identity) is Factor.STAFF:
+                return _to_staff_check(verified, rules)  # no phone on file: staff come
+            if state.elder_mode:
+                # Fewer steps in large-text mode: the code is sent at once; the code screen
+                # still offers staff's check for whoever does not have the phone with them.
+                new, timer_effects = _enter(
+                    verified, rules, Phase.SECOND_FACTOR, factor=Factor.SMS, busy=True
+                )
+                return new, [SendOtp(identity.session_id), *timer_effects]
+            return _enter(verified, rules, Phase.SECOND_FACTOR, factor=Factor.CHOOSING)
         case Phase.SECOND_FACTOR, SmsChosen() if state.identity and not state.busy:
             if "sms_otp" not in state.identity.second_factors:
                 return state, []
@@ -631,53 +803,130 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
                 state, rules, phase, factor=Factor.SMS, busy=True, message=None
             )
             return new, [SendOtp(state.identity.session_id), *timer_effects]
+        case Phase.SECOND_FACTOR, ResendRequested() if (
+            state.identity and state.factor is Factor.SMS and not state.busy
+        ):
+            new, timer_effects = _enter(state, rules, phase, busy=True, message=None)
+            return new, [SendOtp(state.identity.session_id), *timer_effects]
         case Phase.SECOND_FACTOR, StaffChosen() if not state.busy:
-            return _enter(state, rules, phase, factor=Factor.STAFF, message=None)
+            return _to_staff_check(state, rules)
         case Phase.SECOND_FACTOR, OtpSent(resend_after_s=seconds):
-            return dataclasses.replace(state, busy=False, otp_sent=True, resend_after_s=seconds), []
+            new = dataclasses.replace(
+                state,
+                busy=False,
+                otp_sent=True,
+                otp_sends=state.otp_sends + 1,
+                resend_after_s=seconds,
+            )
+            return new, []
         case Phase.SECOND_FACTOR, OtpEntered(code=code) if state.identity and not state.busy:
             new, timer_effects = _enter(state, rules, phase, busy=True, message=None)
             return new, [VerifyOtp(state.identity.session_id, code), *timer_effects]
         case Phase.SECOND_FACTOR, StaffConfirmed(staff_id=staff_id, pin=pin) if (
             state.identity and not state.busy
         ):
-            new, timer_effects = _enter(state, rules, phase, busy=True, message=None)
+            new, timer_effects = _enter(
+                state, rules, phase, busy=True, message=None, staff_entered=staff_id
+            )
             return new, [StaffAssist(state.identity.session_id, staff_id, pin), *timer_effects]
         case Phase.SECOND_FACTOR, AccessGranted(token=token):
-            new = dataclasses.replace(state, busy=True, access_token=token)
+            assisted = state.staff_entered if state.factor is Factor.STAFF else None
+            new = dataclasses.replace(
+                state, busy=True, access_token=token, assisted_by=assisted, staff_entered=None
+            )
             return new, [FetchReport(token)]
         case Phase.SECOND_FACTOR, ReportLoaded(report=loaded):
             return _enter(state, rules, Phase.REPORT, busy=False, report=loaded)
-        case Phase.REPORT, RepairSlipRequested(record_id=record_id) if (
-            state.report and not state.busy
-        ):
-            guide_id = _guide_id(state.report, record_id)
-            if guide_id is None:
-                return state, []  # the screen offers the slip only where a guide exists
-            new, timer_effects = _enter(
-                state, rules, phase, busy=True, message=None, slip_printed=None
-            )
-            return new, [FetchRepairGuide(record_id, guide_id), *timer_effects]
-        case Phase.REPORT, RepairGuideLoaded(record_id=record_id, guide=guide) if (
-            state.report and state.busy
-        ):
-            return state, [PrintRepairSlip(state.report, record_id, guide, state.elder_mode)]
-        case Phase.REPORT, SlipPrinted(record_id=record_id):
-            return dataclasses.replace(state, busy=False, slip_printed=record_id), []
-        case Phase.REPORT, PrintRequested() if (
-            state.report and state.access_token and not state.busy
-        ):
-            new, timer_effects = _enter(state, rules, Phase.PRINTING, busy=True, message=None)
-            return new, [
-                PrintReport(state.report, state.access_token, state.elder_mode),
-                *timer_effects,
-            ]
-        case Phase.REPORT, Finished():
-            return _enter(state, rules, Phase.DONE)
+        case Phase.REPORT, _:
+            return _on_report_screen(state, event, rules)
         case Phase.PRINTING, Printed():
             return _enter(state, rules, Phase.DONE, busy=False, printed=True)
         case Phase.DONE, Finished():
             return _end_session(state, rules)
         case Phase.ERROR, Finished():
             return _end_session(state, rules)
+    return state, []
+
+
+def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result:  # noqa: C901
+    """The report and its pages: repair guide, repair slip, dispute form, phone link."""
+    shown, token = state.report, state.access_token
+    if shown is None or token is None:
+        return state, []
+    match event:
+        case PrintRequested() if not state.busy:
+            new, timer_effects = _enter(
+                state, rules, Phase.PRINTING, busy=True, message=None, view=ReportView.REPORT
+            )
+            return new, [PrintReport(shown, token, state.elder_mode), *timer_effects]
+        case Finished():
+            return _enter(state, rules, Phase.DONE, view=ReportView.REPORT, share=None)
+        case RepairGuideRequested(record_id=record_id) if not state.busy:
+            guide_id = _guide_id(shown, record_id)
+            if guide_id is None:
+                return state, []  # the screen offers a guide only where one exists
+            if state.guide is not None and state.view_record == record_id:
+                return _report_page(state, rules, ReportView.GUIDE, message=None)
+            new, timer_effects = _report_page(
+                state,
+                rules,
+                ReportView.GUIDE,
+                busy=True,
+                message=None,
+                view_record=record_id,
+                guide=None,
+                slip_printed=None,
+            )
+            return new, [FetchRepairGuide(record_id, guide_id, for_slip=False), *timer_effects]
+        case RepairSlipRequested(record_id=record_id) if not state.busy:
+            guide_id = _guide_id(shown, record_id)
+            if guide_id is None:
+                return state, []
+            new, timer_effects = _enter(
+                state, rules, Phase.REPORT, busy=True, message=None, slip_printed=None
+            )
+            if state.guide is not None and state.view_record == record_id:
+                slip = PrintRepairSlip(shown, record_id, state.guide, state.elder_mode)
+                return new, [slip, *timer_effects]
+            return new, [FetchRepairGuide(record_id, guide_id), *timer_effects]
+        case RepairGuideLoaded(record_id=record_id, guide=guide, for_slip=for_slip) if state.busy:
+            if for_slip:
+                return state, [PrintRepairSlip(shown, record_id, guide, state.elder_mode)]
+            if state.view is ReportView.GUIDE and state.view_record == record_id:
+                return dataclasses.replace(state, busy=False, guide=guide), []
+            return dataclasses.replace(state, busy=False), []
+        case SlipPrinted(record_id=record_id):
+            return dataclasses.replace(state, busy=False, slip_printed=record_id), []
+        case DisputeRequested(record_id=record_id) if not state.busy:
+            if _record(shown, record_id) is None or record_id in state.disputed:
+                return state, []
+            kept = state.guide if state.view_record == record_id else None
+            return _report_page(
+                state, rules, ReportView.DISPUTE, message=None, view_record=record_id, guide=kept
+            )
+        case DisputeSubmitted(reason=reason, text=text) if (
+            state.view is ReportView.DISPUTE and state.view_record and not state.busy
+        ):
+            reasons = dict(DISPUTE_REASONS)
+            if reason not in reasons:
+                return state, []
+            words = " ".join(text.split())[:DISPUTE_TEXT_MAX]
+            sent = f"【{reasons[reason]}】{words}" if words else f"【{reasons[reason]}】"
+            new, timer_effects = _enter(state, rules, Phase.REPORT, busy=True, message=None)
+            dispute = QueueDispute(token, shown.report_id, state.view_record, sent)
+            return new, [dispute, *timer_effects]
+        case DisputeQueued(record_id=record_id):
+            disputed = (
+                (*state.disputed, record_id) if record_id not in state.disputed else state.disputed
+            )
+            return _report_page(state, rules, ReportView.REPORT, busy=False, disputed=disputed)
+        case ShareRequested() if not state.busy:
+            new, timer_effects = _enter(state, rules, Phase.REPORT, busy=True, message=None)
+            return new, [ShareReport(token, shown.report_id), *timer_effects]
+        case ShareReady(link=link) if state.busy:
+            return _report_page(state, rules, ReportView.SHARE, busy=False, share=link)
+        case ViewClosed():
+            # The phone link goes with its page: it is a secret and should not linger. Work
+            # in flight (a slip printing, a guide loading) goes on; its result is handled above.
+            return _report_page(state, rules, ReportView.REPORT, share=None)
     return state, []

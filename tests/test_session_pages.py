@@ -1,0 +1,246 @@
+"""The journey's newer steps as a pure state machine: the report's pages (repair guide,
+dispute, phone link), the SMS resend, staff's check, large-text mode's fewer steps, the
+session's language and voice."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from kiosk import platform_client
+from kiosk import session as S
+from tests.test_session import (
+    GUIDE,
+    IDENTITY,
+    NO_PHONE,
+    PENALTY_REPORT,
+    at_penalty_report,
+    at_phase,
+    kinds,
+    run,
+)
+
+LINK = platform_client.ShareLink(
+    "https://platform.example/v1/share/abc", dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
+)
+
+
+# ---------------------------------------------------------------- second factor
+
+
+def test_large_text_mode_sends_the_code_at_once_without_a_choice() -> None:
+    state, _ = run(S.SessionState(), S.ElderModeToggled(), S.CardInserted(), S.ConsentGiven())
+    state, _ = run(state, S.CardRead(_evidence()))
+    state, effects = run(state, S.IdentityVerified(IDENTITY))
+    assert state.phase is S.Phase.SECOND_FACTOR
+    assert state.factor is S.Factor.SMS and state.busy
+    assert S.SendOtp("sess-1") in effects
+
+
+def test_normal_mode_lets_the_resident_choose() -> None:
+    state = at_phase(S.Phase.SECOND_FACTOR)
+    assert state.factor is S.Factor.CHOOSING
+    assert not state.busy
+
+
+def test_choosing_staff_calls_staff() -> None:
+    state, effects = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
+    assert state.factor is S.Factor.STAFF
+    assert state.staff_called and state.staff_call == 1
+    assert S.StartStaffCallTimer(60, 1) in effects
+
+
+def test_a_resident_without_a_phone_gets_staff_called_at_once() -> None:
+    state = at_phase(S.Phase.VERIFYING)
+    state, effects = run(state, S.IdentityVerified(NO_PHONE))
+    assert state.factor is S.Factor.STAFF
+    assert state.staff_called
+    assert kinds(effects) == [S.StartStaffCallTimer]
+
+
+def test_staff_id_that_confirmed_is_kept_for_the_audit_and_not_before() -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
+    state, _ = run(state, S.StaffConfirmed("100001", "246810"))
+    assert state.assisted_by is None  # not yet accepted
+    state, _ = run(state, S.AccessGranted("tok"))
+    assert state.assisted_by == "100001"
+    assert state.staff_entered is None
+
+
+def test_an_sms_session_is_not_marked_as_assisted() -> None:
+    state, _ = run(
+        at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60), S.OtpEntered("123456")
+    )
+    state, _ = run(state, S.AccessGranted("tok"))
+    assert state.assisted_by is None
+
+
+def test_resend_asks_for_a_new_code_and_counts_the_sends() -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60))
+    assert state.otp_sends == 1 and state.resend_after_s == 60
+    state, effects = run(state, S.ResendRequested())
+    assert S.SendOtp("sess-1") in effects and state.busy
+    state, effects = run(state, S.ResendRequested())  # already sending: nothing more
+    assert kinds(effects) == []
+    state, _ = run(state, S.OtpSent(90))
+    assert state.otp_sends == 2 and state.resend_after_s == 90
+
+
+def test_no_resend_on_the_staff_form() -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
+    assert kinds(run(state, S.ResendRequested())[1]) == []
+
+
+# ---------------------------------------------------------------- report pages
+
+
+def test_a_repair_guide_opens_on_screen_then_prints_without_fetching_again() -> None:
+    state, effects = run(at_penalty_report(), S.RepairGuideRequested("P-1"))
+    assert state.view is S.ReportView.GUIDE and state.view_record == "P-1" and state.busy
+    assert S.FetchRepairGuide("P-1", "repair-admin-penalty", for_slip=False) in effects
+    state, effects = run(state, S.RepairGuideLoaded("P-1", GUIDE, for_slip=False))
+    assert state.guide == GUIDE and not state.busy
+    assert kinds(effects) == []
+    state, effects = run(state, S.RepairSlipRequested("P-1"))
+    assert kinds(effects) == [S.PrintRepairSlip]
+
+
+def test_no_guide_page_for_a_record_without_a_guide() -> None:
+    state = at_penalty_report()
+    assert run(state, S.RepairGuideRequested("Q-1")) == (state, [])
+
+
+def test_a_guide_that_arrives_after_its_page_closed_is_not_shown() -> None:
+    state, _ = run(at_penalty_report(), S.RepairGuideRequested("P-1"), S.ViewClosed())
+    assert state.view is S.ReportView.REPORT and state.busy
+    state, _ = run(state, S.RepairGuideLoaded("P-1", GUIDE, for_slip=False))
+    assert state.view is S.ReportView.REPORT and not state.busy
+
+
+def test_a_dispute_is_queued_with_the_reason_in_words_and_the_record_marked() -> None:
+    state, _ = run(at_penalty_report(), S.DisputeRequested("P-1"))
+    assert state.view is S.ReportView.DISPUTE and state.view_record == "P-1"
+    state, effects = run(state, S.DisputeSubmitted("already_done", "  已于 2025 年\n缴清罚款 "))
+    assert state.busy
+    (dispute,) = [e for e in effects if isinstance(e, S.QueueDispute)]
+    assert dispute.token == "tok" and dispute.report_id == "R2" and dispute.record_id == "P-1"
+    assert dispute.reason == "【我已经履行或整改完毕，记录没有更新】已于 2025 年 缴清罚款"
+    state, _ = run(state, S.DisputeQueued("P-1"))
+    assert state.view is S.ReportView.REPORT and not state.busy
+    assert state.disputed == ("P-1",)
+    # The same record cannot be disputed twice in a session.
+    assert run(state, S.DisputeRequested("P-1")) == (state, [])
+
+
+def test_a_dispute_needs_a_known_reason_and_the_words_are_bounded() -> None:
+    state, _ = run(at_penalty_report(), S.DisputeRequested("P-1"))
+    assert kinds(run(state, S.DisputeSubmitted("because", ""))[1]) == []
+    _, effects = run(state, S.DisputeSubmitted("other", "字" * 500))
+    (dispute,) = [e for e in effects if isinstance(e, S.QueueDispute)]
+    assert dispute.reason.count("字") == S.DISPUTE_TEXT_MAX
+
+
+def test_a_record_not_in_the_report_cannot_be_disputed() -> None:
+    state = at_penalty_report()
+    assert run(state, S.DisputeRequested("X-9")) == (state, [])
+
+
+def test_the_phone_link_shows_on_its_page_and_goes_when_the_page_closes() -> None:
+    state, effects = run(at_penalty_report(), S.ShareRequested())
+    assert S.ShareReport("tok", "R2") in effects and state.busy
+    state, _ = run(state, S.ShareReady(LINK))
+    assert state.view is S.ReportView.SHARE and state.share == LINK
+    state, _ = run(state, S.ViewClosed())
+    assert state.view is S.ReportView.REPORT and state.share is None
+
+
+@pytest.mark.parametrize("ending", [S.CardRemoved(), S.TimedOut(0)])
+def test_the_end_of_a_session_wipes_every_page(ending: S.Event) -> None:
+    state, _ = run(at_penalty_report(), S.ShareRequested(), S.ShareReady(LINK))
+    if isinstance(ending, S.TimedOut):
+        ending = S.TimedOut(state.timer)
+    state, _ = run(state, ending)
+    assert state.phase is S.Phase.IDLE
+    assert state.share is None and state.guide is None and state.view_record is None
+    assert state.disputed == () and state.report is None
+
+
+def test_a_failed_phone_link_keeps_the_report() -> None:
+    from kiosk import errors
+
+    state, _ = run(at_penalty_report(), S.ShareRequested())
+    state, _ = run(state, S.Failed(errors.PlatformUnavailable("down")))
+    assert state.phase is S.Phase.REPORT and not state.busy
+    assert state.report is PENALTY_REPORT and state.message is not None
+
+
+def test_printing_leaves_the_pages_for_the_report() -> None:
+    state, _ = run(at_penalty_report(), S.ShareRequested(), S.ShareReady(LINK))
+    state, effects = run(state, S.PrintRequested())
+    assert state.phase is S.Phase.PRINTING and kinds(effects) == [S.PrintReport]
+
+
+# ---------------------------------------------------------------- language and voice
+
+
+def test_language_and_mute_last_for_one_session_only() -> None:
+    state, _ = run(S.SessionState(), S.CardInserted(), S.LanguageChanged("en"), S.MuteToggled())
+    assert state.language == "en" and state.muted
+    state, _ = run(state, S.LanguageChanged("fr"))  # unknown: ignored
+    assert state.language == "en"
+    state, _ = run(state, S.CardRemoved())
+    assert state.language == "zh" and not state.muted
+
+
+def test_the_done_screen_knows_its_countdown() -> None:
+    state = at_phase(S.Phase.DONE)
+    assert state.limit_s == 15
+    elder, _ = run(state, S.ElderModeToggled())
+    assert elder.limit_s == 30
+
+
+def _evidence() -> S.CardEvidence:
+    return S.CardEvidence(
+        holder=b"h",
+        card_cert=b"c",
+        sod=b"s",
+        signature=b"x" * 64,
+        challenge=b"y" * 32,
+        ticket="t-1",
+    )
+
+
+def test_states_hold_no_secret_in_their_repr() -> None:
+    state, _ = run(at_penalty_report(), S.ShareRequested(), S.ShareReady(LINK))
+    assert LINK.url not in repr(dataclasses.replace(state))
+
+
+def test_a_staff_assisted_session_is_audited_with_the_staff_id_only() -> None:
+    from kiosk import audit, offline
+
+    audit_log = audit.LoggingAuditLog()
+    auditor = offline.SessionAuditor(audit_log)
+    state = S.SessionState()
+    events: list[S.Event] = [
+        S.CardInserted(),
+        S.ConsentGiven(),
+        S.CardRead(_evidence()),
+        S.IdentityVerified(IDENTITY),
+        S.StaffChosen(),
+        S.StaffConfirmed("100001", "246810"),
+        S.AccessGranted("tok"),
+        S.ReportLoaded(PENALTY_REPORT),
+        S.CardRemoved(),
+    ]
+    for event in events:
+        state, _ = S.transition(state, event, S.Rules())
+        auditor(state)
+    actions = [e.action for e in audit_log.entries]
+    assert actions == ["session_started", "staff_called", "staff_assisted", "session_ended"]
+    assisted = audit_log.entries[2]
+    assert assisted.actor == "staff" and dict(assisted.details) == {"staff_id": "100001"}
+    flat = repr(audit_log.entries)
+    for personal in ("张伟", "3211", "138", "246810"):
+        assert personal not in flat
