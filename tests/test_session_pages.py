@@ -9,8 +9,7 @@ import datetime as dt
 
 import pytest
 
-from kiosk import platform_client
-from kiosk import session as S
+from kiosk import platform_client, session
 from tests.test_session import (
     GUIDE,
     IDENTITY,
@@ -22,6 +21,7 @@ from tests.test_session import (
     run,
 )
 
+S = session
 LINK = platform_client.ShareLink(
     "https://platform.example/v1/share/abc", dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
 )
