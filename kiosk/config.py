@@ -86,6 +86,15 @@ class ElderModeConfig:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class VoiceConfig:
+    """The speech engine behind the spoken prompts of the large-text mode (kiosk/speech.py)."""
+
+    engine: str = "espeak-ng"  # espeak-ng | none (no spoken prompts at all)
+    rate_wpm: int = 145  # Mandarin: syllables a minute; espeak-ng's own 175 is fast for elders
+    volume: int = 100  # espeak-ng amplitude 0..200; the hall's loudness is set on the OS mixer
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TerminalConfig:
     """This terminal."""
 
@@ -145,6 +154,7 @@ class KioskConfig:
     printer: PrinterConfig = PrinterConfig()
     timeouts: TimeoutsConfig = TimeoutsConfig()
     elder_mode: ElderModeConfig = ElderModeConfig()
+    voice: VoiceConfig = VoiceConfig()
     terminal: TerminalConfig = TerminalConfig()
     paths: PathsConfig = PathsConfig()
     logging: LoggingConfig = LoggingConfig()
@@ -158,6 +168,7 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "printer.connection": ("network", "usb", "serial", "none"),
     "printer.paper_width_mm": (58, 80),
     "printer.text_mode": ("native", "raster"),
+    "voice.engine": ("espeak-ng", "none"),
     "terminal.mode": ("production", "demo"),
     "logging.level": ("DEBUG", "INFO", "WARNING", "ERROR"),
 }
@@ -210,6 +221,23 @@ def _offline_checks(off: OfflineConfig, problems: list[str]) -> None:
         problems.append("offline.backoff_max_s: must be at least offline.backoff_base_s")
 
 
+# espeak-ng speaks from 80 words a minute; above 300 a prompt is too fast to follow.
+VOICE_RATE_RANGE = (80, 300)
+VOICE_VOLUME_MAX = 200  # espeak-ng -a: 100 is its normal loudness, 200 its maximum
+
+
+def _voice_checks(voice: VoiceConfig, problems: list[str]) -> None:
+    low, high = VOICE_RATE_RANGE
+    if not low <= voice.rate_wpm <= high:
+        problems.append(
+            f"voice.rate_wpm: must be between {low} and {high} words a minute, got {voice.rate_wpm}"
+        )
+    if voice.volume > VOICE_VOLUME_MAX:
+        problems.append(
+            f"voice.volume: must be between 0 and {VOICE_VOLUME_MAX}, got {voice.volume}"
+        )
+
+
 def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
     if not re.match(r"^https?://", cfg.platform.url):
         problems.append(f"platform.url: must start with https:// (got {cfg.platform.url!r})")
@@ -240,6 +268,7 @@ def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
         except staff_pin.BadPinHash as exc:
             problems.append(f"staff.pin_hash: {exc}")
     _offline_checks(cfg.offline, problems)
+    _voice_checks(cfg.voice, problems)
     if cfg.elder_mode.timeout_factor < 1:
         problems.append("elder_mode.timeout_factor: must be at least 1 (longer, never shorter)")
 

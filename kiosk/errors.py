@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from devices import errors as device_errors
+from kiosk.i18n import QT_TRANSLATE_NOOP
 
 
 class KioskError(Exception):
@@ -83,43 +84,147 @@ class UserMessage:
     attempts_left: int | None = None  # tries left (a wrong code or PIN); the screen says it
 
 
-_CARD_REASON_TEXT = "这张卡不能在本机使用，请联系大厅工作人员。"
+_CARD_REASON_TEXT = QT_TRANSLATE_NOOP("Errors", "这张卡不能在本机使用，请联系大厅工作人员。")
 
 _PLATFORM_CODE_TEXT: dict[str, tuple[str, str, bool]] = {
-    "card_invalid": ("证件无法使用", _CARD_REASON_TEXT, False),
-    "card_reported_lost": ("证件已挂失", "这张证件已挂失，不能用于查询。请到服务窗口办理。", False),
-    "ticket_expired": ("读卡超时", "核验已过期，请重新放置证件。", True),
-    "wrong_code": ("验证码不正确", "请核对短信中的6位验证码后重新输入。", True),
-    "code_expired": ("验证码已过期", "请重新获取验证码。", True),
-    "locked": ("验证已锁定", "错误次数过多，本次查询已结束。请联系工作人员。", False),
-    "staff_denied": ("工作人员确认失败", "工号或密码不正确。", True),
-    "no_phone_on_file": ("没有预留手机号", "请选择由工作人员现场核验身份。", False),
-    "resend_too_soon": ("请稍候", "验证码刚刚发送，请稍后再重新获取。", True),
-    "session_expired": ("查询已超时", "本次查询已超时，请重新开始。", False),
-    "session_not_found": ("查询已结束", "本次查询已结束，请重新开始。", False),
-    "token_expired": ("验证已过期", "请重新验证身份。", True),
-    "clock_skew": ("终端时间异常", "本机时间与平台不一致，请联系工作人员。", False),
-    "unknown_terminal": ("终端未登记", "本机尚未登记，请联系工作人员。", False),
-    "terminal_disabled": ("终端已停用", "本机暂停服务，请到服务窗口办理。", False),
-    # Faults of this terminal or its software, not of the resident: one plain message each,
-    # so staff can tell them apart on the diagnostics page; the resident is sent to a window.
-    "bad_signature": ("终端认证失败", "本机与平台的认证未通过，请联系工作人员。", False),
-    "replayed_nonce": ("请求重复", "本次请求未被受理，请稍后重试。", True),
-    "invalid_enrollment_code": (
-        "登记码无效",
-        "登记码错误或已被使用，请向管理员重新申请登记码。",
+    "card_invalid": (QT_TRANSLATE_NOOP("Errors", "证件无法使用"), _CARD_REASON_TEXT, False),
+    "card_reported_lost": (
+        QT_TRANSLATE_NOOP("Errors", "证件已挂失"),
+        QT_TRANSLATE_NOOP("Errors", "这张证件已挂失，不能用于查询。请到服务窗口办理。"),
         False,
     ),
-    "invalid_token": ("身份验证已失效", "本次查询的身份验证已失效，请重新开始。", False),
-    "pdf_not_available": ("暂无电子版报告", "平台暂不提供电子版报告，本机将自行生成。", True),
-    "unknown_record": ("记录不存在", "报告中没有这条记录，无法提出异议。请联系工作人员。", False),
-    "report_not_found": ("报告不存在", "找不到本次查询的报告，请重新开始。", False),
-    "missing_idempotency_key": ("请求不完整", "本次请求未被受理，请联系工作人员。", False),
-    "idempotency_key_reused": ("请求冲突", "本次请求与之前的请求冲突，请联系工作人员。", False),
-    "payload_too_large": ("内容过大", "提交的内容过大，请缩短后重试。", True),
-    "malformed_json": ("请求格式错误", "本次请求未被受理，请联系工作人员。", False),
-    "not_found": ("内容不存在", "要查找的内容不存在，请联系工作人员。", False),
-    "method_not_allowed": ("请求方式错误", "本次请求未被受理，请联系工作人员。", False),
+    "ticket_expired": (
+        QT_TRANSLATE_NOOP("Errors", "读卡超时"),
+        QT_TRANSLATE_NOOP("Errors", "核验已过期，请重新放置证件。"),
+        True,
+    ),
+    "wrong_code": (
+        QT_TRANSLATE_NOOP("Errors", "验证码不正确"),
+        QT_TRANSLATE_NOOP("Errors", "请核对短信中的6位验证码后重新输入。"),
+        True,
+    ),
+    "code_expired": (
+        QT_TRANSLATE_NOOP("Errors", "验证码已过期"),
+        QT_TRANSLATE_NOOP("Errors", "请重新获取验证码。"),
+        True,
+    ),
+    "locked": (
+        QT_TRANSLATE_NOOP("Errors", "验证已锁定"),
+        QT_TRANSLATE_NOOP("Errors", "错误次数过多，本次查询已结束。请联系工作人员。"),
+        False,
+    ),
+    "staff_denied": (
+        QT_TRANSLATE_NOOP("Errors", "工作人员确认失败"),
+        QT_TRANSLATE_NOOP("Errors", "工号或密码不正确。"),
+        True,
+    ),
+    "no_phone_on_file": (
+        QT_TRANSLATE_NOOP("Errors", "没有预留手机号"),
+        QT_TRANSLATE_NOOP("Errors", "请选择由工作人员现场核验身份。"),
+        False,
+    ),
+    "resend_too_soon": (
+        QT_TRANSLATE_NOOP("Errors", "请稍候"),
+        QT_TRANSLATE_NOOP("Errors", "验证码刚刚发送，请稍后再重新获取。"),
+        True,
+    ),
+    "session_expired": (
+        QT_TRANSLATE_NOOP("Errors", "查询已超时"),
+        QT_TRANSLATE_NOOP("Errors", "本次查询已超时，请重新开始。"),
+        False,
+    ),
+    "session_not_found": (
+        QT_TRANSLATE_NOOP("Errors", "查询已结束"),
+        QT_TRANSLATE_NOOP("Errors", "本次查询已结束，请重新开始。"),
+        False,
+    ),
+    "token_expired": (
+        QT_TRANSLATE_NOOP("Errors", "验证已过期"),
+        QT_TRANSLATE_NOOP("Errors", "请重新验证身份。"),
+        True,
+    ),
+    "clock_skew": (
+        QT_TRANSLATE_NOOP("Errors", "终端时间异常"),
+        QT_TRANSLATE_NOOP("Errors", "本机时间与平台不一致，请联系工作人员。"),
+        False,
+    ),
+    "unknown_terminal": (
+        QT_TRANSLATE_NOOP("Errors", "终端未登记"),
+        QT_TRANSLATE_NOOP("Errors", "本机尚未登记，请联系工作人员。"),
+        False,
+    ),
+    "terminal_disabled": (
+        QT_TRANSLATE_NOOP("Errors", "终端已停用"),
+        QT_TRANSLATE_NOOP("Errors", "本机暂停服务，请到服务窗口办理。"),
+        False,
+    ),
+    # Faults of this terminal or its software, not of the resident: one plain message each,
+    # so staff can tell them apart on the diagnostics page; the resident is sent to a window.
+    "bad_signature": (
+        QT_TRANSLATE_NOOP("Errors", "终端认证失败"),
+        QT_TRANSLATE_NOOP("Errors", "本机与平台的认证未通过，请联系工作人员。"),
+        False,
+    ),
+    "replayed_nonce": (
+        QT_TRANSLATE_NOOP("Errors", "请求重复"),
+        QT_TRANSLATE_NOOP("Errors", "本次请求未被受理，请稍后重试。"),
+        True,
+    ),
+    "invalid_enrollment_code": (
+        QT_TRANSLATE_NOOP("Errors", "登记码无效"),
+        QT_TRANSLATE_NOOP("Errors", "登记码错误或已被使用，请向管理员重新申请登记码。"),
+        False,
+    ),
+    "invalid_token": (
+        QT_TRANSLATE_NOOP("Errors", "身份验证已失效"),
+        QT_TRANSLATE_NOOP("Errors", "本次查询的身份验证已失效，请重新开始。"),
+        False,
+    ),
+    "pdf_not_available": (
+        QT_TRANSLATE_NOOP("Errors", "暂无电子版报告"),
+        QT_TRANSLATE_NOOP("Errors", "平台暂不提供电子版报告，本机将自行生成。"),
+        True,
+    ),
+    "unknown_record": (
+        QT_TRANSLATE_NOOP("Errors", "记录不存在"),
+        QT_TRANSLATE_NOOP("Errors", "报告中没有这条记录，无法提出异议。请联系工作人员。"),
+        False,
+    ),
+    "report_not_found": (
+        QT_TRANSLATE_NOOP("Errors", "报告不存在"),
+        QT_TRANSLATE_NOOP("Errors", "找不到本次查询的报告，请重新开始。"),
+        False,
+    ),
+    "missing_idempotency_key": (
+        QT_TRANSLATE_NOOP("Errors", "请求不完整"),
+        QT_TRANSLATE_NOOP("Errors", "本次请求未被受理，请联系工作人员。"),
+        False,
+    ),
+    "idempotency_key_reused": (
+        QT_TRANSLATE_NOOP("Errors", "请求冲突"),
+        QT_TRANSLATE_NOOP("Errors", "本次请求与之前的请求冲突，请联系工作人员。"),
+        False,
+    ),
+    "payload_too_large": (
+        QT_TRANSLATE_NOOP("Errors", "内容过大"),
+        QT_TRANSLATE_NOOP("Errors", "提交的内容过大，请缩短后重试。"),
+        True,
+    ),
+    "malformed_json": (
+        QT_TRANSLATE_NOOP("Errors", "请求格式错误"),
+        QT_TRANSLATE_NOOP("Errors", "本次请求未被受理，请联系工作人员。"),
+        False,
+    ),
+    "not_found": (
+        QT_TRANSLATE_NOOP("Errors", "内容不存在"),
+        QT_TRANSLATE_NOOP("Errors", "要查找的内容不存在，请联系工作人员。"),
+        False,
+    ),
+    "method_not_allowed": (
+        QT_TRANSLATE_NOOP("Errors", "请求方式错误"),
+        QT_TRANSLATE_NOOP("Errors", "本次请求未被受理，请联系工作人员。"),
+        False,
+    ),
 }
 
 
@@ -128,41 +233,82 @@ _PLATFORM_CODE_TEXT: dict[str, tuple[str, str, bool]] = {
 _DEVICE_MESSAGES: tuple[tuple[type[device_errors.DeviceError], UserMessage], ...] = (
     (
         device_errors.CardRemoved,
-        UserMessage("card_removed", "证件已取出", "读卡时证件被取出，请重新放置证件。", True),
+        UserMessage(
+            "card_removed",
+            QT_TRANSLATE_NOOP("Errors", "证件已取出"),
+            QT_TRANSLATE_NOOP("Errors", "读卡时证件被取出，请重新放置证件。"),
+            True,
+        ),
     ),
     (
         device_errors.NotAnIdCard,
-        UserMessage("not_id_card", "不是居民身份证", "请放置本人的居民身份证。", True),
+        UserMessage(
+            "not_id_card",
+            QT_TRANSLATE_NOOP("Errors", "不是居民身份证"),
+            QT_TRANSLATE_NOOP("Errors", "请放置本人的居民身份证。"),
+            True,
+        ),
     ),
     (
         device_errors.SecurityModuleRejected,
-        UserMessage("card_invalid.security_module", "证件无法使用", _CARD_REASON_TEXT),
+        UserMessage(
+            "card_invalid.security_module",
+            QT_TRANSLATE_NOOP("Errors", "证件无法使用"),
+            _CARD_REASON_TEXT,
+        ),
     ),
     (
         device_errors.CardAlreadyRead,
         UserMessage(
-            "card_already_read", "请重新放置证件", "请先将身份证从读卡区拿开，再重新放上。", True
+            "card_already_read",
+            QT_TRANSLATE_NOOP("Errors", "请重新放置证件"),
+            QT_TRANSLATE_NOOP("Errors", "请先将身份证从读卡区拿开，再重新放上。"),
+            True,
         ),
     ),
     (
         device_errors.PaperOut,
-        UserMessage("paper_out", "打印机缺纸", "打印机缺纸，请联系工作人员加纸后重试。", True),
+        UserMessage(
+            "paper_out",
+            QT_TRANSLATE_NOOP("Errors", "打印机缺纸"),
+            QT_TRANSLATE_NOOP("Errors", "打印机缺纸，请联系工作人员加纸后重试。"),
+            True,
+        ),
     ),
     (
         device_errors.CoverOpen,
-        UserMessage("cover_open", "打印机盖未关", "请联系工作人员关好打印机盖后重试。", True),
+        UserMessage(
+            "cover_open",
+            QT_TRANSLATE_NOOP("Errors", "打印机盖未关"),
+            QT_TRANSLATE_NOOP("Errors", "请联系工作人员关好打印机盖后重试。"),
+            True,
+        ),
     ),
     (
         device_errors.PrinterError,
-        UserMessage("printer_error", "打印失败", "打印机出现故障，可以重试或联系工作人员。", True),
+        UserMessage(
+            "printer_error",
+            QT_TRANSLATE_NOOP("Errors", "打印失败"),
+            QT_TRANSLATE_NOOP("Errors", "打印机出现故障，可以重试或联系工作人员。"),
+            True,
+        ),
     ),
     (
         device_errors.DeviceUnavailable,
-        UserMessage("reader_unavailable", "读卡器不可用", "读卡器暂时不可用，请联系工作人员。"),
+        UserMessage(
+            "reader_unavailable",
+            QT_TRANSLATE_NOOP("Errors", "读卡器不可用"),
+            QT_TRANSLATE_NOOP("Errors", "读卡器暂时不可用，请联系工作人员。"),
+        ),
     ),
     (
         device_errors.DeviceError,
-        UserMessage("card_error", "读卡失败", "无法读取证件，请重新放置证件后再试。", True),
+        UserMessage(
+            "card_error",
+            QT_TRANSLATE_NOOP("Errors", "读卡失败"),
+            QT_TRANSLATE_NOOP("Errors", "无法读取证件，请重新放置证件后再试。"),
+            True,
+        ),
     ),
 )
 
@@ -170,33 +316,50 @@ _DEVICE_MESSAGES: tuple[tuple[type[device_errors.DeviceError], UserMessage], ...
 # A card put on the reader while the platform cannot be reached (nothing is read from it).
 PLATFORM_OFFLINE = UserMessage(
     "platform_offline",
-    "信用平台暂时无法连接",
-    "现在不能查询个人信用报告，您的证件没有被读取。本机会在平台恢复后自动恢复服务，"
-    "请过半小时左右再来，或到大厅服务台请工作人员帮您办理。",
+    QT_TRANSLATE_NOOP("Errors", "信用平台暂时无法连接"),
+    QT_TRANSLATE_NOOP(
+        "Errors",
+        "现在不能查询个人信用报告，您的证件没有被读取。本机会在平台恢复后自动恢复服务，"
+        "请过半小时左右再来，或到大厅服务台请工作人员帮您办理。",
+    ),
 )
 
 
 def to_user_message(exc: BaseException) -> UserMessage:
     """Translate any error into plain words. The UI never shows ``str(exc)``."""
     if isinstance(exc, CardInvalid):
-        return UserMessage(f"card_invalid.{exc.reason}", "证件无法使用", _CARD_REASON_TEXT)
+        return UserMessage(
+            f"card_invalid.{exc.reason}",
+            QT_TRANSLATE_NOOP("Errors", "证件无法使用"),
+            _CARD_REASON_TEXT,
+        )
     if isinstance(exc, PlatformRejected) and exc.code in _PLATFORM_CODE_TEXT:
         title, body, retry = _PLATFORM_CODE_TEXT[exc.code]
         return UserMessage(exc.code, title, body, retry, exc.attempts_left)
     if isinstance(exc, PlatformUnavailable | PlatformRejected):
         return UserMessage(
             "platform_unavailable",
-            "服务暂时不可用",
-            "暂时无法连接信用平台，请稍后再试，或到服务窗口办理。",
+            QT_TRANSLATE_NOOP("Errors", "服务暂时不可用"),
+            QT_TRANSLATE_NOOP("Errors", "暂时无法连接信用平台，请稍后再试，或到服务窗口办理。"),
             True,
         )
     if isinstance(exc, ReportInvalid):
         return UserMessage(
-            "report_invalid", "报告无法核验", "收到的报告未通过签名核验，不能显示。请联系工作人员。"
+            "report_invalid",
+            QT_TRANSLATE_NOOP("Errors", "报告无法核验"),
+            QT_TRANSLATE_NOOP("Errors", "收到的报告未通过签名核验，不能显示。请联系工作人员。"),
         )
     if isinstance(exc, NotEnrolled):
-        return UserMessage("not_enrolled", "终端未登记", "本机尚未登记，请联系工作人员。")
+        return UserMessage(
+            "not_enrolled",
+            QT_TRANSLATE_NOOP("Errors", "终端未登记"),
+            QT_TRANSLATE_NOOP("Errors", "本机尚未登记，请联系工作人员。"),
+        )
     for kind, message in _DEVICE_MESSAGES:
         if isinstance(exc, kind):
             return message
-    return UserMessage("internal_error", "系统错误", "出现了意外问题，请联系工作人员。")
+    return UserMessage(
+        "internal_error",
+        QT_TRANSLATE_NOOP("Errors", "系统错误"),
+        QT_TRANSLATE_NOOP("Errors", "出现了意外问题，请联系工作人员。"),
+    )

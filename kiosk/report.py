@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kiosk import errors
+from kiosk.i18n import QT_TRANSLATE_NOOP
 
 # Sections whose records count against the resident. A record elsewhere that carries a
 # ``repair`` object is negative too (only negative records can be repaired).
@@ -22,11 +23,29 @@ def shown_time(moment: dt.datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return moment.astimezone(CHINA_TZ).strftime(fmt)
 
 
+# The spec's section codes with the kiosk's own names, so the screens can show them in another
+# language (in Chinese the platform's title is shown as sent; unknown codes always are).
+SECTION_NAMES = {
+    "identity": QT_TRANSLATE_NOOP("Sections", "身份信息"),
+    "honors": QT_TRANSLATE_NOOP("Sections", "表彰奖励"),
+    "redlist": QT_TRANSLATE_NOOP("Sections", "守信激励名单"),
+    "admin_license": QT_TRANSLATE_NOOP("Sections", "行政许可"),
+    "admin_penalty": QT_TRANSLATE_NOOP("Sections", "行政处罚"),
+    "dishonest_debtor": QT_TRANSLATE_NOOP("Sections", "失信被执行人"),
+    "serious_dishonesty": QT_TRANSLATE_NOOP("Sections", "严重失信主体名单"),
+    "tax": QT_TRANSLATE_NOOP("Sections", "纳税信用"),
+    "social_insurance": QT_TRANSLATE_NOOP("Sections", "社会保险"),
+    "commitments": QT_TRANSLATE_NOOP("Sections", "信用承诺履约"),
+    "repair": QT_TRANSLATE_NOOP("Sections", "信用修复记录"),
+    "objections": QT_TRANSLATE_NOOP("Sections", "异议处理"),
+    "query_log": QT_TRANSLATE_NOOP("Sections", "查询记录"),
+}
+
 RECORD_STATUS_TEXT = {
-    "in_effect": "有效",
-    "repaired": "已修复",
-    "expired": "已过期",
-    "under_objection": "异议处理中",
+    "in_effect": QT_TRANSLATE_NOOP("Status", "有效"),
+    "repaired": QT_TRANSLATE_NOOP("Status", "已修复"),
+    "expired": QT_TRANSLATE_NOOP("Status", "已过期"),
+    "under_objection": QT_TRANSLATE_NOOP("Status", "异议处理中"),
 }
 
 

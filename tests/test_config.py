@@ -139,3 +139,27 @@ def test_offline_settings_are_checked() -> None:
     assert config.parse_config({"offline": {"heartbeat_interval_s": 60}}).offline == (
         config.OfflineConfig(heartbeat_interval_s=60.0)
     )
+
+
+def test_voice_settings_are_checked_key_by_key() -> None:
+    with pytest.raises(errors.ConfigError) as caught:
+        config.parse_config({"voice": {"engine": "festival", "volume": "loud", "pitch": 50}})
+    problems = caught.value.problems
+    assert "voice.engine: 'festival' is not one of 'espeak-ng', 'none'" in problems
+    assert "voice.volume: expected int, got str 'loud'" in problems
+    assert any(
+        p.startswith("voice.pitch: unknown key (known: engine, rate_wpm, volume)") for p in problems
+    )
+    with pytest.raises(errors.ConfigError) as caught:
+        config.parse_config({"voice": {"rate_wpm": 500, "volume": 201}})
+    assert caught.value.problems == [
+        "voice.rate_wpm: must be between 80 and 300 words a minute, got 500",
+        "voice.volume: must be between 0 and 200, got 201",
+    ]
+    with pytest.raises(errors.ConfigError, match=r"voice.volume: must not be negative"):
+        config.parse_config({"voice": {"volume": -1}})
+    with pytest.raises(errors.ConfigError, match=r"voice.rate_wpm: expected int, got float"):
+        config.parse_config({"voice": {"rate_wpm": 145.0}})
+    assert config.parse_config({"voice": {"engine": "none", "rate_wpm": 80}}).voice == (
+        config.VoiceConfig(engine="none", rate_wpm=80)
+    )

@@ -26,6 +26,7 @@ APT_PACKAGES=(
     fonts-wqy-microhei                               # a system CJK font (the app bundles its own)
     libusb-1.0-0                                     # USB receipt printers (pyusb)
     poppler-utils                                    # pdftoppm: tests read the PDF's QR codes back
+    espeak-ng                                        # voice prompts (Mandarin pinyin voice, English)
     ca-certificates
 )
 
