@@ -64,7 +64,7 @@ def test_offline_idle_screen_refuses_cards_politely_and_recovers(
     # Online: the content is fetched and kept; the idle screen shows it.
     qtbot.wait_until(lambda: SERVICE_HOURS in screen.public.text(), timeout=WAIT_MS)
     assert app.controller.state.online
-    assert screen.instruction.text() == idle.INSTRUCTION
+    assert screen.instruction.text() == "请将本人居民身份证放在下方读卡区"
 
     port = int(platform_sim.base_url.rsplit(":", 1)[1])
     platform_sim.stop()
@@ -94,7 +94,7 @@ def test_offline_idle_screen_refuses_cards_politely_and_recovers(
         tmp_path / "platform", issuer_ca_certs=issuer_ca_certs, port=port
     ) as back:
         qtbot.wait_until(lambda: app.controller.state.online, timeout=WAIT_MS)
-        assert screen.instruction.text() == idle.INSTRUCTION
+        assert screen.instruction.text() == "请将本人居民身份证放在下方读卡区"
         app.offline.sender.sync_now(timeout=10)
         types = [e.type for e in back.audit_events]
         assert "session_started" in types and "session_ended" in types

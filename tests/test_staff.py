@@ -303,7 +303,7 @@ def test_out_of_service_ignores_cards_says_so_and_survives_a_restart(
     assert kiosk.controller.state.phase is S.Phase.IDLE
     idle_screen = kiosk.window.screens[idle.IdleScreen]
     assert isinstance(idle_screen, idle.IdleScreen)
-    assert idle_screen.instruction.text() == idle.OUT_OF_SERVICE
+    assert idle_screen.instruction.text() == "本机暂停服务"
     assert "服务台" in idle_screen.hint.text()
     assert ("out_of_service_set", {"on": "true"}) in [
         (e.action, dict(e.details)) for e in kiosk.audit.entries

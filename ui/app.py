@@ -10,10 +10,10 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from kiosk import audit, offline, runtime, staff, staff_pin, wiring
+from kiosk import audit, offline, runtime, speech, staff, staff_pin, wiring
 from kiosk import config as kiosk_config
 from kiosk import controller as session_controller
-from ui import main_window, qt_runtime, qtlog, theme
+from ui import main_window, qt_runtime, qtlog, theme, voice
 from ui.screens import idle
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,11 @@ class KioskApp:
     """Owns the Qt application objects and the session controller."""
 
     def __init__(
-        self, cfg: kiosk_config.KioskConfig, services: session_controller.Services
+        self,
+        cfg: kiosk_config.KioskConfig,
+        services: session_controller.Services,
+        *,
+        speaker: speech.Speaker | None = None,
     ) -> None:
         qtlog.install()
         existing = QApplication.instance()
@@ -54,6 +58,14 @@ class KioskApp:
                 self.offline, self.runner, self.clock, self.controller.handle
             )
         self.controller.add_listener(offline.SessionAuditor(self.audit_log))
+        # Large-text mode's spoken prompts; a kiosk without a speech engine simply stays quiet.
+        if speaker is None:
+            speaker = (
+                speech.build_speaker(cfg.voice)
+                if cfg.elder_mode.voice_prompts
+                else speech.NullSpeaker()
+            )
+        self.speaker = speaker
         self.staff = staff.StaffMode(
             cfg,
             self.controller,
@@ -69,8 +81,14 @@ class KioskApp:
             sync_outbox=self.offline.sender.sync_now if self.offline is not None else None,
         )
         self.window = main_window.KioskWindow(
-            self.controller, self.font_family, self.staff, long_press_s=cfg.staff.long_press_s
+            self.controller,
+            self.font_family,
+            self.staff,
+            long_press_s=cfg.staff.long_press_s,
+            voice_available=not isinstance(self.speaker, speech.NullSpeaker),
         )
+        # After the window's own listener: the voice follows what the screen shows.
+        self.controller.add_listener(voice.VoicePrompts(self.speaker))
         idle_screen = self.window.screen_of(idle.IdleScreen)
         assert isinstance(idle_screen, idle.IdleScreen)
         if self.monitor is not None:
@@ -103,6 +121,7 @@ class KioskApp:
         if self.monitor is not None:
             self.monitor.stop()
         self.controller.stop()
+        self.speaker.close()
         if self.offline is not None:
             self.offline.stop()
 

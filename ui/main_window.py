@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Final
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -11,6 +12,8 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QMainWindow,
+    QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -19,7 +22,8 @@ from PySide6.QtWidgets import (
 from kiosk import controller as session_controller
 from kiosk import session
 from kiosk import staff as kiosk_staff
-from ui import theme
+from ui import i18n, theme
+from ui.i18n import translate
 from ui.screens import (
     base,
     consent,
@@ -98,17 +102,19 @@ class KioskWindow(QMainWindow):
         staff_mode: kiosk_staff.StaffMode | None = None,
         *,
         long_press_s: float = 3.0,
+        voice_available: bool = True,
     ) -> None:
         super().__init__()
         self.setObjectName("KioskWindow")
-        self.setWindowTitle("个人公共信用报告自助查询")
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self._controller = controller
         self._font_family = font_family
         self._staff = staff_mode
         self._long_press_ms = int(long_press_s * 1000)
+        self._voice_available = voice_available  # no engine: no mute switch to show
         self._elder_mode: bool | None = None
         self._staff_call = 0  # the last call announced with a beep
+        self.languages = i18n.Languages()
         self.allow_close = False
 
         central = QWidget()
@@ -132,6 +138,7 @@ class KioskWindow(QMainWindow):
         )
         self._wire_intents()
         self._wire_staff()
+        self.retranslate()
         controller.add_listener(self.show_state)
         self.show_state(controller.state)
 
@@ -140,33 +147,79 @@ class KioskWindow(QMainWindow):
         header.setObjectName("Header")
         header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         row = QHBoxLayout(header)
-        row.setContentsMargins(48, 12, 48, 12)
-        self.title = base.label("信用服务自助终端", wrap=False)
+        row.setContentsMargins(24, 12, 24, 12)
+        row.setSpacing(12)
+        self.title = base.label("", wrap=False)
+        # Neither the title nor the banner may widen the window: on a portrait panel they
+        # give way to the buttons (a label's text is clipped rather than the window grown).
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row.addWidget(self.title, 1)
         # Takes the title's place while shown, so the header never grows (portrait too).
-        self.staff_banner = base.label("已呼叫工作人员，请稍候", "StaffBanner", wrap=False)
+        self.staff_banner = base.label("", "StaffBanner", wrap=False)
         self.staff_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.staff_banner.setAccessibleName("已呼叫工作人员")
+        self.staff_banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.staff_banner.hide()
         row.addWidget(self.staff_banner, 1)
-        self.call_staff_button = base.button("呼叫工作人员")
-        self.call_staff_button.setObjectName("HeaderButton")
-        self.call_staff_button.setAccessibleName("呼叫工作人员")
-        self.call_staff_button.clicked.connect(
-            lambda: self._controller.handle(session.StaffCallRequested())
+        handle = self._controller.handle
+        self.language_button = self._header_button(
+            lambda: handle(session.LanguageChanged(self._other_language()))
         )
+        row.addWidget(self.language_button)
+        self.mute_button = self._header_button(lambda: handle(session.MuteToggled()))
+        row.addWidget(self.mute_button)
+        self.call_staff_button = self._header_button(lambda: handle(session.StaffCallRequested()))
         row.addWidget(self.call_staff_button)
-        self.elder_button = base.button("大字模式")
-        self.elder_button.setObjectName("HeaderButton")
-        self.elder_button.clicked.connect(
-            lambda: self._controller.handle(session.ElderModeToggled())
-        )
+        self.elder_button = self._header_button(lambda: handle(session.ElderModeToggled()))
         row.addWidget(self.elder_button)
         self.staff_corner = StaffCorner(self._long_press_ms, header)
         self.staff_corner.move(0, 0)
         self.staff_corner.raise_()
         self.staff_corner.long_pressed.connect(self._request_staff)
         return header
+
+    def _header_button(self, on_click: Callable[[], None]) -> QPushButton:
+        button = base.button("")
+        button.setObjectName("HeaderButton")
+        button.clicked.connect(on_click)
+        return button
+
+    def _other_language(self) -> str:
+        return "en" if self.languages.current == i18n.DEFAULT_LANGUAGE else i18n.DEFAULT_LANGUAGE
+
+    def retranslate(self) -> None:
+        """Every fixed text of the window and its screens in the current language."""
+        self.setWindowTitle(translate("KioskWindow", "个人公共信用报告自助查询"))
+        self.title.setText(translate("KioskWindow", "信用服务自助终端"))
+        self.staff_banner.setText(translate("KioskWindow", "已呼叫工作人员，请稍候"))
+        self.staff_banner.setAccessibleName(translate("KioskWindow", "已呼叫工作人员"))
+        # The language button names the other language in that language: whoever needs it
+        # can read it.
+        self.language_button.setText("English" if self._other_language() == "en" else "中文")
+        self.language_button.setAccessibleName(
+            "Switch to English" if self._other_language() == "en" else "切换到中文"
+        )
+        self.call_staff_button.setText(translate("KioskWindow", "呼叫工作人员"))
+        self.call_staff_button.setAccessibleName(translate("KioskWindow", "呼叫工作人员"))
+        for screen in self.screens.values():
+            screen.retranslate()
+        self.still_there.retranslate()
+        self._elder_texts(bool(self._elder_mode), self._controller.state.muted)
+
+    def _elder_texts(self, elder_mode: bool, muted: bool) -> None:
+        self.elder_button.setText(
+            translate("KioskWindow", "标准模式")
+            if elder_mode
+            else translate("KioskWindow", "大字模式")
+        )
+        self.elder_button.setAccessibleName(
+            translate("KioskWindow", "切换到标准字号")
+            if elder_mode
+            else translate("KioskWindow", "切换到大字模式，有语音提示")
+        )
+        self.mute_button.setText(
+            translate("KioskWindow", "打开语音") if muted else translate("KioskWindow", "关闭语音")
+        )
+        self.mute_button.setAccessibleName(self.mute_button.text())
 
     def screen_of(self, screen_type: type[base.Screen]) -> base.Screen:
         """The instance of ``screen_type`` (for tests and the demo's autopilot)."""
@@ -189,14 +242,29 @@ class KioskWindow(QMainWindow):
         factor.sms_requested.connect(lambda: handle(session.SmsChosen()))
         factor.staff_requested.connect(lambda: handle(session.StaffChosen()))
         factor.code_entered.connect(lambda code: handle(session.OtpEntered(code)))
+        factor.resend_requested.connect(lambda: handle(session.ResendRequested()))
         factor.staff_confirmed.connect(lambda sid, pin: handle(session.StaffConfirmed(sid, pin)))
         report_screen = self.screens[report.ReportScreen]
         assert isinstance(report_screen, report.ReportScreen)
         report_screen.print_requested.connect(lambda: handle(session.PrintRequested()))
         report_screen.finish_requested.connect(lambda: handle(session.Finished()))
+        report_screen.share_requested.connect(lambda: handle(session.ShareRequested()))
+        report_screen.guide_requested.connect(
+            lambda record_id: handle(session.RepairGuideRequested(record_id))
+        )
+        report_screen.dispute_requested.connect(
+            lambda record_id: handle(session.DisputeRequested(record_id))
+        )
         report_screen.repair_slip_requested.connect(
             lambda record_id: handle(session.RepairSlipRequested(record_id))
         )
+        report_screen.dispute_submitted.connect(
+            lambda reason, text: handle(session.DisputeSubmitted(reason, text))
+        )
+        report_screen.page_closed.connect(lambda: handle(session.ViewClosed()))
+        idle_screen = self.screens[idle.IdleScreen]
+        assert isinstance(idle_screen, idle.IdleScreen)
+        idle_screen.elder_requested.connect(lambda: handle(session.ElderModeToggled()))
         for screen_type in (done.DoneScreen, error.ErrorScreen):
             screen = self.screens[screen_type]
             assert isinstance(screen, done.DoneScreen | error.ErrorScreen)
@@ -236,12 +304,19 @@ class KioskWindow(QMainWindow):
 
     def show_state(self, state: session.SessionState) -> None:
         """Show the screen of ``state.phase``; every screen re-renders so stale data clears."""
+        if self.languages.switch(state.language):
+            self.retranslate()
         if state.elder_mode != self._elder_mode:
             self._elder_mode = state.elder_mode
             app = QApplication.instance()
             if isinstance(app, QApplication):
                 theme.apply(app, self._font_family, state.elder_mode)
-            self.elder_button.setText("标准模式" if state.elder_mode else "大字模式")
+        self._elder_texts(state.elder_mode, state.muted)
+        resident = state.phase is not Phase.STAFF
+        self.language_button.setVisible(resident)
+        self.elder_button.setVisible(resident)
+        # Voice prompts belong to large-text mode; the switch shows only there.
+        self.mute_button.setVisible(resident and state.elder_mode and self._voice_available)
         for screen in self.screens.values():
             screen.show_state(state)
         self.stack.setCurrentWidget(self.screens[SCREEN_FOR_PHASE[state.phase]])

@@ -39,11 +39,11 @@ class Tokens:
 
 
 NORMAL = Tokens(
-    body=26,
-    heading=40,
-    title=56,
-    button_height=80,
-    key_size=110,
+    body=24,
+    heading=36,
+    title=48,
+    button_height=64,
+    key_size=100,
     background="#f4f6f9",
     surface="#ffffff",
     text="#1a1a1a",
@@ -53,22 +53,49 @@ NORMAL = Tokens(
     warning="#b3261e",
     good="#1b6e3a",
 )
-# White on black (21:1), black on yellow buttons (14.7:1); every size about 1.4x.
+# Large text for older residents: every size 1.5x the normal one (body 36 px, buttons 96 px
+# high), white on black (21:1) with yellow buttons (black on yellow 14.7:1); every colour
+# pair a resident reads is at least 7:1 (WCAG AAA), checked by tests/test_theme.py.
 ELDER = Tokens(
     body=36,
-    heading=52,
-    title=64,
-    button_height=104,
-    key_size=132,
+    heading=54,
+    title=72,
+    button_height=96,
+    key_size=150,
     background="#000000",
     surface="#111111",
     text="#ffffff",
     muted="#f0f0f0",
     accent="#ffd400",
     accent_text="#000000",
-    warning="#ff6b5e",
+    warning="#ff8a80",
     good="#7dff9a",
 )
+
+# The pairs a resident reads: (foreground, background) token names.
+READ_PAIRS = (
+    ("text", "background"),
+    ("text", "surface"),
+    ("muted", "background"),
+    ("muted", "surface"),
+    ("accent_text", "accent"),
+    ("warning", "background"),
+    ("warning", "surface"),
+    ("good", "background"),
+    ("good", "surface"),
+)
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 def register_fonts() -> str:
@@ -106,7 +133,7 @@ def stylesheet(tokens: Tokens, family: str) -> str:
     QPushButton:disabled {{ border-color: {t.muted}; color: {t.muted}; }}
     QPushButton#Key {{ min-width: {t.key_size}px; min-height: {t.key_size * 2 // 3}px;
         font-size: {t.heading}px; padding: 0; }}
-    QPushButton#HeaderButton {{ min-height: {t.button_height * 2 // 3}px;
+    QPushButton#HeaderButton {{ min-height: {t.button_height}px; padding: 0 20px;
         background: {t.accent_text}; color: {t.accent}; border: none; }}
     QLineEdit {{ min-height: {t.button_height}px; font-size: {t.heading}px;
         background: {t.surface}; border: 3px solid {t.muted}; border-radius: 8px;
@@ -131,6 +158,24 @@ def stylesheet(tokens: Tokens, family: str) -> str:
     QProgressBar::chunk {{ background: {t.accent}; }}
     #Header QLabel#StaffBanner {{ background: {t.surface}; color: {t.text}; font-weight: bold;
         border: 4px solid {t.warning}; border-radius: 10px; padding: 4px 24px; }}
+    QPushButton#PageButton {{ min-height: {t.button_height * 3 // 2}px; min-width: {t.key_size}px;
+        padding: 0 16px; }}
+    QPushButton#BigChoice {{ min-height: {t.button_height}px; font-size: {t.heading * 3 // 4}px;
+        font-weight: bold; background: {t.accent}; color: {t.accent_text}; padding: 0 48px; }}
+    QPushButton#BigChoice:disabled {{ background: {t.surface}; color: {t.text};
+        border-color: {t.accent}; }}
+    QPushButton#Choice {{ text-align: left; padding: 0 28px; }}
+    QPushButton#Choice:checked {{ background: {t.accent}; color: {t.accent_text};
+        font-weight: bold; }}
+    QPushButton#Field, QPushButton#FieldActive {{ font-size: {t.heading}px; text-align: left;
+        padding: 0 24px; background: {t.surface}; color: {t.text};
+        border: 3px solid {t.muted}; border-radius: 8px; }}
+    QPushButton#FieldActive {{ border: 6px solid {t.accent}; padding: 0 21px; }}
+    QPushButton#Primary:disabled {{ background: {t.surface}; color: {t.muted};
+        border-color: {t.muted}; font-weight: normal; }}
+    QLabel#Composition {{ color: {t.accent}; font-weight: bold; }}
+    QLabel#Field {{ background: {t.surface}; border: 3px solid {t.muted}; border-radius: 8px;
+        padding: 8px 16px; min-height: {t.button_height - 20}px; }}
     #StillThere {{ background: rgba(0, 0, 0, 170); }}
     QFrame#OverlayCard {{ background: {t.surface}; border: 4px solid {t.accent};
         border-radius: 24px; }}

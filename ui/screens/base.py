@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import session
+from kiosk import errors, session
+from ui.i18n import translate, translated
 
 
 class Screen(QWidget):
@@ -103,3 +104,15 @@ def button_row(*buttons: QPushButton) -> QHBoxLayout:
     for widget in buttons:
         row.addWidget(widget)
     return row
+
+
+def message_texts(message: errors.UserMessage | None) -> tuple[str, str]:
+    """A core message's title and body in the current language ("", "" for none); the tries
+    left, where the platform said, end the body."""
+    if message is None:
+        return "", ""
+    title = translated("Errors", message.title)
+    body = translated("Errors", message.body)
+    if message.attempts_left is not None:
+        body += translate("Errors", "还可以尝试 %n 次。").replace("%n", str(message.attempts_left))
+    return title, body

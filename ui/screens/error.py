@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 
 from kiosk import session
+from ui.i18n import translate
 from ui.screens import base
 
 CENTER = Qt.AlignmentFlag.AlignHCenter
@@ -26,16 +27,40 @@ class ErrorScreen(base.Screen):
         self.layout_.addWidget(self.title)
         self.body = base.label("", "Heading", align=CENTER)
         self.layout_.addWidget(self.body)
-        self.layout_.addWidget(
-            base.label("请取出身份证。需要帮助请联系大厅工作人员。", "Muted", align=CENTER)
-        )
+        self.hint = base.label("", "Muted", align=CENTER)
+        self.layout_.addWidget(self.hint)
         self.layout_.addStretch(2)
-        self.back_button = base.button("返回首页", primary=True)
+        self.back_button = base.button("", primary=True)
         self.back_button.clicked.connect(self.finish_requested)
         self.layout_.addLayout(base.button_row(self.back_button))
+        self._can_retry = False
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Fixed texts."""
+        self.back_button.setText(translate("ErrorScreen", "返回首页"))
+        self.back_button.setAccessibleName(translate("ErrorScreen", "返回首页"))
+        self._show_hint()
 
     def show_state(self, state: session.SessionState) -> None:
-        """Show the message."""
-        message = state.message
-        self.title.setText(message.title if message else "")
-        self.body.setText(message.body if message else "")
+        """Show the message, and whether trying again can help."""
+        title, body = base.message_texts(state.message)
+        self.title.setText(title)
+        self.body.setText(body)
+        self._can_retry = state.message is not None and state.message.can_retry
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        # The session is over either way; the card still lies on the reader, and putting it
+        # down again starts a new one.
+        if self._can_retry:
+            self.hint.setText(
+                translate(
+                    "ErrorScreen",
+                    "请取出身份证，再重新放到读卡区重试。需要帮助请联系大厅工作人员。",
+                )
+            )
+        else:
+            self.hint.setText(
+                translate("ErrorScreen", "请取出身份证。需要帮助请联系大厅工作人员。")
+            )

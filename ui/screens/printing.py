@@ -1,12 +1,60 @@
-"""Printing: the receipt is on its way."""
+"""Printing: the receipt is on its way out of the slot below the screen.
+
+The printer reports nothing until the whole job is done (``Printed``) or has failed (back to
+the report with a message), so this screen shows an honest busy bar, never a percentage.
+"""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar
+
+from kiosk import session
+from ui.i18n import translate
 from ui.screens import base
 
+CENTER = Qt.AlignmentFlag.AlignHCenter
 
-class PrintingScreen(base.ProgressScreen):
-    """Tells the resident their receipt is printing."""
+
+class PrintingScreen(base.Screen):
+    """Tells the resident their receipt is printing and where it will come out."""
 
     def __init__(self) -> None:
-        super().__init__("正在打印…", "凭条将从下方出纸口送出，请稍候。")
+        super().__init__()
+        self.layout_.addStretch(2)
+        self.title = base.label("", "Title", align=CENTER)
+        self.layout_.addWidget(self.title)
+        self.hint = base.label("", "Heading", align=CENTER)
+        self.layout_.addWidget(self.hint)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # busy: the printer does not say how far it got
+        self.progress.setTextVisible(False)
+        # Two thirds of the width: a bar across the whole panel reads as a divider.
+        bar_row = QHBoxLayout()
+        bar_row.addStretch(1)
+        bar_row.addWidget(self.progress, 4)
+        bar_row.addStretch(1)
+        self.layout_.addLayout(bar_row)
+        # Taking the card out ends the session at once: the receipt would come out unseen,
+        # with no "take your receipt" screen after it.
+        self.keep_card = base.label("", "Muted", align=CENTER)
+        self.layout_.addWidget(self.keep_card)
+        self.layout_.addStretch(3)
+        # At the bottom edge, pointing down at the slot under the screen.
+        self.slot = base.label("", "Muted", align=CENTER)
+        self.layout_.addWidget(self.slot)
+        self.arrow = base.label("↓", "Title", align=CENTER)
+        self.layout_.addWidget(self.arrow)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Fixed texts."""
+        self.title.setText(translate("PrintingScreen", "正在打印…"))
+        self.hint.setText(translate("PrintingScreen", "凭条将从下方出纸口送出，请稍候。"))
+        self.keep_card.setText(translate("PrintingScreen", "打印完成前，请不要取走身份证。"))
+        self.progress.setAccessibleName(translate("PrintingScreen", "正在打印"))
+        self.slot.setText(translate("PrintingScreen", "出纸口"))
+        self.arrow.setAccessibleName(translate("PrintingScreen", "出纸口在屏幕下方"))
+
+    def show_state(self, state: session.SessionState) -> None:
+        """Fixed texts: nothing of the state is shown while printing."""

@@ -1,4 +1,9 @@
-"""The report: summary first, then every section in the platform's order, paged by buttons."""
+"""The report: summary first, then every section in the platform's order, paged by buttons.
+
+The screen holds four pages (``session.ReportView``): the report itself, one record's repair
+guide, the dispute form of one record, and the phone-download QR code. They are pages of this
+screen, never dialogs, so the inactivity timeout and card removal clear them like the rest.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QScroller,
     QScrollerProperties,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -17,51 +23,151 @@ from PySide6.QtWidgets import (
 from kiosk import report as report_model
 from kiosk import session
 from kiosk.logging_setup import mask_name
-from ui.screens import base
+from ui.i18n import translate, translated
+from ui.screens import base, dispute, repair_guide, share
+
+View = session.ReportView
 
 
-def record_lines(section: report_model.Section, record: report_model.Record) -> list[str]:
-    """The text of one record as shown on screen, one string per line."""
-    first = f"{record.date.isoformat()}　{record.title}"
-    second = f"{record.authority}　状态：{record.status_text}"
-    lines = [first, second]
-    if record.detail:
+def section_title(section: report_model.Section) -> str:
+    """The platform's title in Chinese; the kiosk's own name for a known code otherwise."""
+    name = report_model.SECTION_NAMES.get(section.code)
+    if name is None:
+        return section.title
+    shown = translated("Sections", name)
+    return section.title if shown == name else shown
+
+
+def status_text(record: report_model.Record) -> str:
+    """A record's status in the current language (an unknown status as sent)."""
+    return translated("Status", record.status_text)
+
+
+def record_lines(
+    section: report_model.Section, record: report_model.Record, *, brief: bool = False
+) -> list[str]:
+    """The text of one record as shown on screen, one string per line.
+
+    ``brief`` (large-text mode) leaves out the detail: fewer lines, so more of each record
+    fits a page; the repair guide page has the rest.
+    """
+    lines = [f"{record.date.isoformat()}　{record.title}"]
+    status = translate("ReportScreen", "状态：%1").replace("%1", status_text(record))
+    lines.append(f"{record.authority}　{status}")
+    if record.detail and not brief:
         lines.append(record.detail)
     if section.is_negative(record) and record.repair is not None:
         if record.repair.eligible:
             since = record.repair.earliest_date
-            lines.append("可申请信用修复" + (f"（{since.isoformat()}起）" if since else ""))
+            if since:
+                lines.append(
+                    translate("ReportScreen", "可申请信用修复（%1起）").replace(
+                        "%1", since.isoformat()
+                    )
+                )
+            else:
+                lines.append(translate("ReportScreen", "可申请信用修复"))
         else:
-            lines.append("暂不可申请信用修复")
+            lines.append(translate("ReportScreen", "暂不可申请信用修复"))
     return lines
 
 
+def summary_text(report: report_model.Report, elder_mode: bool) -> str:
+    """The summary line; in large-text mode a plain sentence."""
+    summary = report.summary
+    negative, positive = str(summary.negative_count), str(summary.positive_count)
+    if elder_mode:
+        if summary.has_negative:
+            text = translate(
+                "ReportScreen",
+                "您有 %1 条失信记录。点每条记录下的“怎样修复”，看看怎么办。",
+            )
+        else:
+            text = translate("ReportScreen", "您没有失信记录，信用状况良好。")
+        return text.replace("%1", negative)
+    if summary.has_negative:
+        text = translate("ReportScreen", "有 %1 条失信记录　%2 条守信记录")
+    else:
+        text = translate("ReportScreen", "无失信记录　%2 条守信记录")
+    return text.replace("%1", negative).replace("%2", positive)
+
+
 class ReportScreen(base.Screen):
-    """Shows the verified report.
+    """Shows the verified report and its pages.
 
     Signals:
         print_requested: "打印报告" pressed.
         finish_requested: "结束查询" pressed.
-        repair_slip_requested(str): "打印修复指引" pressed for the record with this id.
+        share_requested: "存到手机" pressed.
+        guide_requested(str): "怎样修复" pressed for the record with this id.
+        dispute_requested(str): "提出异议" pressed for the record with this id.
+        repair_slip_requested(str): "打印修复指引" pressed on the guide page.
+        dispute_submitted(str, str): the dispute form sent (reason code, own words).
+        page_closed: back from a page to the report.
     """
 
     print_requested = Signal()
     finish_requested = Signal()
+    share_requested = Signal()
+    guide_requested = Signal(str)
+    dispute_requested = Signal(str)
     repair_slip_requested = Signal(str)
+    dispute_submitted = Signal(str, str)
+    page_closed = Signal()
 
     def __init__(self) -> None:
         super().__init__()
         self._shown: report_model.Report | None = None
+        self._shown_brief = False
+        self._language = ""
         header = QHBoxLayout()
-        header.addWidget(base.label("个人公共信用报告", "Title"), 1)
+        self.title = base.label("", "Title")
+        header.addWidget(self.title, 1)
         self.subject = base.label("", "Muted", wrap=False)
         header.addWidget(self.subject)
         self.layout_.addLayout(header)
-        self.summary = base.label("", "Heading")
-        self.layout_.addWidget(self.summary)
-        self.meta = base.label("", "Muted")
-        self.layout_.addWidget(self.meta)
+        self.message = base.label("", "Warning")
+        self.message.setVisible(False)
+        self.layout_.addWidget(self.message)
+        self.notice = base.label("", "Good")
+        self.notice.setVisible(False)
+        self.layout_.addWidget(self.notice)
 
+        self.pages = QStackedWidget()
+        self.layout_.addWidget(self.pages, 1)
+        self.pages.addWidget(self._build_report_page())
+        self.guide_page = repair_guide.RepairGuidePage()
+        self.guide_page.slip_requested.connect(self.repair_slip_requested)
+        self.guide_page.dispute_requested.connect(self.dispute_requested)
+        self.guide_page.back_requested.connect(self.page_closed)
+        self.pages.addWidget(self.guide_page)
+        self.dispute_page = dispute.DisputePage()
+        self.dispute_page.submitted.connect(self.dispute_submitted)
+        self.dispute_page.back_requested.connect(self.page_closed)
+        self.pages.addWidget(self.dispute_page)
+        self.share_page = share.SharePage()
+        self.share_page.back_requested.connect(self.page_closed)
+        self.pages.addWidget(self.share_page)
+        self._page_for = {
+            View.REPORT: self.report_page,
+            View.GUIDE: self.guide_page,
+            View.DISPUTE: self.dispute_page,
+            View.SHARE: self.share_page,
+        }
+        self.retranslate()
+
+    def _build_report_page(self) -> QWidget:
+        self.report_page = QWidget()
+        column = QVBoxLayout(self.report_page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(16)
+        self.summary = base.label("", "Heading")
+        column.addWidget(self.summary)
+        self.meta = base.label("", "Muted")
+        column.addWidget(self.meta)
+
+        middle = QHBoxLayout()
+        middle.setSpacing(24)
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
@@ -81,103 +187,208 @@ class ReportScreen(base.Screen):
         self.body_layout = QVBoxLayout(self.body)
         self.body_layout.setSpacing(20)
         self.scroll_area.setWidget(self.body)
-        self.layout_.addWidget(self.scroll_area, 1)
+        middle.addWidget(self.scroll_area, 1)
 
-        self.message = base.label("", "Warning")
-        self.layout_.addWidget(self.message)
-        self.notice = base.label("", "Good")
-        self.layout_.addWidget(self.notice)
-        self.slip_buttons: dict[str, QPushButton] = {}
-        self.up_button = base.button("上一页")
-        self.down_button = base.button("下一页")
-        self.finish_button = base.button("结束查询")
-        self.print_button = base.button("打印报告", primary=True)
+        # Page buttons beside the list, where a thumb finds them; the bottom row keeps room
+        # for the actions even on a portrait panel.
+        pager = QVBoxLayout()
+        pager.setSpacing(24)
+        self.up_button = base.button("")
+        self.down_button = base.button("")
+        self.up_button.setObjectName("PageButton")
+        self.down_button.setObjectName("PageButton")
         self.up_button.clicked.connect(lambda: self.page(-1))
         self.down_button.clicked.connect(lambda: self.page(1))
+        pager.addWidget(self.up_button)
+        pager.addStretch(1)
+        self.position = base.label("", "Muted", wrap=False, align=Qt.AlignmentFlag.AlignHCenter)
+        pager.addWidget(self.position)
+        pager.addStretch(1)
+        pager.addWidget(self.down_button)
+        middle.addLayout(pager)
+        column.addLayout(middle, 1)
+        self.scroll_area.verticalScrollBar().valueChanged.connect(self._show_position)
+        self.scroll_area.verticalScrollBar().rangeChanged.connect(self._show_position)
+
+        self.finish_button = base.button("")
+        self.share_button = base.button("")
+        self.print_button = base.button("", primary=True)
         self.finish_button.clicked.connect(self.finish_requested)
+        self.share_button.clicked.connect(self.share_requested)
         self.print_button.clicked.connect(self.print_requested)
-        row = base.button_row(
-            self.up_button, self.down_button, self.finish_button, self.print_button
-        )
-        self.layout_.addLayout(row)
+        column.addLayout(base.button_row(self.finish_button, self.share_button, self.print_button))
+        self.guide_buttons: dict[str, QPushButton] = {}
+        self.dispute_buttons: dict[str, QPushButton] = {}
+        return self.report_page
+
+    def retranslate(self) -> None:
+        """Fixed texts in the current language."""
+        self.title.setText(translate("ReportScreen", "个人公共信用报告"))
+        self.up_button.setText(translate("ReportScreen", "▲ 上一页"))
+        self.down_button.setText(translate("ReportScreen", "▼ 下一页"))
+        self.up_button.setAccessibleName(translate("ReportScreen", "上一页"))
+        self.down_button.setAccessibleName(translate("ReportScreen", "下一页"))
+        self.finish_button.setText(translate("ReportScreen", "结束查询"))
+        self.share_button.setText(translate("ReportScreen", "存到手机"))
+        self.share_button.setAccessibleName(translate("ReportScreen", "存到手机：扫码下载报告"))
+        for page in (self.guide_page, self.dispute_page, self.share_page):
+            page.retranslate()
+        self._shown = None  # record texts are rebuilt in the new language by show_state
 
     def page(self, direction: int) -> None:
         """Scroll one screenful up (-1) or down (+1)."""
         bar = self.scroll_area.verticalScrollBar()
         bar.setValue(bar.value() + direction * int(self.scroll_area.viewport().height() * 0.9))
 
+    def _show_position(self) -> None:
+        bar = self.scroll_area.verticalScrollBar()
+        step = max(1, int(self.scroll_area.viewport().height() * 0.9))
+        pages = 1 + (bar.maximum() + step - 1) // step
+        current = min(pages, 1 + (bar.value() + step // 2) // step)
+        self.position.setText(f"{current} / {pages}")
+        self.up_button.setEnabled(bar.value() > bar.minimum())
+        self.down_button.setEnabled(bar.value() < bar.maximum())
+
     def show_state(self, state: session.SessionState) -> None:
-        """Show the report; rebuild only when a different report arrives."""
-        self.message.setText(state.message.body if state.message else "")
+        """Show the report or one of its pages; rebuild the list only when it changes."""
+        _title, body = base.message_texts(state.message)
+        self.message.setText(body)
         self.message.setVisible(state.message is not None)
-        self.print_button.setText("重新打印" if state.message else "打印报告")
-        self.notice.setText("修复指引已打印，请从出纸口取走。" if state.slip_printed else "")
-        self.notice.setVisible(state.slip_printed is not None and state.message is None)
-        for button in self.slip_buttons.values():
+        self.print_button.setText(
+            translate("ReportScreen", "重新打印")
+            if state.message and state.message.key in _PRINTER_KEYS
+            else translate("ReportScreen", "打印报告")
+        )
+        notice = ""
+        if state.slip_printed:
+            notice = translate("ReportScreen", "修复指引已打印，请从出纸口取走。")
+        elif state.disputed and state.view is View.REPORT:
+            notice = translate(
+                "ReportScreen", "异议已提交，信用平台将核查处理；进度可到服务窗口查询。"
+            )
+        self.notice.setText(notice)
+        self.notice.setVisible(bool(notice) and state.message is None)
+        for button in (self.finish_button, self.share_button, self.print_button):
             button.setEnabled(not state.busy)
-        if state.report is self._shown:
-            return
-        self._shown = state.report
-        self._clear_body()
-        if state.report is None:
-            self.subject.setText("")
-            self.summary.setText("")
-            self.meta.setText("")
-            return
-        self._fill(state.report)
+        self.share_button.setVisible(state.report is not None)
+        self.pages.setCurrentWidget(self._page_for[state.view])
+        # A page has its own heading: the report's title row makes room for it (large text
+        # in landscape needs every line).
+        on_report = state.view is View.REPORT
+        self.title.setVisible(on_report)
+        self.subject.setVisible(on_report)
+        self.guide_page.show_state(state)
+        self.dispute_page.show_state(state)
+        self.share_page.show_state(state)
+        brief = state.elder_mode
+        if state.report is not self._shown or brief != self._shown_brief:
+            self._shown = state.report
+            self._shown_brief = brief
+            self._clear_body()
+            if state.report is None:
+                self.subject.setText("")
+                self.summary.setText("")
+                self.meta.setText("")
+            else:
+                self._fill(state.report, brief)
+        for record_id, button in self.dispute_buttons.items():
+            disputed = record_id in state.disputed
+            button.setEnabled(not state.busy and not disputed)
+            button.setText(
+                translate("ReportScreen", "已提出异议")
+                if disputed
+                else translate("ReportScreen", "提出异议")
+            )
+        for button in self.guide_buttons.values():
+            button.setEnabled(not state.busy)
 
     def _clear_body(self) -> None:
-        self.slip_buttons.clear()
+        self.guide_buttons.clear()
+        self.dispute_buttons.clear()
         while self.body_layout.count():
             item = self.body_layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                # Out of the widget tree now (deleteLater alone keeps it until the event
+                # loop turns), so nothing of a past resident can be found or shown.
+                widget.setParent(None)
                 widget.deleteLater()
 
-    def _fill(self, report: report_model.Report) -> None:
-        summary = report.summary
+    def _fill(self, report: report_model.Report, brief: bool) -> None:
         self.subject.setText(f"{mask_name(report.subject.name)}　{report.subject.id_masked}")
-        if summary.has_negative:
-            self.summary.setText(
-                f"有 {summary.negative_count} 条失信记录　{summary.positive_count} 条守信记录"
-            )
-            self.summary.setObjectName("HeadingWarning")
-        else:
-            self.summary.setText(f"无失信记录　{summary.positive_count} 条守信记录")
-            self.summary.setObjectName("HeadingGood")
-        self.summary.style().polish(self.summary)
+        self.summary.setText(summary_text(report, brief))
+        self.summary.setObjectName(
+            "HeadingWarning" if report.summary.has_negative else "HeadingGood"
+        )
+        base.repolish(self.summary)
         self.meta.setText(
-            f"报告编号 {report.report_id}　生成时间 "
-            f"{report_model.shown_time(report.generated_at)}　"
-            f"验证码 {report.verification_code}"
+            translate("ReportScreen", "报告编号 %1　生成时间 %2　验证码 %3")
+            .replace("%1", report.report_id)
+            .replace("%2", report_model.shown_time(report.generated_at))
+            .replace("%3", report.verification_code)
         )
         for section in report.sections:
-            self.body_layout.addWidget(self._section_card(section))
+            self.body_layout.addWidget(self._section_card(section, brief))
         self.body_layout.addStretch(1)
         self.scroll_area.verticalScrollBar().setValue(0)
 
-    def _section_card(self, section: report_model.Section) -> QFrame:
+    def _section_card(self, section: report_model.Section, brief: bool) -> QFrame:
         card = QFrame()
         card.setObjectName("Card")
         column = QVBoxLayout(card)
         column.setContentsMargins(28, 20, 28, 20)
-        count = len(section.records)
-        column.addWidget(base.label(f"{section.title}（{count}条）", "Heading"))
+        heading = translate("ReportScreen", "%1（%2条）")
+        column.addWidget(
+            base.label(
+                heading.replace("%1", section_title(section)).replace(
+                    "%2", str(len(section.records))
+                ),
+                "Heading",
+            )
+        )
         if not section.records:
-            column.addWidget(base.label("无记录", "Muted"))
+            column.addWidget(base.label(translate("ReportScreen", "无记录"), "Muted"))
         for index, record in enumerate(section.records):
             if index:
                 column.addSpacing(14)  # keeps one record's lines apart from the next's
             negative = section.is_negative(record) and record.status == "in_effect"
-            for line_no, line in enumerate(record_lines(section, record)):
+            for line_no, line in enumerate(record_lines(section, record, brief=brief)):
                 role = "Warning" if negative and line_no == 0 else ("" if line_no == 0 else "Muted")
                 column.addWidget(base.label(line, role))
-            repair = record.repair
-            if section.is_negative(record) and repair is not None and repair.guide_id:
-                button = base.button("打印修复指引")
-                button.clicked.connect(
-                    lambda _=False, rid=record.record_id: self.repair_slip_requested.emit(rid)
-                )
-                self.slip_buttons[record.record_id] = button
-                column.addLayout(base.button_row(button))
+            buttons = self._record_buttons(section, record)
+            if buttons:
+                column.addLayout(base.button_row(*buttons))
         return card
+
+    def _record_buttons(
+        self, section: report_model.Section, record: report_model.Record
+    ) -> list[QPushButton]:
+        """ "怎样修复" for a negative record with a guide; "提出异议" for any record of the
+        resident's own (not the identity section, which the card itself proved)."""
+        buttons: list[QPushButton] = []
+        repair = record.repair
+        if section.is_negative(record) and repair is not None and repair.guide_id:
+            guide = base.button(translate("ReportScreen", "怎样修复"))
+            guide.setAccessibleName(
+                translate("ReportScreen", "怎样修复：%1").replace("%1", record.title)
+            )
+            guide.clicked.connect(
+                lambda _=False, rid=record.record_id: self.guide_requested.emit(rid)
+            )
+            self.guide_buttons[record.record_id] = guide
+            buttons.append(guide)
+        if section.code != "identity" and record.status != "under_objection":
+            disputing = base.button(translate("ReportScreen", "提出异议"))
+            disputing.setAccessibleName(
+                translate("ReportScreen", "对这条记录提出异议：%1").replace("%1", record.title)
+            )
+            disputing.clicked.connect(
+                lambda _=False, rid=record.record_id: self.dispute_requested.emit(rid)
+            )
+            self.dispute_buttons[record.record_id] = disputing
+            buttons.append(disputing)
+        return buttons
+
+
+# Messages after which the print button offers to print again.
+_PRINTER_KEYS = frozenset({"paper_out", "cover_open", "printer_error"})

@@ -2,172 +2,458 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QGridLayout,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk import errors, session
 from kiosk.logging_setup import mask_name
+from ui.i18n import translate
 from ui.screens import base
 from ui.widgets import keypad
 
 CODE_LENGTH = 6
 STAFF_ID_LENGTH = 6  # hall staff ids are six digits
 PIN_MAX = 8
+FIELD_WIDTH = 440  # room for six spaced digits in large text; not stretched across the panel
+ACTIVE_MARK = "▶ "  # the caption of the field the keypad types into (besides its highlight)
+
+Factor = session.Factor
 
 
 class SecondFactorScreen(base.Screen):
     """Lets the resident prove it is them a second way.
 
     Signals:
-        sms_requested: "send me a code" pressed.
-        staff_requested: "ask staff to confirm" pressed.
+        sms_requested: "send me a code" pressed (also "use an SMS code instead" on the
+            staff form).
+        resend_requested: "send the code again" pressed, once its countdown ran out.
+        staff_requested: "ask staff to confirm" pressed (the choice page, or "no SMS?" on the
+            code page).
         code_entered(str): six digits confirmed.
         staff_confirmed(str, str): staff id and PIN confirmed.
     """
 
     sms_requested = Signal()
+    resend_requested = Signal()
     staff_requested = Signal()
     code_entered = Signal(str)
     staff_confirmed = Signal(str, str)
 
     def __init__(self) -> None:
         super().__init__()
-        self.layout_.addWidget(base.label("确认是您本人", "Title"))
+        self.title = base.label("", "Title")
+        self.layout_.addWidget(self.title)
         self.subject = base.label("", "Muted")
         self.layout_.addWidget(self.subject)
+        # A refused code or PIN: what went wrong in large red type, then how many tries remain.
+        self.message_title = base.label("", "HeadingWarning")
+        self.layout_.addWidget(self.message_title)
         self.message = base.label("", "Warning")
         self.layout_.addWidget(self.message)
         self.pages = QStackedWidget()
         self.layout_.addWidget(self.pages, 1)
-        self._build_choice_page()
-        self._build_entry_page()
+        self.choice_page = self._build_choice_page()
+        self.entry_page = self._build_entry_page()
         self._code = ""
         self._staff_id = ""
         self._pin = ""
-        self._mode = session.Factor.CHOOSING
+        self._pin_active = False  # the keypad types the PIN (else the staff id)
+        self._mode = Factor.CHOOSING
+        self._busy = False
         self._shown_message: errors.UserMessage | None = None
+        # The resend countdown: restarted whenever another code goes out.
+        self._sends_counted: tuple[str, int] | None = None  # (session id, otp_sends) counted
+        self.resend_left = 0
+        self.resend_timer = QTimer(self)
+        self.resend_timer.setInterval(1000)
+        self.resend_timer.timeout.connect(self.tick_resend)
+        self._resending = False  # "resend" was pressed and the platform has not answered yet
+        self._checking = False  # a code or staff PIN was confirmed and is being checked
+        self.retranslate()
+        self._show_message(None)
+        self._show_fields()
 
-    def _build_choice_page(self) -> None:
+    # -------------------------------------------------------------- building
+    def _build_choice_page(self) -> QWidget:
         page = QWidget()
         column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(32)
         self.sms_button = base.button("", primary=True)
-        self.staff_button = base.button("请工作人员现场核验")
-        self.no_phone_note = base.label("您没有预留手机号码，请工作人员现场为您核验身份。", "Muted")
         self.sms_button.clicked.connect(self.sms_requested)
-        self.staff_button.clicked.connect(self.staff_requested)
         column.addWidget(self.sms_button)
+        self.no_phone_note = base.label("", "Muted")
         column.addWidget(self.no_phone_note)
+        self.staff_button = base.button("")
+        self.staff_button.clicked.connect(self.staff_requested)
         column.addWidget(self.staff_button)
         column.addStretch(1)
         self.pages.addWidget(page)
+        return page
 
-    def _build_entry_page(self) -> None:
+    def _build_entry_page(self) -> QWidget:
+        """What to do and the field(s) on one side, the keypad and "confirm" on the other.
+
+        Side by side on a landscape panel; one above the other in portrait (see resizeEvent).
+        """
         page = QWidget()
-        row = QHBoxLayout(page)
-        row.setSpacing(64)
-        left = QVBoxLayout()
+        self.entry = QBoxLayout(QBoxLayout.Direction.LeftToRight, page)
+        self.entry.setContentsMargins(0, 0, 0, 0)
+        self.entry.setSpacing(64)
+
+        self.info_panel = QWidget()
+        info = QVBoxLayout(self.info_panel)
+        info.setContentsMargins(0, 0, 0, 0)
+        info.setSpacing(20)
         self.prompt = base.label("", "Heading")
-        left.addWidget(self.prompt)
-        self.field_label = base.label("", "Muted")
-        left.addWidget(self.field_label)
-        self.field = QLabel()
-        self.field.setObjectName("Title")
-        self.field.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        left.addWidget(self.field)
-        self.second_label = base.label("", "Muted")
-        left.addWidget(self.second_label)
-        self.second_field = QLabel()
-        self.second_field.setObjectName("Title")
-        left.addWidget(self.second_field)
-        left.addStretch(1)
-        self.confirm_button = base.button("确认", primary=True)
-        self.confirm_button.clicked.connect(self._on_confirm)
-        left.addWidget(self.confirm_button)
-        row.addLayout(left, 1)
+        info.addWidget(self.prompt)
+        self.detail = base.label("")
+        info.addWidget(self.detail)
+        info.addWidget(self._build_sms_box())
+        info.addWidget(self._build_staff_box())
+        info.addStretch(1)
+        self.entry.addWidget(self.info_panel, 1)
+
+        self.keypad_panel = QWidget()
+        pad = QVBoxLayout(self.keypad_panel)
+        pad.setContentsMargins(0, 0, 0, 0)
+        pad.setSpacing(20)
         self.keypad = keypad.Keypad()
         self.keypad.key_pressed.connect(self._on_key)
-        row.addWidget(self.keypad)
+        pad.addWidget(self.keypad)
+        # Right under the digits, as wide as the keypad: the last key of the entry.
+        self.confirm_button = base.button("", primary=True)
+        self.confirm_button.clicked.connect(self._on_confirm)
+        pad.addWidget(self.confirm_button)
+        self.entry.addWidget(
+            self.keypad_panel, 0, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+        )
         self.pages.addWidget(page)
+        return page
+
+    def _build_sms_box(self) -> QWidget:
+        self.sms_box = QWidget()
+        column = QVBoxLayout(self.sms_box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(20)
+        self.field_label = base.label("", "Muted")
+        column.addWidget(self.field_label)
+        self.field = base.label("", "Title", wrap=False)
+        column.addWidget(self.field)
+        left = Qt.AlignmentFlag.AlignLeft
+        self.resend_button = base.button("")
+        self.resend_button.clicked.connect(self._on_resend)
+        column.addWidget(self.resend_button, 0, left)
+        self.no_sms_button = base.button("")
+        self.no_sms_button.clicked.connect(self.staff_requested)
+        column.addWidget(self.no_sms_button, 0, left)
+        return self.sms_box
+
+    def _build_staff_box(self) -> QWidget:
+        self.staff_box = QWidget()
+        column = QVBoxLayout(self.staff_box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(20)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(24)
+        grid.setVerticalSpacing(20)
+        # Right-aligned next to their fields, so the active field's mark stands out to the left.
+        self.staff_id_caption = base.label("", wrap=False, align=Qt.AlignmentFlag.AlignRight)
+        self.pin_caption = base.label("", wrap=False, align=Qt.AlignmentFlag.AlignRight)
+        # Fields are buttons: staff can tap one to type into it (to correct the id, say).
+        self.staff_id_field = self._field_button(lambda: self._activate(pin=False))
+        self.pin_field = self._field_button(lambda: self._activate(pin=True))
+        grid.addWidget(self.staff_id_caption, 0, 0)
+        grid.addWidget(self.staff_id_field, 0, 1)
+        grid.addWidget(self.pin_caption, 1, 0)
+        grid.addWidget(self.pin_field, 1, 1)
+        grid.setColumnStretch(2, 1)  # the spare width goes right of the fields
+        column.addLayout(grid)
+        self.use_sms_button = base.button("")
+        self.use_sms_button.clicked.connect(self.sms_requested)
+        column.addWidget(self.use_sms_button, 0, Qt.AlignmentFlag.AlignLeft)
+        return self.staff_box
+
+    @staticmethod
+    def _field_button(on_click: Callable[[], None]) -> QPushButton:
+        field = base.button("")
+        field.setObjectName("Field")
+        field.setMinimumWidth(FIELD_WIDTH)
+        field.clicked.connect(on_click)
+        return field
+
+    def retranslate(self) -> None:
+        """Fixed texts and accessible names; ``show_state`` sets the rest."""
+        self.title.setText(translate("SecondFactorScreen", "确认是您本人"))
+        self.staff_button.setText(translate("SecondFactorScreen", "请工作人员现场核验"))
+        self.staff_button.setAccessibleName(translate("SecondFactorScreen", "请工作人员现场核验"))
+        self.sms_button.setAccessibleName(translate("SecondFactorScreen", "发送短信验证码"))
+        self.no_phone_note.setText(
+            translate("SecondFactorScreen", "您没有预留手机号码，请工作人员现场为您核验身份。")
+        )
+        self.field_label.setText(translate("SecondFactorScreen", "请输入短信中的6位验证码"))
+        self.field.setAccessibleName(translate("SecondFactorScreen", "已输入的验证码"))
+        self.resend_button.setAccessibleName(translate("SecondFactorScreen", "重新发送验证码"))
+        self.no_sms_button.setText(translate("SecondFactorScreen", "没有收到短信？请工作人员核验"))
+        self.no_sms_button.setAccessibleName(
+            translate("SecondFactorScreen", "没有收到短信？请工作人员核验")
+        )
+        self.staff_id_field.setAccessibleName(translate("SecondFactorScreen", "工号"))
+        self.pin_field.setAccessibleName(translate("SecondFactorScreen", "密码"))
+        self.use_sms_button.setText(translate("SecondFactorScreen", "改用短信验证码"))
+        self.use_sms_button.setAccessibleName(translate("SecondFactorScreen", "改用短信验证码"))
+        self.confirm_button.setAccessibleName(translate("SecondFactorScreen", "确认"))
+        self._show_confirm()
+        self._show_resend()
+        self._show_fields()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Keypad beside the fields on a landscape panel, below them in portrait."""
+        super().resizeEvent(event)
+        portrait = self.width() < self.height()
+        self.entry.setDirection(
+            QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight
+        )
+        # Portrait: the keypad follows the fields directly; the spare height goes below it.
+        self.entry.setStretchFactor(self.info_panel, 0 if portrait else 1)
+        self.entry.setStretchFactor(self.keypad_panel, 1 if portrait else 0)
 
     # -------------------------------------------------------------- rendering
     def show_state(self, state: session.SessionState) -> None:
         """Show the choice, the SMS code entry, or the staff form."""
         identity = state.identity
         if identity is None:
-            self.subject.setText("")
-            self._clear_fields()
+            self._forget()
             return
+        self._busy = state.busy
+        if not state.busy:
+            self._resending = self._checking = False
         self.subject.setText(f"{mask_name(identity.name)}　{identity.id_masked}")
-        self.message.setText(state.message.body if state.message else "")
-        self.message.setVisible(state.message is not None)
+        self._show_message(state.message)
         if state.factor is not self._mode:
             self._clear_fields()
             self._mode = state.factor
-        has_phone = "sms_otp" in identity.second_factors and identity.phone_masked
-        if state.factor is session.Factor.CHOOSING:
-            self.pages.setCurrentIndex(0)
-            self.sms_button.setVisible(bool(has_phone))
-            self.sms_button.setText(f"发送短信验证码到 {identity.phone_masked}")
+        has_phone = bool("sms_otp" in identity.second_factors and identity.phone_masked)
+        phone = identity.phone_masked or ""
+        if state.factor is Factor.CHOOSING:
+            self.pages.setCurrentWidget(self.choice_page)
+            self.sms_button.setVisible(has_phone)
+            self.sms_button.setText(
+                translate("SecondFactorScreen", "发送短信验证码到 %1").replace("%1", phone)
+            )
             self.no_phone_note.setVisible(not has_phone)
-        elif state.factor is session.Factor.SMS:
-            self.pages.setCurrentIndex(1)
-            self.prompt.setText(
-                f"验证码已发送至 {identity.phone_masked}" if state.otp_sent else "正在发送验证码…"
-            )
-            self.field_label.setText("请输入短信中的6位验证码")
-            self.second_label.setVisible(False)
-            self.second_field.setVisible(False)
+            self.sms_button.setEnabled(not state.busy)
+            self.staff_button.setEnabled(not state.busy)
+        elif state.factor is Factor.SMS:
+            self.pages.setCurrentWidget(self.entry_page)
+            self.sms_box.setVisible(True)
+            self.staff_box.setVisible(False)
+            if state.otp_sent:
+                self.prompt.setText(
+                    translate("SecondFactorScreen", "验证码已发送至 %1").replace("%1", phone)
+                )
+            else:
+                self.prompt.setText(translate("SecondFactorScreen", "正在发送验证码…"))
+            self.detail.setVisible(False)
+            self.resend_button.setVisible(state.otp_sent)
+            self.no_sms_button.setEnabled(not state.busy)
         else:
-            self.pages.setCurrentIndex(1)
-            self.prompt.setText(
-                "请工作人员核对本人与证件后输入"
-                if has_phone
-                else "您没有预留手机号码，请工作人员核对本人与证件后输入"
-            )
-            self.field_label.setText("工号")
-            self.second_label.setText("密码")
-            self.second_label.setVisible(True)
-            self.second_field.setVisible(True)
+            self.pages.setCurrentWidget(self.entry_page)
+            self.sms_box.setVisible(False)
+            self.staff_box.setVisible(True)
+            self._show_staff_prompt(state.staff_called, has_phone)
+            self.use_sms_button.setVisible(has_phone)
+            self.use_sms_button.setEnabled(not state.busy)
+        self._follow_sends(state, identity.session_id)
         if state.message is not None and state.message is not self._shown_message:
             # A refused code or PIN: start the entry again, keep the staff id.
             self._code = ""
             self._pin = ""
+            self._pin_active = len(self._staff_id) == STAFF_ID_LENGTH
         self._shown_message = state.message
-        self.confirm_button.setEnabled(not state.busy)
         self._show_fields()
 
+    def _show_staff_prompt(self, staff_called: bool, has_phone: bool) -> None:
+        self.detail.setVisible(True)
+        if staff_called:
+            self.prompt.setText(translate("SecondFactorScreen", "已通知工作人员，请稍候。"))
+            self.detail.setText(
+                translate("SecondFactorScreen", "工作人员核对您本人与证件后，在此输入工号和密码。")
+            )
+            return
+        # The call timed out (the header offers the button again), or was never made.
+        if has_phone:
+            self.prompt.setText(translate("SecondFactorScreen", "请工作人员核对本人与证件后输入"))
+        else:
+            self.prompt.setText(
+                translate(
+                    "SecondFactorScreen", "您没有预留手机号码，请工作人员核对本人与证件后输入"
+                )
+            )
+        self.detail.setText(
+            translate("SecondFactorScreen", "如需帮助，请按屏幕上方的“呼叫工作人员”。")
+        )
+
+    def _show_message(self, message: errors.UserMessage | None) -> None:
+        title, body = base.message_texts(message)
+        self.message_title.setText(title)
+        self.message.setText(body)
+        self.message_title.setVisible(bool(title))
+        self.message.setVisible(bool(body))
+
+    def _forget(self) -> None:
+        """The session ended: nothing of it stays on this screen, not even the countdown."""
+        self.subject.setText("")
+        self.prompt.setText("")
+        self.sms_button.setText("")
+        self._show_message(None)
+        self._shown_message = None
+        self._mode = Factor.CHOOSING
+        self._busy = self._resending = self._checking = False
+        self._sends_counted = None
+        self.resend_left = 0
+        self.resend_timer.stop()
+        self._clear_fields()
+        self._show_resend()
+
+    # -------------------------------------------------------------- resend countdown
+    def _follow_sends(self, state: session.SessionState, session_id: str) -> None:
+        """Restart the countdown when another code went out; run it only on the code page."""
+        sends = (session_id, state.otp_sends)
+        if state.otp_sent and sends != self._sends_counted:
+            self._sends_counted = sends
+            self.resend_left = max(0, state.resend_after_s)
+            self._resending = False
+        on_code_page = state.phase is session.Phase.SECOND_FACTOR and state.factor is Factor.SMS
+        if on_code_page and self.resend_left > 0:
+            if not self.resend_timer.isActive():
+                self.resend_timer.start()
+        else:
+            self.resend_timer.stop()
+        self._show_resend()
+
+    def tick_resend(self) -> None:
+        """One second of the resend countdown passed."""
+        self.resend_left = max(0, self.resend_left - 1)
+        if self.resend_left == 0:
+            self.resend_timer.stop()
+        self._show_resend()
+
+    def _show_resend(self) -> None:
+        if self._resending and self._busy:
+            text = translate("SecondFactorScreen", "正在重新发送…")
+        elif self.resend_left > 0:
+            text = translate("SecondFactorScreen", "%1 秒后可重新发送").replace(
+                "%1", str(self.resend_left)
+            )
+        else:
+            text = translate("SecondFactorScreen", "重新发送验证码")
+        self.resend_button.setText(text)
+        self.resend_button.setAccessibleDescription(text)
+        self.resend_button.setEnabled(self.resend_left == 0 and not self._busy)
+
+    def _on_resend(self) -> None:
+        if self.resend_left == 0 and not self._busy:
+            self._resending = True
+            self.resend_requested.emit()
+
+    # -------------------------------------------------------------- fields
     def _clear_fields(self) -> None:
         self._code = self._staff_id = self._pin = ""
+        self._pin_active = False
         self._show_fields()
 
     def _show_fields(self) -> None:
-        if self._mode is session.Factor.STAFF:
-            self.field.setText(self._staff_id or "—")
-            self.second_field.setText("●" * len(self._pin) or "—")
-        else:
-            self.field.setText(" ".join(self._code.ljust(CODE_LENGTH, "_")))
+        self.field.setText(" ".join(self._code.ljust(CODE_LENGTH, "_")))
+        self.staff_id_field.setText(" ".join(self._staff_id.ljust(STAFF_ID_LENGTH, "_")))
+        self.pin_field.setText(" ".join("●" * len(self._pin)))
+        # The field the keypad types into: highlighted (stylesheet) and marked in its caption.
+        for field, caption, text, active in (
+            (
+                self.staff_id_field,
+                self.staff_id_caption,
+                translate("SecondFactorScreen", "工号"),
+                not self._pin_active,
+            ),
+            (
+                self.pin_field,
+                self.pin_caption,
+                translate("SecondFactorScreen", "密码"),
+                self._pin_active,
+            ),
+        ):
+            name = "FieldActive" if active else "Field"
+            if field.objectName() != name:
+                field.setObjectName(name)
+                base.repolish(field)
+            caption.setText(ACTIVE_MARK + text if active else text)
+            field.setAccessibleDescription(
+                translate("SecondFactorScreen", "正在输入") if active else ""
+            )
+        self._show_confirm()
+
+    def _entry_complete(self) -> bool:
+        if self._mode is Factor.STAFF:
+            return len(self._staff_id) == STAFF_ID_LENGTH and bool(self._pin)
+        return len(self._code) == CODE_LENGTH
+
+    def _show_confirm(self) -> None:
+        checking = self._checking and self._busy
+        # Filled only when it can be pressed: a disabled Primary button looks the same as an
+        # enabled one, and an outlined grey one clearly says "not yet".
+        ready = not self._busy and self._entry_complete()
+        name = "Primary" if ready else ""
+        if self.confirm_button.objectName() != name:
+            self.confirm_button.setObjectName(name)
+            base.repolish(self.confirm_button)
+        self.confirm_button.setText(
+            translate("SecondFactorScreen", "正在核对…")
+            if checking
+            else translate("SecondFactorScreen", "确认")
+        )
+        self.confirm_button.setEnabled(ready)
 
     # -------------------------------------------------------------- input
+    def _activate(self, *, pin: bool) -> None:
+        """A field was tapped: the keypad types into it from now on."""
+        self._pin_active = pin
+        self._show_fields()
+
     def _on_key(self, key: str) -> None:
-        if self._mode is not session.Factor.STAFF:
+        if self._mode is not Factor.STAFF:
             self._code = keypad.apply_key(self._code, key, CODE_LENGTH)
         elif key == "clear":
             self._staff_id = self._pin = ""
-        elif key == keypad.BACKSPACE:
-            if self._pin:
-                self._pin = self._pin[:-1]
-            else:
+            self._pin_active = False
+        elif self._pin_active:
+            if key == keypad.BACKSPACE and not self._pin:
+                # Deleting past the PIN's start goes back into the staff id.
+                self._pin_active = False
                 self._staff_id = self._staff_id[:-1]
-        elif len(self._staff_id) < STAFF_ID_LENGTH:
-            self._staff_id += key  # the keypad moves on to the PIN after six digits
+            else:
+                self._pin = keypad.apply_key(self._pin, key, PIN_MAX)
         else:
-            self._pin = keypad.apply_key(self._pin, key, PIN_MAX)
+            self._staff_id = keypad.apply_key(self._staff_id, key, STAFF_ID_LENGTH)
+            # Six digits make a staff id: the keypad moves on to the PIN.
+            self._pin_active = key != keypad.BACKSPACE and len(self._staff_id) == STAFF_ID_LENGTH
         self._show_fields()
 
     def _on_confirm(self) -> None:
-        if self._mode is session.Factor.STAFF:
-            if len(self._staff_id) == STAFF_ID_LENGTH and self._pin:
-                self.staff_confirmed.emit(self._staff_id, self._pin)
-        elif len(self._code) == CODE_LENGTH:
+        if self._busy or not self._entry_complete():
+            return
+        self._checking = True
+        if self._mode is Factor.STAFF:
+            self.staff_confirmed.emit(self._staff_id, self._pin)
+        else:
             self.code_entered.emit(self._code)
+        self._show_confirm()

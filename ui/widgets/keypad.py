@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 
+from ui.i18n import translate
+
 BACKSPACE = "⌫"
 
 
@@ -24,11 +26,16 @@ class Keypad(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", BACKSPACE]
         for index, key in enumerate(keys):
-            text = "清空" if key == "clear" else key
+            text = translate("Keypad", "清空") if key == "clear" else key
             widget = QPushButton(text)
             widget.setObjectName("Key")
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            widget.setAccessibleName({"clear": "清空", BACKSPACE: "删除"}.get(key, key))
+            widget.setAccessibleName(
+                {
+                    "clear": translate("Keypad", "清空"),
+                    BACKSPACE: translate("Keypad", "删除"),
+                }.get(key, key)
+            )
             widget.clicked.connect(lambda _=False, k=key: self.key_pressed.emit(k))
             grid.addWidget(widget, index // 3, index % 3)
             self.buttons[key] = widget

@@ -13,6 +13,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
 from kiosk import session
+from ui.i18n import translate
 from ui.screens import base
 
 CENTER = Qt.AlignmentFlag.AlignHCenter
@@ -31,28 +32,25 @@ class StillThereOverlay(QWidget):
         super().__init__(parent)
         self.setObjectName("StillThere")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setAccessibleName("您还在吗")
         outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 24, 24, 24)
         outer.addStretch(1)
         card = QFrame()
         card.setObjectName("OverlayCard")
-        card.setFixedWidth(1280)  # wide enough that no sentence wraps, in either text size
+        card.setMaximumWidth(1280)  # wide in landscape; a portrait panel wraps the sentences
         column = QVBoxLayout(card)
         column.setContentsMargins(64, 48, 64, 48)
         column.setSpacing(24)
-        self.title = base.label("您还在吗？", "Title", align=CENTER)
+        self.title = base.label("", "Title", align=CENTER)
         column.addWidget(self.title)
         self.seconds = base.label("", "Countdown", align=CENTER)
-        self.seconds.setAccessibleName("剩余秒数")
         column.addWidget(self.seconds)
         self.body = base.label("", "Heading", align=CENTER)
         column.addWidget(self.body)
-        column.addWidget(
-            base.label("触摸屏幕任意位置或按“继续”，即可继续查询。", "Muted", align=CENTER)
-        )
-        self.continue_button = base.button("继续", primary=True)
+        self.hint = base.label("", "Muted", align=CENTER)
+        column.addWidget(self.hint)
+        self.continue_button = base.button("", primary=True)
         self.continue_button.setObjectName("OverlayButton")
-        self.continue_button.setAccessibleName("继续")
         self.continue_button.clicked.connect(self.continue_requested)
         column.addWidget(self.continue_button, 0, CENTER)
         outer.addWidget(card, 0, CENTER)
@@ -61,7 +59,20 @@ class StillThereOverlay(QWidget):
         self.ticker = QTimer(self)
         self.ticker.setInterval(1000)
         self.ticker.timeout.connect(self.tick)
+        self.retranslate()
         self.hide()
+
+    def retranslate(self) -> None:
+        """Fixed texts in the current language."""
+        self.setAccessibleName(translate("StillThereOverlay", "您还在吗"))
+        self.title.setText(translate("StillThereOverlay", "您还在吗？"))
+        self.seconds.setAccessibleName(translate("StillThereOverlay", "剩余秒数"))
+        self.hint.setText(
+            translate("StillThereOverlay", "触摸屏幕任意位置或按“继续”，即可继续查询。")
+        )
+        self.continue_button.setText(translate("StillThereOverlay", "继续"))
+        self.continue_button.setAccessibleName(translate("StillThereOverlay", "继续"))
+        self._show_remaining()
 
     def show_state(self, state: session.SessionState) -> None:
         """Show the warning while the core has one; start the countdown when it appears."""
@@ -87,7 +98,11 @@ class StillThereOverlay(QWidget):
 
     def _show_remaining(self) -> None:
         self.seconds.setText(str(self.remaining))
-        self.body.setText(f"{self.remaining} 秒后将结束本次查询，并清除您的全部信息")
+        self.body.setText(
+            translate("StillThereOverlay", "%1 秒后将结束本次查询，并清除您的全部信息").replace(
+                "%1", str(self.remaining)
+            )
+        )
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         """A touch anywhere continues (and never reaches the screen underneath)."""

@@ -1,0 +1,249 @@
+"""The report screen and its pages, driven through the window and the controller with qtbot:
+repair guide, dispute form with the on-screen keyboard, phone QR, language switch, large text,
+and nothing of a resident left in any widget after the session ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from kiosk import platform_client, runtime, session
+from tests.helpers import make_controller
+from tests.test_session import GUIDE, PENALTY_REPORT
+from tests.test_session_pages import LINK
+from tests.test_ui import NoReader, _scrolled, _to_second_factor
+from ui import main_window, theme
+from ui.screens import report
+
+S = session
+
+
+class FakePlatform:
+    """The net-lane calls of the report pages, answered at once (the dispatcher is pumped)."""
+
+    def __init__(self) -> None:
+        self.objections: list[tuple[str, str, str]] = []
+        self.shares = 0
+
+    def repair_guide(self, guide_id: str) -> platform_client.RepairGuide:
+        assert guide_id == GUIDE.guide_id
+        return GUIDE
+
+    def create_objection(
+        self, token: str, report_id: str, record_id: str, reason: str, key: str
+    ) -> platform_client.Objection:
+        self.objections.append((report_id, record_id, reason))
+        return platform_client.Objection("O-1", "received")
+
+    def share_report(self, token: str, report_id: str) -> platform_client.ShareLink:
+        self.shares += 1
+        return platform_client.ShareLink(
+            LINK.url, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+        )
+
+    def end_session(self, session_id: str) -> None:
+        pass
+
+
+@pytest.fixture
+def kiosk(qtbot: QtBot) -> Iterator[tuple[main_window.KioskWindow, FakePlatform]]:
+    family = theme.register_fonts()
+    platform = FakePlatform()
+    ctl, dispatcher = make_controller(NoReader(), platform)
+    win = main_window.KioskWindow(ctl, family)
+    win._dispatcher = dispatcher  # type: ignore[attr-defined]
+    qtbot.add_widget(win)
+    win.resize(1920, 1080)
+    win.show()
+    _to_second_factor(win)
+    ctl.handle(S.SmsChosen())
+    ctl.handle(S.OtpSent(60))
+    ctl.handle(S.OtpEntered("123456"))
+    ctl.handle(S.AccessGranted("tok"))
+    ctl.handle(S.ReportLoaded(PENALTY_REPORT))
+    assert ctl.state.phase is S.Phase.REPORT
+    _drop_stale_results(dispatcher)
+    yield win, platform
+    ctl.stop()
+    win.languages.switch("zh")  # the translator is the application's: leave none behind
+
+
+def _drop_stale_results(dispatcher: runtime.QueueDispatcher) -> None:
+    """The fixture fed the journey's results in itself; what the lanes answered meanwhile
+    (card and platform work against fakes that cannot do it) is thrown away, not run."""
+    time.sleep(0.3)  # the lanes fail at once; give them time to post
+    while dispatcher._queue.qsize():
+        dispatcher._queue.get_nowait()
+
+
+def _pump(qtbot: QtBot, win: main_window.KioskWindow, until: object) -> None:
+    """Run the lanes' results back on this thread until ``until()`` holds."""
+    dispatcher = win._dispatcher  # type: ignore[attr-defined]
+    qtbot.wait_until(lambda: (dispatcher.run_pending(), until())[1], timeout=5000)  # type: ignore[operator]
+
+
+def _screen(win: main_window.KioskWindow) -> report.ReportScreen:
+    screen = win.current_screen()
+    assert isinstance(screen, report.ReportScreen)
+    return screen
+
+
+def _texts(widget: QWidget) -> str:
+    return "\n".join(
+        label.text() for label in widget.findChildren(QLabel) if label.isVisibleTo(widget)
+    )
+
+
+def test_a_negative_record_opens_its_repair_guide(
+    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+) -> None:
+    win, _ = kiosk
+    screen = _screen(win)
+    qtbot.mouseClick(screen.guide_buttons["P-1"], Qt.MouseButton.LeftButton)
+    assert screen.pages.currentWidget() is screen.guide_page
+    assert screen.guide_page.loading.isVisible()
+    _pump(qtbot, win, lambda: win._controller.state.guide is not None)
+    page = screen.guide_page
+    assert page.heading.text() == GUIDE.title
+    assert "1. 提交申请" in page.steps.text()
+    assert "3号窗口" in page.where.text() and "承诺书" in page.documents.text()
+    assert page.slip_button.isEnabled()
+    qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
+    assert screen.pages.currentWidget() is screen.report_page
+
+
+def test_no_guide_button_for_a_query_log_entry(
+    kiosk: tuple[main_window.KioskWindow, FakePlatform],
+) -> None:
+    screen = _screen(kiosk[0])
+    assert set(screen.guide_buttons) == {"P-1"}
+    assert set(screen.dispute_buttons) == {"P-1", "Q-1"}
+
+
+def test_a_dispute_is_typed_on_the_keyboard_and_sent(
+    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+) -> None:
+    win, platform = kiosk
+    screen = _screen(win)
+    qtbot.mouseClick(screen.dispute_buttons["P-1"], Qt.MouseButton.LeftButton)
+    page = screen.dispute_page
+    assert screen.pages.currentWidget() is page
+    assert "未按规定明码标价" in page.record.text()
+    assert not page.submit_button.isEnabled()  # a reason first
+    qtbot.mouseClick(page.reason_buttons["already_done"], Qt.MouseButton.LeftButton)
+    assert page.submit_button.isEnabled()
+    qtbot.mouseClick(page.words_button, Qt.MouseButton.LeftButton)
+    assert page.keyboard.isVisible() and not page.reasons_box.isVisible()
+    page.keyboard.set_text("已缴清")
+    assert page.words.text() == "已缴清"
+    page.keyboard.done_pressed.emit()
+    assert not page.keyboard.isVisible()
+    qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+    _pump(qtbot, win, lambda: bool(platform.objections))
+    assert platform.objections == [("R2", "P-1", "【我已经履行或整改完毕，记录没有更新】已缴清")]
+    _pump(qtbot, win, lambda: screen.pages.currentWidget() is screen.report_page)
+    assert screen.notice.isVisible() and "异议已提交" in screen.notice.text()
+    assert screen.dispute_buttons["P-1"].text() == "已提出异议"
+    assert not screen.dispute_buttons["P-1"].isEnabled()
+
+
+def test_the_phone_qr_shows_with_its_expiry_and_goes_with_its_page(
+    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+) -> None:
+    win, platform = kiosk
+    screen = _screen(win)
+    qtbot.mouseClick(screen.share_button, Qt.MouseButton.LeftButton)
+    _pump(qtbot, win, lambda: screen.pages.currentWidget() is screen.share_page)
+    page = screen.share_page
+    assert platform.shares == 1
+    assert 590 <= page.seconds_left() <= 600
+    assert "分" in page.expiry.text()
+    qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
+    assert win._controller.state.share is None
+    assert page.seconds_left() == 0
+
+
+def test_the_end_of_the_session_leaves_nothing_in_any_widget(
+    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+) -> None:
+    win, _ = kiosk
+    screen = _screen(win)
+    qtbot.mouseClick(screen.dispute_buttons["P-1"], Qt.MouseButton.LeftButton)
+    screen.dispute_page.keyboard.set_text("我的说明")
+    win._controller.handle(S.CardRemoved())
+    assert win._controller.state.phase is S.Phase.IDLE
+    everything = "\n".join(
+        label.text() for s in win.screens.values() for label in s.findChildren(QLabel)
+    )
+    for personal in ("张", "3211", "未按规定明码标价", "我的说明", "R2", "K7Q2"):
+        assert personal not in everything, personal
+    assert screen.dispute_page.keyboard.text() == ""
+
+
+def test_english_on_the_report_screen_and_back_to_chinese_for_the_next_resident(
+    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+) -> None:
+    win, _ = kiosk
+    screen = _screen(win)
+    assert win.language_button.text() == "English"
+    qtbot.mouseClick(win.language_button, Qt.MouseButton.LeftButton)
+    assert win._controller.state.language == "en"
+    assert screen.print_button.text() == "Print report"
+    assert screen.title.text() == "Personal public credit report"
+    qtbot.wait_until(lambda: "Administrative penalties" in _texts(screen.body))
+    assert win.call_staff_button.text() == "Call staff"
+    assert win.language_button.text() == "中文"
+    win._controller.handle(S.CardRemoved())
+    assert win.call_staff_button.text() == "呼叫工作人员"
+
+
+def test_large_text_report_reads_plainly_and_has_big_targets(
+    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+) -> None:
+    win, _ = kiosk
+    screen = _screen(win)
+    normal_lines = len(_texts(screen.body).splitlines())
+    qtbot.mouseClick(win.elder_button, Qt.MouseButton.LeftButton)
+    assert screen.summary.text().startswith("您有 1 条失信记录")
+    assert screen.print_button.height() >= 96
+    assert screen.guide_buttons["P-1"].height() >= 96
+    assert screen.summary.fontInfo().pixelSize() >= 54
+    assert len(_texts(screen.body).splitlines()) <= normal_lines
+    assert win.mute_button.isVisible()
+
+
+@pytest.mark.parametrize("elder", [False, True])
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)])
+def test_report_pages_fit_the_panel(
+    qtbot: QtBot,
+    kiosk: tuple[main_window.KioskWindow, FakePlatform],
+    elder: bool,
+    size: tuple[int, int],
+    tmp_path: Path,
+) -> None:
+    win, _ = kiosk
+    win.resize(*size)
+    if elder:
+        win._controller.handle(S.ElderModeToggled())
+    screen = _screen(win)
+    for open_page in (
+        lambda: None,
+        lambda: screen.guide_buttons["P-1"].click(),
+        lambda: screen.dispute_buttons["Q-1"].click(),
+    ):
+        win._controller.handle(S.ViewClosed())
+        open_page()
+        _pump(qtbot, win, lambda: not win._controller.state.busy)
+        qtbot.wait(10)
+        assert win.size().width() <= size[0] and win.size().height() <= size[1]
+        for button in screen.pages.currentWidget().findChildren(QPushButton):
+            if button.isVisibleTo(win) and not _scrolled(button):
+                corner = button.mapTo(win, button.rect().bottomRight())
+                assert corner.x() <= win.width() and corner.y() <= win.height(), button.text()

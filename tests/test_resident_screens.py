@@ -1,0 +1,420 @@
+"""The resident screens as a person sees them: countdowns, the way to staff, the notices, and
+that every screen fits the panel in both orientations and both text sizes.
+
+Screens are built on their own and fed states made by the real ``session.transition`` (or,
+for layout checks, the fullest states a screen can show), so no controller or device runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QVBoxLayout, QWidget
+from pytestqt.qtbot import QtBot
+
+from kiosk import errors, session
+from tests.test_session import IDENTITY, RULES, at_phase, run
+from ui import theme
+from ui.screens import (
+    base,
+    consent,
+    done,
+    error,
+    printing,
+    reading,
+    second_factor,
+    verifying,
+)
+from ui.widgets import keypad
+
+S = session
+Factor = session.Factor
+# The window's header takes this much of the panel's height at most (large text included);
+# a screen gets the rest.
+HEADER_ALLOWANCE = 120
+PANELS = [(1920, 1080), (1080, 1920)]
+WRONG_CODE = errors.to_user_message(errors.PlatformRejected("wrong_code", attempts_left=4))
+STAFF_DENIED = errors.to_user_message(errors.PlatformRejected("staff_denied", attempts_left=2))
+
+
+@pytest.fixture
+def apply_theme(qapp: QApplication) -> Iterator[Callable[[bool], None]]:
+    """Apply the normal or large-text stylesheet; the application gets its old one back."""
+    family = theme.register_fonts()
+    before = qapp.styleSheet()
+
+    def apply(elder: bool) -> None:
+        theme.apply(qapp, family, elder)
+
+    yield apply
+    qapp.setStyleSheet(before)
+
+
+@pytest.fixture
+def factor_screen(qtbot: QtBot) -> second_factor.SecondFactorScreen:
+    screen = second_factor.SecondFactorScreen()
+    qtbot.add_widget(screen)
+    screen.resize(1920, 1080 - HEADER_ALLOWANCE)
+    screen.show()
+    return screen
+
+
+def sms_sent(resend_after_s: int) -> S.SessionState:
+    """The code page once a code went out, reached through the session's own transitions."""
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(resend_after_s))
+    assert state.factor is Factor.SMS and state.otp_sent
+    return state
+
+
+def press(screen: second_factor.SecondFactorScreen, keys: str) -> None:
+    for key in keys:
+        screen.keypad.buttons[key].click()
+
+
+# -------------------------------------------------------------- SMS code page
+def test_resend_waits_out_its_countdown_then_asks_for_a_new_code(
+    qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
+) -> None:
+    screen = factor_screen
+    sending, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen())
+    screen.show_state(sending)
+    assert screen.prompt.text() == "正在发送验证码…"
+    assert not screen.resend_button.isVisible()  # nothing sent yet, nothing to send again
+
+    state = sms_sent(3)
+    screen.show_state(state)
+    assert screen.prompt.text() == "验证码已发送至 138****1234"
+    resend = screen.resend_button
+    assert resend.isVisible() and not resend.isEnabled()
+    assert resend.text() == "3 秒后可重新发送"
+    assert screen.resend_timer.isActive() and screen.resend_timer.interval() == 1000
+    with qtbot.assert_not_emitted(screen.resend_requested):
+        qtbot.mouseClick(resend, Qt.MouseButton.LeftButton)
+    screen.tick_resend()
+    screen.show_state(state)  # a re-render (a touch restarts the inactivity timer) keeps counting
+    assert resend.text() == "2 秒后可重新发送" and not resend.isEnabled()
+    screen.tick_resend()
+    screen.tick_resend()
+    assert resend.text() == "重新发送验证码" and resend.isEnabled()
+    assert not screen.resend_timer.isActive()
+
+    with qtbot.wait_signal(screen.resend_requested):
+        qtbot.mouseClick(resend, Qt.MouseButton.LeftButton)
+    state, effects = run(state, S.ResendRequested())
+    assert S.SendOtp(IDENTITY.session_id) in effects
+    screen.show_state(state)
+    assert resend.text() == "正在重新发送…" and not resend.isEnabled()
+    # The new code is out: the countdown starts over from what the platform said.
+    state, _ = run(state, S.OtpSent(60))
+    screen.show_state(state)
+    assert resend.text() == "60 秒后可重新发送" and not resend.isEnabled()
+    assert screen.resend_timer.isActive()
+
+
+def test_the_resend_countdown_runs_on_its_own(
+    qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
+) -> None:
+    factor_screen.show_state(sms_sent(1))
+    assert not factor_screen.resend_button.isEnabled()
+    qtbot.wait_until(factor_screen.resend_button.isEnabled, timeout=3000)
+    assert factor_screen.resend_button.text() == "重新发送验证码"
+
+
+def test_the_countdown_and_everything_typed_go_when_the_session_ends(
+    factor_screen: second_factor.SecondFactorScreen,
+) -> None:
+    screen = factor_screen
+    screen.show_state(sms_sent(60))
+    press(screen, "123")
+    assert screen.resend_timer.isActive()
+    ended, _ = run(sms_sent(60), S.CardRemoved())
+    screen.show_state(ended)
+    assert not screen.resend_timer.isActive()
+    assert screen.resend_left == 0
+    assert screen.subject.text() == "" and screen.prompt.text() == ""
+    assert screen.field.text() == "_ _ _ _ _ _"
+
+
+def test_no_sms_offers_staff_on_the_code_page_in_large_text_too(
+    qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
+) -> None:
+    # Large text skips the choice page and sends the code at once: this button is the way out.
+    elder = dataclasses.replace(at_phase(S.Phase.VERIFYING), elder_mode=True)
+    state, effects = run(elder, S.IdentityVerified(IDENTITY))
+    assert state.factor is Factor.SMS and S.SendOtp(IDENTITY.session_id) in effects
+    state, _ = run(state, S.OtpSent(60))
+    factor_screen.show_state(state)
+    button = factor_screen.no_sms_button
+    assert button.isVisible() and button.isEnabled()
+    assert button.text() == "没有收到短信？请工作人员核验"
+    with qtbot.wait_signal(factor_screen.staff_requested):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_a_wrong_code_says_so_prominently_with_the_tries_left(
+    factor_screen: second_factor.SecondFactorScreen,
+) -> None:
+    screen = factor_screen
+    state, _ = run(sms_sent(60), S.OtpEntered("000000"))
+    screen.show_state(state)
+    assert screen.confirm_button.text() == "确认"
+    state, _ = run(state, S.Failed(errors.PlatformRejected("wrong_code", attempts_left=4)))
+    screen.show_state(state)
+    assert screen.message_title.isVisible() and screen.message.isVisible()
+    assert screen.message_title.text() == "验证码不正确"
+    assert screen.message_title.objectName() == "HeadingWarning"
+    assert screen.message.objectName() == "Warning"
+    assert screen.message.text().endswith("还可以尝试 4 次。")
+
+
+def test_confirm_is_offered_only_for_a_whole_code(
+    qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
+) -> None:
+    screen = factor_screen
+    screen.show_state(sms_sent(60))
+    press(screen, "12345")
+    assert not screen.confirm_button.isEnabled()
+    assert screen.confirm_button.objectName() != "Primary"  # not filled: "not yet"
+    press(screen, "6")
+    assert screen.confirm_button.isEnabled() and screen.confirm_button.objectName() == "Primary"
+    with qtbot.wait_signal(screen.code_entered) as entered:
+        qtbot.mouseClick(screen.confirm_button, Qt.MouseButton.LeftButton)
+    assert entered.args == ["123456"]
+
+
+# -------------------------------------------------------------- staff form
+def test_the_staff_form_says_staff_were_called_and_shows_the_active_field(
+    qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
+) -> None:
+    screen = factor_screen
+    state, _ = run(sms_sent(60), S.StaffChosen())
+    assert state.factor is Factor.STAFF and state.staff_called
+    screen.show_state(state)
+    assert screen.prompt.text() == "已通知工作人员，请稍候。"
+    assert screen.detail.text() == "工作人员核对您本人与证件后，在此输入工号和密码。"
+    staff_id, pin = screen.staff_id_field, screen.pin_field
+    assert staff_id.objectName() == "FieldActive" and pin.objectName() == "Field"
+    assert screen.staff_id_caption.text().startswith(second_factor.ACTIVE_MARK)
+    press(screen, "100234")  # six digits: the keypad moves on to the PIN
+    assert staff_id.text() == "1 0 0 2 3 4"
+    assert pin.objectName() == "FieldActive" and staff_id.objectName() == "Field"
+    assert screen.pin_caption.text().startswith(second_factor.ACTIVE_MARK)
+    assert not screen.staff_id_caption.text().startswith(second_factor.ACTIVE_MARK)
+    press(screen, "98")
+    assert pin.text() == "● ●"
+    press(screen, keypad.BACKSPACE * 3)  # past the PIN's start: back into the staff id
+    assert pin.text() == "" and staff_id.text() == "1 0 0 2 3 _"
+    assert staff_id.objectName() == "FieldActive"
+    # A tap on a field types into it.
+    qtbot.mouseClick(pin, Qt.MouseButton.LeftButton)
+    assert pin.objectName() == "FieldActive"
+    press(screen, "9876")
+    qtbot.mouseClick(staff_id, Qt.MouseButton.LeftButton)
+    press(screen, "4")
+    assert staff_id.text() == "1 0 0 2 3 4" and pin.text() == "● ● ● ●"
+    with qtbot.wait_signal(screen.staff_confirmed) as confirmed:
+        qtbot.mouseClick(screen.confirm_button, Qt.MouseButton.LeftButton)
+    assert confirmed.args == ["100234", "9876"]
+
+    ended, _ = run(state, S.CardRemoved())
+    screen.show_state(ended)
+    assert staff_id.text() == "_ _ _ _ _ _" and pin.text() == ""
+
+
+def test_the_staff_form_can_go_back_to_an_sms_code(
+    qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
+) -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
+    factor_screen.show_state(state)
+    with qtbot.wait_signal(factor_screen.sms_requested):
+        qtbot.mouseClick(factor_screen.use_sms_button, Qt.MouseButton.LeftButton)
+
+
+# -------------------------------------------------------------- other screens
+def done_state() -> S.SessionState:
+    state = at_phase(S.Phase.DONE)
+    assert state.limit_s == RULES.done == 15
+    return state
+
+
+def test_done_counts_down_to_the_start_and_restarts_on_a_touch(qtbot: QtBot) -> None:
+    screen = done.DoneScreen()
+    qtbot.add_widget(screen)
+    state = done_state()
+    screen.show_state(state)
+    assert screen.title.text() == "请取走凭条"
+    assert screen.take_card.text() == "请取走您的身份证。取出后，本机将清除您的全部信息。"
+    assert screen.countdown.text() == "15 秒后返回首页"
+    assert screen.ticker.isActive() and screen.ticker.interval() == 1000
+    screen.tick()
+    screen.tick()
+    screen.show_state(state)  # the same limit still running: no restart
+    assert screen.countdown.text() == "13 秒后返回首页"
+    touched, _ = run(state, S.UserActive())  # the core restarts the limit, so does the screen
+    screen.show_state(touched)
+    assert screen.countdown.text() == "15 秒后返回首页"
+    ended, _ = run(touched, S.Finished())
+    screen.show_state(ended)
+    assert not screen.ticker.isActive()
+    with qtbot.wait_signal(screen.finish_requested):
+        qtbot.mouseClick(screen.finish_button, Qt.MouseButton.LeftButton)
+
+
+def test_done_without_a_receipt_says_the_query_ended(qtbot: QtBot) -> None:
+    screen = done.DoneScreen()
+    qtbot.add_widget(screen)
+    state, _ = run(at_phase(S.Phase.REPORT), S.Finished())
+    screen.show_state(state)
+    assert screen.title.text() == "查询结束"
+    assert not screen.verify_note.isVisibleTo(screen)  # no receipt, no QR code to speak of
+
+
+def test_consent_is_short_and_plain_in_large_text(qtbot: QtBot) -> None:
+    screen = consent.ConsentScreen()
+    qtbot.add_widget(screen)
+    screen.show()
+    screen.show_state(at_phase(S.Phase.CONSENT))
+    assert screen.full_notice.isVisible() and not screen.short_notice.isVisible()
+    full = " ".join(label.text() for label in screen.full_notice.findChildren(QLabel))
+    for fact in ("姓名", "证件号码", "有效期", "照片", "不保存", "查询记录", "取出身份证"):
+        assert fact in full
+    screen.show_state(dataclasses.replace(at_phase(S.Phase.CONSENT), elder_mode=True))
+    assert screen.short_notice.isVisible() and not screen.full_notice.isVisible()
+    lines = [line.text() for line in screen.short_lines]
+    assert len(lines) == 3
+    assert all(0 < len(line) <= 25 for line in lines)
+    assert sum(len(line) for line in lines) < len(full) // 2
+
+
+def test_printing_shows_an_honest_busy_bar_and_where_the_paper_comes_out(qtbot: QtBot) -> None:
+    screen = printing.PrintingScreen()
+    qtbot.add_widget(screen)
+    assert screen.title.text() == "正在打印…"
+    assert screen.hint.text() == "凭条将从下方出纸口送出，请稍候。"
+    assert screen.progress.minimum() == screen.progress.maximum() == 0  # busy, no percentage
+    assert not screen.progress.isTextVisible()
+
+
+@pytest.mark.parametrize("screen_type", [reading.ReadingScreen, verifying.VerifyingScreen])
+def test_card_screens_ask_to_keep_the_card_still(
+    qtbot: QtBot, screen_type: Callable[[], base.Screen]
+) -> None:
+    screen = screen_type()
+    qtbot.add_widget(screen)
+    texts = [label.text() for label in screen.findChildren(QLabel)]
+    assert any("请不要移动身份证" in text for text in texts)
+
+
+def test_the_error_screen_says_whether_trying_again_helps(qtbot: QtBot) -> None:
+    screen = error.ErrorScreen()
+    qtbot.add_widget(screen)
+    locked = errors.to_user_message(errors.PlatformRejected("locked"))
+    screen.show_state(S.SessionState(phase=S.Phase.ERROR, message=locked))
+    assert screen.title.text() == "验证已锁定"
+    assert "重试" not in screen.hint.text()
+    expired = errors.to_user_message(errors.PlatformRejected("ticket_expired"))
+    assert expired.can_retry
+    screen.show_state(S.SessionState(phase=S.Phase.ERROR, message=expired))
+    assert "重试" in screen.hint.text()
+
+
+# -------------------------------------------------------------- fit and accessibility
+def states_to_fit(elder: bool) -> list[tuple[type[base.Screen], S.SessionState]]:
+    """Each screen with the most it ever shows at once."""
+    on = dataclasses.replace
+    sms = on(sms_sent(60), message=WRONG_CODE)
+    staff, _ = run(sms_sent(60), S.StaffChosen())
+    cases: list[tuple[type[base.Screen], S.SessionState]] = [
+        (consent.ConsentScreen, at_phase(S.Phase.CONSENT)),
+        (reading.ReadingScreen, at_phase(S.Phase.READING_CARD)),
+        (verifying.VerifyingScreen, at_phase(S.Phase.VERIFYING)),
+        (second_factor.SecondFactorScreen, at_phase(S.Phase.SECOND_FACTOR)),
+        (second_factor.SecondFactorScreen, sms),
+        (second_factor.SecondFactorScreen, on(staff, message=STAFF_DENIED)),
+        (printing.PrintingScreen, at_phase(S.Phase.PRINTING)),
+        (done.DoneScreen, done_state()),
+        (error.ErrorScreen, S.SessionState(phase=S.Phase.ERROR, message=WRONG_CODE)),
+    ]
+    return [(screen_type, on(state, elder_mode=elder)) for screen_type, state in cases]
+
+
+def on_panel(qtbot: QtBot, screen: base.Screen, width: int, height: int) -> QWidget:
+    """Show ``screen`` as the window does: filling a space of the panel's size that cannot
+    grow (a screen shown on its own would grow to whatever its layout asks for)."""
+    panel = QWidget()
+    qtbot.add_widget(panel)
+    panel.setFixedSize(width, height - HEADER_ALLOWANCE)
+    column = QVBoxLayout(panel)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addWidget(screen)
+    panel.show()
+    qtbot.wait_until(screen.isVisible)
+    assert screen.size() == panel.size()
+    return panel
+
+
+def squeezed_or_outside(screen: QWidget) -> list[str]:
+    """Visible buttons and labels that lie outside the screen or got less room than they
+    need (a squeezed button overlaps its neighbours; a squeezed label cuts its text off)."""
+    problems: list[str] = []
+    bounds = screen.rect()
+    for widget in screen.findChildren(QWidget):
+        if not isinstance(widget, QPushButton | QLabel) or not widget.isVisibleTo(screen):
+            continue
+        where = QRect(widget.mapTo(screen, QPoint(0, 0)), widget.size())
+        name = f"{type(widget).__name__} {widget.text()!r}"
+        if not bounds.contains(where):
+            problems.append(f"{name} at {where} outside {bounds}")
+        need = widget.minimumSizeHint()
+        if isinstance(widget, QLabel) and widget.wordWrap():
+            need.setHeight(widget.heightForWidth(widget.width()))
+        elif isinstance(widget, QLabel):
+            need = widget.sizeHint()
+        if widget.width() < need.width() or widget.height() < need.height():
+            problems.append(f"{name} is {widget.size()}, needs {need}")
+    return problems
+
+
+@pytest.mark.parametrize("panel", PANELS, ids=["landscape", "portrait"])
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "large-text"])
+def test_every_resident_screen_fits_the_panel(
+    qtbot: QtBot,
+    apply_theme: Callable[[bool], None],
+    panel: tuple[int, int],
+    elder: bool,
+) -> None:
+    apply_theme(elder)
+    width, height = panel
+    for screen_type, state in states_to_fit(elder):
+        screen = screen_type()
+        host = on_panel(qtbot, screen, width, height)
+        screen.show_state(state)
+        QApplication.processEvents()  # let the layouts settle after the texts changed
+        problems = squeezed_or_outside(screen)
+        assert not problems, (screen_type.__name__, state.factor, problems)
+        host.close()
+
+
+def test_the_fit_check_catches_a_screen_that_overflows(
+    qtbot: QtBot, apply_theme: Callable[[bool], None]
+) -> None:
+    """The check above can fail: a screen with more than the panel holds is reported."""
+    apply_theme(True)
+    screen = base.Screen()
+    for n in range(12):
+        screen.layout_.addWidget(base.button(f"按钮 {n}"))
+    panel = on_panel(qtbot, screen, 1920, 1080)
+    assert squeezed_or_outside(screen)
+    panel.close()
+
+
+def test_every_button_has_an_accessible_name(qtbot: QtBot) -> None:
+    for screen_type, state in states_to_fit(elder=False):
+        screen = screen_type()
+        qtbot.add_widget(screen)
+        screen.show_state(state)
+        for button in screen.findChildren(QPushButton):
+            assert button.accessibleName(), (screen_type.__name__, button.text())

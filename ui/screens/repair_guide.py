@@ -1,0 +1,139 @@
+"""The repair guide of one negative record: what to do, where, and what to bring."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QScrollArea, QScroller, QVBoxLayout, QWidget
+
+from kiosk import report as report_model
+from kiosk import session
+from ui.i18n import translate
+from ui.screens import base
+
+
+class RepairGuidePage(QWidget):
+    """A page of the report screen (``ReportView.GUIDE``).
+
+    Signals:
+        slip_requested(str): "打印修复指引" for the record shown.
+        dispute_requested(str): "提出异议" for the record shown.
+        back_requested: "返回报告".
+    """
+
+    slip_requested = Signal(str)
+    dispute_requested = Signal(str)
+    back_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._record_id: str | None = None
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(16)
+        self.heading = base.label("", "Heading")
+        column.addWidget(self.heading)
+        self.record = base.label("", "Muted")
+        column.addWidget(self.record)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        QScroller.grabGesture(
+            scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
+        )
+        card = QFrame()
+        card.setObjectName("Card")
+        inner = QVBoxLayout(card)
+        inner.setContentsMargins(28, 20, 28, 20)
+        inner.setSpacing(12)
+        self.steps_title = base.label("", "Heading")
+        self.steps = base.label("")
+        self.where_title = base.label("", "Heading")
+        self.where = base.label("")
+        self.documents_title = base.label("", "Heading")
+        self.documents = base.label("")
+        for widget in (
+            self.steps_title,
+            self.steps,
+            self.where_title,
+            self.where,
+            self.documents_title,
+            self.documents,
+        ):
+            inner.addWidget(widget)
+        inner.addStretch(1)
+        scroll.setWidget(card)
+        column.addWidget(scroll, 1)
+        self.loading = base.label("", "Muted")
+        column.addWidget(self.loading)
+        self.back_button = base.button("")
+        self.dispute_button = base.button("")
+        self.slip_button = base.button("", primary=True)
+        self.back_button.clicked.connect(self.back_requested)
+        self.dispute_button.clicked.connect(self._dispute)
+        self.slip_button.clicked.connect(self._slip)
+        column.addLayout(base.button_row(self.back_button, self.dispute_button, self.slip_button))
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Fixed texts in the current language (the guide itself is the platform's)."""
+        self.steps_title.setText(translate("RepairGuidePage", "怎么做"))
+        self.where_title.setText(translate("RepairGuidePage", "到哪里办"))
+        self.documents_title.setText(translate("RepairGuidePage", "带什么材料"))
+        self.loading.setText(translate("RepairGuidePage", "正在获取修复指引…"))
+        self.back_button.setText(translate("RepairGuidePage", "返回报告"))
+        self.dispute_button.setText(translate("RepairGuidePage", "提出异议"))
+        self.slip_button.setText(translate("RepairGuidePage", "打印修复指引"))
+        self.slip_button.setAccessibleName(
+            translate("RepairGuidePage", "打印修复指引，带回家按步骤办理")
+        )
+
+    def show_state(self, state: session.SessionState) -> None:
+        """The guide of ``state.view_record``; empty while it loads and after the session."""
+        self._record_id = state.view_record
+        record = _find(state)
+        self.record.setText(f"{record.date.isoformat()}　{record.title}" if record else "")
+        guide = state.guide
+        self.loading.setVisible(guide is None and state.busy)
+        if guide is None:
+            self.heading.setText("")
+            for label in (self.steps, self.where, self.documents):
+                label.setText("")
+        else:
+            self.heading.setText(guide.title)
+            self.steps.setText(
+                "\n".join(f"{number}. {step}" for number, step in enumerate(guide.steps, 1))
+            )
+            where = [guide.where]
+            if guide.hall_window:
+                where.append(
+                    translate("RepairGuidePage", "窗口：%1").replace("%1", guide.hall_window)
+                )
+            if guide.hours:
+                where.append(
+                    translate("RepairGuidePage", "办理时间：%1").replace("%1", guide.hours)
+                )
+            self.where.setText("\n".join(where))
+            self.documents.setText("\n".join(f"· {item}" for item in guide.documents))
+        disputed = state.view_record in state.disputed
+        self.dispute_button.setEnabled(not state.busy and not disputed and record is not None)
+        self.slip_button.setEnabled(not state.busy and guide is not None)
+
+    def _slip(self) -> None:
+        if self._record_id:
+            self.slip_requested.emit(self._record_id)
+
+    def _dispute(self) -> None:
+        if self._record_id:
+            self.dispute_requested.emit(self._record_id)
+
+
+def _find(state: session.SessionState) -> report_model.Record | None:
+    """The record the page is about, from the report in ``state``."""
+    if state.report is None or state.view_record is None:
+        return None
+    for section in state.report.sections:
+        for record in section.records:
+            if record.record_id == state.view_record:
+                return record
+    return None

@@ -1,0 +1,43 @@
+"""Voice prompts: a controller listener that speaks each screen's prompt in large-text mode.
+
+The words come from ``kiosk.prompts`` and are translated here (the speaker speaks the
+session's language). Speaking happens on the speaker's own thread; this listener only picks
+what to say, once per prompt, and silences the speaker when the mode is left, the prompts
+are muted or the session ends.
+"""
+
+from __future__ import annotations
+
+from kiosk import prompts, session, speech
+from ui.i18n import translated
+
+
+def prompt_text(prompt: prompts.Prompt) -> str:
+    """The prompt's words in the current language."""
+    text = "".join(translated(context, source) for context, source in prompt.parts)
+    return text.replace("%1", prompt.value)
+
+
+class VoicePrompts:
+    """Says the prompt of each new screen while large-text mode is on and not muted."""
+
+    def __init__(self, speaker: speech.Speaker) -> None:
+        self._speaker = speaker
+        self._last_key: str | None = None
+
+    def __call__(self, state: session.SessionState) -> None:
+        """Listener: called with every new state (GUI thread)."""
+        if not state.elder_mode or state.muted:
+            if self._last_key is not None:
+                self._speaker.stop()
+                self._last_key = None
+            return
+        prompt = prompts.prompt_for(state)
+        key = None if prompt is None else f"{state.language}:{prompt.key}"
+        if key == self._last_key:
+            return
+        self._last_key = key
+        if prompt is None:
+            self._speaker.stop()
+            return
+        self._speaker.say(prompt_text(prompt), state.language)
