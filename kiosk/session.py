@@ -92,6 +92,7 @@ class SessionState:
     report: report.Report | None = dataclasses.field(default=None, repr=False)
     printed: bool = False
     slip_printed: str | None = None  # record id of the last repair slip printed, for the notice
+    dispute_queued: str | None = None  # record id of the dispute just sent, for the notice
     view: ReportView = ReportView.REPORT
     view_record: str | None = None  # the record the guide or dispute page is about
     guide: platform_client.RepairGuide | None = None  # the guide of ``view_record``, once loaded
@@ -674,8 +675,10 @@ def _record(shown: report.Report, record_id: str) -> tuple[report.Section, repor
 
 
 def _report_page(state: SessionState, rules: Rules, view: ReportView, **changes: object) -> Result:
-    """Another page of the report screen (same phase: the inactivity timer restarts)."""
-    return _enter(state, rules, Phase.REPORT, view=view, **changes)
+    """Another page of the report screen (same phase: the inactivity timer restarts); the
+    notice of what was done last goes, unless ``changes`` set it."""
+    notices: dict[str, object] = {"slip_printed": None, "dispute_queued": None}
+    return _enter(state, rules, Phase.REPORT, view=view, **{**notices, **changes})
 
 
 def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
@@ -832,7 +835,13 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
         case Phase.SECOND_FACTOR, AccessGranted(token=token):
             assisted = state.staff_entered if state.factor is Factor.STAFF else None
             new = dataclasses.replace(
-                state, busy=True, access_token=token, assisted_by=assisted, staff_entered=None
+                state,
+                busy=True,
+                access_token=token,
+                assisted_by=assisted,
+                staff_entered=None,
+                # The staff member who confirmed is here: the call is answered.
+                staff_called=state.staff_called and assisted is None,
             )
             return new, [FetchReport(token)]
         case Phase.SECOND_FACTOR, ReportLoaded(report=loaded):
@@ -896,7 +905,10 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
                 return dataclasses.replace(state, busy=False, guide=guide), []
             return dataclasses.replace(state, busy=False), []
         case SlipPrinted(record_id=record_id):
-            return dataclasses.replace(state, busy=False, slip_printed=record_id), []
+            new = dataclasses.replace(
+                state, busy=False, slip_printed=record_id, dispute_queued=None
+            )
+            return new, []
         case DisputeRequested(record_id=record_id) if not state.busy:
             if _record(shown, record_id) is None or record_id in state.disputed:
                 return state, []
@@ -919,7 +931,14 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
             disputed = (
                 (*state.disputed, record_id) if record_id not in state.disputed else state.disputed
             )
-            return _report_page(state, rules, ReportView.REPORT, busy=False, disputed=disputed)
+            return _report_page(
+                state,
+                rules,
+                ReportView.REPORT,
+                busy=False,
+                disputed=disputed,
+                dispute_queued=record_id,
+            )
         case ShareRequested() if not state.busy:
             new, timer_effects = _enter(state, rules, Phase.REPORT, busy=True, message=None)
             return new, [ShareReport(token, shown.report_id), *timer_effects]

@@ -5,13 +5,18 @@ through the vpcd virtual reader, and the virtual printer takes raw ESC/POS on TC
 runs the same client code as in production. Terminal credentials live in an in-memory keyring
 for the demo's lifetime (the terminal enrolls with a one-time code at start).
 
-With no display the demo plays one whole session by itself (``Autopilot``) and leaves in the
-output folder a screenshot of every screen, the report PDF and a PNG of the printed receipt.
+With no display the demo plays one whole session by itself (``Autopilot``): the report, the
+repair guide of a penalty and its printed slip, a dispute typed on the pinyin keyboard and sent
+through the outbox, the phone-download QR code, the screens in English and in large text, the
+printed receipt and the card taken out. It leaves in the output folder a screenshot of every
+screen, the report PDF, PNGs of what the printer printed, and the large-text voice prompts as
+WAV files (when espeak-ng is installed).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -20,14 +25,18 @@ import re
 import shutil
 import socket
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import TypeVar
 
 import keyring
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractButton
 
 from kiosk import config as kiosk_config
-from kiosk import credentials, report_pdf, session, wiring
+from kiosk import credentials, report_pdf, session, speech, wiring
 from kiosk.logging_setup import setup_logging
 from simulators import card_factory, pcscd, virtual_card
 from simulators.memory_keyring import MemoryKeyring
@@ -35,13 +44,30 @@ from simulators.platform_server import DEMO_STAFF, PlatformSimulator
 from simulators.residents import RESIDENTS
 from simulators.virtual_printer import VirtualPrinter
 from ui import app as ui_app
-from ui.screens import consent, report, second_factor
+from ui.screens import base, consent, idle, report, second_factor
+from ui.widgets import text_keyboard
 
 log = logging.getLogger(__name__)
 
-AUTOPLAY_DEADLINE_S = 120
+AUTOPLAY_DEADLINE_S = 120  # the whole session; each step has its own deadline too
+STEP_TIMEOUT_S = 30.0  # one step: a card read through pcscd, TLS, the printer, the outbox
 DEMO_STAFF_ID, DEMO_STAFF_PIN = next(iter(DEMO_STAFF.items()))
 STEP_DELAY_MS = 400  # lets each screen paint (and a watching person read it) before acting
+KEY_DELAY_MS = 150  # between syllables typed on the on-screen keyboard
+POLL_MS = 50  # how often a step looks whether the kiosk is ready for it
+VOICE_DRAIN_S = 30.0  # at the end: the last voice prompts are written out
+MAX_CANDIDATE_PAGES = 5  # pages of keyboard candidates looked through for a character
+# The demo's elderly resident taps the idle screen's big "看不清？点这里" button first.
+LARGE_TEXT_RESIDENTS = frozenset({"wang_xiuying"})
+# The dispute: a reason, and the resident's own words typed in pinyin a word at a time
+# (letters, the text picked among the candidates): "已经交清罚款。".
+DISPUTE_REASON = "already_done"
+DISPUTE_WORDS = (("yijing", "已经"), ("jiaoqing", "交清"), ("fakuan", "罚款"))
+
+Phase = session.Phase
+Factor = session.Factor
+View = session.ReportView
+ScreenT = TypeVar("ScreenT", bound=base.Screen)
 
 
 def simulator_config(
@@ -102,6 +128,25 @@ def _say(text: str) -> None:
     print(f"[demo] {text}", flush=True)
 
 
+def _voice(cfg: kiosk_config.KioskConfig, sink_dir: Path) -> speech.Speaker:
+    """Large-text mode's voice prompts as numbered WAV files in ``sink_dir`` (none without
+    espeak-ng: the demo then runs exactly the same, silently)."""
+    if not cfg.elder_mode.voice_prompts:
+        return speech.NullSpeaker()
+    speaker = speech.build_speaker(cfg.voice, sink_dir=sink_dir)
+    if isinstance(speaker, speech.EspeakSpeaker):
+        _say(f"voice prompts of large-text mode: WAV files in {sink_dir}")
+    else:
+        _say("voice prompts: none (espeak-ng with its Mandarin voice is not installed)")
+    return speaker
+
+
+def _drain_voice(speaker: speech.Speaker) -> None:
+    """Let the voice finish writing its last prompt before the kiosk stops it."""
+    if isinstance(speaker, speech.EspeakSpeaker) and not speaker.wait_until_idle(VOICE_DRAIN_S):
+        _say(f"the voice was still busy after {VOICE_DRAIN_S:g} s: its last prompt is missing")
+
+
 def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
     """Start every simulator and the kiosk; return the process exit status."""
     if resident not in RESIDENTS:
@@ -156,7 +201,9 @@ def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
         creds = enroll(cfg, platform)
         _say(f"terminal enrolled as {creds.terminal_id}")
 
-        kiosk = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds))
+        # Played by the autopilot, the voice is written to files; played by a person, heard.
+        speaker = _voice(cfg, out_dir / "voice") if autoplay else None
+        kiosk = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds), speaker=speaker)
         stack.callback(kiosk.stop)
         card_client = virtual_card.VirtualCardClient(
             virtual_card.Rid1Applet(card), port=daemon.port
@@ -164,14 +211,27 @@ def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
         stack.callback(card_client.remove)
         if autoplay:
             pilot = Autopilot(
-                kiosk, card_client, sms_codes, printer, out_dir, verify_url=wiring.verify_url(cfg)
+                kiosk,
+                card_client,
+                sms_codes,
+                printer,
+                out_dir,
+                verify_url=wiring.verify_url(cfg),
+                platform=platform,
+                large_text=resident in LARGE_TEXT_RESIDENTS,
             )
             kiosk.start(fullscreen=False)
             pilot.start()
+            started = time.monotonic()
             status = kiosk.qt_app.exec()
+            _drain_voice(kiosk.speaker)
             if status == 0:
-                _say(f"done: everything the session showed and printed is in {out_dir}")
-                for path in sorted(p for p in out_dir.rglob("*") if p.suffix in {".png", ".pdf"}):
+                _say(
+                    f"done in {time.monotonic() - started:.0f} s: everything the session "
+                    f"showed, printed and said is in {out_dir}"
+                )
+                shown = {".png", ".pdf", ".wav"}
+                for path in sorted(p for p in out_dir.rglob("*") if p.suffix in shown):
                     _say(f"  {path.relative_to(out_dir)}")
             else:
                 _say(f"the session did not finish; see {log_path}")
@@ -182,8 +242,40 @@ def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
         return ui_app.run_event_loop(kiosk)
 
 
+class AutopilotError(Exception):
+    """The kiosk did not show what the autopilot expected; the demo ends saying this."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Wait:
+    """A pause in the autopilot's script: it goes on once ``ready()`` holds and the voice has
+    said (written) its prompt, then ``delay_ms`` later (the screen paints, a watcher reads)."""
+
+    what: str  # what is awaited, for the failure message: "the repair guide of record P-1"
+    ready: Callable[[], bool]
+    timeout_s: float = STEP_TIMEOUT_S
+    delay_ms: int = STEP_DELAY_MS
+
+
+Script = Generator[Wait, None, None]
+
+# Screens that come and go without the resident doing anything: shot as they appear.
+PASSING_SCREENS = {
+    Phase.READING_CARD: "reading-card",
+    Phase.VERIFYING: "verifying",
+    Phase.PRINTING: "printing",
+}
+
+
 class Autopilot:
-    """Plays one resident session through the real UI, taking a screenshot of each screen."""
+    """Plays one resident session through the real UI, taking a screenshot of each screen.
+
+    The journey is a script (``script``) that presses the widgets a resident would and waits,
+    each time with a deadline, for the kiosk to show the result. Whatever goes wrong ends the
+    demo with a non-zero status and says why (a screenshot ``NN-failed.png`` shows where).
+    In large-text mode each step also waits until the voice prompt of the screen is written,
+    so that ``voice/`` holds the prompts a resident would have heard.
+    """
 
     def __init__(
         self,
@@ -194,6 +286,8 @@ class Autopilot:
         out_dir: Path,
         *,
         verify_url: str,
+        platform: PlatformSimulator | None = None,
+        large_text: bool = False,
     ) -> None:
         self.kiosk = kiosk
         self.window = kiosk.window
@@ -201,26 +295,39 @@ class Autopilot:
         self.card = card
         self.sms_codes = sms_codes
         self.printer = printer
+        self.platform = platform
+        self.large_text = large_text  # switched on at the idle screen, before the card
         self.shots = out_dir / "screens"
         self.shots.mkdir(parents=True, exist_ok=True)
         self.out_dir = out_dir
         self.verify_url = verify_url
-        self._done_keys: set[tuple[object, ...]] = set()
+        self.idle_screen = self._screen(idle.IdleScreen)
+        self.consent_screen = self._screen(consent.ConsentScreen)
+        self.factor_screen = self._screen(second_factor.SecondFactorScreen)
+        self.report_screen = self._screen(report.ReportScreen)
+        self._script = self.script()
         self._count = 0
+        self._finished = False
+        self._card_in = False  # the autopilot put the card in and has not taken it out
+        self._in_session = False  # ... and the session it started is running
+        self._passed: set[session.Phase] = set()
+        self._sms_code: str | None = None
+        self._jobs_rendered = 0
+
+    def _screen(self, kind: type[ScreenT]) -> ScreenT:
+        screen = self.window.screen_of(kind)
+        assert isinstance(screen, kind)
+        return screen
+
+    @property
+    def state(self) -> session.SessionState:
+        """What the kiosk shows now."""
+        return self.controller.state
 
     # -------------------------------------------------------------- plumbing
     def later(self, fn: Callable[[], None], delay_ms: int = STEP_DELAY_MS) -> None:
         """Run ``fn`` on the GUI thread after ``delay_ms``."""
         QTimer.singleShot(delay_ms, fn)
-
-    def shot_then(self, name: str, action: Callable[[], None]) -> Callable[[], None]:
-        """A step that takes a screenshot, then does ``action``."""
-
-        def step() -> None:
-            self.shot(name)
-            action()
-
-        return step
 
     def shot(self, name: str) -> None:
         """Save a screenshot of the whole window."""
@@ -229,123 +336,370 @@ class Autopilot:
         self.window.grab().save(str(path))
         log.info("screenshot %s", path.name)
 
+    def press(self, button: QAbstractButton, name: str = "") -> None:
+        """Tap ``button`` as a finger would; it must be on screen and enabled."""
+        label = name or button.accessibleName() or button.text()
+        if not button.isVisible():
+            raise AutopilotError(f"the “{label}” button is not on screen ({self.describe()})")
+        if not button.isEnabled():
+            raise AutopilotError(f"the “{label}” button is disabled ({self.describe()})")
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    def voice_idle(self) -> bool:
+        """Whether the voice has said (written) every prompt so far."""
+        speaker = self.kiosk.speaker
+        # A zero timeout only looks: it never blocks the GUI thread.
+        return not isinstance(speaker, speech.EspeakSpeaker) or speaker.wait_until_idle(0)
+
+    def describe(self) -> str:
+        """The kiosk's state in a few words, for failure messages."""
+        state = self.state
+        parts = [f"the kiosk shows {state.phase.value}"]
+        if state.phase is Phase.SECOND_FACTOR:
+            parts.append(f"factor {state.factor.value}")
+        if state.phase is Phase.REPORT:
+            parts.append(f"page {state.view.value}")
+        if state.busy:
+            parts.append("busy")
+        if state.message is not None:
+            parts.append(f"message {state.message.key!r} ({state.message.title})")
+        return ", ".join(parts)
+
     def finish(self, status: int, why: str = "") -> None:
-        """Leave the Qt event loop."""
+        """Leave the Qt event loop (once)."""
+        if self._finished:
+            return
+        self._finished = True
         if why:
             _say(why)
         self.kiosk.qt_app.exit(status)
 
+    def fail(self, why: str, shot: str = "failed") -> None:
+        """End the demo unsuccessfully, with a screenshot of where it stopped."""
+        if self._finished:
+            return
+        log.error("autoplay failed: %s", why)
+        self.shot(shot)
+        self.finish(1, f"autoplay failed: {why}")
+
     def start(self) -> None:
-        """Begin: show the idle screen, then insert the card."""
+        """Begin the script (and the deadline of the whole session)."""
         self.controller.add_listener(self.on_state)
-        self.later(lambda: self.finish(1, "autoplay timed out"), AUTOPLAY_DEADLINE_S * 1000)
+        self.later(
+            lambda: self.fail(f"the session took longer than {AUTOPLAY_DEADLINE_S} s in all"),
+            AUTOPLAY_DEADLINE_S * 1000,
+        )
+        self.later(self._advance, 0)
 
-        def begin() -> None:
-            self.shot("idle")
-            _say("inserting the virtual ID card")
-            self.card.insert()
+    def _advance(self) -> None:
+        """Run the script up to its next wait."""
+        if self._finished:
+            return
+        try:
+            wait = next(self._script)
+        except StopIteration:
+            return
+        except AutopilotError as exc:
+            self.fail(str(exc))
+            return
+        except Exception as exc:  # a slip of the script must end the demo, not hang it
+            log.exception("autopilot step failed")
+            self.fail(f"{type(exc).__name__}: {exc} ({self.describe()})")
+            return
+        self._poll(wait, time.monotonic() + wait.timeout_s)
 
-        self.later(begin, 800)
-
-    # -------------------------------------------------------------- the script
-    def once(self, *key: object) -> bool:
-        """True the first time ``key`` is seen: each step runs once."""
-        if key in self._done_keys:
-            return False
-        self._done_keys.add(key)
-        return True
+    def _poll(self, wait: Wait, deadline: float) -> None:
+        if self._finished:
+            return
+        ready = wait.ready()
+        if ready and self.voice_idle():
+            self.later(self._advance, wait.delay_ms)
+        elif time.monotonic() > deadline:
+            what = wait.what if not ready else f"the voice prompt after {wait.what}"
+            self.fail(f"gave up after {wait.timeout_s:g} s waiting for {what}; {self.describe()}")
+        else:
+            self.later(lambda: self._poll(wait, deadline), POLL_MS)
 
     def on_state(self, state: session.SessionState) -> None:
-        """React to what the kiosk shows, as a resident would."""
-        phase = state.phase
-        window = self.window
-        consent_screen = window.screen_of(consent.ConsentScreen)
-        factor_screen = window.screen_of(second_factor.SecondFactorScreen)
-        report_screen = window.screen_of(report.ReportScreen)
-        assert isinstance(consent_screen, consent.ConsentScreen)
-        assert isinstance(factor_screen, second_factor.SecondFactorScreen)
-        assert isinstance(report_screen, report.ReportScreen)
-        choosing = state.factor is session.Factor.CHOOSING
-        if phase is session.Phase.CONSENT and self.once(phase):
-            self.later(self.shot_then("consent", consent_screen.agree_button.click))
-        elif phase in {session.Phase.READING_CARD, session.Phase.VERIFYING} and self.once(phase):
-            self.shot(phase.value.replace("_", "-"))
-        elif phase is session.Phase.SECOND_FACTOR and choosing and self.once(phase, "choose"):
-            self.later(self.shot_then("second-factor", factor_screen.sms_button.click))
-        elif phase is session.Phase.SECOND_FACTOR and state.otp_sent and self.once(phase, "sms"):
-            self.later(lambda: self.type_code(factor_screen))
-        elif (
-            phase is session.Phase.SECOND_FACTOR
-            and state.factor is session.Factor.STAFF
-            and (self.once(phase, "staff"))
-        ):
-            self.later(lambda: self.type_staff(factor_screen))
-        elif phase is session.Phase.REPORT and state.report and self.once(phase):
-            self.save_pdf(state)
-            self.later(lambda: self.show_report(report_screen))
-        elif phase is session.Phase.PRINTING and self.once(phase):
-            self.shot("printing")
-        elif phase is session.Phase.DONE and self.once(phase):
-            self.later(self.shot_then("done", self.collect_receipt))
-        elif phase is session.Phase.IDLE and ("done",) in self._done_keys and self.once(phase):
-            self.later(self.shot_then("idle-after-session", lambda: self.finish(0)))
-        elif phase is session.Phase.ERROR and self.once(phase):
-            why = f"session failed: {state.message.title if state.message else '?'}"
-            self.later(self.shot_then("error", lambda: self.finish(1, why)))
-
-    def type_code(self, screen: second_factor.SecondFactorScreen) -> None:
-        """Wait for the SMS, then type it on the on-screen keypad like a resident."""
-        try:
-            code = self.sms_codes.get_nowait()
-        except queue.Empty:
-            self.later(lambda: self.type_code(screen), 100)
+        """Screens that pass by themselves, and a session that ends on its own."""
+        if self._finished:
             return
-        for digit in code:
-            screen.keypad.buttons[digit].click()
-        self.shot("sms-code")
-        screen.confirm_button.click()
+        phase = state.phase
+        if self._card_in and phase is not Phase.IDLE:
+            self._in_session = True
+        if phase in PASSING_SCREENS and phase not in self._passed:
+            self._passed.add(phase)
+            self.shot(PASSING_SCREENS[phase])
+        elif phase is Phase.ERROR:
+            title = state.message.title if state.message else "?"
+            self.fail(f"the session failed: {title}", shot="error")
+        elif phase is Phase.IDLE and self._in_session:
+            self.fail(
+                "the session ended before the autopilot took the card out "
+                "(inactivity timeout, or the card left the reader)"
+            )
 
-    def type_staff(self, screen: second_factor.SecondFactorScreen) -> None:
-        """A staff member confirms the resident in person: id and PIN on the keypad."""
-        self.shot("staff-confirm")
-        for digit in DEMO_STAFF_ID + DEMO_STAFF_PIN:
-            screen.keypad.buttons[digit].click()
-        screen.confirm_button.click()
+    # -------------------------------------------------------------- the script
+    @staticmethod
+    def pause(what: str = "the screen to paint") -> Wait:
+        """Only the step delay: the screen paints and a watcher sees it."""
+        return Wait(what, lambda: True)
 
-    def show_report(self, screen: report.ReportScreen) -> None:
-        """Screenshot the report, in large text too, then print."""
+    def until_phase(self, phase: Phase, what: str) -> Wait:
+        """Wait for ``phase`` with nothing in progress."""
+        return Wait(what, lambda: self.state.phase is phase and not self.state.busy)
+
+    def script(self) -> Script:
+        """One resident's whole visit, as they would tap through it."""
+        started = time.monotonic()
+        yield Wait(
+            "the idle screen",  # with the hall's public information once fetched (or 5 s)
+            lambda: self.idle_screen.public.isVisible() or time.monotonic() - started > 5,
+            delay_ms=800,
+        )
+        self.shot("idle")
+        if self.large_text:
+            self.press(self.idle_screen.elder_button)
+            yield Wait("large-text mode on the idle screen", lambda: self.state.elder_mode)
+            self.shot("idle-large-text")
+        _say("inserting the virtual ID card")
+        self._card_in = True
+        self.card.insert()
+        yield self.until_phase(Phase.CONSENT, "the consent screen")
+        self.shot("consent")
+        self.press(self.consent_screen.agree_button)
+        yield from self.second_factor()
+        yield from self.on_report()
+        yield from self.take_receipt_and_card()
+
+    def second_factor(self) -> Script:
+        """SMS code from the SMS sink typed on the keypad, or staff's id and PIN."""
+        screen = self.factor_screen
+        yield self.until_phase(Phase.SECOND_FACTOR, "the second-factor screen")
+        if self.state.factor is Factor.CHOOSING:
+            self.shot("second-factor")
+            self.press(screen.sms_button)
+        if self.state.factor is Factor.STAFF:
+            if not self.state.staff_called:
+                raise AutopilotError("the staff form came up but staff were not called")
+            for digit in DEMO_STAFF_ID + DEMO_STAFF_PIN:
+                self.press(screen.keypad.buttons[digit], f"key {digit}")
+            yield self.pause()
+            self.shot("staff-confirm")
+            _say(f"staff member {DEMO_STAFF_ID} confirms the resident in person: id and PIN")
+        else:
+            yield Wait("the SMS code", self._sms_arrived)
+            assert self._sms_code is not None
+            for digit in self._sms_code:
+                self.press(screen.keypad.buttons[digit], f"key {digit}")
+            yield self.pause()
+            self.shot("sms-code")
+        self.press(screen.confirm_button)
+
+    def _sms_arrived(self) -> bool:
+        if self._sms_code is None:
+            with contextlib.suppress(queue.Empty):
+                self._sms_code = self.sms_codes.get_nowait()
+        state = self.state
+        return (
+            self._sms_code is not None
+            and state.factor is Factor.SMS
+            and state.otp_sent
+            and not state.busy
+        )
+
+    def on_report(self) -> Script:
+        """The report, a repair guide and its slip, a dispute, the phone link, English, large
+        text, then print."""
+        screen = self.report_screen
+        yield Wait(
+            "the report",
+            lambda: (
+                self.state.phase is Phase.REPORT
+                and self.state.report is not None
+                and not self.state.busy
+            ),
+        )
+        self.save_pdf()
         self.shot("report")
-        screen.down_button.click()
-        self.shot("report-page-2")
-        self.window.elder_button.click()
-        self.later(lambda: self._report_large_text(screen))
+        if screen.down_button.isEnabled():
+            self.press(screen.down_button)
+            yield self.pause()
+            self.shot("report-page-2")
+        record_id = next(iter(screen.guide_buttons), None)  # the first record with a guide
+        if record_id is not None:
+            yield from self.repair_guide(record_id)
+            yield from self.dispute(record_id)
+        yield from self.share()
+        if not self.state.elder_mode:
+            yield from self.english()
+            self.press(self.window.elder_button)
+            yield Wait("large-text mode", lambda: self.state.elder_mode)
+            self.shot("report-large-text")
+        self.press(screen.print_button)
 
-    def _report_large_text(self, screen: report.ReportScreen) -> None:
-        self.shot("report-large-text")
-        self.window.elder_button.click()
-        self.later(screen.print_button.click)
+    def repair_guide(self, record_id: str) -> Script:
+        """ "怎样修复" of one record, then its slip printed from the guide page."""
+        screen = self.report_screen
+        button = screen.guide_buttons[record_id]
+        screen.scroll_area.ensureWidgetVisible(button)  # a resident pages to it first
+        self.press(button)
+        yield Wait(
+            f"the repair guide of record {record_id}",
+            lambda: (
+                self.state.view is View.GUIDE
+                and self.state.guide is not None
+                and not self.state.busy
+            ),
+        )
+        self.shot("repair-guide")
+        self.press(screen.guide_page.slip_button)
+        yield Wait(
+            f"the repair slip of record {record_id} to print",
+            lambda: (
+                self.state.slip_printed == record_id
+                and not self.state.busy
+                and self._printed() > self._jobs_rendered
+            ),
+        )
+        self.render_last_job("repair-slip.png")
+        self.shot("repair-slip-printed")
 
-    def save_pdf(self, state: session.SessionState) -> None:
+    def dispute(self, record_id: str) -> Script:
+        """ "提出异议" from the guide page: a reason, a few words typed in pinyin, submitted."""
+        page = self.report_screen.dispute_page
+        self.press(self.report_screen.guide_page.dispute_button)
+        yield Wait("the dispute form", lambda: self.state.view is View.DISPUTE)
+        self.press(page.reason_buttons[DISPUTE_REASON])
+        self.press(page.words_button)
+        keyboard = page.keyboard
+        for index, (letters, wanted) in enumerate(DISPUTE_WORDS):
+            last = index == len(DISPUTE_WORDS) - 1
+            yield from self.type_pinyin(
+                keyboard, letters, wanted, shot="dispute-keyboard" if last else ""
+            )
+        self.press(keyboard.buttons["。"], "。")
+        expected = "".join(wanted for _, wanted in DISPUTE_WORDS) + "。"
+        if keyboard.text() != expected:
+            raise AutopilotError(f"the keyboard typed {keyboard.text()!r}, not {expected!r}")
+        self.press(keyboard.buttons[text_keyboard.DONE])
+        yield self.pause()
+        self.shot("dispute-form")
+        received = len(self.platform.objections) if self.platform else 0
+        self.press(page.submit_button)
+        yield Wait(
+            f"the dispute of record {record_id} to be kept for the platform",
+            lambda: (
+                record_id in self.state.disputed
+                and self.state.view is View.REPORT
+                and not self.state.busy
+            ),
+        )
+        platform = self.platform
+        if platform is not None:
+            yield Wait(
+                "the dispute to reach the platform through the outbox",
+                lambda: len(platform.objections) > received,
+            )
+            _say(f"the platform received the dispute of record {record_id}: {expected}")
+        self.shot("dispute-submitted")
+
+    def type_pinyin(
+        self, keyboard: text_keyboard.TextKeyboard, letters: str, wanted: str, *, shot: str = ""
+    ) -> Script:
+        """Type ``letters`` on the on-screen keyboard, then pick candidates until ``wanted`` is
+        typed: the whole word when the keyboard offers it, else a character at a time (the
+        pinyin table loads in the background: candidates come once it is there)."""
+        for letter in letters:
+            self.press(keyboard.buttons[letter], f"key {letter}")
+        remaining = wanted
+        while remaining:
+            yield Wait(
+                f"the keyboard's candidates for “{keyboard.composition()}”",
+                lambda: bool(keyboard.composition()) and bool(keyboard.candidates()),
+                delay_ms=KEY_DELAY_MS,
+            )
+            if shot:
+                self.shot(shot)
+                shot = ""
+            remaining = remaining[len(self.pick_candidate(keyboard, remaining)) :]
+        if keyboard.composition():
+            raise AutopilotError(f"“{keyboard.composition()}” is left over after {wanted}")
+
+    def pick_candidate(self, keyboard: text_keyboard.TextKeyboard, wanted: str) -> str:
+        """Press the longest candidate that begins ``wanted``, paging through the candidates."""
+        offered: list[str] = []
+        for _page in range(MAX_CANDIDATE_PAGES):
+            shown = keyboard.candidates()
+            offered += shown
+            fitting = [text for text in shown if wanted.startswith(text)]
+            if fitting:
+                best = max(fitting, key=len)
+                self.press(keyboard.candidate_buttons[shown.index(best)], best)
+                return best
+            if not keyboard.buttons[text_keyboard.NEXT_PAGE].isEnabled():
+                break
+            self.press(keyboard.buttons[text_keyboard.NEXT_PAGE])
+        raise AutopilotError(
+            f"the keyboard offers nothing of {wanted} for “{keyboard.composition()}” "
+            f"(offered: {' '.join(offered)})"
+        )
+
+    def share(self) -> Script:
+        """ "存到手机": the one-time download link as a QR code, then back to the report."""
+        screen = self.report_screen
+        self.press(screen.share_button)
+        yield Wait(
+            "the QR code of the download link",
+            lambda: self.state.view is View.SHARE and screen.share_page.qr.has_code(),
+        )
+        self.shot("share-qr")
+        self.press(screen.share_page.back_button)
+        yield Wait("the report again", lambda: self.state.view is View.REPORT)
+
+    def english(self) -> Script:
+        """The header's language button: the report in English, then back to Chinese."""
+        self.press(self.window.language_button)
+        yield Wait("the screens in English", lambda: self.state.language == "en")
+        self.shot("report-english")
+        self.press(self.window.language_button)
+        yield Wait("the screens in Chinese again", lambda: self.state.language == "zh")
+
+    def take_receipt_and_card(self) -> Script:
+        """The receipt rendered from what the printer got, then the card taken out."""
+        yield Wait("the printed report", lambda: self.state.phase is Phase.DONE)
+        yield Wait("the receipt at the printer", lambda: self._printed() > self._jobs_rendered)
+        self.shot("done")
+        self.render_last_job("receipt.png")
+        _say("taking the card out")
+        self._card_in = self._in_session = False
+        self.card.remove()
+        yield Wait("the idle screen after the session", lambda: self.state.phase is Phase.IDLE)
+        self.shot("idle-after-session")
+        self.finish(0)
+
+    # -------------------------------------------------------------- what came out
+    def _printed(self) -> int:
+        """Jobs that put something on paper (a status query alone prints nothing)."""
+        return sum(1 for job in self.printer.jobs if job.has_content)
+
+    def render_last_job(self, name: str) -> None:
+        """The newest printed job as the paper would look."""
+        jobs = [job for job in self.printer.jobs if job.has_content]
+        self.printer.render_png(jobs[-1], self.out_dir / name)
+        self._jobs_rendered = len(jobs)
+
+    def save_pdf(self) -> None:
         """The report as the kiosk renders it for A4."""
-        assert state.report is not None
+        shown = self.state.report
+        assert shown is not None
         pdf = report_pdf.render_pdf(
-            state.report,
+            shown,
             terminal_id=self.kiosk.services.terminal_id,
-            verify_url=f"{self.verify_url}/{state.report.verification_code}",
+            verify_url=f"{self.verify_url}/{shown.verification_code}",
             now=dt.datetime.now(dt.UTC).astimezone(),
         )
         (self.out_dir / "report.pdf").write_bytes(pdf)
-
-    def collect_receipt(self) -> None:
-        """Render what the virtual printer received, then take the card out."""
-        jobs = self.printer.jobs
-        if not jobs:
-            self.later(self.collect_receipt, 100)
-            return
-        self.printer.render_png(jobs[-1], self.out_dir / "receipt.png")
-        self._done_keys.add(("done",))
-        _say("taking the card out")
-        self.card.remove()
 
 
 def main() -> None:

@@ -92,14 +92,36 @@ def test_a_resident_gets_their_report_printed_and_is_forgotten(
     assert any("未按规定明码标价" in text for text in texts)
     assert any("可申请信用修复（2025-05-02起）" in text for text in texts)
     assert any(text.startswith("查询记录") for text in texts)
-    # The repair guide of the penalty on paper first, without leaving the report.
-    click(qtbot, report_screen.slip_buttons["P-1"])
+    # The repair guide of the penalty on screen, then on paper, without leaving the report.
+    click(qtbot, report_screen.guide_buttons["P-1"])
+    guide_page = report_screen.guide_page
+    qtbot.wait_until(lambda: guide_page.slip_button.isEnabled(), timeout=WAIT_MS)
+    assert guide_page.heading.text() == "行政处罚信息信用修复"
+    assert "罚款缴纳凭证" in guide_page.documents.text()
+    click(qtbot, guide_page.slip_button)
     qtbot.wait_until(lambda: kiosk_app.controller.state.slip_printed == "P-1", timeout=WAIT_MS)
     assert kiosk_app.controller.state.phase is Phase.REPORT
     (slip,) = virtual_printer.wait_for_jobs(1, timeout=10)
     assert "信用修复指引" in "\n".join(slip.lines)
     assert ZHANG_WEI.name not in "\n".join(slip.lines)
     assert report_screen.notice.text() == "修复指引已打印，请从出纸口取走。"
+    # A dispute of the same record, sealed in the outbox and delivered to the platform.
+    click(qtbot, guide_page.dispute_button)
+    dispute_page = report_screen.dispute_page
+    assert report_screen.pages.currentWidget() is dispute_page
+    click(qtbot, dispute_page.reason_buttons["already_done"])
+    click(qtbot, dispute_page.submit_button)
+    qtbot.wait_until(lambda: len(platform_sim.objections) == 1, timeout=WAIT_MS)
+    objection = platform_sim.objections[0]
+    assert objection.record_id == "P-1" and objection.report_id == shown.report_id
+    assert report_screen.pages.currentWidget() is report_screen.report_page
+    # The report on the phone: a one-time link shown as a QR code, never printed.
+    click(qtbot, report_screen.share_button)
+    share_page = report_screen.share_page
+    qtbot.wait_until(lambda: share_page.qr.has_code(), timeout=WAIT_MS)
+    assert 0 < share_page.seconds_left() <= 600
+    click(qtbot, share_page.back_button)
+    assert not share_page.qr.has_code()
     click(qtbot, report_screen.print_button)
 
     wait_phase(qtbot, kiosk_app, Phase.DONE)

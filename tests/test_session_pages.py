@@ -244,3 +244,22 @@ def test_a_staff_assisted_session_is_audited_with_the_staff_id_only() -> None:
     flat = repr(audit_log.entries)
     for personal in ("张伟", "3211", "138", "246810"):
         assert personal not in flat
+
+
+def test_a_notice_lasts_until_the_next_page_and_the_newest_wins() -> None:
+    state, _ = run(at_penalty_report(), S.RepairSlipRequested("P-1"))
+    state, _ = run(state, S.RepairGuideLoaded("P-1", GUIDE), S.SlipPrinted("P-1"))
+    assert state.slip_printed == "P-1"
+    state, _ = run(state, S.DisputeRequested("P-1"))
+    assert state.slip_printed is None
+    state, _ = run(state, S.DisputeSubmitted("other", ""), S.DisputeQueued("P-1"))
+    assert state.dispute_queued == "P-1" and state.slip_printed is None
+    state, _ = run(state, S.ShareRequested(), S.ShareReady(LINK))
+    assert state.dispute_queued is None
+
+
+def test_staff_confirming_answers_the_call() -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
+    assert state.staff_called
+    state, _ = run(state, S.StaffConfirmed("100001", "246810"), S.AccessGranted("tok"))
+    assert not state.staff_called

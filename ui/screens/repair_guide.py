@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QScrollArea, QScroller, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
+from kiosk import platform_client, session
 from kiosk import report as report_model
-from kiosk import session
 from ui.i18n import translate
 from ui.screens import base
+from ui.widgets import paged_scroll
 
 
 class RepairGuidePage(QWidget):
@@ -27,6 +28,7 @@ class RepairGuidePage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self._record_id: str | None = None
+        self._shown_guide: platform_client.RepairGuide | None = None
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(16)
@@ -34,13 +36,6 @@ class RepairGuidePage(QWidget):
         column.addWidget(self.heading)
         self.record = base.label("", "Muted")
         column.addWidget(self.record)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        QScroller.grabGesture(
-            scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
-        )
         card = QFrame()
         card.setObjectName("Card")
         inner = QVBoxLayout(card)
@@ -62,8 +57,9 @@ class RepairGuidePage(QWidget):
         ):
             inner.addWidget(widget)
         inner.addStretch(1)
-        scroll.setWidget(card)
-        column.addWidget(scroll, 1)
+        # Long guides (and every guide in large text) go over more than one page.
+        self.paged = paged_scroll.PagedScroll(card)
+        column.addWidget(self.paged, 1)
         self.loading = base.label("", "Muted")
         column.addWidget(self.loading)
         self.back_button = base.button("")
@@ -77,6 +73,7 @@ class RepairGuidePage(QWidget):
 
     def retranslate(self) -> None:
         """Fixed texts in the current language (the guide itself is the platform's)."""
+        self.paged.retranslate()
         self.steps_title.setText(translate("RepairGuidePage", "怎么做"))
         self.where_title.setText(translate("RepairGuidePage", "到哪里办"))
         self.documents_title.setText(translate("RepairGuidePage", "带什么材料"))
@@ -94,6 +91,9 @@ class RepairGuidePage(QWidget):
         record = _find(state)
         self.record.setText(f"{record.date.isoformat()}　{record.title}" if record else "")
         guide = state.guide
+        if guide is not self._shown_guide:
+            self._shown_guide = guide
+            self.paged.to_top()  # a new guide starts at its first page
         self.loading.setVisible(guide is None and state.busy)
         if guide is None:
             self.heading.setText("")

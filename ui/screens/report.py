@@ -7,14 +7,11 @@ screen, never dialogs, so the inactivity timeout and card removal clear them lik
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QPushButton,
-    QScrollArea,
-    QScroller,
-    QScrollerProperties,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -25,6 +22,7 @@ from kiosk import session
 from kiosk.logging_setup import mask_name
 from ui.i18n import translate, translated
 from ui.screens import base, dispute, repair_guide, share
+from ui.widgets import paged_scroll
 
 View = session.ReportView
 
@@ -166,49 +164,15 @@ class ReportScreen(base.Screen):
         self.meta = base.label("", "Muted")
         column.addWidget(self.meta)
 
-        middle = QHBoxLayout()
-        middle.setSpacing(24)
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        # No thin scroll bars on a touch kiosk: page buttons and finger drags instead.
-        self.scroll_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        QScroller.grabGesture(
-            self.scroll_area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
-        )
-        # A tap on a button inside the list must press it at once: by default the scroller
-        # holds a press back (to see whether it starts a drag) and a quick tap got lost.
-        scroller = QScroller.scroller(self.scroll_area.viewport())
-        properties = scroller.scrollerProperties()
-        properties.setScrollMetric(QScrollerProperties.ScrollMetric.MousePressEventDelay, 0)
-        scroller.setScrollerProperties(properties)
         self.body = QWidget()
         self.body_layout = QVBoxLayout(self.body)
         self.body_layout.setSpacing(20)
-        self.scroll_area.setWidget(self.body)
-        middle.addWidget(self.scroll_area, 1)
-
-        # Page buttons beside the list, where a thumb finds them; the bottom row keeps room
-        # for the actions even on a portrait panel.
-        pager = QVBoxLayout()
-        pager.setSpacing(24)
-        self.up_button = base.button("")
-        self.down_button = base.button("")
-        self.up_button.setObjectName("PageButton")
-        self.down_button.setObjectName("PageButton")
-        self.up_button.clicked.connect(lambda: self.page(-1))
-        self.down_button.clicked.connect(lambda: self.page(1))
-        pager.addWidget(self.up_button)
-        pager.addStretch(1)
-        self.position = base.label("", "Muted", wrap=False, align=Qt.AlignmentFlag.AlignHCenter)
-        pager.addWidget(self.position)
-        pager.addStretch(1)
-        pager.addWidget(self.down_button)
-        middle.addLayout(pager)
-        column.addLayout(middle, 1)
-        self.scroll_area.verticalScrollBar().valueChanged.connect(self._show_position)
-        self.scroll_area.verticalScrollBar().rangeChanged.connect(self._show_position)
+        self.paged = paged_scroll.PagedScroll(self.body)
+        self.scroll_area = self.paged.scroll_area
+        self.up_button = self.paged.up_button
+        self.down_button = self.paged.down_button
+        self.position = self.paged.position
+        column.addWidget(self.paged, 1)
 
         self.finish_button = base.button("")
         self.share_button = base.button("")
@@ -224,10 +188,7 @@ class ReportScreen(base.Screen):
     def retranslate(self) -> None:
         """Fixed texts in the current language."""
         self.title.setText(translate("ReportScreen", "个人公共信用报告"))
-        self.up_button.setText(translate("ReportScreen", "▲ 上一页"))
-        self.down_button.setText(translate("ReportScreen", "▼ 下一页"))
-        self.up_button.setAccessibleName(translate("ReportScreen", "上一页"))
-        self.down_button.setAccessibleName(translate("ReportScreen", "下一页"))
+        self.paged.retranslate()
         self.finish_button.setText(translate("ReportScreen", "结束查询"))
         self.share_button.setText(translate("ReportScreen", "存到手机"))
         self.share_button.setAccessibleName(translate("ReportScreen", "存到手机：扫码下载报告"))
@@ -237,17 +198,7 @@ class ReportScreen(base.Screen):
 
     def page(self, direction: int) -> None:
         """Scroll one screenful up (-1) or down (+1)."""
-        bar = self.scroll_area.verticalScrollBar()
-        bar.setValue(bar.value() + direction * int(self.scroll_area.viewport().height() * 0.9))
-
-    def _show_position(self) -> None:
-        bar = self.scroll_area.verticalScrollBar()
-        step = max(1, int(self.scroll_area.viewport().height() * 0.9))
-        pages = 1 + (bar.maximum() + step - 1) // step
-        current = min(pages, 1 + (bar.value() + step // 2) // step)
-        self.position.setText(f"{current} / {pages}")
-        self.up_button.setEnabled(bar.value() > bar.minimum())
-        self.down_button.setEnabled(bar.value() < bar.maximum())
+        self.paged.page(direction)
 
     def show_state(self, state: session.SessionState) -> None:
         """Show the report or one of its pages; rebuild the list only when it changes."""
@@ -262,7 +213,7 @@ class ReportScreen(base.Screen):
         notice = ""
         if state.slip_printed:
             notice = translate("ReportScreen", "修复指引已打印，请从出纸口取走。")
-        elif state.disputed and state.view is View.REPORT:
+        elif state.dispute_queued:
             notice = translate(
                 "ReportScreen", "异议已提交，信用平台将核查处理；进度可到服务窗口查询。"
             )
@@ -330,24 +281,26 @@ class ReportScreen(base.Screen):
         for section in report.sections:
             self.body_layout.addWidget(self._section_card(section, brief))
         self.body_layout.addStretch(1)
-        self.scroll_area.verticalScrollBar().setValue(0)
+        self.paged.to_top()
 
     def _section_card(self, section: report_model.Section, brief: bool) -> QFrame:
         card = QFrame()
         card.setObjectName("Card")
         column = QVBoxLayout(card)
+        if not section.records:
+            # An empty section takes one line: the resident reads on to the ones that count.
+            column.setContentsMargins(28, 8, 28, 8)
+            empty = translate("ReportScreen", "%1：无记录").replace("%1", section_title(section))
+            column.addWidget(base.label(empty, "Muted"))
+            return card
         column.setContentsMargins(28, 20, 28, 20)
         heading = translate("ReportScreen", "%1（%2条）")
+        count = str(len(section.records))
         column.addWidget(
             base.label(
-                heading.replace("%1", section_title(section)).replace(
-                    "%2", str(len(section.records))
-                ),
-                "Heading",
+                heading.replace("%1", section_title(section)).replace("%2", count), "Heading"
             )
         )
-        if not section.records:
-            column.addWidget(base.label(translate("ReportScreen", "无记录"), "Muted"))
         for index, record in enumerate(section.records):
             if index:
                 column.addSpacing(14)  # keeps one record's lines apart from the next's

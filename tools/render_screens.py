@@ -1,0 +1,255 @@
+"""Render every resident screen to PNG, offscreen: normal and large text, landscape and
+portrait, Chinese and English. For the README and docs, and for looking at the screens.
+
+    python -m tools.render_screens                 # all of them into out/screens/
+    python -m tools.render_screens --out DIR
+    python -m tools.render_screens --docs          # the README's pictures into docs/images/
+
+Each screen is shown by handing the window a ``SessionState`` (the same way the controller
+does), with a synthetic resident from the simulators' fixtures; no device or network is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication
+
+from kiosk import controller, errors, platform_client, runtime, session
+from kiosk import report as report_model
+from simulators import residents
+from ui import main_window, theme
+from ui.screens import report
+
+ROOT = Path(__file__).resolve().parent.parent
+S = session
+NEGATIVE = frozenset({"admin_penalty", "dishonest_debtor", "serious_dishonesty"})
+POSITIVE = frozenset({"honors", "redlist", "tax", "social_insurance", "commitments"})
+
+# The README's pictures: (file name, state name, large text, size, language).
+DOCS = [
+    ("idle.png", "idle", False, (1920, 1080), "zh"),
+    ("consent.png", "consent", False, (1920, 1080), "zh"),
+    ("sms-code.png", "sms-wrong-code", False, (1920, 1080), "zh"),
+    ("staff-confirm.png", "staff-form", True, (1920, 1080), "zh"),
+    ("report.png", "report", False, (1920, 1080), "zh"),
+    ("report-large-text.png", "report", True, (1920, 1080), "zh"),
+    ("repair-guide.png", "guide", True, (1920, 1080), "zh"),
+    ("dispute.png", "dispute-typing", False, (1920, 1080), "zh"),
+    ("share.png", "share", False, (1920, 1080), "zh"),
+    ("done.png", "done", True, (1920, 1080), "zh"),
+    ("report-english.png", "report", False, (1920, 1080), "en"),
+    ("report-portrait.png", "report", False, (1080, 1920), "zh"),
+    ("sms-portrait-large-text.png", "sms-sent", True, (1080, 1920), "zh"),
+]
+
+
+class _NoReader:
+    def start(self, on_event: object) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def connect(self) -> object:
+        raise RuntimeError("no card reader while rendering")
+
+
+def sample_report(resident: residents.Resident = residents.ZHANG_WEI) -> report_model.Report:
+    """A verified-looking report for ``resident`` (rendering only; nothing is signed)."""
+    sections = resident.sections()
+    negative = sum(
+        1
+        for section in sections
+        for record in section["records"]
+        if section["code"] in NEGATIVE or "repair" in record
+    )
+    positive = sum(len(s["records"]) for s in sections if s["code"] in POSITIVE)
+    return report_model.parse_report(
+        {
+            "report_id": "R2026120600017",
+            "verification_code": "K7Q2-9XMP",
+            "generated_at": "2026-12-06T10:00:00+08:00",
+            "valid_until": "2027-01-05T10:00:00+08:00",
+            "subject": {"name": resident.name, "id_masked": resident.id_masked},
+            "summary": {
+                "negative_count": negative,
+                "positive_count": positive,
+                "status": "has_negative" if negative else "no_negative",
+            },
+            "sections": sections,
+        }
+    )
+
+
+def _guide() -> platform_client.RepairGuide:
+    data = residents.REPAIR_GUIDES["repair-admin-penalty"]
+    return platform_client.RepairGuide(
+        guide_id="repair-admin-penalty",
+        title=data["title"],
+        steps=tuple(data["steps"]),
+        where=data["where"],
+        documents=tuple(data["documents"]),
+        hall_window=data["hall_window"],
+        hours=data["hours"],
+    )
+
+
+def states() -> Iterator[tuple[str, S.SessionState]]:
+    """Every screen worth a picture, by name."""
+    resident = residents.ZHANG_WEI
+    identity = platform_client.IdentitySession(
+        session_id="s-1",
+        expires_at=dt.datetime(2026, 12, 6, 3, tzinfo=dt.UTC),
+        name=resident.name,
+        id_masked=resident.id_masked,
+        second_factors=("sms_otp", "staff_assist"),
+        phone_masked=resident.phone_masked,
+    )
+    shown = sample_report()
+    wrong = errors.to_user_message(errors.PlatformRejected("wrong_code", attempts_left=4))
+    paper = errors.to_user_message(errors.PlatformRejected("locked"))
+    base = S.SessionState()
+    yield "idle", base
+    yield "idle-offline", dataclasses.replace(base, online=False)
+    yield "idle-out-of-service", dataclasses.replace(base, out_of_service=True)
+    yield "consent", dataclasses.replace(base, phase=S.Phase.CONSENT, limit_s=60)
+    yield "reading", dataclasses.replace(base, phase=S.Phase.READING_CARD, busy=True)
+    yield "verifying", dataclasses.replace(base, phase=S.Phase.VERIFYING, busy=True)
+    factor = dataclasses.replace(base, phase=S.Phase.SECOND_FACTOR, identity=identity)
+    yield "choose-factor", factor
+    sms = dataclasses.replace(
+        factor, factor=S.Factor.SMS, otp_sent=True, otp_sends=1, resend_after_s=60
+    )
+    yield "sms-sent", sms
+    yield "sms-wrong-code", dataclasses.replace(sms, message=wrong)
+    yield (
+        "staff-form",
+        dataclasses.replace(factor, factor=S.Factor.STAFF, staff_called=True, staff_call=1),
+    )
+    on_report = dataclasses.replace(
+        base, phase=S.Phase.REPORT, identity=identity, report=shown, access_token="t"
+    )
+    yield "report", on_report
+    yield (
+        "guide",
+        dataclasses.replace(on_report, view=S.ReportView.GUIDE, view_record="P-1", guide=_guide()),
+    )
+    yield "dispute", dataclasses.replace(on_report, view=S.ReportView.DISPUTE, view_record="P-1")
+    yield (
+        "dispute-typing",
+        dataclasses.replace(on_report, view=S.ReportView.DISPUTE, view_record="P-1"),
+    )
+    link = platform_client.ShareLink(
+        "https://platform.example.invalid/v1/share/3f9c2a7e5b1d4c8a",
+        dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10),
+    )
+    yield "share", dataclasses.replace(on_report, view=S.ReportView.SHARE, share=link)
+    yield "printing", dataclasses.replace(on_report, phase=S.Phase.PRINTING, busy=True)
+    yield (
+        "done",
+        dataclasses.replace(base, phase=S.Phase.DONE, printed=True, limit_s=15, timer=7),
+    )
+    yield "error", dataclasses.replace(base, phase=S.Phase.ERROR, message=paper)
+    yield "still-there", dataclasses.replace(on_report, still_there_s=20)
+
+
+def _window(app: QApplication) -> main_window.KioskWindow:
+    dispatcher = runtime.QueueDispatcher()
+    services = controller.Services(
+        reader=_NoReader(),  # type: ignore[arg-type]
+        platform=None,  # type: ignore[arg-type]
+        printer=None,
+        terminal_id="T1",
+        verify_url="https://platform.example.invalid/v1/verify",
+    )
+    ctl = controller.SessionController(
+        services,
+        rules=S.Rules(),
+        dispatcher=dispatcher,
+        clock=runtime.ManualClock(),
+        runner=runtime.TaskRunner(dispatcher),
+    )
+    family = theme.register_fonts()
+    window = main_window.KioskWindow(ctl, family)
+    app.processEvents()
+    return window
+
+
+def render(
+    window: main_window.KioskWindow,
+    state: S.SessionState,
+    path: Path,
+    size: tuple[int, int],
+    name: str,
+) -> None:
+    """Show ``state`` at ``size`` and save the window as ``path``."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    window.resize(*size)
+    window.show()
+    window.show_state(state)
+    keyboard = None
+    if name == "dispute-typing":
+        screen = window.current_screen()
+        assert isinstance(screen, report.ReportScreen)
+        page = screen.dispute_page
+        page.reason_buttons["already_done"].setChecked(True)
+        page.words_button.click()
+        keyboard = page.keyboard
+        keyboard.set_text("罚款已于2024年6月缴清，")
+        for letter in "shenqing":
+            keyboard.buttons[letter].click()
+    deadline = time.monotonic() + 3
+    while True:  # layouts, queued shows and the keyboard's table (a background load) settle
+        app.processEvents()
+        if keyboard is None or keyboard.candidates() or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    app.processEvents()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(path))
+    window.show_state(S.SessionState())  # nothing of the sample lingers into the next picture
+
+
+def main() -> None:
+    """Render the screens named on the command line (all by default)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "screens")
+    parser.add_argument("--docs", action="store_true", help="the README's pictures only")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    window = _window(app)
+    by_name = dict(states())
+    if args.docs:
+        for file_name, name, elder, size, language in DOCS:
+            state = dataclasses.replace(by_name[name], elder_mode=elder, language=language)
+            render(window, state, ROOT / "docs" / "images" / file_name, size, name)
+            print(f"docs/images/{file_name}")
+        return
+    for name, state in by_name.items():
+        for elder in (False, True):
+            for size in ((1920, 1080), (1080, 1920)):
+                for language in ("zh", "en"):
+                    if language == "en" and size[0] < size[1]:
+                        continue  # English in landscape is enough to see every text
+                    variant = dataclasses.replace(state, elder_mode=elder, language=language)
+                    mode = "large" if elder else "normal"
+                    shape = "landscape" if size[0] > size[1] else "portrait"
+                    path = args.out / f"{name}-{mode}-{shape}-{language}.png"
+                    render(window, variant, path, size, name)
+        print(f"{name}: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
