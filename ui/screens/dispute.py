@@ -94,6 +94,7 @@ class DisputePage(QWidget):
 
     def retranslate(self) -> None:
         """Fixed texts in the current language."""
+        self.keyboard.retranslate()
         self.heading.setText(translate("DisputePage", "对这条记录提出异议"))
         for code, text in session.DISPUTE_REASONS:
             self.reason_buttons[code].setText(translated("Dispute", text))

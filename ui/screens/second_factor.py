@@ -194,6 +194,7 @@ class SecondFactorScreen(base.Screen):
 
     def retranslate(self) -> None:
         """Fixed texts and accessible names; ``show_state`` sets the rest."""
+        self.keypad.retranslate()
         self.title.setText(translate("SecondFactorScreen", "确认是您本人"))
         self.staff_button.setText(translate("SecondFactorScreen", "请工作人员现场核验"))
         self.staff_button.setAccessibleName(translate("SecondFactorScreen", "请工作人员现场核验"))

@@ -26,19 +26,20 @@ class Keypad(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", BACKSPACE]
         for index, key in enumerate(keys):
-            text = translate("Keypad", "清空") if key == "clear" else key
-            widget = QPushButton(text)
+            widget = QPushButton(key)
             widget.setObjectName("Key")
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            widget.setAccessibleName(
-                {
-                    "clear": translate("Keypad", "清空"),
-                    BACKSPACE: translate("Keypad", "删除"),
-                }.get(key, key)
-            )
+            widget.setAccessibleName(key)
             widget.clicked.connect(lambda _=False, k=key: self.key_pressed.emit(k))
             grid.addWidget(widget, index // 3, index % 3)
             self.buttons[key] = widget
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """The word keys in the current language."""
+        self.buttons["clear"].setText(translate("Keypad", "清空"))
+        self.buttons["clear"].setAccessibleName(translate("Keypad", "清空"))
+        self.buttons[BACKSPACE].setAccessibleName(translate("Keypad", "删除"))
 
 
 def apply_key(text: str, key: str, max_length: int) -> str:

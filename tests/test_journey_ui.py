@@ -1,0 +1,168 @@
+"""Every step of the journey through the window, in both text sizes: taking the card out, or
+walking away, ends the session at once and no screen keeps anything of the resident."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtWidgets import QLabel, QPushButton
+from pytestqt.qtbot import QtBot
+
+from kiosk import runtime, session
+from tests.helpers import make_controller
+from tests.test_report_pages_ui import LINK, FakePlatform, _drop_stale_results
+from tests.test_session import EVIDENCE, GUIDE, IDENTITY, PENALTY_REPORT
+from tests.test_ui import NoReader
+from ui import main_window, theme
+from ui.screens import idle
+
+S = session
+# What must never be left on any screen once the session is over.
+PERSONAL = ("张", "3211", "138****1234", "未按规定明码标价", "R2", "K7Q2", "镇江市市场监督管理局")
+
+JOURNEY: list[tuple[str, list[S.Event]]] = [
+    ("consent", [S.CardInserted()]),
+    ("reading", [S.ConsentGiven()]),
+    ("verifying", [S.CardRead(EVIDENCE)]),
+    ("choosing", [S.IdentityVerified(IDENTITY)]),
+    ("sms", [S.SmsChosen(), S.OtpSent(60)]),
+    ("staff-form", [S.StaffChosen()]),
+    (
+        "report",
+        [
+            S.StaffConfirmed("100001", "246810"),
+            S.AccessGranted("tok"),
+            S.ReportLoaded(PENALTY_REPORT),
+        ],
+    ),
+    ("guide", [S.RepairGuideRequested("P-1"), S.RepairGuideLoaded("P-1", GUIDE, for_slip=False)]),
+    ("dispute", [S.DisputeRequested("P-1")]),
+    ("share", [S.ViewClosed(), S.ShareRequested(), S.ShareReady(LINK)]),
+    ("printing", [S.ViewClosed(), S.PrintRequested()]),
+    ("done", [S.Printed()]),
+]
+STEPS = [name for name, _ in JOURNEY]
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[main_window.KioskWindow]:
+    ctl, dispatcher = make_controller(NoReader(), FakePlatform())
+    win = main_window.KioskWindow(ctl, theme.register_fonts())
+    win._dispatcher = dispatcher  # type: ignore[attr-defined]
+    qtbot.add_widget(win)
+    win.resize(1920, 1080)
+    win.show()
+    yield win
+    ctl.stop()
+    win.languages.switch("zh")
+
+
+def _walk_to(win: main_window.KioskWindow, step: str, *, elder: bool) -> None:
+    ctl = win._controller
+    if elder:
+        ctl.handle(S.ElderModeToggled())
+    for name, events in JOURNEY:
+        for event in events:
+            ctl.handle(event)
+        if name == step:
+            break
+    _drop_stale_results(win._dispatcher)  # type: ignore[attr-defined]
+
+
+def _visible_texts(win: main_window.KioskWindow) -> str:
+    labels = [label.text() for label in win.findChildren(QLabel) if label.isVisible()]
+    buttons = [b.text() for b in win.findChildren(QPushButton) if b.isVisible()]
+    return "\n".join(labels + buttons)
+
+
+def _all_texts(win: main_window.KioskWindow) -> str:
+    return "\n".join(label.text() for label in win.findChildren(QLabel))
+
+
+def _assert_forgotten(qtbot: QtBot, win: main_window.KioskWindow) -> None:
+    assert win._controller.state.phase is S.Phase.IDLE
+    assert win.current_screen() is win.screens[idle.IdleScreen]
+    qtbot.wait(1)
+    everything = _all_texts(win)
+    for personal in PERSONAL:
+        assert personal not in everything, personal
+    assert not win.still_there.isVisible()
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "large"])
+@pytest.mark.parametrize("step", STEPS)
+def test_taking_the_card_out_at_any_step_forgets_the_resident(
+    qtbot: QtBot, window: main_window.KioskWindow, step: str, elder: bool
+) -> None:
+    _walk_to(window, step, elder=elder)
+    shown = _visible_texts(window)
+    if step in ("choosing", "sms", "staff-form", "report", "guide", "dispute"):
+        assert any(p in shown for p in PERSONAL), f"{step}: the step shows its resident"
+    window._controller.handle(S.CardRemoved())
+    _assert_forgotten(qtbot, window)
+    assert not window._controller.state.elder_mode  # large text was for that session only
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "large"])
+@pytest.mark.parametrize("step", STEPS)
+def test_walking_away_at_any_step_ends_the_session(
+    qtbot: QtBot, window: main_window.KioskWindow, step: str, elder: bool
+) -> None:
+    _walk_to(window, step, elder=elder)
+    clock = window._controller._clock
+    assert isinstance(clock, runtime.ManualClock)
+    state = window._controller.state
+    limit = S.Rules().for_phase(state.phase, elder)
+    clock.advance(limit - 1)
+    assert window._controller.state.phase is state.phase, "ended before its limit"
+    if S.Rules().warning_for(state.phase, elder):
+        assert window.still_there.isVisible()  # "您还在吗？" over whatever screen it is
+    clock.advance(2)
+    _assert_forgotten(qtbot, window)
+
+
+def test_a_touch_on_any_page_keeps_the_resident_there(
+    qtbot: QtBot, window: main_window.KioskWindow
+) -> None:
+    _walk_to(window, "dispute", elder=False)
+    clock = window._controller._clock
+    assert isinstance(clock, runtime.ManualClock)
+    clock.advance(170)
+    window._controller.handle(S.UserActive())
+    clock.advance(170)
+    assert window._controller.state.view is S.ReportView.DISPUTE
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_every_step_reads_in_english(
+    qtbot: QtBot, window: main_window.KioskWindow, step: str
+) -> None:
+    """After the switch no text of the kiosk's own is left in Chinese (the platform's record
+    titles, authorities and guides are shown as sent)."""
+    _walk_to(window, step, elder=False)
+    window._controller.handle(S.LanguageChanged("en"))
+    qtbot.wait(1)
+    platform_texts = _platform_texts()
+    leftover = [
+        line
+        for line in _visible_texts(window).splitlines()
+        if _has_han(line)
+        and line != "中文"  # the language button names the other language in that language
+        and not any(text in line for text in platform_texts)
+    ]
+    assert leftover == [], step
+
+
+def _platform_texts() -> list[str]:
+    texts = [IDENTITY.name[:1] + "*", GUIDE.title, GUIDE.where, GUIDE.hall_window, GUIDE.hours]
+    texts += list(GUIDE.steps) + list(GUIDE.documents)
+    for section in PENALTY_REPORT.sections:
+        texts.append(section.title)
+        for record in section.records:
+            texts += [record.title, record.authority, record.detail or "\x00"]
+    return [t for t in texts if t]
+
+
+def _has_han(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
