@@ -166,3 +166,17 @@ def _platform_texts() -> list[str]:
 
 def _has_han(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_every_button_a_resident_can_press_has_an_accessible_name(
+    qtbot: QtBot, window: main_window.KioskWindow, step: str
+) -> None:
+    _walk_to(window, step, elder=True)
+    qtbot.wait(1)
+    nameless = [
+        button.text() or button.objectName()
+        for button in window.findChildren(QPushButton)
+        if button.isVisible() and not button.accessibleName().strip()
+    ]
+    assert nameless == [], step

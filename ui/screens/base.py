@@ -87,9 +87,30 @@ def repolish(widget: QWidget) -> None:
     style.polish(widget)
 
 
+class TouchButton(QPushButton):
+    """A button whose accessible name follows its text, unless a name of its own is set
+    (screen readers then announce what the resident sees, in the current language)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self._own_name = False
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        """Show ``text`` (and announce it, unless the button has a name of its own)."""
+        super().setText(text)
+        if not self._own_name:
+            super().setAccessibleName(text)
+
+    def setAccessibleName(self, name: str) -> None:  # noqa: N802 - Qt's name
+        """A name of its own ("" goes back to following the text)."""
+        self._own_name = bool(name)
+        super().setAccessibleName(name or self.text())
+
+
 def button(text: str, *, primary: bool = False) -> QPushButton:
     """A touch-sized button."""
-    widget = QPushButton(text)
+    widget = TouchButton(text)
     if primary:
         widget.setObjectName("Primary")
     widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
