@@ -73,7 +73,8 @@ def test_offline_idle_screen_refuses_cards_politely_and_recovers(
     assert "办事时间" in screen.hint.text() and "服务台" in screen.hint.text()
     assert SERVICE_HOURS in screen.public.text()  # from the public cache
     assert "信用修复指南" in screen.public.text()
-    assert not screen.arrow.isVisible()
+    assert not screen.animation.isVisible()  # no "put your card here" while it cannot be served
+    assert not screen.elder_button.isVisible()
 
     # A card now: a plain refusal, and not one APDU reaches the card.
     applet = Rid1Applet(issue_card(RESIDENTS["zhang_wei"], issuer_ca))

@@ -28,9 +28,10 @@ from kiosk import controller, errors, platform_client, runtime, session
 from kiosk import report as report_model
 from simulators import residents
 from ui import main_window, theme
-from ui.screens import report
+from ui.screens import idle, report
 
 ROOT = Path(__file__).resolve().parent.parent
+ANIMATION_FRAME = 0.62  # of the idle animation's loop: the card lies on the reader
 S = session
 NEGATIVE = frozenset({"admin_penalty", "dishonest_debtor", "serious_dishonesty"})
 POSITIVE = frozenset({"honors", "redlist", "tax", "social_insurance", "commitments"})
@@ -199,6 +200,10 @@ def render(
     window.show()
     window.show_state(state)
     keyboard = None
+    if state.phase is S.Phase.IDLE:
+        screen = window.current_screen()
+        assert isinstance(screen, idle.IdleScreen)
+        screen.animation.set_progress(ANIMATION_FRAME)  # the card on the reader, being read
     if name == "dispute-typing":
         screen = window.current_screen()
         assert isinstance(screen, report.ReportScreen)

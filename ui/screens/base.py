@@ -137,3 +137,16 @@ def message_texts(message: errors.UserMessage | None) -> tuple[str, str]:
     if message.attempts_left is not None:
         body += translate("Errors", "还可以尝试 %n 次。").replace("%n", str(message.attempts_left))
     return title, body
+
+
+def record_page(page: QWidget) -> tuple[QVBoxLayout, QLabel, QLabel]:
+    """The column of a page about one record (repair guide, dispute), with its heading and a
+    line naming the record."""
+    column = QVBoxLayout(page)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(16)
+    heading = label("", "Heading")
+    column.addWidget(heading)
+    record = label("", "Muted")
+    column.addWidget(record)
+    return column, heading, record

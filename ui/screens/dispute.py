@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QPushButton, QWidget
 
 from kiosk import session
 from ui.i18n import translate, translated
@@ -32,13 +32,7 @@ class DisputePage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self._record_id: str | None = None
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(16)
-        self.heading = base.label("", "Heading")
-        column.addWidget(self.heading)
-        self.record = base.label("", "Muted")
-        column.addWidget(self.record)
+        column, self.heading, self.record = base.record_page(self)
         self.reasons_box = QWidget()
         self.reasons_grid = QGridLayout(self.reasons_box)
         self.reasons_grid.setContentsMargins(0, 0, 0, 0)

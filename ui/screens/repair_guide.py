@@ -29,13 +29,7 @@ class RepairGuidePage(QWidget):
         super().__init__()
         self._record_id: str | None = None
         self._shown_guide: platform_client.RepairGuide | None = None
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(16)
-        self.heading = base.label("", "Heading")
-        column.addWidget(self.heading)
-        self.record = base.label("", "Muted")
-        column.addWidget(self.record)
+        column, self.heading, self.record = base.record_page(self)
         card = QFrame()
         card.setObjectName("Card")
         inner = QVBoxLayout(card)

@@ -320,27 +320,31 @@ class ReportScreen(base.Screen):
         resident's own (not the identity section, which the card itself proved)."""
         buttons: list[QPushButton] = []
         repair = record.repair
+        rid = record.record_id
         if section.is_negative(record) and repair is not None and repair.guide_id:
-            guide = base.button(translate("ReportScreen", "怎样修复"))
-            guide.setAccessibleName(
-                translate("ReportScreen", "怎样修复：%1").replace("%1", record.title)
+            guide = _record_button(
+                translate("ReportScreen", "怎样修复"),
+                translate("ReportScreen", "怎样修复：%1").replace("%1", record.title),
             )
-            guide.clicked.connect(
-                lambda _=False, rid=record.record_id: self.guide_requested.emit(rid)
-            )
-            self.guide_buttons[record.record_id] = guide
+            guide.clicked.connect(lambda: self.guide_requested.emit(rid))
+            self.guide_buttons[rid] = guide
             buttons.append(guide)
         if section.code != "identity" and record.status != "under_objection":
-            disputing = base.button(translate("ReportScreen", "提出异议"))
-            disputing.setAccessibleName(
-                translate("ReportScreen", "对这条记录提出异议：%1").replace("%1", record.title)
+            disputing = _record_button(
+                translate("ReportScreen", "提出异议"),
+                translate("ReportScreen", "对这条记录提出异议：%1").replace("%1", record.title),
             )
-            disputing.clicked.connect(
-                lambda _=False, rid=record.record_id: self.dispute_requested.emit(rid)
-            )
-            self.dispute_buttons[record.record_id] = disputing
+            disputing.clicked.connect(lambda: self.dispute_requested.emit(rid))
+            self.dispute_buttons[rid] = disputing
             buttons.append(disputing)
         return buttons
+
+
+def _record_button(text: str, name: str) -> QPushButton:
+    """A button under one record; its accessible name says which record it acts on."""
+    widget = base.button(text)
+    widget.setAccessibleName(name)
+    return widget
 
 
 # Messages after which the print button offers to print again.
