@@ -13,7 +13,7 @@ from kiosk import runtime, session
 from tests.helpers import make_controller
 from tests.test_report_pages_ui import LINK, FakePlatform, _drop_stale_results
 from tests.test_session import EVIDENCE, GUIDE, IDENTITY, PENALTY_REPORT
-from tests.test_ui import NoReader
+from tests.test_ui import NoReader, _scrolled
 from ui import main_window, theme
 from ui.screens import idle
 
@@ -180,3 +180,29 @@ def test_every_button_a_resident_can_press_has_an_accessible_name(
         if button.isVisible() and not button.accessibleName().strip()
     ]
     assert nameless == [], step
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)], ids=["landscape", "portrait"])
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "large"])
+@pytest.mark.parametrize("step", ["idle", *STEPS])
+def test_every_step_fits_the_panel(
+    qtbot: QtBot,
+    window: main_window.KioskWindow,
+    step: str,
+    elder: bool,
+    size: tuple[int, int],
+) -> None:
+    """Nothing a resident must press is pushed off a 1080p panel, either way up."""
+    window.resize(*size)
+    if step == "idle":
+        if elder:
+            window._controller.handle(S.ElderModeToggled())
+    else:
+        _walk_to(window, step, elder=elder)
+    qtbot.wait(5)
+    assert window.width() <= size[0] and window.height() <= size[1], "the window grew"
+    for button in window.findChildren(QPushButton):
+        if button.isVisible() and not _scrolled(button):
+            corner = button.mapTo(window, button.rect().bottomRight())
+            assert corner.x() <= window.width() and corner.y() <= window.height(), button.text()
+            assert button.height() >= (96 if elder else 64), button.text()
