@@ -145,3 +145,22 @@ def test_a_prompt_becomes_real_audio_through_espeak(tmp_path: Path) -> None:
     samples = memoryview(frames).cast("h")
     loud = sum(1 for sample in samples if abs(sample) > 1000)
     assert loud > len(samples) // 20, "the audio is (nearly) silent"
+
+
+def test_a_message_is_said_as_sentences_in_english_too(qapp: object) -> None:
+    from kiosk import errors
+    from ui import i18n
+
+    message = errors.to_user_message(errors.PlatformRejected("wrong_code", attempts_left=2))
+    state = dataclasses.replace(at_phase(S.Phase.SECOND_FACTOR), message=message, language="en")
+    prompt = prompts.prompt_for(state)
+    assert prompt is not None
+    languages = i18n.Languages()
+    try:
+        languages.switch("en")
+        text = voice.prompt_text(prompt, "en")
+    finally:
+        languages.switch("zh")
+    title = text.split(". ")[0]
+    assert title and not any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    assert ". " in text  # the title ends as a sentence before the body starts

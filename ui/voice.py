@@ -12,10 +12,18 @@ from kiosk import prompts, session, speech
 from ui.i18n import translated
 
 
-def prompt_text(prompt: prompts.Prompt) -> str:
-    """The prompt's words in the current language."""
-    text = "".join(translated(context, source) for context, source in prompt.parts)
-    return text.replace("%1", prompt.value)
+def prompt_text(prompt: prompts.Prompt, language: str = "zh") -> str:
+    """The prompt's words in the current language; each part ends as a sentence (a message's
+    title has no full stop of its own)."""
+    stop = "。" if language == "zh" else ". "
+    sentences = []
+    for context, source in prompt.parts:
+        part = translated(context, source).strip()
+        sentences.append(part if part.endswith(_ENDINGS) else part + stop)
+    return "".join(sentences).strip().replace("%1", prompt.value)
+
+
+_ENDINGS = ("。", "！", "？", ".", "!", "?", "”", '"')
 
 
 class VoicePrompts:
@@ -40,4 +48,4 @@ class VoicePrompts:
         if prompt is None:
             self._speaker.stop()
             return
-        self._speaker.say(prompt_text(prompt), state.language)
+        self._speaker.say(prompt_text(prompt, state.language), state.language)

@@ -135,7 +135,8 @@ def message_texts(message: errors.UserMessage | None) -> tuple[str, str]:
     title = translated("Errors", message.title)
     body = translated("Errors", message.body)
     if message.attempts_left is not None:
-        body += translate("Errors", "还可以尝试 %n 次。").replace("%n", str(message.attempts_left))
+        tries = translate("Errors", "还可以尝试 %n 次。").replace("%n", str(message.attempts_left))
+        body += tries if _is_chinese(body) else " " + tries  # sentences are spaced in English
     return title, body
 
 
@@ -150,3 +151,7 @@ def record_page(page: QWidget) -> tuple[QVBoxLayout, QLabel, QLabel]:
     record = label("", "Muted")
     column.addWidget(record)
     return column, heading, record
+
+
+def _is_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
