@@ -78,9 +78,10 @@ def kiosk(qtbot: QtBot) -> Iterator[tuple[main_window.KioskWindow, FakePlatform]
 def _drop_stale_results(dispatcher: runtime.QueueDispatcher) -> None:
     """The fixture fed the journey's results in itself; what the lanes answered meanwhile
     (card and platform work against fakes that cannot do it) is thrown away, not run."""
-    time.sleep(0.3)  # the lanes fail at once; give them time to post
-    while dispatcher._queue.qsize():
-        dispatcher._queue.get_nowait()
+    for _ in range(3):  # the lanes fail at once against these fakes; let them post
+        time.sleep(0.03)
+        while dispatcher._queue.qsize():
+            dispatcher._queue.get_nowait()
 
 
 def _pump(qtbot: QtBot, win: main_window.KioskWindow, until: object) -> None:

@@ -56,6 +56,7 @@ SCREEN_FOR_PHASE: Final[dict[Phase, type[base.Screen]]] = {
     Phase.STAFF: staff_screen.StaffScreen,
 }
 
+_TITLE_NEEDS_WIDTH = 1400  # px: below it, large text leaves the header to its buttons
 _TOUCH_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin}
 # The service keyboard's combination that opens staff mode (the PIN is still asked).
 _STAFF_KEY = Qt.Key.Key_S
@@ -115,6 +116,7 @@ class KioskWindow(QMainWindow):
         self._elder_mode: bool | None = None
         self._staff_call = 0  # the last call announced with a beep
         self.languages = i18n.Languages()
+        self._shown = controller.state
         self.allow_close = False
 
         central = QWidget()
@@ -304,6 +306,7 @@ class KioskWindow(QMainWindow):
 
     def show_state(self, state: session.SessionState) -> None:
         """Show the screen of ``state.phase``; every screen re-renders so stale data clears."""
+        self._shown = state
         if self.languages.switch(state.language):
             self.retranslate()
         if state.elder_mode != self._elder_mode:
@@ -328,15 +331,23 @@ class KioskWindow(QMainWindow):
         # Once called, the banner takes the button's place: pressing again would change nothing.
         self.call_staff_button.setVisible(state.phase is not Phase.STAFF and not state.staff_called)
         self.staff_banner.setVisible(state.staff_called)
-        self.title.setVisible(not state.staff_called)
+        self._show_title()
         if state.staff_called and state.staff_call != self._staff_call:
             self._staff_call = state.staff_call
             QApplication.beep()  # the audible half of the signal; silent where no bell exists
+
+    def _show_title(self) -> None:
+        """The header's title, unless the staff banner has its place or it would be cut
+        short (large text on a portrait panel: the buttons matter more)."""
+        state = self._shown
+        narrow = state.elder_mode and self.width() < _TITLE_NEEDS_WIDTH
+        self.title.setVisible(not state.staff_called and not narrow)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """The overlay always covers the whole window."""
         super().resizeEvent(event)
         self.still_there.setGeometry(self.rect())
+        self._show_title()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Any touch anywhere restarts the inactivity timer."""
