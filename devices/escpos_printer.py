@@ -26,6 +26,7 @@ import functools
 import logging
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -356,8 +357,9 @@ class _EscposPrinter(abc.ABC):
         finally:
             link.close()
 
-    def print_job(self, job: PrintJob) -> None:
-        """Print ``job`` once: status check, the job, then a status check again.
+    def print_job(self, job: PrintJob, on_started: Callable[[], None] | None = None) -> None:
+        """Print ``job`` once: status check, the job, then a status check again;
+        ``on_started()`` between the check and the job.
 
         The check after the job catches a printer that ran out of paper, opened or dropped
         the connection while the job went out; the job is then reported, never resent.
@@ -383,6 +385,8 @@ class _EscposPrinter(abc.ABC):
                 raise errors.PrinterOffline("printer did not report its status")
             else:
                 logger.info("%s: status unknown, printing without a check", self.describe())
+            if on_started is not None:
+                on_started()
             try:
                 link.write(data)
                 after = self._status(link) if before.known else PrinterStatus(known=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import unicodedata
+from collections.abc import Callable
 from typing import Protocol
 
 # A character outside GBK (4 bytes in GB18030) is not in most printers' fonts and would print
@@ -151,8 +152,9 @@ class ReceiptPrinter(Protocol):
         """Read the real-time status (blocking, a second at most)."""
         ...
 
-    def print_job(self, job: PrintJob) -> None:
-        """Print ``job`` once (blocking).
+    def print_job(self, job: PrintJob, on_started: Callable[[], None] | None = None) -> None:
+        """Print ``job`` once (blocking); ``on_started()`` once the printer said it is ready
+        and the job starts going out (the screen moves from "checking" to "printing").
 
         Raises:
             devices.errors.PrinterOffline: The printer cannot be reached.

@@ -196,7 +196,8 @@ class SessionController:
                     "net", lambda: session.ReportLoaded(services.platform.fetch_report(token))
                 )
             case session.PrintReport(report=report, token=token, large_print=large):
-                self._submit("print", lambda: self._print(report, token, large))
+                progress = self._poster()
+                self._submit("print", lambda: self._print(report, token, large, progress))
             case session.FetchRepairGuide(record_id=record_id, guide_id=guide_id, for_slip=slip):
                 self._submit(
                     "net",
@@ -225,6 +226,20 @@ class SessionController:
                 self._runner.submit(
                     "net", lambda: services.platform.end_session(sid), _ignore, _log_end_failure
                 )
+
+    def _poster(self) -> Callable[[session.Event], None]:
+        """For a lane's work: report an intermediate event to this session only (a session
+        that has ended by then does not see it)."""
+        serial = self._serial
+
+        def post(event: session.Event) -> None:
+            def deliver() -> None:
+                if serial == self._serial:
+                    self.handle(event)
+
+            self._dispatcher.post(deliver)
+
+        return post
 
     def _start_timer(self, effect: session.StartTimer | session.StartStaffCallTimer) -> None:
         """The inactivity timer and the staff call's timer: one of each runs at a time."""
@@ -350,8 +365,15 @@ class SessionController:
         self._printer().print_job(job)
         return session.SlipPrinted(record_id)
 
-    def _print(self, report: report_model.Report, token: str, large: bool) -> session.Event:
-        """Print lane: one receipt, then record it with the platform (idempotently)."""
+    def _print(
+        self,
+        report: report_model.Report,
+        token: str,
+        large: bool,
+        progress: Callable[[session.Event], None],
+    ) -> session.Event:
+        """Print lane: one receipt (and the A4 report where there is a printer for it), then
+        record it with the platform (idempotently). ``progress`` tells the screen how far."""
         printer = self._printer()
         printed_at = dt.datetime.now(dt.UTC)
         job = receipt.build_receipt(
@@ -364,7 +386,11 @@ class SessionController:
             hotline=self._services.hotline,
             a4_available=self._services.a4_available,
         )
-        printer.print_job(job)
+        printer.print_job(
+            job, on_started=lambda: progress(session.PrintProgress(session.PrintStage.RECEIPT))
+        )
+        if self._services.a4_printer is not None:
+            progress(session.PrintProgress(session.PrintStage.A4))
         self._print_a4(report, printed_at)
         offline = self._services.offline
         if offline is not None:

@@ -53,6 +53,14 @@ DISPUTE_REASONS: tuple[tuple[str, str], ...] = (
 DISPUTE_TEXT_MAX = 200  # characters of the resident's own words
 
 
+class PrintStage(enum.Enum):
+    """How far printing got, as the print lane reports it."""
+
+    CHECKING = "checking"  # asking the printer whether it has paper and is closed
+    RECEIPT = "receipt"  # the printer is ready: the receipt is going out
+    A4 = "a4"  # the receipt is out; the full report goes to the A4 printer
+
+
 class Factor(enum.Enum):
     """Which second factor the resident is using."""
 
@@ -91,6 +99,7 @@ class SessionState:
     access_token: str | None = dataclasses.field(default=None, repr=False)
     report: report.Report | None = dataclasses.field(default=None, repr=False)
     printed: bool = False
+    print_stage: PrintStage = PrintStage.CHECKING
     slip_printed: str | None = None  # record id of the last repair slip printed, for the notice
     dispute_queued: str | None = None  # record id of the dispute just sent, for the notice
     view: ReportView = ReportView.REPORT
@@ -197,6 +206,13 @@ class ReportLoaded:
 @dataclasses.dataclass(frozen=True)
 class PrintRequested:
     """The resident pressed print."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PrintProgress:
+    """The print lane moved on to ``stage``."""
+
+    stage: PrintStage
 
 
 @dataclasses.dataclass(frozen=True)
@@ -377,6 +393,7 @@ Event = (
     | AccessGranted
     | ReportLoaded
     | PrintRequested
+    | PrintProgress
     | Printed
     | RepairSlipRequested
     | RepairGuideLoaded
@@ -848,6 +865,8 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             return _enter(state, rules, Phase.REPORT, busy=False, report=loaded)
         case Phase.REPORT, _:
             return _on_report_screen(state, event, rules)
+        case Phase.PRINTING, PrintProgress(stage=stage):
+            return dataclasses.replace(state, print_stage=stage), []
         case Phase.PRINTING, Printed():
             return _enter(state, rules, Phase.DONE, busy=False, printed=True)
         case Phase.DONE, Finished():
@@ -865,7 +884,13 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
     match event:
         case PrintRequested() if not state.busy:
             new, timer_effects = _enter(
-                state, rules, Phase.PRINTING, busy=True, message=None, view=ReportView.REPORT
+                state,
+                rules,
+                Phase.PRINTING,
+                busy=True,
+                message=None,
+                view=ReportView.REPORT,
+                print_stage=PrintStage.CHECKING,
             )
             return new, [PrintReport(shown, token, state.elder_mode), *timer_effects]
         case Finished():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,9 @@ class RecordingPrinter:
     def status(self) -> object:
         raise AssertionError("not used")
 
-    def print_job(self, job: object) -> None:
+    def print_job(self, job: object, on_started: Callable[[], None] | None = None) -> None:
+        if on_started is not None:
+            on_started()
         self.jobs.append(job)
 
 
@@ -81,9 +84,15 @@ def test_a_hall_with_an_a4_printer_gets_the_full_report_after_the_receipt(
         printer=receipt_printer,  # type: ignore[arg-type]
         a4_printer=CupsA4Printer("hall-a4", lp_command=str(fake_lp)),
     )
-    assert ctl._print(REPORT, "token", large=False) == session.Printed()
+    stages: list[session.Event] = []
+    assert ctl._print(REPORT, "token", False, stages.append) == session.Printed()
     assert len(receipt_printer.jobs) == 1
     assert (fake_lp.parent / "document").read_bytes().startswith(b"%PDF-")
+    # The screen hears that the receipt went out, then that the A4 report follows.
+    assert stages == [
+        session.PrintProgress(session.PrintStage.RECEIPT),
+        session.PrintProgress(session.PrintStage.A4),
+    ]
 
 
 def test_an_a4_failure_does_not_undo_the_receipt(fake_lp: Path) -> None:
@@ -100,5 +109,5 @@ def test_an_a4_failure_does_not_undo_the_receipt(fake_lp: Path) -> None:
         printer=receipt_printer,  # type: ignore[arg-type]
         a4_printer=CupsA4Printer("no-such-queue", lp_command=str(fake_lp)),
     )
-    assert ctl._print(REPORT, "token", large=False) == session.Printed()
+    assert ctl._print(REPORT, "token", False, lambda _: None) == session.Printed()
     assert len(receipt_printer.jobs) == 1

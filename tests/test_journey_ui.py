@@ -19,7 +19,16 @@ from ui.screens import idle
 
 S = session
 # What must never be left on any screen once the session is over.
-PERSONAL = ("张", "3211", "138****1234", "未按规定明码标价", "R2", "K7Q2", "镇江市市场监督管理局")
+PERSONAL = (
+    "张*",
+    "张伟",
+    "3211",
+    "138****1234",
+    "未按规定明码标价",
+    "R2",
+    "K7Q2",
+    "镇江市市场监督管理局",
+)
 
 JOURNEY: list[tuple[str, list[S.Event]]] = [
     ("consent", [S.CardInserted()]),

@@ -183,7 +183,7 @@ def test_the_end_of_the_session_leaves_nothing_in_any_widget(
     everything = "\n".join(
         label.text() for s in win.screens.values() for label in s.findChildren(QLabel)
     )
-    for personal in ("张", "3211", "未按规定明码标价", "我的说明", "R2", "K7Q2"):
+    for personal in ("张*", "张伟", "3211", "未按规定明码标价", "我的说明", "R2", "K7Q2"):
         assert personal not in everything, personal
     assert screen.dispute_page.keyboard.text() == ""
 
@@ -248,3 +248,27 @@ def test_report_pages_fit_the_panel(
             if button.isVisibleTo(win) and not _scrolled(button):
                 corner = button.mapTo(win, button.rect().bottomRight())
                 assert corner.x() <= win.width() and corner.y() <= win.height(), button.text()
+
+
+def test_a_printer_problem_is_explained_with_print_again_and_staff(
+    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+) -> None:
+    from devices import errors as device_errors
+    from ui.screens import printing
+
+    win, _ = kiosk
+    screen = _screen(win)
+    qtbot.mouseClick(screen.print_button, Qt.MouseButton.LeftButton)
+    shown = win.current_screen()
+    assert isinstance(shown, printing.PrintingScreen)
+    assert shown.title.text() == "正在准备打印…"
+    win._controller.handle(S.PrintProgress(S.PrintStage.RECEIPT))
+    assert shown.title.text() == "正在打印…"
+    win._controller.handle(S.Failed(device_errors.PaperOut("paper end")))
+    assert win.current_screen() is screen
+    assert "缺纸" in screen.message.text()
+    assert screen.print_button.text() == "重新打印" and screen.print_button.isEnabled()
+    assert screen.staff_button.isVisible()
+    qtbot.mouseClick(screen.staff_button, Qt.MouseButton.LeftButton)
+    assert win._controller.state.staff_called
+    assert win.staff_banner.isVisible() and not screen.staff_button.isVisible()

@@ -263,3 +263,18 @@ def test_staff_confirming_answers_the_call() -> None:
     assert state.staff_called
     state, _ = run(state, S.StaffConfirmed("100001", "246810"), S.AccessGranted("tok"))
     assert not state.staff_called
+
+
+def test_printing_reports_its_stages_and_a_fault_returns_to_the_report() -> None:
+    from devices import errors as device_errors
+
+    state, _ = run(at_penalty_report(), S.PrintRequested())
+    assert state.print_stage is S.PrintStage.CHECKING
+    state, _ = run(state, S.PrintProgress(S.PrintStage.RECEIPT))
+    assert state.phase is S.Phase.PRINTING and state.print_stage is S.PrintStage.RECEIPT
+    state, effects = run(state, S.Failed(device_errors.PaperOut("paper end")))
+    assert state.phase is S.Phase.REPORT and kinds(effects) == []
+    assert state.message is not None and state.message.key == "paper_out"
+    # Asked again, it starts from the check again.
+    state, _ = run(state, S.PrintRequested())
+    assert state.print_stage is S.PrintStage.CHECKING

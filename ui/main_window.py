@@ -264,6 +264,7 @@ class KioskWindow(QMainWindow):
             lambda reason, text: handle(session.DisputeSubmitted(reason, text))
         )
         report_screen.page_closed.connect(lambda: handle(session.ViewClosed()))
+        report_screen.staff_call_requested.connect(lambda: handle(session.StaffCallRequested()))
         idle_screen = self.screens[idle.IdleScreen]
         assert isinstance(idle_screen, idle.IdleScreen)
         idle_screen.elder_requested.connect(lambda: handle(session.ElderModeToggled()))

@@ -716,7 +716,7 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="+191"/>
+        <location filename="../../ui/main_window.py" line="+193"/>
         <source>个人公共信用报告自助查询</source>
         <translation>Personal public credit report self-service</translation>
     </message>
@@ -798,12 +798,12 @@
 <context>
     <name>PrintingScreen</name>
     <message>
-        <location filename="../../ui/screens/printing.py" line="+52"/>
+        <location filename="../../ui/screens/printing.py" line="+68"/>
         <source>正在打印…</source>
         <translation>Printing…</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-13"/>
         <source>凭条将从下方出纸口送出，请稍候。</source>
         <translation>Your printout will come out of the paper slot below. Please wait.</translation>
     </message>
@@ -826,6 +826,31 @@
         <location line="+1"/>
         <source>出纸口在屏幕下方</source>
         <translation>The paper slot is below the screen</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>正在准备打印…</source>
+        <translation>Getting ready to print…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>正在检查打印机的纸张和状态</source>
+        <translation>Checking the printer’s paper and status</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>打印机正常，凭条正在送出</source>
+        <translation>The printer is ready; your printout is coming out</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>凭条已打印</source>
+        <translation>Printout done</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>请取走凭条。完整报告正在大厅的A4打印机上打印。</source>
+        <translation>Please take your printout. The full report is printing on the hall’s A4 printer.</translation>
     </message>
 </context>
 <context>
@@ -950,7 +975,7 @@
         <translation>No negative records · Positive records: %2</translation>
     </message>
     <message>
-        <location line="+101"/>
+        <location line="+109"/>
         <source>个人公共信用报告</source>
         <translation>Personal public credit report</translation>
     </message>
@@ -958,6 +983,11 @@
         <location line="+2"/>
         <source>结束查询</source>
         <translation>Finish</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>请工作人员处理</source>
+        <translation>Ask staff for help</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -970,7 +1000,7 @@
         <translation>Save to phone: scan a code to download the report</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+17"/>
         <source>重新打印</source>
         <translation>Print again</translation>
     </message>

@@ -1,7 +1,8 @@
 """Printing: the receipt is on its way out of the slot below the screen.
 
-The printer reports nothing until the whole job is done (``Printed``) or has failed (back to
-the report with a message), so this screen shows an honest busy bar, never a percentage.
+The print lane says when the printer answered that it is ready and the receipt starts going
+out, and when the A4 report follows (``SessionState.print_stage``); the printer says nothing
+about how far a job got, so the bar is a busy bar, never a percentage.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class PrintingScreen(base.Screen):
         self.layout_.addWidget(self.title)
         self.hint = base.label("", "Heading", align=CENTER)
         self.layout_.addWidget(self.hint)
+        self.stage = base.label("", "Muted", align=CENTER)
+        self.layout_.addWidget(self.stage)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy: the printer does not say how far it got
         self.progress.setTextVisible(False)
@@ -49,7 +52,6 @@ class PrintingScreen(base.Screen):
 
     def retranslate(self) -> None:
         """Fixed texts."""
-        self.title.setText(translate("PrintingScreen", "正在打印…"))
         self.hint.setText(translate("PrintingScreen", "凭条将从下方出纸口送出，请稍候。"))
         self.keep_card.setText(translate("PrintingScreen", "打印完成前，请不要取走身份证。"))
         self.progress.setAccessibleName(translate("PrintingScreen", "正在打印"))
@@ -57,4 +59,16 @@ class PrintingScreen(base.Screen):
         self.arrow.setAccessibleName(translate("PrintingScreen", "出纸口在屏幕下方"))
 
     def show_state(self, state: session.SessionState) -> None:
-        """Fixed texts: nothing of the state is shown while printing."""
+        """Where printing is: checking the printer, the receipt going out, the A4 report."""
+        stage = state.print_stage
+        if stage is session.PrintStage.CHECKING:
+            self.title.setText(translate("PrintingScreen", "正在准备打印…"))
+            self.stage.setText(translate("PrintingScreen", "正在检查打印机的纸张和状态"))
+        elif stage is session.PrintStage.RECEIPT:
+            self.title.setText(translate("PrintingScreen", "正在打印…"))
+            self.stage.setText(translate("PrintingScreen", "打印机正常，凭条正在送出"))
+        else:
+            self.title.setText(translate("PrintingScreen", "凭条已打印"))
+            self.stage.setText(
+                translate("PrintingScreen", "请取走凭条。完整报告正在大厅的A4打印机上打印。")
+            )

@@ -112,6 +112,7 @@ class ReportScreen(base.Screen):
     repair_slip_requested = Signal(str)
     dispute_submitted = Signal(str, str)
     page_closed = Signal()
+    staff_call_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -124,9 +125,16 @@ class ReportScreen(base.Screen):
         self.subject = base.label("", "Muted", wrap=False)
         header.addWidget(self.subject)
         self.layout_.addLayout(header)
+        message_row = QHBoxLayout()
         self.message = base.label("", "Warning")
         self.message.setVisible(False)
-        self.layout_.addWidget(self.message)
+        message_row.addWidget(self.message, 1)
+        # A printer problem needs a person (paper, cover): staff are one touch away here too.
+        self.staff_button = base.button("")
+        self.staff_button.setVisible(False)
+        self.staff_button.clicked.connect(self.staff_call_requested)
+        message_row.addWidget(self.staff_button)
+        self.layout_.addLayout(message_row)
         self.notice = base.label("", "Good")
         self.notice.setVisible(False)
         self.layout_.addWidget(self.notice)
@@ -190,6 +198,7 @@ class ReportScreen(base.Screen):
         self.title.setText(translate("ReportScreen", "个人公共信用报告"))
         self.paged.retranslate()
         self.finish_button.setText(translate("ReportScreen", "结束查询"))
+        self.staff_button.setText(translate("ReportScreen", "请工作人员处理"))
         self.share_button.setText(translate("ReportScreen", "存到手机"))
         self.share_button.setAccessibleName(translate("ReportScreen", "存到手机：扫码下载报告"))
         for page in (self.guide_page, self.dispute_page, self.share_page):
@@ -205,6 +214,8 @@ class ReportScreen(base.Screen):
         _title, body = base.message_texts(state.message)
         self.message.setText(body)
         self.message.setVisible(state.message is not None)
+        printer_problem = state.message is not None and state.message.key in _PRINTER_KEYS
+        self.staff_button.setVisible(printer_problem and not state.staff_called)
         self.print_button.setText(
             translate("ReportScreen", "重新打印")
             if state.message and state.message.key in _PRINTER_KEYS
