@@ -292,6 +292,10 @@ def test_consent_is_short_and_plain_in_large_text(qtbot: QtBot) -> None:
 def test_printing_shows_an_honest_busy_bar_and_where_the_paper_comes_out(qtbot: QtBot) -> None:
     screen = printing.PrintingScreen()
     qtbot.add_widget(screen)
+    printing_state = dataclasses.replace(at_phase(S.Phase.PRINTING))
+    screen.show_state(printing_state)
+    assert screen.title.text() == "正在准备打印…"  # until the printer says it is ready
+    screen.show_state(dataclasses.replace(printing_state, print_stage=S.PrintStage.RECEIPT))
     assert screen.title.text() == "正在打印…"
     assert screen.hint.text() == "凭条将从下方出纸口送出，请稍候。"
     assert screen.progress.minimum() == screen.progress.maximum() == 0  # busy, no percentage
