@@ -393,10 +393,8 @@ class EspeakSpeaker:
     # ------------------------------------------------ the worker thread
 
     def _run(self) -> None:
-        try:
-            chinese_to_pinyin("您好")  # loads pypinyin's dictionaries before the first prompt
-        except Exception:  # a broken pypinyin shows (and is logged) at the first prompt instead
-            log.debug("pypinyin warm-up failed", exc_info=True)
+        # pypinyin's dictionaries (about 50 MB, 0.2-1 s) load with the first Mandarin prompt,
+        # not at start-up: most sessions never switch large text on.
         while True:
             with self._changed:
                 self._busy = False

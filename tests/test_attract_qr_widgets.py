@@ -68,6 +68,25 @@ def test_animates_while_shown_and_stops_while_hidden(
     qtbot.wait_until(lambda: animation.progress() != frozen)
 
 
+def test_rests_between_loops_without_drawing_then_plays_again(
+    qtbot: QtBot, animation: InsertCardAnimation
+) -> None:
+    """The idle screen shows for hours: after each loop no frame is made for a while."""
+    animation._rest.setInterval(300)  # the real rest is seconds long
+    animation.set_progress(0.97)  # near the end of a loop
+    animation.show()
+    qtbot.wait_exposed(animation)
+    animation.set_running(True)
+    qtbot.wait_until(lambda: animation._rest.isActive())
+    assert animation.progress() == 0.0 and not animation._frames.isActive()
+    assert animation.is_running()  # resting is part of animating
+    qtbot.wait(100)
+    assert animation.progress() == 0.0  # nothing moves while resting
+    qtbot.wait_until(lambda: animation.progress() > 0.0)
+    animation.hide()
+    assert not animation.is_running()
+
+
 def test_stops_when_its_screen_is_switched_away(qtbot: QtBot) -> None:
     """Hidden with its page, as when the idle screen gives way to the next one."""
     stack = QStackedWidget()
