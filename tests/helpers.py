@@ -55,7 +55,7 @@ def running_kiosk(
         yield app
     finally:
         app.stop()
-        app.window.close()
+        dispose_window(app.window)
 
 
 CARD_EVENT_TIMEOUT_S = 10.0
@@ -90,3 +90,19 @@ class CardEvents:
         except queue.Empty:
             return
         pytest.fail(f"unexpected event {extra} (seen: {self.seen})")
+
+
+def dispose_window(window: object) -> None:
+    """Close and delete a kiosk window at a test's end. It refuses to close otherwise (as
+    on a kiosk), and every window left alive is restyled at each later text-size switch:
+    the suite slowed down test by test."""
+    from ui import main_window
+
+    assert isinstance(window, main_window.KioskWindow)
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.allow_close = True
+    window.close()
+    window.deleteLater()
+    # Deleted now, not whenever an event loop next turns (qtbot's waits do not always).
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from kiosk import runtime, session
-from tests.helpers import make_controller
+from tests.helpers import dispose_window, make_controller
 from tests.test_report_pages_ui import LINK, FakePlatform, _drop_stale_results
 from tests.test_session import EVIDENCE, GUIDE, IDENTITY, PENALTY_REPORT
 from tests.test_ui import NoReader, _scrolled
@@ -59,12 +59,12 @@ def window(qtbot: QtBot) -> Iterator[main_window.KioskWindow]:
     ctl, dispatcher = make_controller(NoReader(), FakePlatform())
     win = main_window.KioskWindow(ctl, theme.register_fonts())
     win._dispatcher = dispatcher  # type: ignore[attr-defined]
-    qtbot.add_widget(win)
     win.resize(1920, 1080)
     win.show()
     yield win
     ctl.stop()
     win.languages.switch("zh")
+    dispose_window(win)
 
 
 def _walk_to(win: main_window.KioskWindow, step: str, *, elder: bool) -> None:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk import platform_client, runtime, session
-from tests.helpers import make_controller
+from tests.helpers import dispose_window, make_controller
 from tests.test_session import GUIDE, PENALTY_REPORT
 from tests.test_session_pages import LINK
 from tests.test_ui import NoReader, _scrolled, _to_second_factor
@@ -59,7 +59,6 @@ def kiosk(qtbot: QtBot) -> Iterator[tuple[main_window.KioskWindow, FakePlatform]
     ctl, dispatcher = make_controller(NoReader(), platform)
     win = main_window.KioskWindow(ctl, family)
     win._dispatcher = dispatcher  # type: ignore[attr-defined]
-    qtbot.add_widget(win)
     win.resize(1920, 1080)
     win.show()
     _to_second_factor(win)
@@ -73,6 +72,7 @@ def kiosk(qtbot: QtBot) -> Iterator[tuple[main_window.KioskWindow, FakePlatform]
     yield win, platform
     ctl.stop()
     win.languages.switch("zh")  # the translator is the application's: leave none behind
+    dispose_window(win)
 
 
 def _drop_stale_results(dispatcher: runtime.QueueDispatcher) -> None:

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from kiosk import audit, diagnostics, errors, runtime, session, staff, staff_pin
 from kiosk import config as kiosk_config
 from kiosk import controller as session_controller
+from tests.helpers import dispose_window
 from ui import main_window, qt_runtime, theme
 from ui.screens import idle
 from ui.screens import staff as staff_screen
@@ -188,7 +189,6 @@ def build_kiosk(qtbot: QtBot, tmp_path: Path) -> Kiosk:
         run_checks=lambda _cfg: list(HEALTHY),
     )
     win = main_window.KioskWindow(ctl, theme.register_fonts(), mode, long_press_s=0.05)
-    qtbot.add_widget(win)
     win.resize(1920, 1080)
     win.show()
     return Kiosk(win, ctl, mode, clock, audit_log, now, restarts, cfg)
@@ -199,6 +199,7 @@ def kiosk(qtbot: QtBot, tmp_path: Path) -> Iterator[Kiosk]:
     k = build_kiosk(qtbot, tmp_path)
     yield k
     k.controller.stop()
+    dispose_window(k.window)
 
 
 def open_staff(kiosk: Kiosk, qtbot: QtBot) -> None:
@@ -314,6 +315,7 @@ def test_out_of_service_ignores_cards_says_so_and_survives_a_restart(
         assert again.controller.state.out_of_service
     finally:
         again.controller.stop()
+        dispose_window(again.window)
 
 
 def test_restart_is_requested_and_audited(kiosk: Kiosk, qtbot: QtBot) -> None:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QPushButton, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk import errors, runtime, session
-from tests.helpers import make_controller
+from tests.helpers import dispose_window, make_controller
 from ui import main_window, theme
 from ui.screens import error, idle
 
@@ -36,11 +36,11 @@ def window(qtbot: QtBot) -> Iterator[main_window.KioskWindow]:
     family = theme.register_fonts()
     ctl, _dispatcher = make_controller(NoReader())
     win = main_window.KioskWindow(ctl, family)
-    qtbot.add_widget(win)
     win.resize(1920, 1080)
     win.show()
     yield win
     ctl.stop()
+    dispose_window(win)
 
 
 def test_every_phase_has_a_screen() -> None:
