@@ -114,7 +114,11 @@ def test_a_resident_gets_their_report_printed_and_is_forgotten(
     qtbot.wait_until(lambda: len(platform_sim.objections) == 1, timeout=WAIT_MS)
     objection = platform_sim.objections[0]
     assert objection.record_id == "P-1" and objection.report_id == shown.report_id
-    assert report_screen.pages.currentWidget() is report_screen.report_page
+    # The platform can have it before the screen hears it was queued: wait for the page.
+    qtbot.wait_until(
+        lambda: report_screen.pages.currentWidget() is report_screen.report_page,
+        timeout=WAIT_MS,
+    )
     # The report on the phone: a one-time link shown as a QR code, never printed.
     click(qtbot, report_screen.share_button)
     share_page = report_screen.share_page
