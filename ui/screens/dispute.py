@@ -32,6 +32,7 @@ class DisputePage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self._record_id: str | None = None
+        self._busy = False  # sending: the form waits for the outbox
         column, self.heading, self.record = base.record_page(self)
         self.reasons_box = QWidget()
         self.reasons_grid = QGridLayout(self.reasons_box)
@@ -143,8 +144,7 @@ class DisputePage(QWidget):
         return None
 
     def _update_buttons(self) -> None:
-        busy = getattr(self, "_busy", False)
-        self.submit_button.setEnabled(self._chosen() is not None and not busy)
+        self.submit_button.setEnabled(self._chosen() is not None and not self._busy)
 
     def _submit(self) -> None:
         reason = self._chosen()

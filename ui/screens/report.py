@@ -118,7 +118,6 @@ class ReportScreen(base.Screen):
         super().__init__()
         self._shown: report_model.Report | None = None
         self._shown_brief = False
-        self._language = ""
         header = QHBoxLayout()
         self.title = base.label("", "Title")
         header.addWidget(self.title, 1)
