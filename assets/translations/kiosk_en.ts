@@ -121,7 +121,7 @@
 <context>
     <name>DisputePage</name>
     <message>
-        <location filename="../../ui/screens/dispute.py" line="+92"/>
+        <location filename="../../ui/screens/dispute.py" line="+93"/>
         <source>对这条记录提出异议</source>
         <translation>Dispute this record</translation>
     </message>
@@ -346,7 +346,7 @@
     <message>
         <location line="+1"/>
         <source>本机时间与平台不一致，请联系工作人员。</source>
-        <translation>This kiosk’s clock does not match the platform. Please ask staff for help.</translation>
+        <translation>This kiosk&apos;s clock does not match the platform. Please ask staff for help.</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -694,7 +694,7 @@
 <context>
     <name>InsertCardAnimation</name>
     <message>
-        <location filename="../../ui/widgets/attract.py" line="+115"/>
+        <location filename="../../ui/widgets/attract.py" line="+123"/>
         <source>动画：将身份证放在读卡区</source>
         <translation>Animation: placing the ID card on the card reader</translation>
     </message>
@@ -835,7 +835,7 @@
     <message>
         <location line="+1"/>
         <source>正在检查打印机的纸张和状态</source>
-        <translation>Checking the printer’s paper and status</translation>
+        <translation>Checking the printer&apos;s paper and status</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -850,7 +850,7 @@
     <message>
         <location line="+2"/>
         <source>请取走凭条。完整报告正在大厅的A4打印机上打印。</source>
-        <translation>Please take your printout. The full report is printing on the hall’s A4 printer.</translation>
+        <translation>Please take your printout. The full report is printing on the hall&apos;s A4 printer.</translation>
     </message>
 </context>
 <context>
@@ -975,7 +975,7 @@
         <translation>No negative records · Positive records: %2</translation>
     </message>
     <message>
-        <location line="+109"/>
+        <location line="+108"/>
         <source>个人公共信用报告</source>
         <translation>Personal public credit report</translation>
     </message>
