@@ -12,9 +12,8 @@ import logging.handlers
 import re
 from pathlib import Path
 
-# 18-character resident ID numbers (17 digits + digit or X) and 11-digit mainland mobiles.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+from kiosk.privacy import mask_numbers
+
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -22,14 +21,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def mask_text(text: str) -> str:
     """Mask ID numbers, mobile numbers and bearer tokens in ``text``."""
-    text = _ID_NUMBER.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
-    text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
-    return _BEARER.sub(lambda m: m.group(1) + "<redacted>", text)
-
-
-def mask_name(name: str) -> str:
-    """A person's name as shown in logs and on paper: first character, then one * each."""
-    return name[:1] + "*" * (len(name) - 1)
+    return _BEARER.sub(lambda m: m.group(1) + "<redacted>", mask_numbers(text))
 
 
 class MaskingFilter(logging.Filter):

@@ -27,6 +27,7 @@ from devices.receipt_printer import (
     printable_text,
 )
 from kiosk.platform_client import RepairGuide
+from kiosk.privacy import mask_name
 from kiosk.report import Record, Report, Section, shown_time
 
 TITLE = "个人公共信用报告"
@@ -141,11 +142,6 @@ def _keep_punctuation_attached(tokens: list[str]) -> list[str]:
             merged.append(token)
         glue_next = token[-1] in _NO_LINE_END
     return merged
-
-
-def mask_name(name: str) -> str:
-    """Mask a name the platform's way: first character, then one ``*`` per other character."""
-    return name[:1] + "*" * max(len(name) - 1, 0)
 
 
 def _repair_text(record: Record) -> str:

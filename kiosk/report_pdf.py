@@ -13,7 +13,7 @@ from typing import Any
 
 from kiosk import assets
 from kiosk import report as report_model
-from kiosk.logging_setup import mask_name
+from kiosk.privacy import mask_name
 
 FONT_NAME = "KioskCJK"
 _registered = False

@@ -13,7 +13,6 @@ from kiosk.receipt import (
     build_receipt,
     build_repair_slip,
     guide_link,
-    mask_name,
     text_width,
     wrap,
 )
@@ -178,11 +177,15 @@ def test_report_without_negatives_says_so() -> None:
     assert "无不良记录" in _texts(job.elements)
 
 
-@pytest.mark.parametrize(
-    ("name", "masked"), [("张三", "张*"), ("张", "张"), ("", ""), ("欧阳娜娜", "欧***")]
-)
-def test_mask_name(name: str, masked: str) -> None:
-    assert mask_name(name) == masked
+def test_a_one_character_name_is_printed_fully_masked() -> None:
+    # kiosk.privacy's one rule (tests/test_privacy.py): the first character would be the
+    # whole name, so a one-character name is "*" (it printed unmasked before).
+    payload = _payload()
+    payload["subject"]["name"] = "张"
+    job = build_receipt(
+        parse_report(payload), terminal_id="T1", verify_url=VERIFY_URL, printed_at=PRINTED_AT
+    )
+    assert "姓名：*" in _texts(job.elements)
 
 
 def test_wrap_counts_cjk_as_two_columns_and_keeps_ids_whole() -> None:

@@ -4,6 +4,7 @@ and nothing of a resident left in any widget after the session ends."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk import platform_client, runtime, session
+from kiosk import report as report_model
+from simulators.residents import ZHANG_WEI
 from tests.helpers import dispose_window, make_controller
 from tests.test_session import GUIDE, PENALTY_REPORT
 from tests.test_session_pages import LINK
@@ -28,13 +31,14 @@ S = session
 class FakePlatform:
     """The net-lane calls of the report pages, answered at once (the dispatcher is pumped)."""
 
-    def __init__(self) -> None:
+    def __init__(self, guide: platform_client.RepairGuide = GUIDE) -> None:
         self.objections: list[tuple[str, str, str]] = []
         self.shares = 0
+        self.guide = guide
 
     def repair_guide(self, guide_id: str) -> platform_client.RepairGuide:
-        assert guide_id == GUIDE.guide_id
-        return GUIDE
+        assert guide_id == self.guide.guide_id
+        return self.guide
 
     def create_objection(
         self, token: str, report_id: str, record_id: str, reason: str, key: str
@@ -52,10 +56,12 @@ class FakePlatform:
         pass
 
 
-@pytest.fixture
-def kiosk(qtbot: QtBot) -> Iterator[tuple[main_window.KioskWindow, FakePlatform]]:
+@contextlib.contextmanager
+def _window_at_report(
+    loaded: report_model.Report, platform: FakePlatform
+) -> Iterator[main_window.KioskWindow]:
+    """A kiosk window whose session has reached the report screen with ``loaded``."""
     family = theme.register_fonts()
-    platform = FakePlatform()
     ctl, dispatcher = make_controller(NoReader(), platform)
     win = main_window.KioskWindow(ctl, family)
     win._dispatcher = dispatcher  # type: ignore[attr-defined]
@@ -66,13 +72,22 @@ def kiosk(qtbot: QtBot) -> Iterator[tuple[main_window.KioskWindow, FakePlatform]
     ctl.handle(S.OtpSent(60))
     ctl.handle(S.OtpEntered("123456"))
     ctl.handle(S.AccessGranted("tok"))
-    ctl.handle(S.ReportLoaded(PENALTY_REPORT))
+    ctl.handle(S.ReportLoaded(loaded))
     assert ctl.state.phase is S.Phase.REPORT
     _drop_stale_results(dispatcher)
-    yield win, platform
-    ctl.stop()
-    win.languages.switch("zh")  # the translator is the application's: leave none behind
-    dispose_window(win)
+    try:
+        yield win
+    finally:
+        ctl.stop()
+        win.languages.switch("zh")  # the translator is the application's: leave none behind
+        dispose_window(win)
+
+
+@pytest.fixture
+def kiosk(qtbot: QtBot) -> Iterator[tuple[main_window.KioskWindow, FakePlatform]]:
+    platform = FakePlatform()
+    with _window_at_report(PENALTY_REPORT, platform) as win:
+        yield win, platform
 
 
 def _drop_stale_results(dispatcher: runtime.QueueDispatcher) -> None:
@@ -272,3 +287,104 @@ def test_a_printer_problem_is_explained_with_print_again_and_staff(
     qtbot.mouseClick(screen.staff_button, Qt.MouseButton.LeftButton)
     assert win._controller.state.staff_called
     assert win.staff_banner.isVisible() and not screen.staff_button.isVisible()
+
+
+# A report and a guide whose platform texts carry the resident's full name and ID number
+# (and someone else's ID number): the screen must show them masked, as the header does.
+OTHER_ID_NUMBER = "110105194912310021"
+PERSONAL_REPORT = report_model.parse_report(
+    {
+        "report_id": "R3",
+        "verification_code": "K7Q2-9XMP",
+        "generated_at": "2026-11-24T10:00:00+08:00",
+        "valid_until": "2026-12-24T10:00:00+08:00",
+        "subject": {"name": ZHANG_WEI.name, "id_masked": ZHANG_WEI.id_masked},
+        "summary": {"negative_count": 1, "positive_count": 0, "status": "has_negative"},
+        "sections": [
+            {
+                "code": "identity",
+                "title": "身份信息",
+                "records": [
+                    {
+                        "record_id": "I-1",
+                        "date": "2020-01-01",
+                        "authority": "镇江市公安局",
+                        "title": "居民身份证",
+                        "detail": f"姓名：{ZHANG_WEI.name}　公民身份号码：{ZHANG_WEI.id_number}",
+                        "status": "in_effect",
+                    }
+                ],
+            },
+            {
+                "code": "admin_penalty",
+                "title": "行政处罚",
+                "records": [
+                    {
+                        "record_id": "P-9",
+                        "date": "2024-05-02",
+                        "authority": "镇江市市场监督管理局",
+                        "title": f"{ZHANG_WEI.name}（{ZHANG_WEI.id_number}）未按规定明码标价",
+                        "detail": f"与{OTHER_ID_NUMBER}共同经营",
+                        "status": "in_effect",
+                        "repair": {"eligible": True, "guide_id": "repair-personal"},
+                    }
+                ],
+            },
+        ],
+    }
+)
+PERSONAL_GUIDE = platform_client.RepairGuide(
+    guide_id="repair-personal",
+    title=f"{ZHANG_WEI.name}的信用修复",
+    steps=(f"{ZHANG_WEI.name}本人提交申请", f"核对身份证号{ZHANG_WEI.id_number}"),
+    where=f"为{ZHANG_WEI.name}预约的窗口",
+    documents=(f"{ZHANG_WEI.name}的身份证",),
+    hall_window="3号窗口",
+    hours="9:00-17:00",
+)
+
+
+def _everything_shown(win: main_window.KioskWindow) -> str:
+    """Every text a widget of the window holds: labels, buttons and accessible names."""
+    texts = [label.text() for label in win.findChildren(QLabel)]
+    for button in win.findChildren(QPushButton):
+        texts += [button.text(), button.accessibleName()]
+    return "\n".join(texts)
+
+
+def test_platform_texts_show_the_name_and_id_numbers_masked(qtbot: QtBot) -> None:
+    with _window_at_report(PERSONAL_REPORT, FakePlatform(PERSONAL_GUIDE)) as win:
+        screen = _screen(win)
+        full, masked_id = ZHANG_WEI.id_number, ZHANG_WEI.id_masked
+        other_masked = "1101**********0021"
+
+        def no_full_name_or_id() -> str:
+            shown = _everything_shown(win)
+            for personal in (ZHANG_WEI.name, full, OTHER_ID_NUMBER):
+                assert personal not in shown, personal
+            return shown
+
+        body = _texts(screen.body)
+        assert f"姓名：张*　公民身份号码：{masked_id}" in body  # the identity record's detail
+        assert f"张*（{masked_id}）未按规定明码标价" in body  # the penalty's title
+        assert f"与{other_masked}共同经营" in body  # anyone's ID number
+        no_full_name_or_id()
+
+        qtbot.mouseClick(screen.guide_buttons["P-9"], Qt.MouseButton.LeftButton)
+        _pump(qtbot, win, lambda: win._controller.state.guide is not None)
+        page = screen.guide_page
+        assert page.heading.text() == "张*的信用修复"
+        assert f"2. 核对身份证号{masked_id}" in page.steps.text()
+        assert "张*" in page.record.text() and "张*的身份证" in page.documents.text()
+        no_full_name_or_id()
+
+        qtbot.mouseClick(page.dispute_button, Qt.MouseButton.LeftButton)
+        assert screen.pages.currentWidget() is screen.dispute_page
+        assert f"张*（{masked_id}）" in screen.dispute_page.record.text()
+        no_full_name_or_id()
+
+        # The texts are built again in another language: still masked.
+        win._controller.handle(S.ViewClosed())
+        qtbot.mouseClick(win.language_button, Qt.MouseButton.LeftButton)
+        qtbot.wait_until(lambda: "Administrative penalties" in _texts(screen.body))
+        assert f"张*（{masked_id}）" in no_full_name_or_id()

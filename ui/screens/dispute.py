@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QButtonGroup, QGridLayout, QPushButton, QWidget
 
-from kiosk import session
+from kiosk import privacy, session
 from ui.i18n import translate, translated
 from ui.screens import base
 from ui.widgets import text_keyboard
@@ -158,5 +158,6 @@ def _title(state: session.SessionState) -> str:
     for section in state.report.sections:
         for record in section.records:
             if record.record_id == state.view_record:
-                return f"{record.date.isoformat()}　{record.title}　{record.authority}"
+                shown = privacy.masked_record(record, name=state.report.subject.name)
+                return f"{shown.date.isoformat()}　{shown.title}　{shown.authority}"
     return ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
-from kiosk import platform_client, session
+from kiosk import platform_client, privacy, session
 from kiosk import report as report_model
 from ui.i18n import translate
 from ui.screens import base
@@ -89,6 +89,10 @@ class RepairGuidePage(QWidget):
             self._shown_guide = guide
             self.paged.to_top()  # a new guide starts at its first page
         self.loading.setVisible(guide is None and state.busy)
+        if guide is not None and state.report is not None:
+            # The hall can see the screen: the guide's texts with the resident's name and
+            # any ID or mobile number masked.
+            guide = privacy.masked_guide(guide, name=state.report.subject.name)
         if guide is None:
             self.heading.setText("")
             for label in (self.steps, self.where, self.documents):
@@ -123,11 +127,11 @@ class RepairGuidePage(QWidget):
 
 
 def _find(state: session.SessionState) -> report_model.Record | None:
-    """The record the page is about, from the report in ``state``."""
+    """The record the page is about, from the report in ``state``, masked for the screen."""
     if state.report is None or state.view_record is None:
         return None
     for section in state.report.sections:
         for record in section.records:
             if record.record_id == state.view_record:
-                return record
+                return privacy.masked_record(record, name=state.report.subject.name)
     return None
