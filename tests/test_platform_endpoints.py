@@ -39,6 +39,7 @@ from tests.fixtures.platform import (
 ZHANG = RESIDENTS["zhang_wei"]
 WANG = RESIDENTS["wang_xiuying"]  # no phone on file
 CHEN = RESIDENTS["chen_jing"]  # clean report
+LETTER_STAFF_PIN = "13579"  # the demo platform's staff member ST001 (spec v1.2 §3 formats)
 SPEC_STATUSES = {"in_effect", "repaired", "expired", "under_objection"}
 
 
@@ -390,6 +391,85 @@ def test_error_bodies_follow_the_spec(
     assert error["code"] == "resend_too_soon"
     assert isinstance(error["message"], str)
     assert int(response.headers["Retry-After"]) == error["retry_after_s"] > 0
+
+
+# ---------------------------------------------------------------- staff credentials (§3, v1.2)
+
+
+@pytest.mark.parametrize(
+    ("staff_id", "pin"),
+    [
+        ("100001", "246810"),  # the demo's own staff member, six and six digits
+        ("ST001", LETTER_STAFF_PIN),  # letters in the id, a five-digit PIN
+        ("st001", LETTER_STAFF_PIN),  # the id is matched case-insensitively
+        ("sT001", LETTER_STAFF_PIN),
+    ],
+)
+def test_staff_ids_with_letters_and_pins_of_other_lengths_are_accepted(
+    enrolled_client: PlatformClient, issuer: Issuer, staff_id: str, pin: str
+) -> None:
+    session = open_session(enrolled_client, issuer.card(WANG))
+    token = enrolled_client.staff_assist(session.session_id, staff_id, pin)
+    assert token.expires_in == 600
+    assert enrolled_client.fetch_report(token.token).subject.name == WANG.name
+
+
+OUT_OF_FORMAT = [
+    ("S" * 17, LETTER_STAFF_PIN),  # ids are 1..16 characters
+    ("", LETTER_STAFF_PIN),
+    ("ST-001", LETTER_STAFF_PIN),  # letters and digits only
+    ("ST 001", LETTER_STAFF_PIN),
+    ("ＳＴ００１", LETTER_STAFF_PIN),  # ASCII only
+    ("ST001", "135"),  # PINs are 4..12 digits
+    ("ST001", "1357913579135"),
+    ("ST001", "1357a"),
+    ("ST001", "١٣٥٧٩"),
+]
+
+
+def test_staff_credentials_out_of_format_are_bad_request_and_use_no_attempt(
+    enrolled_client: PlatformClient, issuer: Issuer
+) -> None:
+    session = open_session(enrolled_client, issuer.card(WANG))
+    for staff_id, pin in OUT_OF_FORMAT:
+
+        def send(staff_id: str = staff_id, pin: str = pin) -> object:
+            return enrolled_client.staff_assist(session.session_id, staff_id, pin)
+
+        refused = refusal(send)
+        assert (refused.status, refused.code) == (400, "bad_request"), (staff_id, pin)
+        assert refused.attempts_left is None
+    # Nine refusals and not one attempt spent: a wrong PIN in format is the first of three.
+    denied = refusal(lambda: enrolled_client.staff_assist(session.session_id, "ST001", "97531"))
+    assert (denied.status, denied.code, denied.attempts_left) == (403, "staff_denied", 2)
+    token = enrolled_client.staff_assist(session.session_id, "ST001", LETTER_STAFF_PIN)
+    assert token.expires_in == 600
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"staff_id": 100001, "staff_pin": "246810"},  # a number is not a staff id
+        {"staff_id": "100001", "staff_pin": 246810},
+        {"staff_id": "100001"},
+        {},
+    ],
+)
+def test_staff_credentials_that_are_not_text_are_bad_request(
+    platform_sim: PlatformSimulator,
+    enrolled_client: PlatformClient,
+    issuer: Issuer,
+    body: dict[str, object],
+) -> None:
+    session = open_session(enrolled_client, issuer.card(WANG))
+    target = f"/v1/sessions/{session.session_id}/staff-assist"
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    response = signed(platform_sim, creds_of(enrolled_client), "POST", target, raw, headers)
+    assert _raw(response) == (400, "bad_request")
+    # No attempt used here either.
+    denied = refusal(lambda: enrolled_client.staff_assist(session.session_id, "100001", "0000"))
+    assert denied.attempts_left == 2
 
 
 # ---------------------------------------------------------------- residents and reports
@@ -760,9 +840,14 @@ def test_rate_limited(
     platform_sim.fail_next(status=429, retry_after_s=2, path="/v1/trust-anchors")
     assert fault_client.trust_anchors() == [issuer.der]
     assert waits == [2.0]
+    # A 429 was not processed: even a call without Idempotency-Key goes again (spec §7).
     platform_sim.fail_next(status=429, retry_after_s=7, path="/v1/identity/challenge")
-    refused = refusal(fault_client.challenge)  # not idempotent: the caller offers "try again"
-    assert (refused.status, refused.retry_after_s) == (429, 7.0)
+    assert len(fault_client.challenge().challenge) == 32
+    assert waits == [2.0, 7.0]
+    # A wait beyond the client's patience is the caller's: it offers "try again".
+    platform_sim.fail_next(status=429, retry_after_s=30, path="/v1/identity/challenge")
+    refused = refusal(fault_client.challenge)
+    assert (refused.status, refused.retry_after_s) == (429, 30.0)
     assert errors.to_user_message(refused).can_retry
     platform_sim.fail_next(status=503, retry_after_s=1, path="/v1/keys")
     token = staff_token(fault_client, issuer.card(ZHANG)).token

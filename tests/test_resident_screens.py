@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -28,7 +29,7 @@ from ui.screens import (
     second_factor,
     verifying,
 )
-from ui.widgets import keypad
+from ui.widgets import alnum_keypad, fit_button, keypad
 
 S = session
 Factor = session.Factor
@@ -198,30 +199,172 @@ def test_the_staff_form_says_staff_were_called_and_shows_the_active_field(
     staff_id, pin = screen.staff_id_field, screen.pin_field
     assert staff_id.objectName() == "FieldActive" and pin.objectName() == "Field"
     assert screen.staff_id_caption.text().startswith(second_factor.ACTIVE_MARK)
-    press(screen, "100234")  # six digits: the keypad moves on to the PIN
-    assert staff_id.text() == "1 0 0 2 3 4"
+    type_id(qtbot, screen, "100234")
+    # Ids have no fixed length any more: the keypad stays on the id until staff say it is done.
+    assert staff_id.text() == "100234" and staff_id.objectName() == "FieldActive"
+    tap(qtbot, screen.alnum_keypad.buttons[alnum_keypad.NEXT])
     assert pin.objectName() == "FieldActive" and staff_id.objectName() == "Field"
     assert screen.pin_caption.text().startswith(second_factor.ACTIVE_MARK)
     assert not screen.staff_id_caption.text().startswith(second_factor.ACTIVE_MARK)
     press(screen, "98")
     assert pin.text() == "● ●"
     press(screen, keypad.BACKSPACE * 3)  # past the PIN's start: back into the staff id
-    assert pin.text() == "" and staff_id.text() == "1 0 0 2 3 _"
+    assert pin.text() == "" and staff_id.text() == "10023"
     assert staff_id.objectName() == "FieldActive"
+    assert screen.alnum_keypad.isVisible() and not screen.keypad.isVisible()
     # A tap on a field types into it.
     qtbot.mouseClick(pin, Qt.MouseButton.LeftButton)
     assert pin.objectName() == "FieldActive"
+    assert screen.keypad.isVisible() and not screen.alnum_keypad.isVisible()
     press(screen, "9876")
     qtbot.mouseClick(staff_id, Qt.MouseButton.LeftButton)
-    press(screen, "4")
-    assert staff_id.text() == "1 0 0 2 3 4" and pin.text() == "● ● ● ●"
+    type_id(qtbot, screen, "4")
+    assert staff_id.text() == "100234" and pin.text() == "● ● ● ●"
     with qtbot.wait_signal(screen.staff_confirmed) as confirmed:
         qtbot.mouseClick(screen.confirm_button, Qt.MouseButton.LeftButton)
     assert confirmed.args == ["100234", "9876"]
 
     ended, _ = run(state, S.CardRemoved())
     screen.show_state(ended)
-    assert staff_id.text() == "_ _ _ _ _ _" and pin.text() == ""
+    assert staff_id.text() == "" and pin.text() == ""
+
+
+def staff_form(screen: second_factor.SecondFactorScreen) -> S.SessionState:
+    state, _ = run(sms_sent(60), S.StaffChosen())
+    screen.show_state(state)
+    return state
+
+
+def tap(qtbot: QtBot, button: QPushButton) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def type_id(qtbot: QtBot, screen: second_factor.SecondFactorScreen, keys: str) -> None:
+    """Touch each key of the letter keypad in turn (letters by their lower-case names)."""
+    for key in keys:
+        tap(qtbot, screen.alnum_keypad.buttons[key])
+
+
+@pytest.mark.parametrize("pin", ["13579", "246801357913"])
+def test_staff_type_a_letter_id_then_a_pin_of_any_length_in_format(
+    qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen, pin: str
+) -> None:
+    screen = factor_screen
+    staff_form(screen)
+    letters = screen.alnum_keypad
+    assert letters.isVisible() and not screen.keypad.isVisible()
+    assert not letters.buttons[alnum_keypad.NEXT].isEnabled()  # nothing typed: nothing to end
+    type_id(qtbot, screen, "st001")
+    assert screen.staff_id_field.text() == "ST001"  # letters are shown upper-case
+    assert letters.buttons["s"].text() == "S"
+    assert letters.buttons[alnum_keypad.NEXT].isEnabled()
+    assert not screen.confirm_button.isEnabled()  # no PIN yet
+    tap(qtbot, letters.buttons[alnum_keypad.NEXT])
+    assert screen.pin_field.objectName() == "FieldActive"
+    assert screen.keypad.isVisible() and not letters.isVisible()
+    press(screen, pin + "7")  # a digit past the twelfth is refused
+    assert screen.pin_field.text() == " ".join("●" * min(len(pin) + 1, 12))
+    entered = (pin + "7")[:12]
+    assert screen.confirm_button.isEnabled()
+    assert screen.confirm_button.objectName() == "Primary"
+    with qtbot.wait_signal(screen.staff_confirmed) as confirmed:
+        tap(qtbot, screen.confirm_button)
+    assert confirmed.args == ["ST001", entered]
+
+
+def test_a_seventeenth_character_of_a_staff_id_is_refused(
+    qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
+) -> None:
+    screen = factor_screen
+    staff_form(screen)
+    type_id(qtbot, screen, "abcdefghijklmnop")
+    assert screen.staff_id_field.text() == "ABCDEFGHIJKLMNOP"
+    type_id(qtbot, screen, "q7")
+    assert screen.staff_id_field.text() == "ABCDEFGHIJKLMNOP"
+    tap(qtbot, screen.alnum_keypad.buttons[alnum_keypad.BACKSPACE])
+    type_id(qtbot, screen, "q")
+    assert screen.staff_id_field.text() == "ABCDEFGHIJKLMNOQ"
+    tap(qtbot, screen.alnum_keypad.buttons[alnum_keypad.CLEAR])
+    assert screen.staff_id_field.text() == ""
+    assert not screen.alnum_keypad.buttons[alnum_keypad.NEXT].isEnabled()
+
+
+def test_a_three_digit_pin_cannot_be_confirmed(
+    qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
+) -> None:
+    screen = factor_screen
+    staff_form(screen)
+    type_id(qtbot, screen, "st001")
+    tap(qtbot, screen.pin_field)
+    press(screen, "135")
+    assert not screen.confirm_button.isEnabled()
+    assert screen.confirm_button.objectName() != "Primary"
+    with qtbot.assert_not_emitted(screen.staff_confirmed):
+        tap(qtbot, screen.confirm_button)
+    press(screen, "7")
+    assert screen.confirm_button.isEnabled()
+    # Clear on the digit keypad empties the PIN only: the id stays.
+    screen.keypad.buttons["clear"].click()
+    assert screen.pin_field.text() == "" and screen.staff_id_field.text() == "ST001"
+    assert not screen.confirm_button.isEnabled()
+
+
+def test_a_refused_pin_starts_the_pin_again_and_keeps_the_letter_id(
+    qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
+) -> None:
+    screen = factor_screen
+    state = staff_form(screen)
+    type_id(qtbot, screen, "st001")
+    tap(qtbot, screen.alnum_keypad.buttons[alnum_keypad.NEXT])
+    press(screen, "97531")
+    tap(qtbot, screen.confirm_button)
+    state, _ = run(state, S.StaffConfirmed("ST001", "97531"))
+    screen.show_state(state)
+    state, _ = run(state, S.Failed(errors.PlatformRejected("staff_denied", attempts_left=2)))
+    screen.show_state(state)
+    assert screen.staff_id_field.text() == "ST001" and screen.pin_field.text() == ""
+    assert screen.pin_field.objectName() == "FieldActive" and screen.keypad.isVisible()
+
+
+@pytest.mark.parametrize("panel", PANELS, ids=["landscape", "portrait"])
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "large-text"])
+def test_the_letter_keypad_is_big_enough_to_type_standing(
+    qtbot: QtBot,
+    apply_theme: Callable[[bool], None],
+    panel: tuple[int, int],
+    elder: bool,
+) -> None:
+    """Letter keys as tall as the digit keypad's, as wide as the panel allows; both keypads
+    fit with the most the form shows (a refused PIN's message)."""
+    apply_theme(elder)
+    tokens = theme.ELDER if elder else theme.NORMAL
+    touch = 96 if elder else 64
+    screen = second_factor.SecondFactorScreen()
+    host = on_panel(qtbot, screen, *panel)
+    state, _ = run(sms_sent(60), S.StaffChosen())
+    screen.show_state(dataclasses.replace(state, elder_mode=elder, message=STAFF_DENIED))
+    QApplication.processEvents()
+    letters = screen.alnum_keypad
+    assert letters.isVisible()
+    digit = screen.keypad.buttons["1"]
+    for key in ("q", "1", alnum_keypad.NEXT, alnum_keypad.BACKSPACE):
+        button = letters.buttons[key]
+        assert button.height() >= tokens.key_size * 2 // 3 >= touch, key
+    q = letters.buttons["q"]
+    if panel[0] > panel[1]:
+        assert q.width() >= touch
+        if not elder:  # large text: ten keys of 150 px do not fit beside the fields
+            assert q.width() >= tokens.key_size
+    else:
+        assert q.width() >= 80  # a tenth of the portrait panel's row is all a key can have
+    assert not squeezed_or_outside(screen)
+    type_id(qtbot, screen, "st001")
+    tap(qtbot, letters.buttons[alnum_keypad.NEXT])
+    QApplication.processEvents()
+    assert screen.keypad.isVisible()
+    assert digit.width() >= tokens.key_size and digit.height() >= tokens.key_size * 2 // 3
+    assert not squeezed_or_outside(screen)
+    host.close()
 
 
 def test_the_staff_form_can_go_back_to_an_sms_code(
@@ -231,6 +374,31 @@ def test_the_staff_form_can_go_back_to_an_sms_code(
     factor_screen.show_state(state)
     with qtbot.wait_signal(factor_screen.sms_requested):
         qtbot.mouseClick(factor_screen.use_sms_button, Qt.MouseButton.LeftButton)
+
+
+def test_a_long_id_of_wide_letters_is_shown_whole_in_large_text(
+    qtbot: QtBot, apply_theme: Callable[[bool], None]
+) -> None:
+    """Sixteen Ws do not fit beside the letter keypad at the field's own size: the text
+    shrinks to the field rather than being cut off (staff check every character)."""
+    apply_theme(True)
+    screen = second_factor.SecondFactorScreen()
+    host = on_panel(qtbot, screen, 1920, 1080)
+    state, _ = run(sms_sent(60), S.StaffChosen())
+    screen.show_state(dataclasses.replace(state, elder_mode=True))
+    type_id(qtbot, screen, "w" * 16)
+    QApplication.processEvents()
+    field = screen.staff_id_field
+    assert field.text() == "W" * 16
+    room = field.width() - 2 * 30  # the theme's border and padding, and the text's own air
+    full = QFontMetrics(field.font()).horizontalAdvance(field.text())
+    fitted = fit_button.fitted_font(field.font(), field.text(), room)
+    assert full > room  # the case this is about
+    assert QFontMetrics(fitted).horizontalAdvance(field.text()) <= room
+    # The worst case (sixteen of the widest letter): still as large as normal text's buttons.
+    assert fitted.pixelSize() >= theme.NORMAL.body + 4
+    field.grab()  # paints without complaint
+    host.close()
 
 
 # -------------------------------------------------------------- other screens
@@ -372,6 +540,9 @@ def squeezed_or_outside(screen: QWidget) -> list[str]:
         name = f"{type(widget).__name__} {widget.text()!r}"
         if not bounds.contains(where):
             problems.append(f"{name} at {where} outside {bounds}")
+        clipped_by = clipping_ancestor(widget, screen)
+        if clipped_by is not None:
+            problems.append(f"{name} at {where} cut off by its {clipped_by}")
         need = widget.minimumSizeHint()
         if isinstance(widget, QLabel) and widget.wordWrap():
             need.setHeight(widget.heightForWidth(widget.width()))
@@ -380,6 +551,19 @@ def squeezed_or_outside(screen: QWidget) -> list[str]:
         if widget.width() < need.width() or widget.height() < need.height():
             problems.append(f"{name} is {widget.size()}, needs {need}")
     return problems
+
+
+def clipping_ancestor(widget: QWidget, screen: QWidget) -> str | None:
+    """The first container between ``widget`` and ``screen`` that is smaller than the part of
+    it ``widget`` occupies (a squeezed container draws only what fits: a keypad's last row
+    was cut off that way while every key kept its own size)."""
+    parent = widget.parentWidget()
+    while parent is not None and parent is not screen:
+        where = QRect(widget.mapTo(parent, QPoint(0, 0)), widget.size())
+        if not parent.rect().contains(where):
+            return f"{type(parent).__name__} {parent.objectName()!r} of {parent.size()}"
+        parent = parent.parentWidget()
+    return None
 
 
 @pytest.mark.parametrize("panel", PANELS, ids=["landscape", "portrait"])

@@ -9,6 +9,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QGridLayout,
+    QHBoxLayout,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -16,16 +17,27 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk import errors, session
-from kiosk.logging_setup import mask_name
+from kiosk import staff_assist_format as staff_format
+from kiosk.privacy import mask_name
+from ui import theme
 from ui.i18n import translate
 from ui.screens import base
-from ui.widgets import keypad
+from ui.widgets import alnum_keypad, fit_button, keypad
 
 CODE_LENGTH = 6
-STAFF_ID_LENGTH = 6  # hall staff ids are six digits
-PIN_MAX = 8
-FIELD_WIDTH = 440  # room for six spaced digits in large text; not stretched across the panel
+FIELD_WIDTH = 440  # room for six spaced digits in large text
+FIELD_MAX_WIDTH = 760  # staff fields: sixteen characters in large text, not the whole panel
 ACTIVE_MARK = "▶ "  # the caption of the field the keypad types into (besides its highlight)
+ENTRY_GAP = 64  # between the fields and the keypad
+# The staff form, landscape: the letter keypad takes the width ten keys of the theme's size
+# need, leaving the fields' side at least room for the staff prompt ("已通知工作人员，请稍候。",
+# twelve characters) on one line in heading type. In large text ten 150 px keys do not fit
+# beside it: the keys get what is left (about 97 px, still a large-text touch target), and a
+# smaller gap gives them a little more.
+STAFF_PROMPT_CHARACTERS = 12
+STAFF_PROMPT_SLACK = 12  # px beyond the characters' own width, so it never wraps by rounding
+STAFF_ENTRY_GAP = 48
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum" (not exported by PySide6)
 
 Factor = session.Factor
 
@@ -56,10 +68,13 @@ class SecondFactorScreen(base.Screen):
         self.subject = base.label("", "Muted")
         self.layout_.addWidget(self.subject)
         # A refused code or PIN: what went wrong in large red type, then how many tries remain.
+        # Under the subject on the choice page; heading the fields' column on the entry page
+        # (see _place_message).
         self.message_title = base.label("", "HeadingWarning")
         self.layout_.addWidget(self.message_title)
         self.message = base.label("", "Warning")
         self.layout_.addWidget(self.message)
+        self._message_on_entry = False
         self.pages = QStackedWidget()
         self.layout_.addWidget(self.pages, 1)
         self.choice_page = self._build_choice_page()
@@ -69,6 +84,7 @@ class SecondFactorScreen(base.Screen):
         self._pin = ""
         self._pin_active = False  # the keypad types the PIN (else the staff id)
         self._mode = Factor.CHOOSING
+        self._elder = False  # large text: the staff form's keypad is sized from its tokens
         self._busy = False
         self._shown_message: errors.UserMessage | None = None
         # The resend countdown: restarted whenever another code goes out.
@@ -109,12 +125,13 @@ class SecondFactorScreen(base.Screen):
         page = QWidget()
         self.entry = QBoxLayout(QBoxLayout.Direction.LeftToRight, page)
         self.entry.setContentsMargins(0, 0, 0, 0)
-        self.entry.setSpacing(64)
+        self.entry.setSpacing(ENTRY_GAP)
 
         self.info_panel = QWidget()
         info = QVBoxLayout(self.info_panel)
         info.setContentsMargins(0, 0, 0, 0)
         info.setSpacing(20)
+        self.info = info
         self.prompt = base.label("", "Heading")
         info.addWidget(self.prompt)
         self.detail = base.label("")
@@ -128,9 +145,21 @@ class SecondFactorScreen(base.Screen):
         pad = QVBoxLayout(self.keypad_panel)
         pad.setContentsMargins(0, 0, 0, 0)
         pad.setSpacing(20)
+        # Digits for the SMS code and the staff PIN, letters and digits for the staff id: one
+        # in place of the other, so the confirm button below never moves.
+        self.keypads = QStackedWidget()
+        self.digits_page = QWidget()
+        digits = QHBoxLayout(self.digits_page)
+        digits.setContentsMargins(0, 0, 0, 0)
         self.keypad = keypad.Keypad()
         self.keypad.key_pressed.connect(self._on_key)
-        pad.addWidget(self.keypad)
+        digits.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.keypads.addWidget(self.digits_page)
+        # As tall as the digit keypad (the stack's height): its keys are a little taller.
+        self.alnum_keypad = alnum_keypad.AlnumKeypad()
+        self.alnum_keypad.key_pressed.connect(self._on_id_key)
+        self.keypads.addWidget(self.alnum_keypad)
+        pad.addWidget(self.keypads)
         # Right under the digits, as wide as the keypad: the last key of the entry.
         self.confirm_button = base.button("", primary=True)
         self.confirm_button.clicked.connect(self._on_confirm)
@@ -177,7 +206,10 @@ class SecondFactorScreen(base.Screen):
         grid.addWidget(self.staff_id_field, 0, 1)
         grid.addWidget(self.pin_caption, 1, 0)
         grid.addWidget(self.pin_field, 1, 1)
-        grid.setColumnStretch(2, 1)  # the spare width goes right of the fields
+        # The fields widen with the room there is, up to FIELD_MAX_WIDTH (an id may have 16
+        # characters); any width beyond goes right of them.
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 0)
         column.addLayout(grid)
         self.use_sms_button = base.button("")
         self.use_sms_button.clicked.connect(self.sms_requested)
@@ -186,15 +218,21 @@ class SecondFactorScreen(base.Screen):
 
     @staticmethod
     def _field_button(on_click: Callable[[], None]) -> QPushButton:
-        field = base.button("")
+        # Its text shrinks rather than being cut off: a 16-character id of wide letters in
+        # large text is wider than the room beside the letter keypad, and staff must see every
+        # character before they confirm. Its size never follows the text (no jumping).
+        field = fit_button.FitButton(hint_width=FIELD_WIDTH, align=Qt.AlignmentFlag.AlignLeft)
         field.setObjectName("Field")
+        field.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         field.setMinimumWidth(FIELD_WIDTH)
+        field.setMaximumWidth(FIELD_MAX_WIDTH)
         field.clicked.connect(on_click)
         return field
 
     def retranslate(self) -> None:
         """Fixed texts and accessible names; ``show_state`` sets the rest."""
         self.keypad.retranslate()
+        self.alnum_keypad.retranslate()
         self.title.setText(translate("SecondFactorScreen", "确认是您本人"))
         self.staff_button.setText(translate("SecondFactorScreen", "请工作人员现场核验"))
         self.staff_button.setAccessibleName(translate("SecondFactorScreen", "请工作人员现场核验"))
@@ -221,6 +259,9 @@ class SecondFactorScreen(base.Screen):
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keypad beside the fields on a landscape panel, below them in portrait."""
         super().resizeEvent(event)
+        self._place_keypad()
+
+    def _place_keypad(self) -> None:
         portrait = self.width() < self.height()
         self.entry.setDirection(
             QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight
@@ -228,6 +269,22 @@ class SecondFactorScreen(base.Screen):
         # Portrait: the keypad follows the fields directly; the spare height goes below it.
         self.entry.setStretchFactor(self.info_panel, 0 if portrait else 1)
         self.entry.setStretchFactor(self.keypad_panel, 1 if portrait else 0)
+        if self._mode is not Factor.STAFF:
+            self.entry.setSpacing(ENTRY_GAP)
+            self.keypad_panel.setMinimumWidth(0)
+            self.keypad_panel.setMaximumWidth(QWIDGETSIZE_MAX)
+            return
+        # The staff form's letter keypad shares out the width it is given (ten keys a row):
+        # the whole page's in portrait, in landscape what the fields leave it.
+        self.entry.setSpacing(STAFF_ENTRY_GAP)
+        margins = self.layout_.contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        if not portrait:
+            tokens = theme.ELDER if self._elder else theme.NORMAL
+            ten_keys = 10 * tokens.key_size + 9 * alnum_keypad.KEY_SPACING
+            fields = STAFF_PROMPT_CHARACTERS * tokens.heading + STAFF_PROMPT_SLACK
+            width = min(ten_keys, width - STAFF_ENTRY_GAP - fields)
+        self.keypad_panel.setFixedWidth(max(width, 0))
 
     # -------------------------------------------------------------- rendering
     def show_state(self, state: session.SessionState) -> None:
@@ -239,11 +296,16 @@ class SecondFactorScreen(base.Screen):
         self._busy = state.busy
         if not state.busy:
             self._resending = self._checking = False
+        if state.elder_mode != self._elder:
+            self._elder = state.elder_mode
+            self._place_keypad()
         self.subject.setText(f"{mask_name(identity.name)}　{identity.id_masked}")
+        self._place_message(on_entry=state.factor is not Factor.CHOOSING)
         self._show_message(state.message)
         if state.factor is not self._mode:
             self._clear_fields()
             self._mode = state.factor
+            self._place_keypad()
         has_phone = bool("sms_otp" in identity.second_factors and identity.phone_masked)
         phone = identity.phone_masked or ""
         if state.factor is Factor.CHOOSING:
@@ -265,6 +327,7 @@ class SecondFactorScreen(base.Screen):
                 )
             else:
                 self.prompt.setText(translate("SecondFactorScreen", "正在发送验证码…"))
+            self.prompt.setVisible(True)
             self.detail.setVisible(False)
             self.resend_button.setVisible(state.otp_sent)
             self.no_sms_button.setEnabled(not state.busy)
@@ -273,6 +336,10 @@ class SecondFactorScreen(base.Screen):
             self.sms_box.setVisible(False)
             self.staff_box.setVisible(True)
             self._show_staff_prompt(state.staff_called, has_phone)
+            # A refusal is the news now and takes the instructions' place: staff are at the
+            # kiosk, and beside the letter keypad there is not room for both in large text.
+            self.prompt.setVisible(state.message is None)
+            self.detail.setVisible(state.message is None)
             self.use_sms_button.setVisible(has_phone)
             self.use_sms_button.setEnabled(not state.busy)
         self._follow_sends(state, identity.session_id)
@@ -280,7 +347,7 @@ class SecondFactorScreen(base.Screen):
             # A refused code or PIN: start the entry again, keep the staff id.
             self._code = ""
             self._pin = ""
-            self._pin_active = len(self._staff_id) == STAFF_ID_LENGTH
+            self._pin_active = staff_format.is_staff_id(self._staff_id)
         self._shown_message = state.message
         self._show_fields()
 
@@ -305,6 +372,21 @@ class SecondFactorScreen(base.Screen):
             translate("SecondFactorScreen", "如需帮助，请按屏幕上方的“呼叫工作人员”。")
         )
 
+    def _place_message(self, *, on_entry: bool) -> None:
+        """Put the refusal above the fields on the entry page, under the subject elsewhere.
+
+        Above both columns it would take its height from the keypad's too: in large text on a
+        landscape panel the keypad's last row was then cut off.
+        """
+        if on_entry == self._message_on_entry:
+            return
+        self._message_on_entry = on_entry
+        source, target = (self.layout_, self.info) if on_entry else (self.info, self.layout_)
+        first = 0 if on_entry else self.layout_.indexOf(self.subject) + 1
+        for offset, widget in enumerate((self.message_title, self.message)):
+            source.removeWidget(widget)  # out of one layout first: Qt warns otherwise
+            target.insertWidget(first + offset, widget)
+
     def _show_message(self, message: errors.UserMessage | None) -> None:
         title, body = base.message_texts(message)
         self.message_title.setText(title)
@@ -317,9 +399,11 @@ class SecondFactorScreen(base.Screen):
         self.subject.setText("")
         self.prompt.setText("")
         self.sms_button.setText("")
+        self._place_message(on_entry=False)
         self._show_message(None)
         self._shown_message = None
         self._mode = Factor.CHOOSING
+        self._place_keypad()
         self._busy = self._resending = self._checking = False
         self._sends_counted = None
         self.resend_left = 0
@@ -376,8 +460,12 @@ class SecondFactorScreen(base.Screen):
 
     def _show_fields(self) -> None:
         self.field.setText(" ".join(self._code.ljust(CODE_LENGTH, "_")))
-        self.staff_id_field.setText(" ".join(self._staff_id.ljust(STAFF_ID_LENGTH, "_")))
+        # Ids have no fixed length: no placeholders, and no spaces (16 characters must fit).
+        self.staff_id_field.setText(self._staff_id)
         self.pin_field.setText(" ".join("●" * len(self._pin)))
+        typing_id = self._mode is Factor.STAFF and not self._pin_active
+        self.keypads.setCurrentWidget(self.alnum_keypad if typing_id else self.digits_page)
+        self.alnum_keypad.set_next_enabled(staff_format.is_staff_id(self._staff_id))
         # The field the keypad types into: highlighted (stylesheet) and marked in its caption.
         for field, caption, text, active in (
             (
@@ -405,7 +493,8 @@ class SecondFactorScreen(base.Screen):
 
     def _entry_complete(self) -> bool:
         if self._mode is Factor.STAFF:
-            return len(self._staff_id) == STAFF_ID_LENGTH and bool(self._pin)
+            # Never anything the platform would refuse as out of format (spec v1.2 §3).
+            return staff_format.is_sendable(self._staff_id, self._pin)
         return len(self._code) == CODE_LENGTH
 
     def _show_confirm(self) -> None:
@@ -431,22 +520,36 @@ class SecondFactorScreen(base.Screen):
         self._show_fields()
 
     def _on_key(self, key: str) -> None:
+        """A key of the digit keypad: the SMS code, or the staff PIN."""
         if self._mode is not Factor.STAFF:
             self._code = keypad.apply_key(self._code, key, CODE_LENGTH)
+        elif not self._pin_active:
+            self._on_id_key(key)  # the letter keypad is the id's; its digits are the same keys
+            return
         elif key == "clear":
-            self._staff_id = self._pin = ""
-            self._pin_active = False
-        elif self._pin_active:
-            if key == keypad.BACKSPACE and not self._pin:
+            self._pin = ""  # the PIN only: the id above it is still right
+        elif key == keypad.BACKSPACE:
+            if self._pin:
+                self._pin = self._pin[:-1]
+            else:
                 # Deleting past the PIN's start goes back into the staff id.
                 self._pin_active = False
                 self._staff_id = self._staff_id[:-1]
-            else:
-                self._pin = keypad.apply_key(self._pin, key, PIN_MAX)
         else:
-            self._staff_id = keypad.apply_key(self._staff_id, key, STAFF_ID_LENGTH)
-            # Six digits make a staff id: the keypad moves on to the PIN.
-            self._pin_active = key != keypad.BACKSPACE and len(self._staff_id) == STAFF_ID_LENGTH
+            self._pin = staff_format.type_into_pin(self._pin, key)
+        self._show_fields()
+
+    def _on_id_key(self, key: str) -> None:
+        """A key of the letter keypad: the staff id, and "next" on to the PIN."""
+        if key == alnum_keypad.NEXT:
+            # The id's length says nothing any more: staff say when it is whole.
+            self._pin_active = staff_format.is_staff_id(self._staff_id)
+        elif key == alnum_keypad.CLEAR:
+            self._staff_id = ""
+        elif key == alnum_keypad.BACKSPACE:
+            self._staff_id = self._staff_id[:-1]
+        else:
+            self._staff_id = staff_format.type_into_staff_id(self._staff_id, key)
         self._show_fields()
 
     def _on_confirm(self) -> None:
@@ -454,7 +557,7 @@ class SecondFactorScreen(base.Screen):
             return
         self._checking = True
         if self._mode is Factor.STAFF:
-            self.staff_confirmed.emit(self._staff_id, self._pin)
+            self.staff_confirmed.emit(staff_format.canonical_staff_id(self._staff_id), self._pin)
         else:
             self.code_entered.emit(self._code)
         self._show_confirm()
