@@ -45,6 +45,7 @@ from devices.receipt_printer import (
     TextLine,
     cell_width,
     printable_text,
+    raise_unless_ready,
 )
 
 __all__ = [
@@ -380,7 +381,7 @@ class _EscposPrinter(abc.ABC):
             except OSError as exc:
                 raise errors.PrinterOffline("connection lost while reading status") from exc
             if before.known:
-                _raise_unless_ready(before)
+                raise_unless_ready(before)
             elif not self.print_when_status_unknown:
                 raise errors.PrinterOffline("printer did not report its status")
             else:
@@ -394,22 +395,12 @@ class _EscposPrinter(abc.ABC):
             except OSError as exc:
                 raise errors.PrinterError(f"job {job.job_id} interrupted") from exc
             if after.known and (after.paper_end or after.cover_open):
-                _raise_unless_ready(after, during_job=True)
+                raise_unless_ready(after, during_job=True)
             if before.known and not after.known:
                 logger.warning("%s: no status after job %s", self.describe(), job.job_id)
         finally:
             link.close()
         logger.info("printed job %s (%d bytes, %s)", job.job_id, len(data), self.text_mode)
-
-
-def _raise_unless_ready(state: PrinterStatus, *, during_job: bool = False) -> None:
-    when = " during the job" if during_job else ""
-    if state.paper_end:
-        raise errors.PaperOut(f"printer reports paper end{when}")
-    if state.cover_open:
-        raise errors.CoverOpen(f"printer cover is open{when}")
-    if not state.online:
-        raise errors.PrinterOffline("printer reports itself offline")
 
 
 # ------------------------------------------------------------------------------- network

@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Callable
 from typing import Protocol
 
+from devices import errors
+
 # A character outside GBK (4 bytes in GB18030) is not in most printers' fonts and would print
 # as garbage or desynchronise the double-byte decoder. It is replaced by "□" (WHITE SQUARE,
 # in GBK), the usual Chinese typesetting mark for a missing glyph: unlike "?" it cannot be read
@@ -163,3 +165,23 @@ class ReceiptPrinter(Protocol):
             devices.errors.PrinterError: Any other printer failure.
         """
         ...
+
+
+def raise_unless_ready(state: PrinterStatus, *, during_job: bool = False) -> None:
+    """Raise the typed error of a printer that reported it cannot print; an unknown status
+    (``known`` False) raises nothing: whether to print then is the printer's own setting.
+
+    Raises:
+        devices.errors.PaperOut: Paper end.
+        devices.errors.CoverOpen: The cover is open.
+        devices.errors.PrinterOffline: The printer reports itself offline.
+    """
+    if not state.known:
+        return
+    when = " during the job" if during_job else ""
+    if state.paper_end:
+        raise errors.PaperOut(f"printer reports paper end{when}")
+    if state.cover_open:
+        raise errors.CoverOpen(f"printer cover is open{when}")
+    if not state.online:
+        raise errors.PrinterOffline("printer reports itself offline")

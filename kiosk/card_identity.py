@@ -25,6 +25,7 @@ from devices.rid_card import CardFiles
 from devices.vendor_reader import SecurityModuleText
 from kiosk import report
 from kiosk.errors import CardInvalid
+from kiosk.privacy import mask_id_number, mask_name
 
 logger = logging.getLogger(__name__)
 
@@ -153,20 +154,6 @@ def parse_single(data: bytes, tag: int) -> Tlv:
 # ------------------------------------------------------------------------- holder
 
 
-def mask_id(id_number: str) -> str:
-    """First four and last four characters of an ID number, the rest as ``*``."""
-    if len(id_number) <= 8:
-        return "*" * len(id_number)
-    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
-
-
-def mask_name(name: str) -> str:
-    """The family name's first character, the rest as ``*`` (one-character names fully)."""
-    if len(name) <= 1:
-        return "*" * len(name)
-    return name[0] + "*" * (len(name) - 1)
-
-
 @dataclasses.dataclass(frozen=True, repr=False)
 class Holder:
     """The card holder as EF.HOLDER states it. ``repr``/``str`` show masked values only."""
@@ -187,7 +174,7 @@ class Holder:
     @property
     def id_masked(self) -> str:
         """The ID number as it may be shown or logged, e.g. ``3211**********123X``."""
-        return mask_id(self.id_number)
+        return mask_id_number(self.id_number)
 
     @property
     def name_masked(self) -> str:

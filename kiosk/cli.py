@@ -66,11 +66,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run_demo(Path(args.out), autoplay=args.autoplay, resident=args.resident)
 
 
+ENROLL_PATIENCE_S = 120.0
+
+
 def cmd_enroll(args: argparse.Namespace) -> int:
     """Enroll this terminal with a one-time code and keep its credentials in the keyring."""
     cfg = _load(args)
     store = credentials.CredentialStore()
-    client = wiring.build_platform_client(cfg, None)
+    # Staff wait at the terminal: a busy platform's Retry-After is waited out, and said.
+    client = wiring.build_platform_client(cfg, None, patience_s=ENROLL_PATIENCE_S)
+    client.on_wait = lambda seconds: print(
+        f"the platform is busy: trying again in {seconds:.0f} s", flush=True
+    )
     try:
         creds = client.enroll(args.code.strip(), socket.gethostname())
     finally:

@@ -23,6 +23,7 @@ from devices.a4_printer import CupsA4Printer
 from kiosk import card_identity, errors, platform_client, receipt, report_pdf, runtime, session
 from kiosk import offline as offline_layer
 from kiosk import report as report_model
+from kiosk import trust_anchors as trust_anchors_mod
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ class Services:
     a4_printer: CupsA4Printer | None = None  # the full report on A4, where a hall has one
     # Outbox, report buffer, public cache (kiosk.offline); None in tests without them.
     offline: offline_layer.OfflineServices | None = None
+    # Card issuer CAs; by default fetched from the platform and kept in memory only.
+    trust_anchors: trust_anchors_mod.TrustAnchors = dataclasses.field(
+        default_factory=lambda: trust_anchors_mod.TrustAnchors(None)
+    )
 
     @property
     def a4_available(self) -> bool:
@@ -74,7 +79,6 @@ class SessionController:
         self._timer: runtime.Cancellable | None = None
         self._staff_call_timer: runtime.Cancellable | None = None
         self._serial = 0  # bumped whenever a session ends; stale results carry an old one
-        self._trust_anchors: list[bytes] | None = None
         self._stopped = False
         # lane -> when and what last failed there (an exception class name, nothing personal);
         # the staff screen shows it as each device's "last error".
@@ -153,6 +157,8 @@ class SessionController:
 
     def _submit(self, lane: str, work: Callable[[], session.Event]) -> None:
         serial = self._serial
+        if lane == "net":
+            work = self._reporting_waits(work)
 
         def done(event: session.Event) -> None:
             if serial == self._serial:
@@ -168,15 +174,19 @@ class SessionController:
 
         self._runner.submit(lane, work, done, failed)
 
-    def _run(self, effect: session.Effect) -> None:
+    def _run(self, effect: session.Effect) -> None:  # noqa: C901 - one case per effect
         services = self._services
         match effect:
             case session.StartTimer() | session.StartStaffCallTimer():
                 self._start_timer(effect)
-            case session.ReadCard():
-                self._submit("card", self._read_card)
-            case session.VerifyIdentity(evidence=evidence):
-                self._submit("net", lambda: self._verify_identity(evidence))
+            case session.FetchChallenge():
+                self._submit("net", lambda: session.ChallengeReady(services.platform.challenge()))
+            case session.ReadCard(challenge=challenge):
+                self._submit("card", lambda: self._read_card(challenge))
+            case session.SignChallenge(evidence=evidence, challenge=challenge):
+                self._submit("card", lambda: self._sign_challenge(evidence, challenge))
+            case session.VerifyIdentity(evidence=evidence, may_renew=may_renew):
+                self._submit("net", lambda: self._verify_identity(evidence, may_renew))
             case session.SendOtp(session_id=sid):
                 self._submit("net", lambda: session.OtpSent(services.platform.send_otp(sid)))
             case session.VerifyOtp(session_id=sid, code=code):
@@ -195,9 +205,13 @@ class SessionController:
                 self._submit(
                     "net", lambda: session.ReportLoaded(services.platform.fetch_report(token))
                 )
-            case session.PrintReport(report=report, token=token, large_print=large):
+            case session.CheckPrinter():
+                self._submit("print", self._check_printer)
+            case session.RecordPrint(token=token, report_id=report_id):
+                self._submit("net", lambda: self._record_print(token, report_id))
+            case session.PrintReport(report=report, large_print=large, a4=a4):
                 progress = self._poster()
-                self._submit("print", lambda: self._print(report, token, large, progress))
+                self._submit("print", lambda: self._print(report, large, a4, progress))
             case session.FetchRepairGuide(record_id=record_id, guide_id=guide_id, for_slip=slip):
                 self._submit(
                     "net",
@@ -205,12 +219,10 @@ class SessionController:
                         record_id, self._repair_guide(guide_id), for_slip=slip
                     ),
                 )
-            case session.QueueDispute(
+            case session.SendDispute(
                 token=token, report_id=report_id, record_id=record_id, reason=reason
             ):
-                self._submit(
-                    "net", lambda: self._queue_dispute(token, report_id, record_id, reason)
-                )
+                self._submit("net", lambda: self._send_dispute(token, report_id, record_id, reason))
             case session.ShareReport(token=token, report_id=report_id):
                 self._submit(
                     "net",
@@ -226,6 +238,22 @@ class SessionController:
                 self._runner.submit(
                     "net", lambda: services.platform.end_session(sid), _ignore, _log_end_failure
                 )
+
+    def _reporting_waits(self, work: Callable[[], session.Event]) -> Callable[[], session.Event]:
+        """Net-lane work whose platform calls tell this session when the platform asked them
+        to wait (``PlatformBusy``: the screen says "please wait"). The net lane is the only
+        user of ``services.platform``, one task at a time, so the hook is set per task."""
+        post = self._poster()
+        platform = self._services.platform
+
+        def run() -> session.Event:
+            platform.on_wait = lambda seconds: post(session.PlatformBusy(seconds))
+            try:
+                return work()
+            finally:
+                platform.on_wait = None
+
+        return run
 
     def _poster(self) -> Callable[[session.Event], None]:
         """For a lane's work: report an intermediate event to this session only (a session
@@ -258,9 +286,8 @@ class SessionController:
         )
         self._timer = self._clock.call_later(effect.seconds, lambda: self.handle(fired))
 
-    def _read_card(self) -> session.Event:
-        """Card lane: challenge from the platform, then the card's files and its signature."""
-        challenge = self._services.platform.challenge()
+    def _read_card(self, challenge: platform_client.Challenge) -> session.Event:
+        """Card lane: the card's files and its signature of the platform's challenge."""
         connection = self._services.reader.connect()
         try:
             files = rid_card.read_identity_files(connection)
@@ -278,51 +305,95 @@ class SessionController:
             )
         )
 
-    def _verify_identity(self, evidence: session.CardEvidence) -> session.Event:
-        """Net lane: the terminal's own checks first, then the platform's."""
-        if self._trust_anchors is None:
-            offline = self._services.offline
-            platform = self._services.platform
-            self._trust_anchors = (
-                offline.public.trust_anchors(platform) if offline else platform.trust_anchors()
+    def _sign_challenge(
+        self, evidence: session.CardEvidence, challenge: platform_client.Challenge
+    ) -> session.Event:
+        """Card lane: the card still on the reader signs a new challenge (files already read;
+        the platform checks the signature against the same EF.CARDCERT, so a swapped card
+        fails there)."""
+        connection = self._services.reader.connect()
+        try:
+            rid_card.select_application(connection)
+            signature = rid_card.internal_authenticate(connection, challenge.challenge)
+        finally:
+            connection.close()
+        return session.CardRead(
+            dataclasses.replace(
+                evidence,
+                signature=signature,
+                challenge=challenge.challenge,
+                ticket=challenge.ticket,
             )
-        holder = card_identity.check_card(
-            rid_card.CardFiles(
-                holder=evidence.holder, card_cert=evidence.card_cert, sod=evidence.sod
-            ),
-            signature=evidence.signature,
-            challenge=evidence.challenge,
-            trust_anchors=self._trust_anchors,
-            today_cst=card_identity.today_in_china(),
         )
+
+    def _verify_identity(self, evidence: session.CardEvidence, may_renew: bool) -> session.Event:
+        """Net lane: the terminal's own checks first, then the platform's."""
+        holder = self._check_card(evidence)
         log.info("card checks passed for %s", holder.id_masked)
-        identity = self._services.platform.verify_identity(
-            evidence.ticket,
-            holder=evidence.holder,
-            card_cert=evidence.card_cert,
-            sod=evidence.sod,
-            signature=evidence.signature,
-        )
+        try:
+            identity = self._services.platform.verify_identity(
+                evidence.ticket,
+                holder=evidence.holder,
+                card_cert=evidence.card_cert,
+                sod=evidence.sod,
+                signature=evidence.signature,
+            )
+        except errors.PlatformError as exc:
+            # The ticket is spent by any attempt (spec §2): a verify lost to a 503 or the
+            # network, or a ticket that ran out, is tried once more with a new challenge
+            # rather than sending the resident back to the card slot.
+            renewable = isinstance(exc, errors.PlatformUnavailable) or (
+                isinstance(exc, errors.PlatformRejected) and exc.code == "ticket_expired"
+            )
+            if not (may_renew and renewable):
+                raise
+            log.info("identity/verify did not go through (%s): new challenge", exc)
+            return session.ChallengeRenewed(evidence, self._services.platform.challenge())
         return session.IdentityVerified(identity)
 
-    def _queue_dispute(
+    def _check_card(self, evidence: session.CardEvidence) -> card_identity.Holder:
+        """Net lane: the card profile's checks against the issuer CAs in force; a card of a
+        CA the kiosk does not know makes it look again (at most once a minute) first."""
+        anchors = self._services.trust_anchors
+        platform = self._services.platform
+
+        def check(trusted: list[bytes]) -> card_identity.Holder:
+            return card_identity.check_card(
+                rid_card.CardFiles(
+                    holder=evidence.holder, card_cert=evidence.card_cert, sod=evidence.sod
+                ),
+                signature=evidence.signature,
+                challenge=evidence.challenge,
+                trust_anchors=trusted,
+                today_cst=card_identity.today_in_china(),
+            )
+
+        try:
+            return check(anchors.current(platform))
+        except errors.CardInvalid as exc:
+            if exc.reason != "unknown_issuer":
+                raise
+            fresh = anchors.refresh_for_unknown_issuer(platform)
+            if fresh is None:
+                raise
+            return check(fresh)
+
+    def _send_dispute(
         self, token: str, report_id: str, record_id: str, reason: str
     ) -> session.Event:
-        """Net lane: the dispute goes into the outbox (sealed, sent by the sender thread).
-
-        Without an offline layer (tests, tools) it is sent to the platform directly.
-        """
-        offline = self._services.offline
-        if offline is not None:
-            offline.queue_objection(
-                token=token, report_id=report_id, record_id=record_id, reason=reason
-            )
-        else:
-            self._services.platform.create_objection(
-                token, report_id, record_id, reason, str(uuid.uuid4())
-            )
-        log.info("dispute of record %s in report %s queued", record_id, report_id)
-        return session.DisputeQueued(record_id)
+        """Net lane: the dispute goes to the platform now, with the resident's token; the
+        screen says it was received only once the platform answered (retries keep the key,
+        so the platform keeps one objection)."""
+        objection = self._services.platform.create_objection(
+            token, report_id, record_id, reason, str(uuid.uuid4())
+        )
+        log.info(
+            "dispute of record %s in report %s received (%s)",
+            record_id,
+            report_id,
+            objection.objection_id,
+        )
+        return session.DisputeSent(record_id)
 
     def _printer(self) -> receipt_printer.ReceiptPrinter:
         printer = self._services.printer
@@ -365,15 +436,47 @@ class SessionController:
         self._printer().print_job(job)
         return session.SlipPrinted(record_id)
 
+    def _check_printer(self) -> session.Event:
+        """Print lane: paper and cover, before the platform is told of a copy. An unknown
+        status goes on: the job itself refuses it where the printer must answer."""
+        receipt_printer.raise_unless_ready(self._printer().status())
+        return session.PrinterReady()
+
+    def _record_print(self, token: str, report_id: str) -> session.Event:
+        """Net lane: the platform records the copies before any paper comes out, so a printed
+        report the platform does not know of never exists. The receipt's record must succeed;
+        the A4 copy is printed only if its own record succeeded too."""
+        printed_at = dt.datetime.now(dt.UTC)
+
+        def record(kind: str) -> None:
+            self._services.platform.record_print(
+                token,
+                report_id,
+                copies=1,
+                kind=kind,
+                printed_at=printed_at,
+                idempotency_key=str(uuid.uuid4()),  # one copy, one key: retries keep it
+            )
+
+        record(PRINT_KIND_RECEIPT)
+        if self._services.a4_printer is None:
+            return session.PrintRecorded(a4=False)
+        try:
+            record(PRINT_KIND_A4)
+        except errors.PlatformError as exc:
+            log.warning("A4 copy of %s not recorded, so not printed: %s", report_id, exc)
+            return session.PrintRecorded(a4=False)
+        return session.PrintRecorded(a4=True)
+
     def _print(
         self,
         report: report_model.Report,
-        token: str,
         large: bool,
+        a4: bool,
         progress: Callable[[session.Event], None],
     ) -> session.Event:
-        """Print lane: one receipt (and the A4 report where there is a printer for it), then
-        record it with the platform (idempotently). ``progress`` tells the screen how far."""
+        """Print lane: the receipt, then the A4 report when ``a4`` (both recorded already).
+        ``progress`` tells the screen how far it got."""
         printer = self._printer()
         printed_at = dt.datetime.now(dt.UTC)
         job = receipt.build_receipt(
@@ -384,34 +487,14 @@ class SessionController:
             large_print=large,
             printed_at=printed_at,
             hotline=self._services.hotline,
-            a4_available=self._services.a4_available,
+            a4_available=a4,
         )
         printer.print_job(
             job, on_started=lambda: progress(session.PrintProgress(session.PrintStage.RECEIPT))
         )
-        if self._services.a4_printer is not None:
+        if a4:
             progress(session.PrintProgress(session.PrintStage.A4))
-        self._print_a4(report, printed_at)
-        offline = self._services.offline
-        if offline is not None:
-            # The outbox delivers the record (at least once, one key: the platform counts it
-            # once). Whatever happens here, the paper is out: never print again for it.
-            try:
-                offline.queue_print(token=token, report_id=report.report_id, printed_at=printed_at)
-            except Exception as exc:  # noqa: BLE001 - a lost record is only logged
-                log.error("print of %s not queued for the platform: %s", report.report_id, exc)
-            return session.Printed()
-        try:
-            self._services.platform.record_print(
-                token,
-                report.report_id,
-                copies=1,
-                kind="receipt",
-                printed_at=printed_at,
-                idempotency_key=str(uuid.uuid4()),
-            )
-        except Exception as exc:  # noqa: BLE001 - the paper is out; a lost record is only logged
-            log.warning("print of %s not recorded with the platform: %s", report.report_id, exc)
+            self._print_a4(report, printed_at)
         return session.Printed()
 
     def _print_a4(self, report: report_model.Report, printed_at: dt.datetime) -> None:
@@ -437,6 +520,11 @@ class SessionController:
         if offline is not None:
             buffer = offline.report_buffer
             self._runner.submit("print", buffer.wipe, _ignore, _log_wipe_failure)
+
+
+# ``kind`` of a print record (spec §5 names "receipt"; the A4 copy is a print of its own).
+PRINT_KIND_RECEIPT = "receipt"
+PRINT_KIND_A4 = "a4"
 
 
 def verify_link(base: str, code: str) -> str:

@@ -380,13 +380,30 @@ def check_platform(cfg: kiosk_config.KioskConfig, *, timeout_s: float = 5.0) -> 
         connect_timeout=min(timeout_s, cfg.platform.connect_timeout_s),
         read_timeout=min(timeout_s, cfg.platform.read_timeout_s),
         max_attempts=1,
+        patience_s=0,  # a busy platform answered: that is the finding, no waiting
     )
     started = time.monotonic()
     try:
         client.trust_anchors()
     except errors.PlatformError as exc:
-        # A refusal still carries a Date: a skewed clock is often the very reason (401).
-        checks.append(Check("platform", RED, f"unreachable or refusing: {exc}", cert, down_advice))
+        busy = getattr(exc, "status", 0) == 429 or (
+            getattr(exc, "status", 0) == 503 and getattr(exc, "retry_after_s", None) is not None
+        )
+        if busy:  # it answered: residents are served, each call waiting its turn
+            checks.append(
+                Check(
+                    "platform",
+                    AMBER,
+                    f"busy: {exc}",
+                    cert,
+                    "信用平台繁忙，查询会慢一些。如持续很久，请联系技术支持。",
+                )
+            )
+        else:
+            # A refusal still carries a Date: a skewed clock is often the very reason (401).
+            checks.append(
+                Check("platform", RED, f"unreachable or refusing: {exc}", cert, down_advice)
+            )
     else:
         checks.append(_platform_ok(round((time.monotonic() - started) * 1000), cert))
     finally:

@@ -41,11 +41,18 @@ class PlatformError(KioskError):
 
 
 class PlatformUnavailable(PlatformError):
-    """Network failure, timeout, 5xx or 503: the call may work later."""
+    """Network failure, timeout or 5xx: the call may work later.
 
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+    ``status`` is the HTTP status of a 5xx answer (0: no answer at all); ``retry_after_s``
+    the platform's ``Retry-After``, if it gave one.
+    """
+
+    def __init__(
+        self, message: str, retry_after_s: float | None = None, *, status: int = 0
+    ) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.status = status
 
 
 class PlatformRejected(PlatformError):
@@ -314,13 +321,14 @@ _DEVICE_MESSAGES: tuple[tuple[type[device_errors.DeviceError], UserMessage], ...
 
 
 # A card put on the reader while the platform cannot be reached (nothing is read from it).
+# It promises no time: the kiosk cannot know how long an outage lasts.
 PLATFORM_OFFLINE = UserMessage(
     "platform_offline",
     QT_TRANSLATE_NOOP("Errors", "信用平台暂时无法连接"),
     QT_TRANSLATE_NOOP(
         "Errors",
-        "现在不能查询个人信用报告，您的证件没有被读取。本机会在平台恢复后自动恢复服务，"
-        "请过半小时左右再来，或到大厅服务台请工作人员帮您办理。",
+        "现在不能查询个人信用报告，您的证件没有被读取。平台恢复后本机会自动恢复服务，"
+        "您可以稍后再来，或到大厅服务台请工作人员帮您办理。",
     ),
 )
 

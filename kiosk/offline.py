@@ -7,20 +7,22 @@
   touches Qt), the report buffer (wiped when built, i.e. at start-up, and at every session
   end) and the public cache.
 - ``OutboxAuditLog``: the ``AuditLog`` whose entries go to the platform through the outbox.
-- ``SessionAuditor``: audits sessions starting and ending (phases only, nothing personal).
-- ``PublicContent``: content, card trust anchors and JWKS through the public cache: fresh
-  from the platform when it answers, the kept copy when it does not.
+- ``SessionAuditor``: audits sessions starting and ending (phases only, nothing personal),
+  staff calls and assists, and every refused card with its reason code.
+- ``PublicContent``: content and JWKS through the public cache: fresh from the platform
+  when it answers, the kept copy when it does not (trust anchors: ``kiosk.trust_anchors``).
 - ``PlatformMonitor``: a reachability probe on the ``net`` lane every ``probe_interval_s``
-  (a ``GET /v1/content`` revalidated with its ETag: a 304 when nothing changed); its result
-  goes to the session as ``PlatformStatusChanged`` and to the idle screen as ``PublicInfo``.
+  (a ``GET /v1/content`` revalidated with its ETag: a 304 when nothing changed); its verdict
+  goes to the session as ``PlatformStatusChanged`` and the content to the idle screen as
+  ``PublicInfo``. A busy platform (429, a short 503) is reachable; two failed probes in a row
+  make it offline.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import datetime as dt
+import enum
 import logging
 import time
 import uuid
@@ -28,6 +30,7 @@ from collections.abc import Callable
 
 from kiosk import audit, errors, platform_client, runtime, session
 from kiosk import outbox_sender as sender_mod
+from kiosk import trust_anchors as trust_anchors_mod
 from offline_cache import public_cache
 from offline_cache.errors import CacheError
 from offline_cache.outbox import Outbox, OutboxStats
@@ -37,8 +40,8 @@ log = logging.getLogger(__name__)
 
 OUTBOX_FILE = "outbox.sqlite3"
 PUBLIC_CACHE_FILE = "public-cache.sqlite3"
-# Trust anchors and report keys change rarely: refreshed when the platform comes back and
-# then at most this often (content is revalidated at every probe).
+# Report keys change rarely: refreshed when the platform comes back and then at most this
+# often (content is revalidated at every probe; trust anchors: kiosk.trust_anchors).
 KEYS_REFRESH_S = 3600.0
 
 
@@ -96,8 +99,8 @@ class PublicContent:
         self.cache = cache
         self._clock = clock
 
-    def refresh(self, client: platform_client.PlatformClient) -> None:
-        """Revalidate the content with its ETag (a 304 costs nothing).
+    def refresh(self, client: platform_client.PlatformClient) -> bool:
+        """Revalidate the content with its ETag (a 304 costs nothing); True when it changed.
 
         Raises:
             kiosk.errors.PlatformError: The platform did not answer or refused.
@@ -115,6 +118,7 @@ class PublicContent:
                 self.cache.put_json(public_cache.CONTENT, document[0], document[1])
         except CacheError as exc:
             log.warning("public cache: content not kept: %s", exc)
+        return document is not None
 
     def content(self) -> tuple[platform_client.Content, float] | None:
         """The kept content and when it was last confirmed, or None."""
@@ -151,37 +155,6 @@ class PublicContent:
         if kept is None:
             return None
         return next((g for g in kept[0].repair_guides if g.guide_id == guide_id), None)
-
-    def trust_anchors(self, client: platform_client.PlatformClient) -> list[bytes]:
-        """Card issuer CAs: fresh (and kept) when the platform answers, else the kept ones.
-
-        Raises:
-            kiosk.errors.PlatformError: The platform failed and nothing is kept.
-        """
-        try:
-            cas = client.trust_anchors()
-        except errors.PlatformUnavailable:
-            kept = self._kept_anchors()
-            if kept is None:
-                raise
-            log.info("platform unreachable: card trust anchors from the public cache")
-            return kept
-        try:
-            body = {"issuer_cas": [base64.b64encode(c).decode() for c in cas]}
-            self.cache.put_json(public_cache.TRUST_ANCHORS, body, None)
-        except CacheError as exc:
-            log.warning("public cache: trust anchors not kept: %s", exc)
-        return cas
-
-    def _kept_anchors(self) -> list[bytes] | None:
-        try:
-            entry = self.cache.get(public_cache.TRUST_ANCHORS)
-            if entry is None:
-                return None
-            return [base64.b64decode(c, validate=True) for c in entry.json()["issuer_cas"]]
-        except (CacheError, ValueError, KeyError, TypeError, binascii.Error) as exc:
-            log.warning("public cache: kept trust anchors unusable: %s", exc)
-            return None
 
 
 # ---------------------------------------------------------------------- the services
@@ -228,26 +201,6 @@ class OfflineServices:
             log.error("report buffer not wiped at stop: %s", exc)
         self.outbox.close()
         self.public.cache.close()
-
-    def queue_print(self, *, token: str, report_id: str, printed_at: dt.datetime) -> None:
-        """Keep a print record for the platform and wake the sender (any thread).
-
-        Raises:
-            offline_cache.errors.CacheError: Not kept (``OutboxFull``, ``DiskFull``...).
-        """
-        sender_mod.queue_print(self.outbox, token=token, report_id=report_id, printed_at=printed_at)
-        self.sender.wake()
-
-    def queue_objection(self, *, token: str, report_id: str, record_id: str, reason: str) -> None:
-        """Keep a resident's dispute of one record for the platform and wake the sender.
-
-        Raises:
-            offline_cache.errors.CacheError: Not kept (``OutboxFull``, ``DiskFull``...).
-        """
-        sender_mod.queue_objection(
-            self.outbox, token=token, report_id=report_id, record_id=record_id, reason=reason
-        )
-        self.sender.wake()
 
     def stats(self) -> OutboxStats:
         """Backlog size, oldest item age, last delivery.
@@ -303,8 +256,9 @@ class SessionAuditor:
 
     def __call__(self, state: session.SessionState) -> None:
         """Record ``session_started`` and ``session_ended`` (how far it got, printed or not),
-        ``staff_called`` when staff are called (which screen, nothing else) and
-        ``staff_assisted`` when a staff member confirmed a resident (their staff id)."""
+        ``staff_called`` when staff are called (which screen, nothing else),
+        ``staff_assisted`` when a staff member confirmed a resident (their staff id) and
+        ``card_refused`` with the reason code and who refused (``terminal``/``platform``)."""
         if state.staff_called and state.staff_call != self._staff_call:
             self._staff_call = state.staff_call
             self._audit.record(audit.entry("staff_called", actor="system", phase=state.phase.value))
@@ -318,6 +272,12 @@ class SessionAuditor:
         self._phase = new
         if old is new:
             return
+        refusal = state.card_refused
+        if new is session.Phase.ERROR and refusal is not None:
+            # The card profile: every refusal leaves its reason code in the audit log.
+            self._audit.record(
+                audit.entry("card_refused", actor="system", reason=refusal.reason, by=refusal.by)
+            )
         resident = {session.Phase.IDLE, session.Phase.STAFF}
         if old in resident and new not in resident:
             self._furthest, self._printed = new, False
@@ -357,27 +317,62 @@ def _further(a: session.Phase, b: session.Phase) -> session.Phase:
 # ---------------------------------------------------------------------- reachability
 
 
+class ProbeOutcome(enum.Enum):
+    """What one probe learnt of the platform."""
+
+    ANSWERED = "answered"  # it served the request: reachable and serving
+    BUSY = "busy"  # a 429 or 503 asking for a short wait: reachable, only busy
+    FAILED = "failed"  # no answer, a timeout, a 5xx, a long 503 or a refusal
+
+
 @dataclasses.dataclass(frozen=True)
 class ProbeResult:
-    """One probe: whether the platform answered, and the public content to show."""
+    """One probe: what the platform did, and the public content to show."""
 
-    online: bool
+    outcome: ProbeOutcome
     info: PublicInfo | None
-    reason: str = ""  # why not online: an error code or class name, nothing personal
+    reason: str = ""  # why not answered: an error code or class name, nothing personal
+    retry_after_s: float | None = None  # the platform's Retry-After, when it gave one
+
+
+# A platform that asks for a wait up to this long is busy, not away: residents are served
+# (each call waits its Retry-After). A longer 503 is an outage announced in advance.
+BUSY_WAIT_MAX_S = 60.0
+# Failed probes in a row before the platform counts as offline: one lost answer or one 5xx
+# must not turn residents away. After a first failure the next probe comes sooner.
+FAILURES_BEFORE_OFFLINE = 2
+RECHECK_AFTER_FAILURE_S = 2.0
+# Longest Retry-After the probe waits before asking again (a bogus header must not stop it).
+MAX_PROBE_WAIT_S = 600.0
+
+
+def classify_probe_error(exc: errors.PlatformError) -> tuple[ProbeOutcome, str]:
+    """A probe's failure: busy (a 429, or a 503 with a short Retry-After) or failed."""
+    retry_after = getattr(exc, "retry_after_s", None)
+    status = getattr(exc, "status", 0)
+    reason = exc.code if isinstance(exc, errors.PlatformRejected) else type(exc).__name__
+    short_wait = retry_after is not None and retry_after <= BUSY_WAIT_MAX_S
+    if status == 429 or (status == 503 and short_wait):
+        return ProbeOutcome.BUSY, reason
+    return ProbeOutcome.FAILED, reason
 
 
 class PlatformMonitor:
     """Probes the platform on the ``net`` lane and tells the session and the idle screen.
 
     Call ``start``/``stop`` on the core's thread; listeners are called there too. The first
-    probe runs at ``start``; each next one ``interval_s`` after the previous answered, so a
-    hanging platform costs one probe at a time (bounded by the probe client's timeouts).
+    probe runs at ``start``; each next one ``interval_s`` after the previous answered (sooner
+    after a first failure, not before a busy platform's ``Retry-After``), so a hanging
+    platform costs one probe at a time (bounded by the probe client's timeouts). The platform
+    counts as offline only after ``FAILURES_BEFORE_OFFLINE`` failed probes in a row; a busy
+    answer proves it reachable.
 
     Args:
         offline: The offline services (probe client, public content, report buffer).
         runner: The controller's task runner.
         clock: Schedules the next probe (``QtClock`` in the app, ``ManualClock`` in tests).
         handle: The controller's ``handle``: ``PlatformStatusChanged`` goes there.
+        trust_anchors: Card issuer CAs, refreshed with the content (None: not refreshed).
     """
 
     def __init__(
@@ -386,21 +381,24 @@ class PlatformMonitor:
         runner: runtime.TaskRunner,
         clock: runtime.Clock,
         handle: Callable[[session.Event], None],
+        trust_anchors: trust_anchors_mod.TrustAnchors | None = None,
     ) -> None:
         self._offline = offline
         self._runner = runner
         self._clock = clock
         self._handle = handle
+        self._trust_anchors = trust_anchors
         self._timer: runtime.Cancellable | None = None
         self._stopped = False
         self._online: bool | None = None  # unknown until the first probe answers
-        self._keys_at: float | None = None  # net lane only: last trust anchors/JWKS refresh
+        self._failures = 0  # failed probes in a row
+        self._keys_at: float | None = None  # net lane only: last JWKS refresh
         self.info: PublicInfo | None = None
         self._listeners: list[Callable[[PublicInfo | None], None]] = []
 
     @property
     def online(self) -> bool | None:
-        """The last probe's verdict (None before the first answer)."""
+        """The last verdict (None before the first answer or second failure)."""
         return self._online
 
     def add_listener(self, listener: Callable[[PublicInfo | None], None]) -> None:
@@ -430,7 +428,8 @@ class PlatformMonitor:
         self._runner.submit("net", self.probe, self._on_probed, self._on_failed)
 
     def probe(self) -> ProbeResult:
-        """Net lane: revalidate content; refresh keys when due; expire the report buffer."""
+        """Net lane: revalidate content; refresh trust anchors and keys when due; expire the
+        report buffer."""
         offline = self._offline
         try:
             offline.report_buffer.expire()
@@ -438,35 +437,56 @@ class PlatformMonitor:
             log.error("report buffer not expired: %s", exc)
         client = offline.probe_client
         try:
-            offline.public.refresh(client)
+            changed = offline.public.refresh(client)
+            if self._trust_anchors is not None:
+                self._trust_anchors.refresh_if_due(client, changed)
             now = time.monotonic()
             if self._keys_at is None or now - self._keys_at > KEYS_REFRESH_S:
-                offline.public.trust_anchors(client)
                 client.refresh_jwks()
                 self._keys_at = now
         except errors.PlatformError as exc:
-            self._keys_at = None  # refresh them as soon as the platform is back
-            reason = exc.code if isinstance(exc, errors.PlatformRejected) else type(exc).__name__
-            return ProbeResult(False, offline.public.public_info(), reason)
-        return ProbeResult(True, offline.public.public_info())
+            outcome, reason = classify_probe_error(exc)
+            if outcome is ProbeOutcome.FAILED:
+                self._keys_at = None  # refresh them as soon as the platform is back
+            retry_after = getattr(exc, "retry_after_s", None)
+            return ProbeResult(outcome, offline.public.public_info(), reason, retry_after)
+        return ProbeResult(ProbeOutcome.ANSWERED, offline.public.public_info())
 
     def _on_probed(self, result: ProbeResult) -> None:
         if self._stopped:
             return
-        if result.online != self._online:
-            if result.online:
-                log.info("platform reachable")
+        delay = self._offline.probe_interval_s
+        if result.outcome is ProbeOutcome.FAILED:
+            self._failures += 1
+            if self._failures < FAILURES_BEFORE_OFFLINE:
+                log.info("platform probe failed (%s): checking again soon", result.reason)
+                delay = min(delay, RECHECK_AFTER_FAILURE_S)
             else:
-                log.warning("platform unreachable (%s): personal reports paused", result.reason)
-            self._online = result.online
-            self._handle(session.PlatformStatusChanged(result.online))
+                self._set_online(False, result.reason)
+        else:
+            self._failures = 0
+            if result.outcome is ProbeOutcome.BUSY:
+                wait = result.retry_after_s or 0.0
+                log.info("platform busy (%s): next probe in %.0f s", result.reason, wait)
+                delay = max(delay, min(wait, MAX_PROBE_WAIT_S))
+            self._set_online(True, "")
         self._show(result.info)
-        self._schedule()
+        self._schedule(delay)
+
+    def _set_online(self, online: bool, reason: str) -> None:
+        if online == self._online:
+            return
+        if online:
+            log.info("platform reachable")
+        else:
+            log.warning("platform unreachable (%s): personal reports paused", reason)
+        self._online = online
+        self._handle(session.PlatformStatusChanged(online))
 
     def _on_failed(self, exc: BaseException) -> None:
         log.error("platform probe failed", exc_info=exc)
         if not self._stopped:
-            self._schedule()
+            self._schedule(self._offline.probe_interval_s)
 
     def _show(self, info: PublicInfo | None) -> None:
         if self._stopped or (info is None and self.info is not None):
@@ -475,8 +495,8 @@ class PlatformMonitor:
         for listener in list(self._listeners):
             listener(info)
 
-    def _schedule(self) -> None:
-        self._timer = self._clock.call_later(self._offline.probe_interval_s, self.probe_now)
+    def _schedule(self, delay: float) -> None:
+        self._timer = self._clock.call_later(delay, self.probe_now)
 
 
 def _log_failure(exc: BaseException) -> None:

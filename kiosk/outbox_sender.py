@@ -1,8 +1,13 @@
 """Delivers the outbox to the platform: oldest first, at least once, backing off when it fails.
 
-The kinds and their payloads are defined here, next to the code that sends them; callers use
-``queue_print``, ``queue_objection``, ``queue_audit_event`` and ``queue_heartbeat``, which
-return once the item is committed on disk.
+What the outbox carries today: audit events (``queue_audit_event``) and heartbeats
+(``queue_heartbeat``), neither of which needs a resident's token. Print records and
+objections are NOT queued by the kiosk any more: they need the resident's bearer token, which
+expires (10 minutes, or with the session), so the controller sends them online while the
+session lives, a print record *before* the paper comes out and an objection before the
+screen says it was received (docs/decisions.md, "Print records and disputes"). The sender
+still delivers ``print`` and ``objection`` rows (``queue_print``, ``queue_objection``) that
+an earlier version left in an outbox, so an upgrade loses nothing that can still be sent.
 
 What happens to an item depends on the answer:
 
@@ -16,17 +21,15 @@ What happens to an item depends on the answer:
 - the platform refuses *the item* (any other 4xx: ``token_expired``, ``invalid_token``,
   ``session_expired``, ``report_not_found``, ``invalid_request``...): sending it again can
   never succeed, so it is given up: one log line (kind, idempotency key, code), the row moves
-  to the outbox's dead items without its payload. In particular a print record or objection
-  whose resident token expired before the platform could be reached is dropped: the print
-  did happen and the receipt is already in the resident's hand; the platform's print record
-  is a statistic, and an objection needs the resident (the controller sends objections online
-  first and tells the resident to ask at the desk when that fails).
+  to the outbox's dead items without its payload (``stats().dead`` shows staff the count).
+  Only an old-version print or objection row can meet this (its token expired).
 
 Audit events are sent in batches (``audit_batch_size``); if the platform refuses a batch as a
 whole, each event is sent alone so one bad event does not sink the others.
 
-The sender should get a ``PlatformClient`` of its own with ``max_attempts=1``: the client is
-not thread-safe, and the back-off belongs here rather than inside one call.
+The sender should get a ``PlatformClient`` of its own with ``max_attempts=1`` and
+``patience_s=0``: the client is not thread-safe, and the back-off (Retry-After included)
+belongs here rather than inside one call.
 """
 
 from __future__ import annotations
@@ -121,6 +124,9 @@ def queue_print(
 ) -> str:
     """Keep a print record for the platform; returns its idempotency key once committed.
 
+    The kiosk records prints online before printing (see the module docstring); this writes
+    the row an earlier version wrote, for the sender's delivery of such rows and its tests.
+
     Raises:
         offline_cache.errors.CacheError: ``OutboxFull``, ``DiskFull``... nothing was kept.
     """
@@ -147,7 +153,11 @@ def queue_objection(
     reason: str,
     idempotency_key: str | None = None,
 ) -> str:
-    """Keep an objection for the platform; returns its idempotency key once committed."""
+    """Keep an objection for the platform; returns its idempotency key once committed.
+
+    As ``queue_print``: rows of this kind come from earlier versions; the kiosk sends
+    objections online.
+    """
     key = idempotency_key or new_key()
     payload = {"token": token, "report_id": report_id, "record_id": record_id, "reason": reason}
     outbox.enqueue(KIND_OBJECTION, payload, key)

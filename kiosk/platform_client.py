@@ -39,9 +39,12 @@ log = logging.getLogger(__name__)
 USER_AGENT = "credit-kiosk/0.1"
 JWKS_MAX_AGE_S = 24 * 3600
 REPORT_ALGORITHMS = frozenset({"EdDSA", "ES256"})
-# Retry-After longer than this is not waited out inside a call: the screen must stay alive,
-# so the caller gets the error (with retry_after_s) and offers "try again" itself.
-MAX_RETRY_WAIT_S = 10.0
+# How long one call may wait, in all, for the platform's Retry-After before giving up (the
+# caller gets the error with retry_after_s). The resident's client is given the screen's
+# patience instead (kiosk.wiring); background clients 0: they keep their own back-off.
+DEFAULT_PATIENCE_S = 10.0
+# A 429 or 503 that asks for no wait at all is still not resent at once.
+MIN_RETRY_WAIT_S = 0.2
 _MAX_IDEMPOTENCY_KEY = 64
 
 
@@ -273,8 +276,16 @@ class PlatformClient:
         credentials: Terminal credentials; None until ``enroll``.
         connect_timeout: Seconds to establish a connection.
         read_timeout: Seconds to wait for response data (the spec allows 10 s under load).
-        max_attempts: Attempts for idempotent calls (first try included).
+        max_attempts: Attempts of an idempotent call that meets network errors, timeouts or
+            5xx (first try included). A 429 is not counted: it was not processed (spec §7),
+            so any call, idempotent or not, is sent again after ``Retry-After``.
+        patience_s: Seconds one call may spend, in all, waiting out ``Retry-After`` (429s,
+            and 503s of idempotent calls) before it gives up with the error.
         sleep: Waits between retries; tests pass a recorder instead of sleeping.
+
+    Attributes:
+        on_wait: Called with the seconds about to be waited before a throttled call is sent
+            again (the app shows "please wait"); called on the calling thread.
     """
 
     def __init__(
@@ -286,6 +297,7 @@ class PlatformClient:
         connect_timeout: float = 5,
         read_timeout: float = 15,
         max_attempts: int = 3,
+        patience_s: float = DEFAULT_PATIENCE_S,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not base_url.lower().startswith("https://"):
@@ -294,7 +306,9 @@ class PlatformClient:
         self._credentials = credentials
         self._timeout = (connect_timeout, read_timeout)
         self._max_attempts = max(1, max_attempts)
+        self._patience_s = max(0.0, patience_s)
         self._sleep = sleep
+        self.on_wait: Callable[[float], None] | None = None
         self._session = requests.Session()
         # Never verify=False: the given bundle, or requests' default one. send() (not
         # request()) is used below, so REQUESTS_CA_BUNDLE cannot swap the trust anchors.
@@ -399,11 +413,15 @@ class PlatformClient:
         accept: tuple[int, ...] = (200,),
         if_none_match: str | None = None,
     ) -> requests.Response:
-        """Send one logical call, retrying idempotent ones; returns an accepted response.
+        """Send one logical call; returns an accepted response.
+
+        A 429 is sent again after its ``Retry-After`` whatever the call; network failures,
+        timeouts and 5xx only for idempotent calls (spec §7). Each attempt is signed anew.
 
         Raises:
-            kiosk.errors.PlatformRejected: A 4xx (or unexpected) answer.
-            kiosk.errors.PlatformUnavailable: Network failure, timeout, 429/5xx after retries.
+            kiosk.errors.PlatformRejected: A 4xx (or unexpected) answer; a 429 whose wait
+                would outlast the patience.
+            kiosk.errors.PlatformUnavailable: Network failure, timeout or 5xx after retries.
             kiosk.errors.NotEnrolled: A signed call without credentials.
         """
         headers = {
@@ -424,10 +442,12 @@ class PlatformClient:
         attempts = self._max_attempts if idempotent else 1
         request = requests.Request(method, self._base + path, headers=headers, data=data)
 
-        for attempt in range(1, attempts + 1):
+        failures = 0  # attempts lost to the network or a 5xx (429s are not counted)
+        waited = 0.0  # seconds spent on the platform's Retry-After, against the patience
+        while True:
             prepared = self._session.prepare_request(request)
             if signed:
-                self._sign(prepared)
+                self._sign(prepared)  # every attempt: a new nonce and timestamp
             started = time.monotonic()
             try:
                 response = self._session.send(prepared, timeout=self._timeout)
@@ -443,8 +463,9 @@ class PlatformClient:
                     type(exc).__name__,
                     (time.monotonic() - started) * 1000,
                 )
-                if attempt < attempts:
-                    self._sleep(self._backoff(attempt))
+                failures += 1
+                if failures < attempts:
+                    self._sleep(self._backoff(failures))
                     continue
                 raise errors.PlatformUnavailable(
                     f"platform unreachable: {type(exc).__name__}"
@@ -463,20 +484,30 @@ class PlatformClient:
             body = self._error_body(response)
             retry_after = self._retry_after(response, body)
             if status == 429 or status >= 500:
-                wait = self._backoff(attempt) if retry_after is None else retry_after
-                if attempt < attempts and wait <= MAX_RETRY_WAIT_S:
+                if status >= 500:
+                    failures += 1
+                # A 429 was not processed: any call may go again. A 5xx may have been
+                # processed: only an idempotent call goes again, a few times.
+                again = status == 429 or failures < attempts
+                wait = self._backoff(max(1, failures)) if retry_after is None else retry_after
+                wait = max(MIN_RETRY_WAIT_S, wait)
+                if again and waited + wait <= self._patience_s:
                     response.close()
+                    waited += wait
+                    if self.on_wait is not None:
+                        self.on_wait(wait)
                     self._sleep(wait)
                     continue
                 if status == 429 and body is not None:
                     raise self._rejected(status, body, retry_after)
-                raise errors.PlatformUnavailable(f"platform answered {status}", retry_after)
+                raise errors.PlatformUnavailable(
+                    f"platform answered {status}", retry_after, status=status
+                )
             if body is None:
                 raise errors.PlatformRejected(
                     "unexpected_response", f"HTTP {status} without an error body", status=status
                 )
             raise self._rejected(status, body, retry_after)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
 
     @staticmethod
     def _rejected(
@@ -537,11 +568,23 @@ class PlatformClient:
 
     def trust_anchors(self) -> list[bytes]:
         """DER certificates of the card issuer CAs."""
-        data = self._call("GET", "/v1/trust-anchors")
-        cas = data.get("issuer_cas")
+        document = self.trust_anchors_document(None)
+        assert document is not None  # no If-None-Match: never a 304
+        return document[0]
+
+    def trust_anchors_document(self, etag: str | None) -> tuple[list[bytes], str | None] | None:
+        """The card issuer CAs and the answer's ETag; None (304) when ``etag`` is current.
+
+        The spec gives this call no ETag; a platform that sends one spares the kiosk the
+        download of an unchanged set, one that does not simply answers 200.
+        """
+        response = self._request("GET", "/v1/trust-anchors", accept=(200, 304), if_none_match=etag)
+        if response.status_code == 304:
+            return None
+        cas = self._json(response).get("issuer_cas")
         if not isinstance(cas, list):
             raise _malformed("issuer_cas missing")
-        return [_b64decode(c, "issuer_cas[]") for c in cas]
+        return [_b64decode(c, "issuer_cas[]") for c in cas], response.headers.get("ETag")
 
     # ------------------------------------------------------------------ identity
 
@@ -636,6 +679,26 @@ class PlatformClient:
         else:
             if self.jwks_store is not None:
                 self.jwks_store.save(json.dumps(data).encode())
+        return self._use_jwks(data, fetched_at)
+
+    def _kept_jwks(self) -> _Jwks | None:
+        """The JWKS the probe keeps fresh in the public cache, for the first report after a
+        start (a key it lacks still makes ``_report_key`` fetch the set again)."""
+        kept = self.jwks_store.load() if self.jwks_store is not None else None
+        if kept is None:
+            return None
+        try:
+            data = json.loads(kept)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        try:
+            return self._use_jwks(data, time.monotonic())
+        except errors.ReportInvalid:
+            return None
+
+    def _use_jwks(self, data: Mapping[str, Any], fetched_at: float) -> _Jwks:
         raw_keys = data.get("keys")
         if not isinstance(raw_keys, list):
             raise errors.ReportInvalid("JWKS has no keys")
@@ -664,7 +727,7 @@ class PlatformClient:
 
     def _report_key(self, kid: str) -> jwt.PyJWK:
         with self._jwks_lock:
-            jwks = self._jwks
+            jwks = self._jwks if self._jwks is not None else self._kept_jwks()
             fetched = False
             if jwks is None or time.monotonic() - jwks.fetched_at > JWKS_MAX_AGE_S:
                 jwks, fetched = self._fetch_jwks(), True

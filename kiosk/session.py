@@ -5,7 +5,9 @@ no I/O, so every path of the journey is tested without Qt, threads or devices. T
 (``kiosk.controller``) runs the effects and feeds their results back in as events.
 
 Journey: IDLE -> CONSENT -> READING_CARD -> VERIFYING -> SECOND_FACTOR -> REPORT -> PRINTING
--> DONE -> IDLE. Nothing personal is read from the card before CONSENT is agreed to. Taking
+-> DONE -> IDLE. Printing asks the printer first, then records the copy with the platform, and
+only then prints: a printed report the platform does not know of never exists.
+Nothing personal is read from the card before CONSENT is agreed to. Taking
 the card out, or a timeout, ends the session from any phase and wipes what it held.
 """
 
@@ -14,7 +16,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-from kiosk import errors, platform_client, report
+from devices import errors as device_errors
+from kiosk import errors, platform_client, report, staff_assist_format
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, QT_TRANSLATE_NOOP
 
 
@@ -57,6 +60,7 @@ class PrintStage(enum.Enum):
     """How far printing got, as the print lane reports it."""
 
     CHECKING = "checking"  # asking the printer whether it has paper and is closed
+    RECORDING = "recording"  # telling the platform of the copy before any paper comes out
     RECEIPT = "receipt"  # the printer is ready: the receipt is going out
     A4 = "a4"  # the receipt is out; the full report goes to the A4 printer
 
@@ -81,6 +85,15 @@ class CardEvidence:
     ticket: str = dataclasses.field(repr=False)
 
 
+@dataclasses.dataclass(frozen=True)
+class CardRefusal:
+    """Why a card was refused: the profile's reason code and who refused it (``terminal``
+    for the kiosk's own checks, ``platform``). Audited; nothing personal."""
+
+    reason: str
+    by: str
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SessionState:
     """Everything the UI renders. Personal data lives here only while the session lasts."""
@@ -101,12 +114,12 @@ class SessionState:
     printed: bool = False
     print_stage: PrintStage = PrintStage.CHECKING
     slip_printed: str | None = None  # record id of the last repair slip printed, for the notice
-    dispute_queued: str | None = None  # record id of the dispute just sent, for the notice
+    dispute_sent: str | None = None  # record id of the dispute the platform just received
     view: ReportView = ReportView.REPORT
     view_record: str | None = None  # the record the guide or dispute page is about
     guide: platform_client.RepairGuide | None = None  # the guide of ``view_record``, once loaded
     share: platform_client.ShareLink | None = dataclasses.field(default=None, repr=False)
-    disputed: tuple[str, ...] = ()  # record ids disputed in this session (queued for the platform)
+    disputed: tuple[str, ...] = ()  # record ids the platform received disputes of
     language: str = DEFAULT_LANGUAGE  # of this session only; the next resident starts in Chinese
     muted: bool = False  # voice prompts silenced for this session
     limit_s: float = 0  # the running inactivity limit (the done screen counts it down)
@@ -120,6 +133,13 @@ class SessionState:
     staff_called: bool = False
     staff_call: int = 0
     online: bool = True  # the platform answers (kiosk.offline probes it); survives sessions
+    # The platform asked the kiosk to wait (429, or 503 with Retry-After) and the call goes
+    # again after the wait: the screen says "please wait". Cleared by the call's result.
+    platform_busy: bool = False
+    # identity/verify did not go through (503, network, expired ticket) and the card signed
+    # a new challenge once: a second failure ends the session.
+    verify_renewed: bool = False
+    card_refused: CardRefusal | None = None  # on the error screen of a refused card
 
 
 # Events are facts: what happened.
@@ -144,10 +164,26 @@ class ConsentDeclined:
 
 
 @dataclasses.dataclass(frozen=True)
+class ChallengeReady:
+    """The platform gave a challenge for the card to sign."""
+
+    challenge: platform_client.Challenge = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
 class CardRead:
     """The card's files and its answer to the platform's challenge were read."""
 
     evidence: CardEvidence
+
+
+@dataclasses.dataclass(frozen=True)
+class ChallengeRenewed:
+    """identity/verify did not go through (its ticket is spent) and a new challenge came:
+    the card still on the reader signs it, and the same files are verified again."""
+
+    evidence: CardEvidence
+    challenge: platform_client.Challenge = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,6 +252,18 @@ class PrintProgress:
 
 
 @dataclasses.dataclass(frozen=True)
+class PrinterReady:
+    """The printer answered that it has paper and its cover is closed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PrintRecorded:
+    """The platform recorded the copies about to be printed; ``a4`` when the A4 copy too."""
+
+    a4: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class Printed:
     """The printer took the whole job."""
 
@@ -266,8 +314,8 @@ class DisputeSubmitted:
 
 
 @dataclasses.dataclass(frozen=True)
-class DisputeQueued:
-    """The dispute of ``record_id`` is kept for the platform (the outbox delivers it)."""
+class DisputeSent:
+    """The platform received the dispute of ``record_id`` (it answered with an objection)."""
 
     record_id: str
 
@@ -372,6 +420,13 @@ class PlatformStatusChanged:
 
 
 @dataclasses.dataclass(frozen=True)
+class PlatformBusy:
+    """The platform asked to wait ``seconds`` before the call in flight goes again."""
+
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
 class Failed:
     """An effect failed; ``error`` says why (mapped to plain words here)."""
 
@@ -383,7 +438,9 @@ Event = (
     | CardRemoved
     | ConsentGiven
     | ConsentDeclined
+    | ChallengeReady
     | CardRead
+    | ChallengeRenewed
     | IdentityVerified
     | SmsChosen
     | StaffChosen
@@ -394,6 +451,8 @@ Event = (
     | ReportLoaded
     | PrintRequested
     | PrintProgress
+    | PrinterReady
+    | PrintRecorded
     | Printed
     | RepairSlipRequested
     | RepairGuideLoaded
@@ -401,7 +460,7 @@ Event = (
     | RepairGuideRequested
     | DisputeRequested
     | DisputeSubmitted
-    | DisputeQueued
+    | DisputeSent
     | ShareRequested
     | ShareReady
     | ViewClosed
@@ -419,21 +478,40 @@ Event = (
     | StaffModeLeft
     | OutOfServiceSet
     | PlatformStatusChanged
+    | PlatformBusy
     | Failed
 )
 
 
 # Effects are commands: what the controller must do.
 @dataclasses.dataclass(frozen=True)
+class FetchChallenge:
+    """Get a challenge for the card's active authentication from the platform."""
+
+
+@dataclasses.dataclass(frozen=True)
 class ReadCard:
-    """Get a challenge from the platform and read the card (files + INTERNAL AUTHENTICATE)."""
+    """Read the card: its files, and its signature of ``challenge`` (INTERNAL AUTHENTICATE)."""
+
+    challenge: platform_client.Challenge = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class SignChallenge:
+    """Have the card on the reader sign a new challenge; its files were read already."""
+
+    evidence: CardEvidence
+    challenge: platform_client.Challenge = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
 class VerifyIdentity:
-    """Check the card locally, then have the platform verify it."""
+    """Check the card locally, then have the platform verify it. With ``may_renew``, a verify
+    that does not go through fetches a new challenge (``ChallengeRenewed``) instead of failing.
+    """
 
     evidence: CardEvidence
+    may_renew: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -468,12 +546,26 @@ class FetchReport:
 
 
 @dataclasses.dataclass(frozen=True)
+class CheckPrinter:
+    """Ask the receipt printer whether it can print now (``PrinterReady``)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordPrint:
+    """Tell the platform of the copies about to be printed (the receipt, and the A4 report
+    where the hall has an A4 printer), before any paper comes out."""
+
+    token: str = dataclasses.field(repr=False)
+    report_id: str
+
+
+@dataclasses.dataclass(frozen=True)
 class PrintReport:
-    """Print the receipt and record the print with the platform."""
+    """Print the receipt (and the A4 report when ``a4``), already recorded."""
 
     report: report.Report = dataclasses.field(repr=False)
-    token: str = dataclasses.field(repr=False)
     large_print: bool
+    a4: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -511,8 +603,9 @@ class FetchRepairGuide:
 
 
 @dataclasses.dataclass(frozen=True)
-class QueueDispute:
-    """Keep a dispute for the platform (the outbox sends it with the resident's token)."""
+class SendDispute:
+    """Send a dispute to the platform with the resident's token (``DisputeSent`` once it
+    answered)."""
 
     token: str = dataclasses.field(repr=False)
     report_id: str
@@ -539,16 +632,20 @@ class PrintRepairSlip:
 
 
 Effect = (
-    ReadCard
+    FetchChallenge
+    | ReadCard
+    | SignChallenge
     | VerifyIdentity
     | SendOtp
     | VerifyOtp
     | StaffAssist
     | FetchReport
+    | CheckPrinter
+    | RecordPrint
     | PrintReport
     | FetchRepairGuide
     | PrintRepairSlip
-    | QueueDispute
+    | SendDispute
     | ShareReport
     | EndPlatformSession
     | StartTimer
@@ -694,7 +791,7 @@ def _record(shown: report.Report, record_id: str) -> tuple[report.Section, repor
 def _report_page(state: SessionState, rules: Rules, view: ReportView, **changes: object) -> Result:
     """Another page of the report screen (same phase: the inactivity timer restarts); the
     notice of what was done last goes, unless ``changes`` set it."""
-    notices: dict[str, object] = {"slip_printed": None, "dispute_queued": None}
+    notices: dict[str, object] = {"slip_printed": None, "dispute_sent": None}
     return _enter(state, rules, Phase.REPORT, view=view, **{**notices, **changes})
 
 
@@ -732,13 +829,59 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     # Anything else ends the session: wipe it and explain.
     ended, effects = _end_session(state, rules)
     new, timer_effects = _enter(
-        ended, rules, Phase.ERROR, message=message, elder_mode=state.elder_mode
+        ended,
+        rules,
+        Phase.ERROR,
+        message=message,
+        elder_mode=state.elder_mode,
+        card_refused=_card_refusal(error),
     )
     return new, effects + timer_effects
 
 
-def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # noqa: C901
+def _card_refusal(error: BaseException) -> CardRefusal | None:
+    """The reason code of a refused card (the profile's codes), for the audit trail."""
+    if isinstance(error, errors.CardInvalid):
+        return CardRefusal(error.reason, "terminal")
+    if isinstance(error, device_errors.SecurityModuleRejected):
+        return CardRefusal("security_module", "terminal")
+    if isinstance(error, errors.PlatformRejected):
+        if error.code == "card_invalid":
+            return CardRefusal(error.reason or "unspecified", "platform")
+        if error.code == "card_reported_lost":
+            return CardRefusal("card_reported_lost", "platform")
+    return None
+
+
+# Results of the work the effects started: any of them ends a wait the platform asked for.
+_RESULTS = (
+    ChallengeReady,
+    CardRead,
+    ChallengeRenewed,
+    IdentityVerified,
+    OtpSent,
+    AccessGranted,
+    ReportLoaded,
+    PrinterReady,
+    PrintRecorded,
+    Printed,
+    RepairGuideLoaded,
+    SlipPrinted,
+    DisputeSent,
+    ShareReady,
+    Failed,
+)
+
+
+def transition(state: SessionState, event: Event, rules: Rules) -> Result:
     """Return the next state and the effects to run. Unlisted (phase, event) pairs are ignored."""
+    new, effects = _transition(state, event, rules)
+    if new.platform_busy and isinstance(event, _RESULTS):
+        new = dataclasses.replace(new, platform_busy=False)
+    return new, effects
+
+
+def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # noqa: C901
     phase = state.phase
     match event:
         case CardRemoved() if phase not in _NO_SESSION:
@@ -775,6 +918,8 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             return state, []  # the idle screen points residents to the desk
         case PlatformStatusChanged(online=online):
             return dataclasses.replace(state, online=online), []
+        case PlatformBusy() if phase not in _NO_SESSION and state.busy:
+            return dataclasses.replace(state, platform_busy=True), []
         case CardInserted() if not state.online and phase in (Phase.IDLE, Phase.ERROR):
             # No report can be had: say so plainly before anything is read from the card.
             return _enter(state, rules, Phase.ERROR, message=errors.PLATFORM_OFFLINE)
@@ -798,12 +943,21 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             return _enter(fresh, rules, Phase.CONSENT)
         case Phase.CONSENT, ConsentGiven():
             new, timer_effects = _enter(state, rules, Phase.READING_CARD, busy=True)
-            return new, [ReadCard(), *timer_effects]
+            return new, [FetchChallenge(), *timer_effects]
+        case Phase.READING_CARD, ChallengeReady(challenge=challenge):
+            return state, [ReadCard(challenge)]
         case Phase.CONSENT, ConsentDeclined():
             return _end_session(state, rules)
         case Phase.READING_CARD, CardRead(evidence=evidence):
             new, timer_effects = _enter(state, rules, Phase.VERIFYING, busy=True)
-            return new, [VerifyIdentity(evidence), *timer_effects]
+            return new, [VerifyIdentity(evidence, may_renew=True), *timer_effects]
+        case Phase.VERIFYING, ChallengeRenewed(evidence=evidence, challenge=challenge) if (
+            not state.verify_renewed
+        ):
+            renewed = dataclasses.replace(state, verify_renewed=True)
+            return renewed, [SignChallenge(evidence, challenge)]
+        case Phase.VERIFYING, CardRead(evidence=evidence) if state.verify_renewed:
+            return state, [VerifyIdentity(evidence, may_renew=False)]
         case Phase.VERIFYING, IdentityVerified(identity=identity):
             verified = dataclasses.replace(state, busy=False, identity=identity)
             if _first_factor(identity) is Factor.STAFF:
@@ -843,7 +997,7 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             new, timer_effects = _enter(state, rules, phase, busy=True, message=None)
             return new, [VerifyOtp(state.identity.session_id, code), *timer_effects]
         case Phase.SECOND_FACTOR, StaffConfirmed(staff_id=staff_id, pin=pin) if (
-            state.identity and not state.busy
+            state.identity and not state.busy and staff_assist_format.is_sendable(staff_id, pin)
         ):
             new, timer_effects = _enter(
                 state, rules, phase, busy=True, message=None, staff_entered=staff_id
@@ -865,6 +1019,11 @@ def transition(state: SessionState, event: Event, rules: Rules) -> Result:  # no
             return _enter(state, rules, Phase.REPORT, busy=False, report=loaded)
         case Phase.REPORT, _:
             return _on_report_screen(state, event, rules)
+        case Phase.PRINTING, PrinterReady() if state.report and state.access_token:
+            recording = dataclasses.replace(state, print_stage=PrintStage.RECORDING)
+            return recording, [RecordPrint(state.access_token, state.report.report_id)]
+        case Phase.PRINTING, PrintRecorded(a4=a4) if state.report:
+            return state, [PrintReport(state.report, state.elder_mode, a4=a4)]
         case Phase.PRINTING, PrintProgress(stage=stage):
             return dataclasses.replace(state, print_stage=stage), []
         case Phase.PRINTING, Printed():
@@ -892,7 +1051,7 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
                 view=ReportView.REPORT,
                 print_stage=PrintStage.CHECKING,
             )
-            return new, [PrintReport(shown, token, state.elder_mode), *timer_effects]
+            return new, [CheckPrinter(), *timer_effects]
         case Finished():
             return _enter(state, rules, Phase.DONE, view=ReportView.REPORT, share=None)
         case RepairGuideRequested(record_id=record_id) if not state.busy:
@@ -930,9 +1089,7 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
                 return dataclasses.replace(state, busy=False, guide=guide), []
             return dataclasses.replace(state, busy=False), []
         case SlipPrinted(record_id=record_id):
-            new = dataclasses.replace(
-                state, busy=False, slip_printed=record_id, dispute_queued=None
-            )
+            new = dataclasses.replace(state, busy=False, slip_printed=record_id, dispute_sent=None)
             return new, []
         case DisputeRequested(record_id=record_id) if not state.busy:
             if _record(shown, record_id) is None or record_id in state.disputed:
@@ -950,9 +1107,9 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
             words = " ".join(text.split())[:DISPUTE_TEXT_MAX]
             sent = f"【{reasons[reason]}】{words}" if words else f"【{reasons[reason]}】"
             new, timer_effects = _enter(state, rules, Phase.REPORT, busy=True, message=None)
-            dispute = QueueDispute(token, shown.report_id, state.view_record, sent)
+            dispute = SendDispute(token, shown.report_id, state.view_record, sent)
             return new, [dispute, *timer_effects]
-        case DisputeQueued(record_id=record_id):
+        case DisputeSent(record_id=record_id):
             disputed = (
                 (*state.disputed, record_id) if record_id not in state.disputed else state.disputed
             )
@@ -962,7 +1119,7 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
                 ReportView.REPORT,
                 busy=False,
                 disputed=disputed,
-                dispute_queued=record_id,
+                dispute_sent=record_id,
             )
         case ShareRequested() if not state.busy:
             new, timer_effects = _enter(state, rules, Phase.REPORT, busy=True, message=None)

@@ -67,6 +67,8 @@ class StaffMode:
         request_restart: Asks the process to exit with the restart code.
         run_checks: The checks to run (tests pass canned ones).
         sync_outbox: The outbox sender's ``sync_now(timeout)`` (None: no outbox).
+        refresh_trust_anchors: Fetches the card issuer CAs again and returns them; run on
+            the ``net`` lane with every "重新检测" (None: not offered).
     """
 
     def __init__(
@@ -83,6 +85,7 @@ class StaffMode:
             diagnostics.run_checks
         ),
         sync_outbox: Callable[[float], outbox_sender.RunResult | None] | None = None,
+        refresh_trust_anchors: Callable[[], list[bytes]] | None = None,
     ) -> None:
         self._cfg = cfg
         self._controller = controller
@@ -93,6 +96,7 @@ class StaffMode:
         self._request_restart = request_restart
         self._run_checks = run_checks
         self._sync_outbox = sync_outbox
+        self._refresh_trust_anchors = refresh_trust_anchors
         self._pin_hash = (
             staff_pin.parse_pin_hash(cfg.staff.pin_hash) if cfg.staff.pin_hash else None
         )
@@ -168,15 +172,15 @@ class StaffMode:
         if not self._unlocked() or self._view.checking:
             return
         self._set(dataclasses.replace(self._view, checking=True))
-        cfg, run_checks = self._cfg, self._run_checks
-        self._submit(
-            "net",
-            lambda: (
-                run_checks(cfg),
-                diagnostics.recent_log_lines(cfg.paths.log_dir, 12),
-            ),
-            self._on_checked,
-        )
+        cfg, run_checks, refresh_anchors = self._cfg, self._run_checks, self._refresh_trust_anchors
+
+        def work() -> tuple[list[diagnostics.Check], list[str]]:
+            checks = run_checks(cfg)
+            if refresh_anchors is not None:
+                checks.append(_trust_anchors_check(refresh_anchors))
+            return checks, diagnostics.recent_log_lines(cfg.paths.log_dir, 12)
+
+        self._submit("net", work, self._on_checked)
 
     def _on_checked(self, result: tuple[list[diagnostics.Check], list[str]]) -> None:
         checks, lines = result
@@ -379,3 +383,23 @@ def _printed(
         advice = check.advice or "打印失败，请检查打印机。"
         return diagnostics.Check("print", "red", f"{type(exc).__name__}", {}, advice)
     return diagnostics.Check("print", "green", ok)
+
+
+def _trust_anchors_check(refresh: Callable[[], list[bytes]]) -> diagnostics.Check:
+    """The card issuer CAs fetched again: how many are in force, or why not fetched."""
+    try:
+        anchors = refresh()
+    except errors.PlatformError as exc:
+        return diagnostics.Check(
+            "trust anchors",
+            diagnostics.RED,
+            f"not fetched: {exc}",
+            {},
+            "无法从信用平台获取证件签发机构证书，新发证件可能被拒。请检查网络后点“重新检测”。",
+        )
+    return diagnostics.Check(
+        "trust anchors",
+        diagnostics.GREEN,
+        f"{len(anchors)} card issuer CA(s) in force",
+        {"issuer_cas": len(anchors)},
+    )

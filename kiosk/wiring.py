@@ -15,6 +15,7 @@ from devices import (
 )
 from kiosk import assets, controller, credentials, offline, outbox_sender, platform_client, session
 from kiosk import config as kiosk_config
+from kiosk import trust_anchors as trust_anchors_mod
 from offline_cache.keys import OUTBOX_KEY_NAME, REPORT_BUFFER_KEY_NAME, KeyringKeyProvider
 from offline_cache.outbox import Outbox
 from offline_cache.public_cache import PublicCache
@@ -80,8 +81,19 @@ def build_printer(cfg: kiosk_config.PrinterConfig) -> receipt_printer.ReceiptPri
     )
 
 
+def resident_patience_s(journey: session.Rules) -> float:
+    """How long one platform call of a resident's session may wait out a busy platform's
+    ``Retry-After``: well inside the shortest limit of a screen where the resident waits for
+    the platform (the screen's own timeout still ends the session if it runs out first)."""
+    waiting = min(journey.card_read, journey.second_factor, journey.report, journey.printing)
+    return max(5.0, waiting * 2 / 3)
+
+
 def build_platform_client(
-    cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials | None
+    cfg: kiosk_config.KioskConfig,
+    creds: credentials.TerminalCredentials | None,
+    *,
+    patience_s: float = platform_client.DEFAULT_PATIENCE_S,
 ) -> platform_client.PlatformClient:
     """A platform client for this terminal."""
     return platform_client.PlatformClient(
@@ -90,6 +102,7 @@ def build_platform_client(
         credentials=creds,
         connect_timeout=cfg.platform.connect_timeout_s,
         read_timeout=cfg.platform.read_timeout_s,
+        patience_s=patience_s,
     )
 
 
@@ -98,7 +111,7 @@ def build_services(
 ) -> controller.Services:
     """Everything the session controller needs, built from configuration."""
     offline_layer = build_offline(cfg, creds)
-    platform = build_platform_client(cfg, creds)
+    platform = build_platform_client(cfg, creds, patience_s=resident_patience_s(rules(cfg)))
     platform.jwks_store = offline.CacheJwksStore(offline_layer.public.cache)
     return controller.Services(
         reader=build_reader(cfg.reader),
@@ -110,6 +123,7 @@ def build_services(
         hotline=cfg.terminal.hotline,
         a4_printer=a4_printer.CupsA4Printer(cfg.printer.a4_queue) if cfg.printer.a4_queue else None,
         offline=offline_layer,
+        trust_anchors=trust_anchors_mod.TrustAnchors(offline_layer.public.cache),
     )
 
 
@@ -140,6 +154,7 @@ def build_offline(
         connect_timeout=cfg.platform.connect_timeout_s,
         read_timeout=cfg.platform.read_timeout_s,
         max_attempts=1,
+        patience_s=0,  # the sender keeps its own back-off and honours Retry-After itself
     )
     probe_client = platform_client.PlatformClient(
         cfg.platform.url,
@@ -148,6 +163,7 @@ def build_offline(
         connect_timeout=min(3.0, cfg.platform.connect_timeout_s),
         read_timeout=min(5.0, cfg.platform.read_timeout_s),
         max_attempts=1,
+        patience_s=0,  # a busy platform is an answer: the monitor schedules after Retry-After
     )
     public = offline.PublicContent(cache)
     probe_client.jwks_store = offline.CacheJwksStore(cache)

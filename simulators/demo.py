@@ -7,7 +7,7 @@ for the demo's lifetime (the terminal enrolls with a one-time code at start).
 
 With no display the demo plays one whole session by itself (``Autopilot``): the report, the
 repair guide of a penalty and its printed slip, a dispute typed on the pinyin keyboard and sent
-through the outbox, the phone-download QR code, the screens in English and in large text, the
+to the platform, the phone-download QR code, the screens in English and in large text, the
 printed receipt and the card taken out. It leaves in the output folder a screenshot of every
 screen, the report PDF, PNGs of what the printer printed, and the large-text voice prompts as
 WAV files (when espeak-ng is installed).
@@ -45,7 +45,7 @@ from simulators.residents import RESIDENTS
 from simulators.virtual_printer import VirtualPrinter
 from ui import app as ui_app
 from ui.screens import base, consent, idle, report, second_factor
-from ui.widgets import text_keyboard
+from ui.widgets import alnum_keypad, text_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -482,7 +482,13 @@ class Autopilot:
         if self.state.factor is Factor.STAFF:
             if not self.state.staff_called:
                 raise AutopilotError("the staff form came up but staff were not called")
-            for digit in DEMO_STAFF_ID + DEMO_STAFF_PIN:
+            # The id on the letter keypad (ids may have letters and any length, so staff end
+            # it with "next"), then the PIN on the digit keypad that takes its place.
+            letters = screen.alnum_keypad
+            for key in DEMO_STAFF_ID.lower():
+                self.press(letters.buttons[key], f"key {key}")
+            self.press(letters.buttons[alnum_keypad.NEXT], "next")
+            for digit in DEMO_STAFF_PIN:
                 self.press(screen.keypad.buttons[digit], f"key {digit}")
             yield self.pause()
             self.shot("staff-confirm")
@@ -588,7 +594,7 @@ class Autopilot:
         received = len(self.platform.objections) if self.platform else 0
         self.press(page.submit_button)
         yield Wait(
-            f"the dispute of record {record_id} to be kept for the platform",
+            f"the platform to receive the dispute of record {record_id}",
             lambda: (
                 record_id in self.state.disputed
                 and self.state.view is View.REPORT
@@ -597,10 +603,8 @@ class Autopilot:
         )
         platform = self.platform
         if platform is not None:
-            yield Wait(
-                "the dispute to reach the platform through the outbox",
-                lambda: len(platform.objections) > received,
-            )
+            if len(platform.objections) <= received:
+                raise AutopilotError("the screen says received, the platform has no dispute")
             _say(f"the platform received the dispute of record {record_id}: {expected}")
         self.shot("dispute-submitted")
 

@@ -65,7 +65,13 @@ log = logging.getLogger(__name__)
 
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-DEMO_STAFF = {"100001": "246810"}  # hall staff ids are six digits (typed on the keypad)
+# Hall staff: id (upper case: ids match case-insensitively) -> PIN. The first is the one the
+# demo and the README use; ST001 has letters in its id and a PIN that is not six digits long.
+DEMO_STAFF = {"100001": "246810", "ST001": "13579"}
+# Spec v1.2 §3 formats, written here independently of the kiosk's own check (like the card
+# checks): 1..16 ASCII letters or digits, 4..12 ASCII digits.
+STAFF_ID_FORMAT = re.compile(r"[A-Za-z0-9]{1,16}")
+STAFF_PIN_FORMAT = re.compile(r"[0-9]{4,12}")
 MAX_BODY = 1024 * 1024
 _DRAIN_LIMIT = 16 * MAX_BODY
 CLOCK_SKEW_S = 300
@@ -404,6 +410,7 @@ class Fault:
             ``delay`` (answer ``delay_s`` seconds late).
         after_processing: For ``drop``: the endpoint runs first, then the answer is lost.
         path: Only requests to this path match (None: any routed request).
+        path_pattern: Or a regular expression the whole path must match (for paths with ids).
     """
 
     kind: str
@@ -412,6 +419,7 @@ class Fault:
     delay_s: float = 0.0
     after_processing: bool = False
     path: str | None = None
+    path_pattern: str | None = None
 
 
 @dataclasses.dataclass
@@ -598,6 +606,7 @@ class PlatformSimulator:
         report_mutator: Rewrites the report payload before signing (correctly signed
             content of any shape, for schema tests).
         latency_s: Seconds every answer is held back (a platform under load).
+        token_life_s: ``expires_in`` of the access tokens issued from now on.
         serve_pdf: Whether ``/v1/reports/current/pdf`` renders a PDF instead of answering
             404 ``pdf_not_available``.
     """
@@ -636,6 +645,7 @@ class PlatformSimulator:
         self.jws_tamper: Callable[[str], str] | None = None
         self.report_mutator: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self.latency_s = 0.0
+        self.token_life_s = TOKEN_LIFE_S
         self.serve_pdf = False
         self._keys: list[_SigningKey] = [self._load_signing_key(report_alg)]
         self._server: _TLSServer | None = None
@@ -780,10 +790,32 @@ class PlatformSimulator:
             self._faults.extend([fault] * count)
 
     def fail_next(
-        self, count: int = 1, *, status: int = 503, retry_after_s: int = 0, path: str | None = None
+        self,
+        count: int = 1,
+        *,
+        status: int = 503,
+        retry_after_s: int = 0,
+        path: str | None = None,
+        path_pattern: str | None = None,
     ) -> None:
         """Answer the next ``count`` routed requests with ``status`` (after authentication)."""
-        self.inject(Fault("status", status=status, retry_after_s=retry_after_s, path=path), count)
+        fault = Fault(
+            "status",
+            status=status,
+            retry_after_s=retry_after_s,
+            path=path,
+            path_pattern=path_pattern,
+        )
+        self.inject(fault, count)
+
+    def set_issuer_cas(self, issuer_ca_certs: list[bytes]) -> None:
+        """Trust these card issuer CAs from now on (one added, one withdrawn...)."""
+        with self._faults_lock:
+            self._issuer_cas = {
+                hashlib.sha256(der).digest(): x509.load_der_x509_certificate(der)
+                for der in issuer_ca_certs
+            }
+            self._issuer_ders = list(issuer_ca_certs)
 
     def drop_next(
         self, count: int = 1, *, after_processing: bool = False, path: str | None = None
@@ -802,7 +834,11 @@ class PlatformSimulator:
     def _take_fault(self, path: str) -> Fault | None:
         with self._faults_lock:
             for i, fault in enumerate(self._faults):
-                if fault.path is None or fault.path == path:
+                if fault.path_pattern is not None:
+                    matches = re.fullmatch(fault.path_pattern, path) is not None
+                else:
+                    matches = fault.path is None or fault.path == path
+                if matches:
                     return self._faults.pop(i)
         return None
 
@@ -1047,10 +1083,10 @@ class PlatformSimulator:
             secrets.token_urlsafe(32),
             session.session_id,
             session.terminal_id,
-            self._now() + TOKEN_LIFE_S,
+            self._now() + self.token_life_s,
         )
         self.store.put_token(token)
-        return 200, {"access_token": token.token, "expires_in": TOKEN_LIFE_S}, {}
+        return 200, {"access_token": token.token, "expires_in": self.token_life_s}, {}
 
     def _idempotent(
         self, request: _Request, endpoint: str, act: Callable[[], dict[str, Any]]
@@ -1230,12 +1266,16 @@ class PlatformSimulator:
     def _staff_assist(self, request: _Request) -> _Reply:
         session = self._session(request)
         staff_id, pin = request.json.get("staff_id"), request.json.get("staff_pin")
-        expected = DEMO_STAFF.get(staff_id) if isinstance(staff_id, str) else None
-        if (
-            expected is not None
+        if not (
+            isinstance(staff_id, str)
             and isinstance(pin, str)
-            and hmac.compare_digest(pin.encode(), expected.encode())
+            and STAFF_ID_FORMAT.fullmatch(staff_id)
+            and STAFF_PIN_FORMAT.fullmatch(pin)
         ):
+            # Out of format: refused before any check, so it costs no attempt (§3).
+            raise ApiError(400, "bad_request", "staff_id or staff_pin out of format")
+        expected = DEMO_STAFF.get(staff_id.upper())  # ASCII only (checked): upper() is safe
+        if expected is not None and hmac.compare_digest(pin.encode(), expected.encode()):
             return self._issue_token(session)
         session.staff_failures += 1
         left = STAFF_MAX_FAILURES - session.staff_failures

@@ -62,10 +62,10 @@ class RecordingPrinter:
 
 class RecordingPlatform:
     def __init__(self) -> None:
-        self.prints: list[str] = []
+        self.prints: list[tuple[str, object]] = []
 
-    def record_print(self, token: str, report_id: str, **_: object) -> None:
-        self.prints.append(report_id)
+    def record_print(self, token: str, report_id: str, **kwargs: object) -> None:
+        self.prints.append((report_id, kwargs["kind"]))
 
 
 def test_a_hall_with_an_a4_printer_gets_the_full_report_after_the_receipt(
@@ -78,14 +78,19 @@ def test_a_hall_with_an_a4_printer_gets_the_full_report_after_the_receipt(
     from tests.test_session import REPORT
 
     receipt_printer = RecordingPrinter()
-    ctl, _ = make_controller(reader=None, platform=RecordingPlatform())
+    platform = RecordingPlatform()
+    ctl, _ = make_controller(reader=None, platform=platform)
     ctl._services = dataclasses.replace(
         ctl._services,
         printer=receipt_printer,  # type: ignore[arg-type]
         a4_printer=CupsA4Printer("hall-a4", lp_command=str(fake_lp)),
     )
+    # Both copies are recorded with the platform before either is printed.
+    assert ctl._record_print("token", REPORT.report_id) == session.PrintRecorded(a4=True)
+    assert platform.prints == [(REPORT.report_id, "receipt"), (REPORT.report_id, "a4")]
+    assert receipt_printer.jobs == []
     stages: list[session.Event] = []
-    assert ctl._print(REPORT, "token", False, stages.append) == session.Printed()
+    assert ctl._print(REPORT, False, True, stages.append) == session.Printed()
     assert len(receipt_printer.jobs) == 1
     assert (fake_lp.parent / "document").read_bytes().startswith(b"%PDF-")
     # The screen hears that the receipt went out, then that the A4 report follows.
@@ -109,5 +114,27 @@ def test_an_a4_failure_does_not_undo_the_receipt(fake_lp: Path) -> None:
         printer=receipt_printer,  # type: ignore[arg-type]
         a4_printer=CupsA4Printer("no-such-queue", lp_command=str(fake_lp)),
     )
-    assert ctl._print(REPORT, "token", False, lambda _: None) == session.Printed()
+    assert ctl._print(REPORT, False, True, lambda _: None) == session.Printed()
     assert len(receipt_printer.jobs) == 1
+
+
+def test_an_a4_copy_the_platform_refuses_to_record_is_not_printed(fake_lp: Path) -> None:
+    import dataclasses
+
+    from kiosk import errors, session
+    from tests.helpers import make_controller
+    from tests.test_session import REPORT
+
+    class RefusesA4(RecordingPlatform):
+        def record_print(self, token: str, report_id: str, **kwargs: object) -> None:
+            if kwargs["kind"] == "a4":
+                raise errors.PlatformRejected("invalid_request", status=400)
+            super().record_print(token, report_id, **kwargs)
+
+    platform = RefusesA4()
+    ctl, _ = make_controller(reader=None, platform=platform)
+    ctl._services = dataclasses.replace(
+        ctl._services, a4_printer=CupsA4Printer("hall-a4", lp_command=str(fake_lp))
+    )
+    assert ctl._record_print("token", REPORT.report_id) == session.PrintRecorded(a4=False)
+    assert platform.prints == [(REPORT.report_id, "receipt")]

@@ -202,6 +202,16 @@ def test_platform_down_is_red(
     assert "clock" not in found
 
 
+def test_a_throttling_platform_is_busy_not_down(
+    sim_config: kiosk_config.KioskConfig, platform_sim: PlatformSimulator
+) -> None:
+    platform_sim.fail_next(status=429, retry_after_s=30, path="/v1/trust-anchors")
+    started = time.monotonic()
+    platform = by_name(diagnostics.check_platform(sim_config, timeout_s=2))["platform"]
+    assert platform.level == "amber" and "busy" in platform.summary
+    assert time.monotonic() - started < 10  # the diagnosis does not wait out Retry-After
+
+
 @pytest.mark.parametrize(("offset_s", "level"), [(120, "amber"), (-900, "red")])
 def test_a_skewed_clock_is_reported(
     sim_config: kiosk_config.KioskConfig,

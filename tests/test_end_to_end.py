@@ -5,15 +5,13 @@ over raw ESC/POS on TCP."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from kiosk import config as kiosk_config
 from kiosk import session
-from simulators import demo
-from simulators.pcscd import PcscdInfo
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import ZHANG_WEI
 from simulators.virtual_card import VirtualCardClient
@@ -28,17 +26,10 @@ WAIT_MS = 20_000  # card reads through pcscd and TLS handshakes on a loaded CI m
 
 @pytest.fixture
 def kiosk_app(
-    tmp_path: Path,
-    pcscd: PcscdInfo,
-    platform_sim: PlatformSimulator,
-    virtual_printer: VirtualPrinter,
-    memory_keyring: object,
+    simulator_cfg: kiosk_config.KioskConfig, platform_sim: PlatformSimulator
 ) -> Iterator[ui_app.KioskApp]:
     """The kiosk as `kiosk run` builds it, configured for the simulators."""
-    cfg = demo.simulator_config(
-        platform_sim, virtual_printer, pcscd.reader, tmp_path, tmp_path / "logs"
-    )
-    with running_kiosk(cfg, platform_sim) as app:
+    with running_kiosk(simulator_cfg, platform_sim) as app:
         yield app
 
 
@@ -105,20 +96,19 @@ def test_a_resident_gets_their_report_printed_and_is_forgotten(
     assert "信用修复指引" in "\n".join(slip.lines)
     assert ZHANG_WEI.name not in "\n".join(slip.lines)
     assert report_screen.notice.text() == "修复指引已打印，请从出纸口取走。"
-    # A dispute of the same record, sealed in the outbox and delivered to the platform.
+    # A dispute of the same record: the screen says it was received once the platform has it.
     click(qtbot, guide_page.dispute_button)
     dispute_page = report_screen.dispute_page
     assert report_screen.pages.currentWidget() is dispute_page
     click(qtbot, dispute_page.reason_buttons["already_done"])
     click(qtbot, dispute_page.submit_button)
-    qtbot.wait_until(lambda: len(platform_sim.objections) == 1, timeout=WAIT_MS)
-    objection = platform_sim.objections[0]
-    assert objection.record_id == "P-1" and objection.report_id == shown.report_id
-    # The platform can have it before the screen hears it was queued: wait for the page.
     qtbot.wait_until(
         lambda: report_screen.pages.currentWidget() is report_screen.report_page,
         timeout=WAIT_MS,
     )
+    assert "异议已提交" in report_screen.notice.text()
+    (objection,) = platform_sim.objections
+    assert objection.record_id == "P-1" and objection.report_id == shown.report_id
     # The report on the phone: a one-time link shown as a QR code, never printed.
     click(qtbot, report_screen.share_button)
     share_page = report_screen.share_page

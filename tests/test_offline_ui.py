@@ -16,13 +16,11 @@ from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
 from kiosk import session
-from simulators import demo
 from simulators.card_factory import IssuerCA, issue_card
 from simulators.pcscd import PcscdInfo
 from simulators.platform_server import SERVICE_HOURS, PlatformSimulator
 from simulators.residents import RESIDENTS
 from simulators.virtual_card import Rid1Applet, VirtualCardClient
-from simulators.virtual_printer import VirtualPrinter
 from tests.helpers import running_kiosk
 from ui import app as ui_app
 from ui.screens import idle
@@ -34,17 +32,10 @@ OFFLINE_WITHIN_MS = 5_000  # "within seconds"
 
 @pytest.fixture
 def offline_kiosk(
-    tmp_path: Path,
-    pcscd: PcscdInfo,
-    platform_sim: PlatformSimulator,
-    virtual_printer: VirtualPrinter,
-    memory_keyring: object,
+    simulator_cfg: kiosk_config.KioskConfig, platform_sim: PlatformSimulator
 ) -> Iterator[ui_app.KioskApp]:
-    cfg = demo.simulator_config(
-        platform_sim, virtual_printer, pcscd.reader, tmp_path / "data", tmp_path / "logs"
-    )
-    cfg = dataclasses.replace(cfg, offline=kiosk_config.OfflineConfig(probe_interval_s=0.3))
-    with running_kiosk(cfg, platform_sim) as app:
+    quick = kiosk_config.OfflineConfig(probe_interval_s=0.3)
+    with running_kiosk(dataclasses.replace(simulator_cfg, offline=quick), platform_sim) as app:
         yield app
 
 

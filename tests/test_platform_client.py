@@ -490,3 +490,37 @@ def test_credential_store_refuses_null_backend() -> None:
             CredentialStore().save(TerminalCredentials("T1", b"\x01" * 32))
     finally:
         keyring.set_keyring(previous)
+
+
+class _KeptJwks:
+    """A ``JwksStore`` holding what the probe fetched."""
+
+    def __init__(self) -> None:
+        self.body: bytes | None = None
+
+    def load(self) -> bytes | None:
+        return self.body
+
+    def save(self, body: bytes) -> None:
+        self.body = body
+
+
+def test_the_first_report_uses_the_keys_the_probe_keeps(
+    platform_sim: PlatformSimulator, enrolled_client: PlatformClient, issuer: Issuer
+) -> None:
+    kept = _KeptJwks()
+    assert enrolled_client.credentials is not None
+    with PlatformClient(
+        platform_sim.base_url,
+        ca_bundle=platform_sim.ca_bundle_path,
+        credentials=enrolled_client.credentials,
+    ) as probe:
+        probe.jwks_store = kept
+        probe.refresh_jwks()
+    enrolled_client.jwks_store = kept
+    token = staff_token(enrolled_client, issuer.card(ZHANG))
+    enrolled_client.fetch_report(token.token)
+    assert _keys_fetches(platform_sim) == 1  # the probe's: no round trip for the resident
+    platform_sim.rotate_report_key()  # a key the kept set lacks is still fetched at once
+    enrolled_client.fetch_report(token.token)
+    assert _keys_fetches(platform_sim) == 2

@@ -32,6 +32,9 @@ IDENTITY = platform_client.IdentitySession(
     phone_masked="138****1234",
 )
 NO_PHONE = dataclasses.replace(IDENTITY, second_factors=("staff_assist",), phone_masked=None)
+CHALLENGE = platform_client.Challenge(
+    "t-1", b"y" * 32, dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
+)
 EVIDENCE = S.CardEvidence(
     holder=b"h", card_cert=b"c", sod=b"s", signature=b"x" * 64, challenge=b"y" * 32, ticket="t-1"
 )
@@ -52,6 +55,7 @@ REPORT = report_model.parse_report(
 JOURNEY: list[S.Event] = [
     S.CardInserted(),
     S.ConsentGiven(),
+    S.ChallengeReady(CHALLENGE),
     S.CardRead(EVIDENCE),
     S.IdentityVerified(IDENTITY),
     S.SmsChosen(),
@@ -60,6 +64,8 @@ JOURNEY: list[S.Event] = [
     S.AccessGranted("tok"),
     S.ReportLoaded(REPORT),
     S.PrintRequested(),
+    S.PrinterReady(),
+    S.PrintRecorded(),
     S.Printed(),
 ]
 
@@ -108,11 +114,14 @@ def test_full_journey_visits_every_phase_in_order() -> None:
         S.Phase.IDLE,
     ]
     assert kinds(all_effects) == [
+        S.FetchChallenge,
         S.ReadCard,
         S.VerifyIdentity,
         S.SendOtp,
         S.VerifyOtp,
         S.FetchReport,
+        S.CheckPrinter,
+        S.RecordPrint,
         S.PrintReport,
         S.EndPlatformSession,
     ]
@@ -121,7 +130,7 @@ def test_full_journey_visits_every_phase_in_order() -> None:
 def test_nothing_is_read_before_consent() -> None:
     state, effects = run(S.SessionState(), S.CardInserted())
     assert state.phase is S.Phase.CONSENT
-    assert S.ReadCard() not in effects
+    assert S.FetchChallenge() not in effects
     state, effects = run(state, S.ConsentDeclined())
     assert state.phase is S.Phase.IDLE
     assert kinds(effects) == []
@@ -218,7 +227,7 @@ def test_printer_fault_returns_to_the_report_and_never_reprints_by_itself() -> N
     assert state.message is not None and state.message.can_retry
     assert kinds(effects) == []
     state, effects = run(state, S.PrintRequested())
-    assert kinds(effects) == [S.PrintReport]
+    assert kinds(effects) == [S.CheckPrinter]
 
 
 def test_results_arriving_after_the_session_ended_are_ignored() -> None:
@@ -561,3 +570,86 @@ def test_a_call_outlives_the_session_that_made_it(ending: S.Event) -> None:
     assert state.phase is S.Phase.IDLE and state.staff_called and state.staff_call == 1
     state, _ = run(state, S.CardInserted())
     assert state.phase is S.Phase.CONSENT and state.staff_called
+
+
+# ---------------------------------------------------------------- issue 13: conformance
+
+
+def test_a_platform_wait_shows_until_the_call_answers() -> None:
+    state = at_phase(S.Phase.VERIFYING)
+    state, effects = run(state, S.PlatformBusy(2.0))
+    assert state.platform_busy and effects == []
+    state, _ = run(state, S.IdentityVerified(IDENTITY))
+    assert not state.platform_busy
+    idle, _ = run(S.SessionState(), S.PlatformBusy(2.0))
+    assert not idle.platform_busy  # a late notice from an ended session changes nothing
+
+
+def test_a_lost_verify_signs_a_new_challenge_once() -> None:
+    state = at_phase(S.Phase.VERIFYING)
+    state, effects = run(state, S.ChallengeRenewed(EVIDENCE, CHALLENGE))
+    assert state.verify_renewed and effects == [S.SignChallenge(EVIDENCE, CHALLENGE)]
+    state, effects = run(state, S.CardRead(EVIDENCE))
+    assert effects == [S.VerifyIdentity(EVIDENCE, may_renew=False)]
+    assert run(state, S.ChallengeRenewed(EVIDENCE, CHALLENGE)) == (state, [])
+    state, _ = run(state, S.Failed(errors.PlatformUnavailable("down", status=503)))
+    assert state.phase is S.Phase.ERROR and state.card_refused is None
+
+
+@pytest.mark.parametrize(
+    ("error", "refusal"),
+    [
+        (errors.CardInvalid("sod_signature"), S.CardRefusal("sod_signature", "terminal")),
+        (
+            errors.PlatformRejected("card_invalid", reason="unknown_resident", status=422),
+            S.CardRefusal("unknown_resident", "platform"),
+        ),
+        (
+            errors.PlatformRejected("card_reported_lost", status=403),
+            S.CardRefusal("card_reported_lost", "platform"),
+        ),
+        (device_errors.SecurityModuleRejected(0x31), S.CardRefusal("security_module", "terminal")),
+        (errors.PlatformUnavailable("down"), None),
+    ],
+)
+def test_a_refused_card_carries_its_reason_for_the_audit(
+    error: BaseException, refusal: S.CardRefusal | None
+) -> None:
+    from kiosk import audit, offline
+
+    audit_log = audit.LoggingAuditLog()
+    auditor = offline.SessionAuditor(audit_log)
+    state = S.SessionState()
+    for event in [S.CardInserted(), S.ConsentGiven(), S.CardRead(EVIDENCE), S.Failed(error)]:
+        state, _ = S.transition(state, event, RULES)
+        auditor(state)
+    assert state.phase is S.Phase.ERROR and state.card_refused == refusal
+    refused = [e for e in audit_log.entries if e.action == "card_refused"]
+    if refusal is None:
+        assert refused == []
+    else:
+        assert [dict(e.details) for e in refused] == [{"reason": refusal.reason, "by": refusal.by}]
+
+
+def test_printing_records_the_copy_between_the_printer_check_and_the_paper() -> None:
+    state = at_phase(S.Phase.REPORT)
+    state, effects = run(state, S.PrintRequested())
+    assert kinds(effects) == [S.CheckPrinter]
+    state, effects = run(state, S.PrinterReady())
+    assert state.print_stage is S.PrintStage.RECORDING
+    assert effects == [S.RecordPrint("tok", "R1")]
+    state, effects = run(state, S.PrintRecorded(a4=True))
+    assert effects == [S.PrintReport(REPORT, False, a4=True)]
+    # The record refused for an expired token: the second factor again, nothing printed.
+    expired = errors.PlatformRejected("token_expired", status=401)
+    again, effects = run(at_phase(S.Phase.PRINTING), S.PrinterReady(), S.Failed(expired))
+    assert again.phase is S.Phase.SECOND_FACTOR and again.report is None
+    assert S.PrintReport not in kinds(effects)
+
+
+def test_staff_credentials_out_of_format_are_never_sent() -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
+    for staff_id, pin in (("ST-001", "1357"), ("A" * 17, "1357"), ("ST001", "123"), ("", "1357")):
+        assert run(state, S.StaffConfirmed(staff_id, pin)) == (state, [])
+    _, effects = run(state, S.StaffConfirmed("ST001", "13579"))
+    assert S.StaffAssist("sess-1", "ST001", "13579") in effects

@@ -119,15 +119,15 @@ def test_a_guide_that_arrives_after_its_page_closed_is_not_shown() -> None:
     assert state.view is S.ReportView.REPORT and not state.busy
 
 
-def test_a_dispute_is_queued_with_the_reason_in_words_and_the_record_marked() -> None:
+def test_a_dispute_is_sent_with_the_reason_in_words_and_the_record_marked() -> None:
     state, _ = run(at_penalty_report(), S.DisputeRequested("P-1"))
     assert state.view is S.ReportView.DISPUTE and state.view_record == "P-1"
     state, effects = run(state, S.DisputeSubmitted("already_done", "  已于 2025 年\n缴清罚款 "))
     assert state.busy
-    (dispute,) = [e for e in effects if isinstance(e, S.QueueDispute)]
+    (dispute,) = [e for e in effects if isinstance(e, S.SendDispute)]
     assert dispute.token == "tok" and dispute.report_id == "R2" and dispute.record_id == "P-1"
     assert dispute.reason == "【我已经履行或整改完毕，记录没有更新】已于 2025 年 缴清罚款"
-    state, _ = run(state, S.DisputeQueued("P-1"))
+    state, _ = run(state, S.DisputeSent("P-1"))
     assert state.view is S.ReportView.REPORT and not state.busy
     assert state.disputed == ("P-1",)
     # The same record cannot be disputed twice in a session.
@@ -138,7 +138,7 @@ def test_a_dispute_needs_a_known_reason_and_the_words_are_bounded() -> None:
     state, _ = run(at_penalty_report(), S.DisputeRequested("P-1"))
     assert kinds(run(state, S.DisputeSubmitted("because", ""))[1]) == []
     _, effects = run(state, S.DisputeSubmitted("other", "字" * 500))
-    (dispute,) = [e for e in effects if isinstance(e, S.QueueDispute)]
+    (dispute,) = [e for e in effects if isinstance(e, S.SendDispute)]
     assert dispute.reason.count("字") == S.DISPUTE_TEXT_MAX
 
 
@@ -179,7 +179,7 @@ def test_a_failed_phone_link_keeps_the_report() -> None:
 def test_printing_leaves_the_pages_for_the_report() -> None:
     state, _ = run(at_penalty_report(), S.ShareRequested(), S.ShareReady(LINK))
     state, effects = run(state, S.PrintRequested())
-    assert state.phase is S.Phase.PRINTING and kinds(effects) == [S.PrintReport]
+    assert state.phase is S.Phase.PRINTING and kinds(effects) == [S.CheckPrinter]
 
 
 # ---------------------------------------------------------------- language and voice
@@ -252,10 +252,10 @@ def test_a_notice_lasts_until_the_next_page_and_the_newest_wins() -> None:
     assert state.slip_printed == "P-1"
     state, _ = run(state, S.DisputeRequested("P-1"))
     assert state.slip_printed is None
-    state, _ = run(state, S.DisputeSubmitted("other", ""), S.DisputeQueued("P-1"))
-    assert state.dispute_queued == "P-1" and state.slip_printed is None
+    state, _ = run(state, S.DisputeSubmitted("other", ""), S.DisputeSent("P-1"))
+    assert state.dispute_sent == "P-1" and state.slip_printed is None
     state, _ = run(state, S.ShareRequested(), S.ShareReady(LINK))
-    assert state.dispute_queued is None
+    assert state.dispute_sent is None
 
 
 def test_staff_confirming_answers_the_call() -> None:

@@ -19,8 +19,6 @@ from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
 from kiosk import diagnostics, logging_setup, session, staff_pin
-from simulators import demo
-from simulators.pcscd import PcscdInfo
 from simulators.platform_server import PlatformSimulator
 from simulators.virtual_printer import VirtualPrinter
 from tests.helpers import running_kiosk
@@ -34,18 +32,12 @@ DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 
 @pytest.fixture
 def kiosk_app(
-    tmp_path: Path,
-    pcscd: PcscdInfo,
+    simulator_cfg: kiosk_config.KioskConfig,
     platform_sim: PlatformSimulator,
-    virtual_printer: VirtualPrinter,
-    memory_keyring: object,
     restore_logging: None,
 ) -> Iterator[ui_app.KioskApp]:
-    cfg = demo.simulator_config(
-        platform_sim, virtual_printer, pcscd.reader, tmp_path / "data", tmp_path / "logs"
-    )
     cfg = dataclasses.replace(
-        cfg,
+        simulator_cfg,
         staff=kiosk_config.StaffConfig(pin_hash=staff_pin.hash_pin(PIN, n=1024).encode()),
     )
     logging_setup.setup_logging(Path(cfg.paths.log_dir))  # recent log lines to show
@@ -93,6 +85,7 @@ def test_staff_mode_healthy_then_broken(
         "信用平台": "✔ 正常",
         "时钟": "✔ 正常",
         "离线队列": "✔ 正常",
+        "证件签发机构证书": "✔ 正常",
         "磁盘与程序": "✔ 正常",
     }
     screen = app.window.staff_screen
@@ -113,6 +106,7 @@ def test_staff_mode_healthy_then_broken(
     found = badges(app)
     assert found["打印机"] == "✖ 故障"
     assert found["信用平台"] == "✖ 故障"
+    assert found["证件签发机构证书"] == "✖ 故障"  # not fetched again: staff must know
     assert "纸" in screen.action_message.text()  # what to do: load paper
     texts = "\n".join(label.text() for label in screen.findChildren(type(screen.summary)))
     assert not re.search(r"\d{17}[\dX]", texts)  # no ID number anywhere on the staff screen

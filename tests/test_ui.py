@@ -3,6 +3,7 @@ font, errors read as plain words, large-text mode really enlarges text."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -343,3 +344,18 @@ def test_call_staff_is_on_every_resident_screen_in_both_sizes(
         window.show_state(session.SessionState(elder_mode=elder, staff_called=True, staff_call=1))
         assert window.staff_banner.isVisible()
         assert window.size().height() <= 1080
+
+
+def test_a_busy_platform_says_please_wait_until_the_call_answers(
+    window: main_window.KioskWindow,
+) -> None:
+    waiting = session.SessionState(phase=session.Phase.VERIFYING, busy=True, platform_busy=True)
+    window.show_state(waiting)
+    assert window.busy_banner.isVisible()
+    assert "请稍候" in window.busy_banner.text()
+    window.resize(1080, 1920)  # a portrait panel: the whole text still has room
+    window.show_state(dataclasses.replace(waiting, elder_mode=True))
+    metrics = window.busy_banner.fontMetrics()
+    assert metrics.horizontalAdvance(window.busy_banner.text()) <= window.busy_banner.width()
+    window.show_state(session.SessionState(phase=session.Phase.VERIFYING, busy=True))
+    assert not window.busy_banner.isVisible()

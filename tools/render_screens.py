@@ -157,6 +157,20 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
     yield "share", dataclasses.replace(on_report, view=S.ReportView.SHARE, share=link)
     yield "printing", dataclasses.replace(on_report, phase=S.Phase.PRINTING, busy=True)
     yield (
+        "printing-recorded-throttled",
+        dataclasses.replace(
+            on_report,
+            phase=S.Phase.PRINTING,
+            busy=True,
+            print_stage=S.PrintStage.RECORDING,
+            platform_busy=True,
+        ),
+    )
+    yield (
+        "verifying-throttled",
+        dataclasses.replace(base, phase=S.Phase.VERIFYING, busy=True, platform_busy=True),
+    )
+    yield (
         "done",
         dataclasses.replace(base, phase=S.Phase.DONE, printed=True, limit_s=15, timer=7),
     )

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk import audit, offline, runtime, speech, staff, staff_pin, wiring
 from kiosk import config as kiosk_config
 from kiosk import controller as session_controller
-from ui import main_window, qt_runtime, qtlog, theme, voice
+from ui import main_window, qt_runtime, qtlog, theme, voice, warmup
 from ui.screens import idle
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,11 @@ class KioskApp:
         if self.offline is not None:
             self.audit_log = offline.OutboxAuditLog(self.offline.outbox, self.offline.sender.wake)
             self.monitor = offline.PlatformMonitor(
-                self.offline, self.runner, self.clock, self.controller.handle
+                self.offline,
+                self.runner,
+                self.clock,
+                self.controller.handle,
+                trust_anchors=services.trust_anchors,
             )
         self.controller.add_listener(offline.SessionAuditor(self.audit_log))
         # Large-text mode's spoken prompts; a kiosk without a speech engine simply stays quiet.
@@ -79,6 +83,10 @@ class KioskApp:
             terminal_id=services.terminal_id,
             request_restart=self.request_restart,
             sync_outbox=self.offline.sender.sync_now if self.offline is not None else None,
+            # "重新检测" looks at the card issuer CAs again, on the net lane like every check.
+            refresh_trust_anchors=lambda: services.trust_anchors.refresh(
+                services.platform, fall_back=False
+            ),
         )
         self.window = main_window.KioskWindow(
             self.controller,
@@ -91,6 +99,9 @@ class KioskApp:
         self.controller.add_listener(voice.VoicePrompts(self.speaker))
         idle_screen = self.window.screen_of(idle.IdleScreen)
         assert isinstance(idle_screen, idle.IdleScreen)
+        # What the first report and receipt would load while the resident waits loads once
+        # the idle screen is up (ui/warmup.py).
+        self.warm_up = warmup.WarmUp(idle_screen, warmup.steps_for(services))
         if self.monitor is not None:
             self.monitor.add_listener(idle_screen.show_public)
         self.qt_app.installEventFilter(self.window)

@@ -124,6 +124,13 @@ class KioskWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self._build_header())
+        # The platform asked the kiosk to wait before a call goes again: "please wait", across
+        # the whole width under the header (a portrait header has no room left for it).
+        self.busy_banner = base.label("", "BusyBanner")
+        self.busy_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.busy_banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.busy_banner.hide()
+        column.addWidget(self.busy_banner)
         self.stack = QStackedWidget()
         column.addWidget(self.stack, 1)
         self.setCentralWidget(central)
@@ -194,6 +201,8 @@ class KioskWindow(QMainWindow):
         self.title.setText(translate("KioskWindow", "信用服务自助终端"))
         self.staff_banner.setText(translate("KioskWindow", "已呼叫工作人员，请稍候"))
         self.staff_banner.setAccessibleName(translate("KioskWindow", "已呼叫工作人员"))
+        self.busy_banner.setText(translate("KioskWindow", "信用平台繁忙，正在排队，请稍候"))
+        self.busy_banner.setAccessibleName(translate("KioskWindow", "信用平台繁忙，请稍候"))
         # The language button names the other language in that language: whoever needs it
         # can read it.
         self.language_button.setText("English" if self._other_language() == "en" else "中文")
@@ -332,6 +341,7 @@ class KioskWindow(QMainWindow):
         # Once called, the banner takes the button's place: pressing again would change nothing.
         self.call_staff_button.setVisible(state.phase is not Phase.STAFF and not state.staff_called)
         self.staff_banner.setVisible(state.staff_called)
+        self.busy_banner.setVisible(state.platform_busy)
         self._show_title()
         if state.staff_called and state.staff_call != self._staff_call:
             self._staff_call = state.staff_call

@@ -158,6 +158,8 @@ def stylesheet(tokens: Tokens, family: str) -> str:
     QProgressBar::chunk {{ background: {t.accent}; }}
     #Header QLabel#StaffBanner {{ background: {t.surface}; color: {t.text}; font-weight: bold;
         border: 4px solid {t.warning}; border-radius: 10px; padding: 4px 24px; }}
+    QLabel#BusyBanner {{ background: {t.surface}; color: {t.text}; font-weight: bold;
+        border-bottom: 4px solid {t.accent}; padding: 8px 24px; }}
     QPushButton#PageButton {{ min-height: {t.button_height * 3 // 2}px; min-width: {t.key_size}px;
         padding: 0 16px; }}
     QPushButton#BigChoice {{ min-height: {t.button_height}px; font-size: {t.heading * 3 // 4}px;

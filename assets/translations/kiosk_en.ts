@@ -2,6 +2,35 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="zh_CN">
 <context>
+    <name>AlnumKeypad</name>
+    <message>
+        <location filename="../../ui/widgets/alnum_keypad.py" line="+68"/>
+        <source>删除</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+1"/>
+        <source>清空</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>下一项</source>
+        <translation>Next</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>下一项：输入密码</source>
+        <translation>Next: enter the password</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>字母数字键盘</source>
+        <translation>Letter and digit keypad</translation>
+    </message>
+</context>
+<context>
     <name>ConsentScreen</name>
     <message>
         <location filename="../../ui/screens/consent.py" line="+88"/>
@@ -93,7 +122,7 @@
 <context>
     <name>Dispute</name>
     <message>
-        <location filename="../../kiosk/session.py" line="+47"/>
+        <location filename="../../kiosk/session.py" line="+50"/>
         <source>这条记录不是我的</source>
         <translation>This record is not mine</translation>
     </message>
@@ -217,19 +246,19 @@
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../kiosk/errors.py" line="+87"/>
+        <location filename="../../kiosk/errors.py" line="+94"/>
         <source>这张卡不能在本机使用，请联系大厅工作人员。</source>
         <translation>This card cannot be used at this kiosk. Please ask the hall staff for help.</translation>
     </message>
     <message>
         <location line="+3"/>
         <location line="+166"/>
-        <location line="+77"/>
+        <location line="+78"/>
         <source>证件无法使用</source>
         <translation>ID card cannot be used</translation>
     </message>
     <message>
-        <location line="-241"/>
+        <location line="-242"/>
         <source>证件已挂失</source>
         <translation>ID card reported lost</translation>
     </message>
@@ -350,18 +379,18 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+203"/>
+        <location line="+204"/>
         <source>终端未登记</source>
         <translation>Kiosk not registered</translation>
     </message>
     <message>
-        <location line="-202"/>
-        <location line="+203"/>
+        <location line="-203"/>
+        <location line="+204"/>
         <source>本机尚未登记，请联系工作人员。</source>
         <translation>This kiosk is not registered yet. Please ask staff for help.</translation>
     </message>
     <message>
-        <location line="-199"/>
+        <location line="-200"/>
         <source>终端已停用</source>
         <translation>Kiosk out of service</translation>
     </message>
@@ -573,14 +602,14 @@
         <translation>Your ID card could not be read. Please place it again and retry.</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>信用平台暂时无法连接</source>
         <translation>Cannot reach the credit platform</translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>现在不能查询个人信用报告，您的证件没有被读取。本机会在平台恢复后自动恢复服务，请过半小时左右再来，或到大厅服务台请工作人员帮您办理。</source>
-        <translation>Credit reports cannot be viewed right now, and your ID card was not read. The kiosk will work again by itself once the platform is back. Please come back in about half an hour, or ask the staff at the hall service desk for help.</translation>
+        <source>现在不能查询个人信用报告，您的证件没有被读取。平台恢复后本机会自动恢复服务，您可以稍后再来，或到大厅服务台请工作人员帮您办理。</source>
+        <translation>Personal credit reports cannot be looked up right now, and your card was not read. This kiosk will resume by itself once the platform is back: you can come back later, or ask the staff at the service desk to help you.</translation>
     </message>
     <message>
         <location line="+22"/>
@@ -716,7 +745,7 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="+193"/>
+        <location filename="../../ui/main_window.py" line="+199"/>
         <source>个人公共信用报告自助查询</source>
         <translation>Personal public credit report self-service</translation>
     </message>
@@ -734,6 +763,16 @@
         <location line="+1"/>
         <source>已呼叫工作人员</source>
         <translation>Staff called</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>信用平台繁忙，正在排队，请稍候</source>
+        <translation>The credit platform is busy: your request is queued, please wait</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>信用平台繁忙，请稍候</source>
+        <translation>The credit platform is busy, please wait</translation>
     </message>
     <message>
         <location line="+7"/>
@@ -798,12 +837,12 @@
 <context>
     <name>PrintingScreen</name>
     <message>
-        <location filename="../../ui/screens/printing.py" line="+68"/>
+        <location filename="../../ui/screens/printing.py" line="+71"/>
         <source>正在打印…</source>
         <translation>Printing…</translation>
     </message>
     <message>
-        <location line="-13"/>
+        <location line="-16"/>
         <source>凭条将从下方出纸口送出，请稍候。</source>
         <translation>Your printout will come out of the paper slot below. Please wait.</translation>
     </message>
@@ -829,13 +868,19 @@
     </message>
     <message>
         <location line="+6"/>
+        <location line="+3"/>
         <source>正在准备打印…</source>
         <translation>Getting ready to print…</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-2"/>
         <source>正在检查打印机的纸张和状态</source>
         <translation>Checking the printer&apos;s paper and status</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>正在向信用平台登记本次打印</source>
+        <translation>Registering this print with the credit platform</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -922,7 +967,7 @@
         <translation>Print the repair guide, to follow step by step at home</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+29"/>
         <source>窗口：%1</source>
         <translation>Counter: %1</translation>
     </message>
@@ -935,7 +980,7 @@
 <context>
     <name>ReportScreen</name>
     <message>
-        <location filename="../../ui/screens/report.py" line="+53"/>
+        <location filename="../../ui/screens/report.py" line="+52"/>
         <source>状态：%1</source>
         <translation>Status: %1</translation>
     </message>
@@ -1026,7 +1071,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+83"/>
+        <location line="+86"/>
         <source>提出异议</source>
         <translation>Dispute</translation>
     </message>
@@ -1064,7 +1109,7 @@
 <context>
     <name>SecondFactorScreen</name>
     <message>
-        <location filename="../../ui/screens/second_factor.py" line="+198"/>
+        <location filename="../../ui/screens/second_factor.py" line="+236"/>
         <source>确认是您本人</source>
         <translation>Confirm it is you</translation>
     </message>
@@ -1096,42 +1141,42 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+154"/>
+        <location line="+200"/>
         <source>重新发送验证码</source>
         <translation>Resend code</translation>
     </message>
     <message>
-        <location line="-153"/>
+        <location line="-199"/>
         <location line="+2"/>
         <source>没有收到短信？请工作人员核验</source>
         <translation>No text message? Verify with staff</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+174"/>
+        <location line="+224"/>
         <source>工号</source>
         <translation>Staff ID</translation>
     </message>
     <message>
-        <location line="-173"/>
-        <location line="+179"/>
+        <location line="-223"/>
+        <location line="+229"/>
         <source>密码</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location line="-178"/>
+        <location line="-228"/>
         <location line="+1"/>
         <source>改用短信验证码</source>
         <translation>Use a text message instead</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+207"/>
+        <location line="+258"/>
         <source>确认</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location line="-170"/>
+        <location line="-197"/>
         <source>发送短信验证码到 %1</source>
         <translation>Send a code to %1</translation>
     </message>
@@ -1146,7 +1191,7 @@
         <translation>Sending code…</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+28"/>
         <source>已通知工作人员，请稍候。</source>
         <translation>Staff have been called. Please wait.</translation>
     </message>
@@ -1171,7 +1216,7 @@
         <translation>For help, press “Call staff” at the top of the screen.</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+67"/>
         <source>正在重新发送…</source>
         <translation>Resending…</translation>
     </message>
@@ -1181,12 +1226,12 @@
         <translation>Resend in %1 s</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+49"/>
         <source>正在输入</source>
         <translation>Now entering</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+20"/>
         <source>正在核对…</source>
         <translation>Checking…</translation>
     </message>

@@ -64,6 +64,9 @@ class PrintingScreen(base.Screen):
         if stage is session.PrintStage.CHECKING:
             self.title.setText(translate("PrintingScreen", "正在准备打印…"))
             self.stage.setText(translate("PrintingScreen", "正在检查打印机的纸张和状态"))
+        elif stage is session.PrintStage.RECORDING:
+            self.title.setText(translate("PrintingScreen", "正在准备打印…"))
+            self.stage.setText(translate("PrintingScreen", "正在向信用平台登记本次打印"))
         elif stage is session.PrintStage.RECEIPT:
             self.title.setText(translate("PrintingScreen", "正在打印…"))
             self.stage.setText(translate("PrintingScreen", "打印机正常，凭条正在送出"))

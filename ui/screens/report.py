@@ -17,9 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk import privacy, session
 from kiosk import report as report_model
-from kiosk import session
-from kiosk.logging_setup import mask_name
 from ui.i18n import translate, translated
 from ui.screens import base, dispute, repair_guide, share
 from ui.widgets import paged_scroll
@@ -223,7 +222,7 @@ class ReportScreen(base.Screen):
         notice = ""
         if state.slip_printed:
             notice = translate("ReportScreen", "修复指引已打印，请从出纸口取走。")
-        elif state.dispute_queued:
+        elif state.dispute_sent:
             notice = translate(
                 "ReportScreen", "异议已提交，信用平台将核查处理；进度可到服务窗口查询。"
             )
@@ -276,7 +275,10 @@ class ReportScreen(base.Screen):
                 widget.deleteLater()
 
     def _fill(self, report: report_model.Report, brief: bool) -> None:
-        self.subject.setText(f"{mask_name(report.subject.name)}　{report.subject.id_masked}")
+        # Everything below comes from the masked copy: the platform's texts may hold the
+        # resident's full name or an ID number, and the hall can see the screen.
+        report = privacy.masked_report(report)
+        self.subject.setText(f"{report.subject.name}　{report.subject.id_masked}")
         self.summary.setText(summary_text(report, brief))
         self.summary.setObjectName(
             "HeadingWarning" if report.summary.has_negative else "HeadingGood"

@@ -24,6 +24,7 @@ TITLES = {
     "platform": "信用平台",
     "clock": "时钟",
     "offline queue": "离线队列",
+    "trust anchors": "证件签发机构证书",
     "system": "磁盘与程序",
 }
 
@@ -83,6 +84,8 @@ def facts(check: diagnostics.Check) -> str:
             return f"终端编号 {d['terminal_id']}；凭据在系统钥匙串中"
         return "系统钥匙串中没有本机凭据"
     if check.name == "platform" and "latency_ms" not in d:
+        if check.level == diagnostics.AMBER:
+            return f"可以连接，但平台繁忙，请求要排队（{check.summary}）"
         return f"连不上或被拒绝（{check.summary}）"
     if check.name == "platform":
         return (
@@ -95,6 +98,8 @@ def facts(check: diagnostics.Check) -> str:
         return "本版本尚未提供（没有队列数据可显示）"
     if check.name == "system":
         return _system_facts(d)
+    if check.name == "trust anchors" and "issuer_cas" in d:
+        return f"已从信用平台更新，共 {d['issuer_cas']} 个签发机构"
     return check.summary
 
 
