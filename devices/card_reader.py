@@ -91,3 +91,23 @@ class CardReader(Protocol):
             devices.errors.DeviceUnavailable: No reader, or pcscd is down.
         """
         ...
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SecurityModuleText:
+    """The holder's text as a certified reader (``devices.vendor_reader``) returned it, decoded
+    but not yet checked (``kiosk.card.identity``)."""
+
+    name: str
+    sex: str
+    ethnicity: str
+    birth_date: str
+    address: str
+    id_number: str
+    issuing_authority: str
+    valid_from: str
+    valid_until: str
+
+    def __repr__(self) -> str:
+        # Personal data: never let it reach a log through repr().
+        return f"SecurityModuleText(<{len(self.id_number)}-char id, {len(self.name)}-char name>)"

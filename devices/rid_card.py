@@ -3,7 +3,7 @@
 Pure protocol code: no PC/SC here, so it runs against a fake connection in tests. It handles
 the transport behaviour the profile requires of a reader: ``61 XX`` (GET RESPONSE), ``6C XX``
 (resend with the right Le), cards answering READ BINARY in small chunks, and ``62 82`` at the
-end of a file. It reads bytes; checking them is ``kiosk.card_identity``'s job.
+end of a file. It reads bytes; checking them is ``kiosk.card.identity``'s job.
 """
 
 from __future__ import annotations

@@ -27,13 +27,12 @@ before it is read again), so a card left lying on the reader cannot start a seco
 The holder's text block is UCS-2LE in fixed-width fields (bytes): name 30, sex 2, ethnicity
 4, birth date 16, address 70, ID number 36, issuing authority 30, valid from 16, valid until
 16, then reserved bytes up to 256. Decoding it is done here; checking what it says is
-``kiosk.card_identity.holder_from_security_module``'s job.
+``kiosk.card.identity.holder_from_security_module``'s job.
 """
 
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import logging
 import queue
 import threading
@@ -48,6 +47,7 @@ from devices.card_reader import (
     CardInserted,
     CardRemoved,
     ReaderUnavailable,
+    SecurityModuleText,
 )
 from devices.errors import (
     CardAlreadyRead,
@@ -95,25 +95,6 @@ PHOTO_BLOCK_LEN = 1024
 # Buffers handed to the library are larger than the API's sizes: a library that writes more
 # than it should then corrupts nothing, and its claimed length is refused instead.
 _BUFFER_LEN = 4096
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class SecurityModuleText:
-    """The holder's text as a certified reader returned it, decoded but not yet checked."""
-
-    name: str
-    sex: str
-    ethnicity: str
-    birth_date: str
-    address: str
-    id_number: str
-    issuing_authority: str
-    valid_from: str
-    valid_until: str
-
-    def __repr__(self) -> str:
-        # Personal data: never let it reach a log through repr().
-        return f"SecurityModuleText(<{len(self.id_number)}-char id, {len(self.name)}-char name>)"
 
 
 def decode_text_block(block: bytes) -> SecurityModuleText:

@@ -14,7 +14,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from kiosk import errors, staff_pin
+from kiosk import errors
+from kiosk.staff import pin as staff_pin
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -87,7 +88,7 @@ class ElderModeConfig:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class VoiceConfig:
-    """The speech engine behind the spoken prompts of the large-text mode (kiosk/speech.py)."""
+    """The speech engine behind large-text mode's spoken prompts (kiosk/voice/speech.py)."""
 
     engine: str = "espeak-ng"  # espeak-ng | none (no spoken prompts at all)
     rate_wpm: int = 145  # Mandarin: syllables a minute; espeak-ng's own 175 is fast for elders

@@ -18,14 +18,16 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # Types only: the log filter imports this module, which stays free of the HTTP client.
-    from kiosk.platform_client import RepairGuide
-    from kiosk.report import Record, Report, Section
+    from kiosk.platform.client import RepairGuide
+    from kiosk.platform.report import Record, Report, Section
 
 # An 18-character resident ID number: 17 ASCII digits and a check character (a digit, or X
 # in either case), not part of a longer run of digits (an order or account number).
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}(?:[0-9](?![0-9])|[Xx])")
 # A mainland mobile number: 11 digits from 13x to 19x, not part of a longer run of digits.
 _MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+# An HTTP bearer token as it would appear in an exception text.
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 
 
 def mask_name(name: str) -> str:
@@ -56,6 +58,12 @@ def mask_numbers(text: str) -> str:
     """``text`` with every ID number and mobile number in it masked, whoever they belong to."""
     text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group()), text)
     return _MOBILE.sub(lambda m: mask_mobile_number(m.group()), text)
+
+
+def mask_text(text: str) -> str:
+    """``text`` as a log line or the staff log viewer may show it: ID numbers and mobile
+    numbers masked (``mask_numbers``), bearer tokens redacted."""
+    return _BEARER.sub(lambda m: m.group(1) + "<redacted>", mask_numbers(text))
 
 
 def mask_personal_text(text: str, *, name: str) -> str:

@@ -36,8 +36,12 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton
 
 from kiosk import config as kiosk_config
-from kiosk import credentials, report_pdf, session, speech, wiring
-from kiosk.logging_setup import setup_logging
+from kiosk.app import composition as wiring
+from kiosk.app.logging_setup import setup_logging
+from kiosk.flow import session
+from kiosk.platform import credentials
+from kiosk.printing import report_pdf
+from kiosk.voice import speech
 from simulators import card_factory, pcscd, virtual_card
 from simulators.memory_keyring import MemoryKeyring
 from simulators.platform_server import DEMO_STAFF, PlatformSimulator

@@ -1343,8 +1343,8 @@ class PlatformSimulator:
 
     def _render_pdf(self, payload: dict[str, Any], terminal_id: str) -> bytes:
         # Imported here: reportlab costs start-up time that only a PDF should pay.
-        from kiosk.report import parse_report
-        from kiosk.report_pdf import render_pdf
+        from kiosk.platform.report import parse_report
+        from kiosk.printing.report_pdf import render_pdf
 
         code = _normalise_code(str(payload["verification_code"]))
         verify_url = f"{self.base_url}/v1/verify/{code}"

@@ -11,7 +11,8 @@ import pytest
 
 from devices.card_reader import CardEvent
 from kiosk import config as kiosk_config
-from kiosk import controller, runtime, session, wiring
+from kiosk.app import composition as wiring
+from kiosk.flow import controller, runtime, session
 
 if TYPE_CHECKING:
     from simulators.platform_server import PlatformSimulator

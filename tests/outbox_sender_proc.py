@@ -14,9 +14,9 @@ import pathlib
 import sys
 import time
 
-from kiosk.credentials import TerminalCredentials
-from kiosk.outbox_sender import Backoff, OutboxSender
-from kiosk.platform_client import PlatformClient
+from kiosk.offline.sender import Backoff, OutboxSender
+from kiosk.platform.client import PlatformClient
+from kiosk.platform.credentials import TerminalCredentials
 from offline_cache.keys import StaticKeyProvider
 from offline_cache.outbox import Outbox
 

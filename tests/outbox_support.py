@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from kiosk.credentials import TerminalCredentials
-from kiosk.platform_client import PlatformClient
+from kiosk.platform.client import PlatformClient
+from kiosk.platform.credentials import TerminalCredentials
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import RESIDENTS
 from tests.fixtures.platform import Issuer, staff_token

@@ -15,8 +15,8 @@ import os
 import pathlib
 import sys
 
-from kiosk.outbox_sender import queue_audit_event, queue_print
-from kiosk.platform_client import AuditEvent
+from kiosk.offline.sender import queue_audit_event, queue_print
+from kiosk.platform.client import AuditEvent
 from offline_cache.keys import StaticKeyProvider
 from offline_cache.outbox import Outbox
 

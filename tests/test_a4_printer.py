@@ -73,7 +73,7 @@ def test_a_hall_with_an_a4_printer_gets_the_full_report_after_the_receipt(
 ) -> None:
     import dataclasses
 
-    from kiosk import session
+    from kiosk.flow import session
     from tests.helpers import make_controller
     from tests.test_session import REPORT
 
@@ -103,7 +103,7 @@ def test_a_hall_with_an_a4_printer_gets_the_full_report_after_the_receipt(
 def test_an_a4_failure_does_not_undo_the_receipt(fake_lp: Path) -> None:
     import dataclasses
 
-    from kiosk import session
+    from kiosk.flow import session
     from tests.helpers import make_controller
     from tests.test_session import REPORT
 
@@ -121,7 +121,8 @@ def test_an_a4_failure_does_not_undo_the_receipt(fake_lp: Path) -> None:
 def test_an_a4_copy_the_platform_refuses_to_record_is_not_printed(fake_lp: Path) -> None:
     import dataclasses
 
-    from kiosk import errors, session
+    from kiosk import errors
+    from kiosk.flow import session
     from tests.helpers import make_controller
     from tests.test_session import REPORT
 

@@ -17,7 +17,7 @@ import pytest
 from devices import rid_card
 from devices.errors import CardRemoved, DeviceError, NotAnIdCard
 from devices.pcsc_reader import PcscCardReader
-from kiosk import card_identity
+from kiosk.card import identity as card_identity
 from kiosk.errors import CardInvalid
 from simulators.card_factory import FID_CARDCERT, FID_HOLDER, FID_SOD, IssuerCA
 from simulators.residents import ZHANG_WEI

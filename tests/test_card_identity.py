@@ -1,4 +1,4 @@
-"""Card checks of kiosk.card_identity: a genuine card passes, each forgery gets its reason."""
+"""Card checks of kiosk.card.identity: a genuine card passes, each forgery gets its reason."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from devices.rid_card import CardFiles
-from kiosk.card_identity import (
+from kiosk.card.identity import (
     Holder,
     TlvError,
     check_card,

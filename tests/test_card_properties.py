@@ -19,7 +19,7 @@ from devices import rid_card
 from devices.card_reader import Response
 from devices.errors import CardCommunicationError, DeviceError
 from devices.rid_card import CardFiles
-from kiosk.card_identity import (
+from kiosk.card.identity import (
     Holder,
     TlvError,
     check_card,

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import cli, config, credentials
+from kiosk import config
+from kiosk.app import cli
+from kiosk.platform import credentials
 from simulators.memory_keyring import MemoryKeyring
 from simulators.platform_server import PlatformSimulator
 

@@ -68,7 +68,7 @@ def test_the_cli_explains_a_bad_file_without_a_traceback(
     path = tmp_path / "kiosk.toml"
     path.write_text(content, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "check-config", "--config", str(path)],
+        [sys.executable, "-m", "kiosk.app.cli", "check-config", "--config", str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -80,7 +80,14 @@ def test_the_cli_explains_a_bad_file_without_a_traceback(
 
 def test_the_cli_reports_a_missing_file(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "check-config", "--config", str(tmp_path / "x.toml")],
+        [
+            sys.executable,
+            "-m",
+            "kiosk.app.cli",
+            "check-config",
+            "--config",
+            str(tmp_path / "x.toml"),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -113,7 +120,7 @@ def test_the_vendor_reader_needs_an_existing_library(tmp_path: Path) -> None:
         {"reader": {"backend": "vendor", "vendor_library": str(library), "vendor_port": 1002}}
     )
     from devices import vendor_reader
-    from kiosk import wiring
+    from kiosk.app import composition as wiring
 
     reader = wiring.build_reader(cfg.reader)
     assert isinstance(reader, vendor_reader.VendorCardReader)

@@ -8,7 +8,8 @@ import threading
 import time
 
 from devices import card_reader, errors
-from kiosk import controller, platform_client, runtime, session
+from kiosk.flow import controller, runtime, session
+from kiosk.platform import client as platform_client
 from tests.helpers import make_controller
 
 

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import cli, credentials, diagnostics, offline
 from kiosk import config as kiosk_config
+from kiosk.app import cli
+from kiosk.offline import services as offline_services
+from kiosk.platform import credentials
+from kiosk.staff import diagnostics
 from offline_cache.keys import StaticKeyProvider
 from offline_cache.outbox import Outbox
 from simulators import demo
@@ -77,7 +80,7 @@ def test_offline_queue_shows_backlog_oldest_age_last_sync_and_a_full_queue(
 ) -> None:
     check = diagnostics.check_offline_queue(sim_config)
     assert (check.level, check.summary) == ("green", "empty (nothing queued yet)")
-    path = Path(sim_config.paths.data_dir) / offline.OUTBOX_FILE
+    path = Path(sim_config.paths.data_dir) / offline_services.OUTBOX_FILE
     now = time.time()
     with Outbox(path, StaticKeyProvider(), max_items=3, clock=lambda: now - 7200) as box:
         box.enqueue("audit", {"n": 1}, "k-1")

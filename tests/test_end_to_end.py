@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
-from kiosk import session
+from kiosk.flow import session
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import ZHANG_WEI
 from simulators.virtual_card import VirtualCardClient

@@ -30,11 +30,12 @@ from devices.escpos_printer import (
     render_job,
 )
 from devices.receipt_printer import Align, Cut, PrinterStatus, PrintJob, QrCode, TextLine
-from kiosk import controller, runtime, session, wiring
+from kiosk.app import composition as wiring
 from kiosk.assets import CJK_FONT
 from kiosk.config import PrinterConfig
-from kiosk.receipt import build_receipt
-from kiosk.report import parse_report
+from kiosk.flow import controller, runtime, session
+from kiosk.platform.report import parse_report
+from kiosk.printing.receipt import build_receipt
 from simulators.virtual_printer import MARGIN, VirtualPrinter
 from tests.test_receipt import PRINTED_AT, VERIFY_URL, _payload
 

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
-from kiosk import runtime, session
+from kiosk.flow import runtime, session
 from tests.helpers import dispose_window, make_controller
 from tests.test_report_pages_ui import LINK, FakePlatform, _drop_stale_results
 from tests.test_session import EVIDENCE, GUIDE, IDENTITY, PENALTY_REPORT

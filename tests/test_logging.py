@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import logging_setup
+from kiosk import privacy
+from kiosk.app import logging_setup
 from simulators.residents import ZHANG_WEI
 
 
@@ -61,4 +62,4 @@ def test_the_file_rotates_and_keeps_a_bounded_number(log_file: Path) -> None:
     ],
 )
 def test_mask_text(text: str, masked: str) -> None:
-    assert logging_setup.mask_text(text) == masked
+    assert privacy.mask_text(text) == masked

@@ -1,6 +1,6 @@
 """The kiosk with the platform simulator stopped and started again (issue 7's offline states).
 
-The real app (``kiosk.wiring.build_services`` + ``ui.app.KioskApp``) against pcscd with the
+The real app (``kiosk.app.composition.build_services`` + ``ui.app.KioskApp``) against pcscd with the
 virtual card, the virtual printer and a platform simulator that goes away and comes back on
 the same data directory and port. The probe runs every 0.3 s here (10 s in a hall).
 """
@@ -15,7 +15,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
-from kiosk import session
+from kiosk.flow import session
 from simulators.card_factory import IssuerCA, issue_card
 from simulators.pcscd import PcscdInfo
 from simulators.platform_server import SERVICE_HOURS, PlatformSimulator

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from kiosk.platform_client import PlatformClient
+from kiosk.platform.client import PlatformClient
 from offline_cache.keys import StaticKeyProvider
 from offline_cache.outbox import Outbox
 from simulators.platform_server import PlatformSimulator

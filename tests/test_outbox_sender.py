@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from kiosk import errors
-from kiosk.outbox_sender import (
+from kiosk.offline.sender import (
     Backoff,
     OutboxSender,
     queue_audit_event,
@@ -21,7 +21,7 @@ from kiosk.outbox_sender import (
     queue_objection,
     queue_print,
 )
-from kiosk.platform_client import AuditEvent, AuditResult, Objection, PlatformClient
+from kiosk.platform.client import AuditEvent, AuditResult, Objection, PlatformClient
 from offline_cache.keys import StaticKeyProvider
 from offline_cache.outbox import Outbox, read_stats
 from simulators.platform_server import PlatformSimulator
@@ -237,7 +237,7 @@ def test_expired_token_drops_the_print_record_with_a_log_line(
     key = print_item(outbox, resident)
     queue_audit_event(outbox, audit(1))
     platform_sim.expire_token(resident.token)
-    with caplog.at_level(logging.WARNING, "kiosk.outbox_sender"):
+    with caplog.at_level(logging.WARNING, "kiosk.offline.sender"):
         result = sender(outbox, client, clock).run_once()
     assert (result.delivered, result.dropped) == (1, 1)
     stats = outbox.stats()

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk import pinyin_ime
-from kiosk.pinyin_ime import PinyinIme
 from tools import build_ime_table
+from ui.widgets import pinyin_ime
+from ui.widgets.pinyin_ime import PinyinIme
 
 FIRST_PAGE = 8  # candidates on the keyboard's first page (its MAX_CANDIDATES_PER_PAGE)
 
@@ -376,7 +376,7 @@ def test_a_missing_table_leaves_no_candidates_and_is_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     ime = PinyinIme(tmp_path / "missing.txt")
-    with caplog.at_level(logging.ERROR, logger="kiosk.pinyin_ime"):
+    with caplog.at_level(logging.ERROR, logger="ui.widgets.pinyin_ime"):
         assert ime.candidates("wo") == []
     assert "missing.txt" in caplog.text
     assert ime.loaded  # not tried again at every key
@@ -392,7 +392,7 @@ def test_reading_the_table_does_not_import_pypinyin() -> None:
     """pypinyin's own dictionaries cost 0.7 s and 50 MB: the kiosk reads the small table."""
     probe = (
         "import sys\n"
-        "from kiosk.pinyin_ime import PinyinIme\n"
+        "from ui.widgets.pinyin_ime import PinyinIme\n"
         "assert PinyinIme().candidates('wo')[0] == '我'\n"
         "print(sorted(name for name in sys.modules if name.startswith('pypinyin')))\n"
     )

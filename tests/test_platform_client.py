@@ -14,9 +14,10 @@ import keyring.backends.null
 import pytest
 import requests
 
-from kiosk import errors, platform_client
-from kiosk.credentials import CredentialStore, KeyringUnavailable, TerminalCredentials
-from kiosk.platform_client import PlatformClient
+from kiosk import errors
+from kiosk.platform import client as platform_client
+from kiosk.platform.client import PlatformClient
+from kiosk.platform.credentials import CredentialStore, KeyringUnavailable, TerminalCredentials
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import RESIDENTS
 from tests.fixtures.platform import (

@@ -16,8 +16,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
-from kiosk import errors, platform_client, session
-from kiosk.credentials import TerminalCredentials
+from kiosk import errors
+from kiosk.flow import session
+from kiosk.platform import client as platform_client
+from kiosk.platform.credentials import TerminalCredentials
 from simulators.card_factory import IssuerCA, issue_card, make_issuer_ca
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import RESIDENTS

@@ -24,9 +24,10 @@ import pytest
 import requests
 from cryptography import x509
 
-from kiosk import errors, platform_client
-from kiosk.credentials import TerminalCredentials
-from kiosk.platform_client import AuditEvent, PlatformClient
+from kiosk import errors
+from kiosk.platform import client as platform_client
+from kiosk.platform.client import AuditEvent, PlatformClient
+from kiosk.platform.credentials import TerminalCredentials
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import REPAIR_GUIDES, RESIDENTS, SECTION_TITLES
 from tests.fixtures.platform import (

@@ -17,9 +17,9 @@ from pypdf import PdfReader
 from devices.escpos_printer import render_job
 from devices.receipt_printer import Cut, PrintJob, Rule, TextLine
 from kiosk.assets import CJK_FONT
-from kiosk.receipt import build_receipt, text_width
-from kiosk.report import Report, parse_report
-from kiosk.report_pdf import render_pdf
+from kiosk.platform.report import Report, parse_report
+from kiosk.printing.receipt import build_receipt, text_width
+from kiosk.printing.report_pdf import render_pdf
 from tests.test_escpos_printer import _decode_independently
 from tests.test_receipt import PRINTED_AT, VERIFY_URL
 

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk import privacy
-from kiosk.platform_client import RepairGuide
-from kiosk.report import parse_report
+from kiosk.platform.client import RepairGuide
+from kiosk.platform.report import parse_report
 
 NAME = "欧阳娜娜"
 ID_NUMBER = "32111219570704213X"

@@ -1,4 +1,4 @@
-"""Layout of the printed receipt (kiosk.receipt): widths, content, masking, large print."""
+"""Layout of the printed receipt (kiosk.printing.receipt): widths, content, masking, large print."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 
 from devices.receipt_printer import Cut, QrCode, TextLine
-from kiosk.platform_client import RepairGuide
-from kiosk.receipt import (
+from kiosk.platform.client import RepairGuide
+from kiosk.platform.report import Report, parse_report
+from kiosk.printing.receipt import (
     build_receipt,
     build_repair_slip,
     guide_link,
     text_width,
     wrap,
 )
-from kiosk.report import Report, parse_report
 
 CST = dt.timezone(dt.timedelta(hours=8))
 PRINTED_AT = dt.datetime(2026, 11, 25, 9, 30, tzinfo=CST)

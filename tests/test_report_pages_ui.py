@@ -15,8 +15,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from kiosk import platform_client, runtime, session
-from kiosk import report as report_model
+from kiosk.flow import runtime, session
+from kiosk.platform import client as platform_client
+from kiosk.platform import report as report_model
 from simulators.residents import ZHANG_WEI
 from tests.helpers import dispose_window, make_controller
 from tests.test_session import GUIDE, PENALTY_REPORT

@@ -1,4 +1,4 @@
-"""The A4 report PDF (kiosk.report_pdf): text read back with pypdf, pages, QR on every page."""
+"""The A4 report PDF (kiosk.printing.report_pdf): text read back with pypdf, pages, QR codes."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from kiosk.report import parse_report
-from kiosk.report_pdf import render_pdf
+from kiosk.platform.report import parse_report
+from kiosk.printing.report_pdf import render_pdf
 from tests.test_receipt import PRINTED_AT, VERIFY_URL, _payload
 
 

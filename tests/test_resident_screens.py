@@ -16,7 +16,8 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
-from kiosk import errors, session
+from kiosk import errors
+from kiosk.flow import session
 from tests.test_session import IDENTITY, RULES, at_phase, run
 from ui import theme
 from ui.screens import (

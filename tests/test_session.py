@@ -8,8 +8,10 @@ import datetime as dt
 import pytest
 
 from devices import errors as device_errors
-from kiosk import errors, platform_client, session
-from kiosk import report as report_model
+from kiosk import errors
+from kiosk.flow import session
+from kiosk.platform import client as platform_client
+from kiosk.platform import report as report_model
 
 S = session
 RULES = S.Rules(
@@ -615,10 +617,11 @@ def test_a_lost_verify_signs_a_new_challenge_once() -> None:
 def test_a_refused_card_carries_its_reason_for_the_audit(
     error: BaseException, refusal: S.CardRefusal | None
 ) -> None:
-    from kiosk import audit, offline
+
+    from kiosk.offline import audit
 
     audit_log = audit.LoggingAuditLog()
-    auditor = offline.SessionAuditor(audit_log)
+    auditor = audit.SessionAuditor(audit_log)
     state = S.SessionState()
     for event in [S.CardInserted(), S.ConsentGiven(), S.CardRead(EVIDENCE), S.Failed(error)]:
         state, _ = S.transition(state, event, RULES)

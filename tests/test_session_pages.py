@@ -9,7 +9,8 @@ import datetime as dt
 
 import pytest
 
-from kiosk import platform_client, session
+from kiosk.flow import session
+from kiosk.platform import client as platform_client
 from tests.test_session import (
     GUIDE,
     IDENTITY,
@@ -218,10 +219,11 @@ def test_states_hold_no_secret_in_their_repr() -> None:
 
 
 def test_a_staff_assisted_session_is_audited_with_the_staff_id_only() -> None:
-    from kiosk import audit, offline
+
+    from kiosk.offline import audit
 
     audit_log = audit.LoggingAuditLog()
-    auditor = offline.SessionAuditor(audit_log)
+    auditor = audit.SessionAuditor(audit_log)
     state = S.SessionState()
     events: list[S.Event] = [
         S.CardInserted(),

@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from kiosk import config, errors, speech
+from kiosk import config, errors
+from kiosk.voice import speech
 
 # A normal prompt's RMS is 2000..4000 (16-bit samples); silence or noise floor is far below.
 AUDIBLE_RMS = 500
@@ -272,7 +273,7 @@ def test_a_missing_engine_is_logged_once_and_never_raises(
 ) -> None:
     sink = tmp_path / "sink"
     speaker = make_speaker(str(tmp_path / "no-such-espeak-ng"), sink_dir=sink)
-    with caplog.at_level(logging.WARNING, logger="kiosk.speech"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.voice.speech"):
         for text in ("您好", "请将身份证放在读卡区"):
             speaker.say(text, "zh")
             assert speaker.wait_until_idle(10)
@@ -297,7 +298,7 @@ def test_no_audio_device_is_one_warning_not_one_per_prompt(
         "echo 'error: No such file or directory' >&2",
     )
     speaker = make_speaker(str(engine))
-    with caplog.at_level(logging.WARNING, logger="kiosk.speech"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.voice.speech"):
         for _ in range(3):
             speaker.say("您好", "zh")
             assert speaker.wait_until_idle(10)
@@ -328,7 +329,7 @@ def test_the_spoken_text_is_never_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     speaker = make_speaker(espeak, sink_dir=tmp_path / "sink")
-    with caplog.at_level(logging.DEBUG, logger="kiosk.speech"):
+    with caplog.at_level(logging.DEBUG, logger="kiosk.voice.speech"):
         speaker.say("您的信用报告共有3条失信记录", "zh")
         assert speaker.wait_until_idle(10)
         speaker.say("You have 731 points", "en")
@@ -362,7 +363,7 @@ def test_build_speaker_gives_espeak_when_it_is_there(espeak: str, tmp_path: Path
 
 def test_voice_switched_off_gives_a_null_speaker(caplog: pytest.LogCaptureFixture) -> None:
     settings = config.parse_config({"voice": {"engine": "none"}}).voice
-    with caplog.at_level(logging.INFO, logger="kiosk.speech"):
+    with caplog.at_level(logging.INFO, logger="kiosk.voice.speech"):
         assert isinstance(speech.build_speaker(settings), speech.NullSpeaker)
     assert caplog.messages == ["voice prompts off (voice.engine = none)"]
 
@@ -372,7 +373,7 @@ def test_no_espeak_on_path_gives_a_null_speaker(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     assert speech.find_espeak() is None
-    with caplog.at_level(logging.INFO, logger="kiosk.speech"):
+    with caplog.at_level(logging.INFO, logger="kiosk.voice.speech"):
         assert isinstance(speech.build_speaker(config.VoiceConfig()), speech.NullSpeaker)
     assert caplog.messages == [
         "voice prompts off: espeak-ng is not installed (apt-get install espeak-ng)"
@@ -392,7 +393,7 @@ def test_espeak_without_the_pinyin_voice_gives_a_null_speaker(
     assert speech.find_espeak() == str(engine)
     assert not speech.has_mandarin_voice(str(engine))
     assert not speech.has_mandarin_voice(str(tmp_path / "missing"))
-    with caplog.at_level(logging.INFO, logger="kiosk.speech"):
+    with caplog.at_level(logging.INFO, logger="kiosk.voice.speech"):
         assert isinstance(speech.build_speaker(config.VoiceConfig()), speech.NullSpeaker)
     assert caplog.messages == [
         f"voice prompts off: {engine} has no cmn-latn-pinyin voice (espeak-ng-data)"

@@ -10,9 +10,14 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from kiosk import audit, diagnostics, errors, runtime, session, staff, staff_pin
 from kiosk import config as kiosk_config
-from kiosk import controller as session_controller
+from kiosk import errors
+from kiosk.flow import controller as session_controller
+from kiosk.flow import runtime, session
+from kiosk.offline import audit
+from kiosk.staff import diagnostics
+from kiosk.staff import mode as staff
+from kiosk.staff import pin as staff_pin
 from tests.helpers import dispose_window
 from ui import main_window, qt_runtime, theme
 from ui.screens import idle

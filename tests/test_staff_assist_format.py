@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk import staff_assist_format as fmt
+from kiosk.platform import staff_assist_format as fmt
 
 ID_CHARACTERS = string.ascii_letters + string.digits
 

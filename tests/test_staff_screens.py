@@ -18,7 +18,10 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
-from kiosk import diagnostics, logging_setup, session, staff_pin
+from kiosk.app import logging_setup
+from kiosk.flow import session
+from kiosk.staff import diagnostics
+from kiosk.staff import pin as staff_pin
 from simulators.platform_server import PlatformSimulator
 from simulators.virtual_printer import VirtualPrinter
 from tests.helpers import running_kiosk

@@ -15,7 +15,9 @@ LAZY = ("escpos", "reportlab", "jsonschema")
 
 PROBE = """
 import sys
-from kiosk import config, wiring, credentials
+from kiosk import config
+from kiosk.app import composition as wiring
+from kiosk.platform import credentials
 from ui import app
 cfg = config.KioskConfig()
 creds = credentials.TerminalCredentials("T1", bytes(32))
@@ -50,8 +52,11 @@ WARMED = (
 WARM_PROBE = """
 import sys, time
 from PySide6.QtCore import QEvent, QObject, QTimer
-from kiosk import config, wiring, credentials
-from ui import app, warmup
+from kiosk import config
+from kiosk.app import composition as wiring
+from kiosk.platform import credentials
+from kiosk.app import warmup
+from ui import app
 from ui.screens import idle
 
 order = []
@@ -117,8 +122,8 @@ def test_after_the_first_paint_the_report_and_receipt_libraries_are_loaded() -> 
 
 
 def test_the_warm_up_report_passes_the_schema() -> None:
-    from kiosk import report_schema
-    from ui import warmup
+    from kiosk.app import warmup
+    from kiosk.platform import report_schema
 
     report_schema.validate_report_payload(warmup.SAMPLE_REPORT)
 

@@ -12,9 +12,9 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
 
-from kiosk.pinyin_ime import PinyinIme, shared_ime
 from ui import theme
 from ui.widgets import text_keyboard
+from ui.widgets.pinyin_ime import PinyinIme, shared_ime
 from ui.widgets.text_keyboard import (
     BACKSPACE,
     CLEAR,

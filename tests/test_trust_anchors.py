@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import errors, platform_client, trust_anchors
-from kiosk.credentials import TerminalCredentials
+from kiosk import errors
+from kiosk.card import trust_anchors
+from kiosk.platform import client as platform_client
+from kiosk.platform.credentials import TerminalCredentials
 from offline_cache.public_cache import PublicCache
 from simulators.card_factory import IssuerCA, make_issuer_ca
 from simulators.platform_server import PlatformSimulator

@@ -15,7 +15,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QPushButton, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
-from kiosk import errors, runtime, session
+from kiosk import errors
+from kiosk.flow import runtime, session
 from tests.helpers import dispose_window, make_controller
 from ui import main_window, theme
 from ui.screens import error, idle
@@ -110,7 +111,7 @@ def test_the_window_refuses_to_close(window: main_window.KioskWindow) -> None:
 def test_after_a_wrong_code_the_resident_can_type_again(qtbot: QtBot) -> None:
     import datetime as dt
 
-    from kiosk import platform_client
+    from kiosk.platform import client as platform_client
     from ui.screens import second_factor
 
     screen = second_factor.SecondFactorScreen()
@@ -151,7 +152,7 @@ def test_every_screen_fits_a_1080p_panel(
     """No screen makes the full-screen window taller than the display, in either text size."""
     import datetime as dt
 
-    from kiosk import platform_client
+    from kiosk.platform import client as platform_client
     from tests.test_session import PENALTY_REPORT
 
     identity = platform_client.IdentitySession(
@@ -287,13 +288,13 @@ def test_call_staff_from_the_idle_screen_shows_a_banner_beeps_and_is_audited(
 ) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from kiosk import audit, offline
+    from kiosk.offline import audit
 
     beeps: list[None] = []
     monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: beeps.append(None)))
     ctl = window._controller
     audit_log = audit.LoggingAuditLog()
-    ctl.add_listener(offline.SessionAuditor(audit_log))
+    ctl.add_listener(audit.SessionAuditor(audit_log))
     clock = ctl._clock
     assert isinstance(clock, runtime.ManualClock)
     assert window.call_staff_button.isVisible() and not window.staff_banner.isVisible()

@@ -36,7 +36,7 @@ from devices.errors import (
 )
 from devices.errors import CardRemoved as CardRemovedError
 from devices.vendor_reader import SdtApi, VendorCardReader, decode_text_block
-from kiosk.card_identity import (
+from kiosk.card.identity import (
     VERIFIED_BY_SECURITY_MODULE,
     Holder,
     holder_from_security_module,

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from kiosk import config as kiosk_config
-from kiosk import prompts, session, speech
+from kiosk.flow import session
+from kiosk.voice import prompts, speech
 from tests.test_session import IDENTITY, JOURNEY, PENALTY_REPORT, RULES, at_phase
 from ui import voice
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kiosk.credentials import TerminalCredentials
+    from kiosk.platform.credentials import TerminalCredentials
     from simulators.platform_server import PlatformSimulator
 
 RUNS = 7
@@ -30,7 +30,9 @@ PROBE = r"""
 import json, resource, time
 t0 = time.perf_counter()
 from PySide6.QtCore import QEvent, QObject
-from kiosk import config, credentials, wiring
+from kiosk import config
+from kiosk.platform import credentials
+from kiosk.app import composition as wiring
 from ui import app
 cfg = config.KioskConfig()
 creds = credentials.TerminalCredentials("T", bytes(32))
@@ -61,7 +63,9 @@ BUDGET_IDLE_CPU_PERCENT = 10.0
 IDLE_PROBE = r"""
 import json, os, time
 from PySide6.QtCore import QTimer
-from kiosk import config, credentials, wiring
+from kiosk import config
+from kiosk.platform import credentials
+from kiosk.app import composition as wiring
 from ui import app
 cfg = config.KioskConfig()
 creds = credentials.TerminalCredentials("T", bytes(32))
@@ -102,7 +106,10 @@ BUDGET_FIRST_REPORT_EXTRA_S = 0.03  # what the first resident waits more, in the
 REPORT_PROBE = r"""
 import json, os, statistics, sys, time
 from PySide6.QtCore import QEvent, QObject, QTimer
-from kiosk import config, credentials, session, wiring
+from kiosk import config
+from kiosk.platform import credentials
+from kiosk.flow import session
+from kiosk.app import composition as wiring
 from ui import app
 from ui.screens import report
 
@@ -168,7 +175,7 @@ def _signed_report(work: Path) -> tuple[PlatformSimulator, str, TerminalCredenti
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-    from kiosk.platform_client import PlatformClient
+    from kiosk.platform.client import PlatformClient
     from simulators import card_factory
     from simulators.platform_server import DEMO_STAFF, PlatformSimulator
     from simulators.residents import RESIDENTS

@@ -28,7 +28,7 @@ import time
 from devices import rid_card
 from devices.card_reader import CardEvent, CardInserted, CardRemoved
 from devices.pcsc_reader import PcscCardReader
-from kiosk import card_identity
+from kiosk.card import identity as card_identity
 from simulators import pcscd
 from simulators.card_factory import (
     FID_CARDCERT,

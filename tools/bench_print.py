@@ -22,9 +22,9 @@ from typing import Any
 
 from devices.escpos_printer import render_job
 from kiosk.assets import CJK_FONT
-from kiosk.receipt import build_receipt
-from kiosk.report import Report, parse_report
-from kiosk.report_pdf import render_pdf
+from kiosk.platform.report import Report, parse_report
+from kiosk.printing.receipt import build_receipt
+from kiosk.printing.report_pdf import render_pdf
 
 CST = dt.timezone(dt.timedelta(hours=8))
 NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=CST)

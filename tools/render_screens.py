@@ -24,8 +24,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from kiosk import controller, errors, platform_client, runtime, session
-from kiosk import report as report_model
+from kiosk import errors
+from kiosk.flow import controller, runtime, session
+from kiosk.platform import client as platform_client
+from kiosk.platform import report as report_model
 from simulators import residents
 from ui import main_window, theme
 from ui.screens import idle, report

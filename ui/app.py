@@ -10,9 +10,15 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from kiosk import audit, offline, runtime, speech, staff, staff_pin, wiring
 from kiosk import config as kiosk_config
-from kiosk import controller as session_controller
+from kiosk.app import composition as wiring
+from kiosk.app import warmup as warmup_steps
+from kiosk.flow import controller as session_controller
+from kiosk.flow import runtime
+from kiosk.offline import audit, monitor
+from kiosk.staff import mode as staff
+from kiosk.staff import pin as staff_pin
+from kiosk.voice import speech
 from ui import main_window, qt_runtime, qtlog, theme, voice, warmup
 from ui.screens import idle
 
@@ -50,18 +56,18 @@ class KioskApp:
         )
         self.restart_requested = False
         self.offline = services.offline
-        self.monitor: offline.PlatformMonitor | None = None
+        self.monitor: monitor.PlatformMonitor | None = None
         self.audit_log: audit.LoggingAuditLog = audit.LoggingAuditLog()
         if self.offline is not None:
-            self.audit_log = offline.OutboxAuditLog(self.offline.outbox, self.offline.sender.wake)
-            self.monitor = offline.PlatformMonitor(
+            self.audit_log = audit.OutboxAuditLog(self.offline.outbox, self.offline.sender.wake)
+            self.monitor = monitor.PlatformMonitor(
                 self.offline,
                 self.runner,
                 self.clock,
                 self.controller.handle,
                 trust_anchors=services.trust_anchors,
             )
-        self.controller.add_listener(offline.SessionAuditor(self.audit_log))
+        self.controller.add_listener(audit.SessionAuditor(self.audit_log))
         # Large-text mode's spoken prompts; a kiosk without a speech engine simply stays quiet.
         if speaker is None:
             speaker = (
@@ -101,7 +107,7 @@ class KioskApp:
         assert isinstance(idle_screen, idle.IdleScreen)
         # What the first report and receipt would load while the resident waits loads once
         # the idle screen is up (ui/warmup.py).
-        self.warm_up = warmup.WarmUp(idle_screen, warmup.steps_for(services))
+        self.warm_up = warmup.WarmUp(idle_screen, warmup_steps.steps_for(services))
         if self.monitor is not None:
             self.monitor.add_listener(idle_screen.show_public)
         self.qt_app.installEventFilter(self.window)

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import controller as session_controller
-from kiosk import session
-from kiosk import staff as kiosk_staff
+from kiosk.flow import controller as session_controller
+from kiosk.flow import session
+from kiosk.staff import mode as kiosk_staff
 from ui import i18n, theme
 from ui.i18n import translate
 from ui.screens import (

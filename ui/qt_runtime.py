@@ -1,4 +1,4 @@
-"""Qt implementations of the core's threading seams (``kiosk.runtime``)."""
+"""Qt implementations of the core's threading seams (``kiosk.flow.runtime``)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class _QtTimer:
 
 
 class QtClock(QObject):
-    """``kiosk.runtime.Clock`` on QTimer: callbacks run on the GUI thread."""
+    """``kiosk.flow.runtime.Clock`` on QTimer: callbacks run on the GUI thread."""
 
     def call_later(self, seconds: float, fn: Callable[[], None]) -> _QtTimer:
         """Run ``fn`` once after ``seconds``."""

@@ -1,6 +1,6 @@
 """Voice prompts: a controller listener that speaks each screen's prompt in large-text mode.
 
-The words come from ``kiosk.prompts`` and are translated here (the speaker speaks the
+The words come from ``kiosk.voice.prompts`` and are translated here (the speaker speaks the
 session's language). Speaking happens on the speaker's own thread; this listener only picks
 what to say, once per prompt, and silences the speaker when the mode is left, the prompts
 are muted or the session ends.
@@ -8,7 +8,8 @@ are muted or the session ends.
 
 from __future__ import annotations
 
-from kiosk import prompts, session, speech
+from kiosk.flow import session
+from kiosk.voice import prompts, speech
 from ui.i18n import translated
 
 

@@ -1,16 +1,8 @@
-"""Warm-up once the idle screen is up: what the first resident would otherwise wait for.
-
-Start-up stays lean (``tests/test_startup.py``): jsonschema and python-escpos load on first
-use. Before this warm-up the first resident after a start paid for them: the report's schema
-check imported jsonschema (~60 ms on the development VM, against ~2 ms for the check itself)
-and the first receipt imported python-escpos (~35 ms with the kept printer cache of ``kiosk
-run``, ~200 ms without). After the idle screen's first paint, a worker thread loads both, so
-the first report and receipt cost what later ones do (docs/benchmarks.md).
+"""Warm-up once the idle screen is up: the steps of ``kiosk.app.warmup`` run on a worker
+thread after the idle screen's first paint, so the first resident does not wait for them.
 
 The thread only imports and runs pure-Python code, never Qt (widgets belong to the GUI
-thread). The report screen's own first fill and paint were measured too: no slower the first
-time, so no widget or font is warmed. The A4 PDF's reportlab (~150 ms, ~28 MB) is not
-warmed: only halls with an A4 printer use it, and only after the receipt is out.
+thread).
 """
 
 from __future__ import annotations
@@ -18,67 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, Final
+from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
-from devices import escpos_printer
-from devices.receipt_printer import PrintJob, TextLine
-from kiosk import controller as session_controller
-from kiosk import report_schema
+from kiosk.app.warmup import Step
 
 log = logging.getLogger(__name__)
-
-Step = tuple[str, Callable[[], object]]
-
-# Passes REPORT_SCHEMA (tests/test_startup.py checks it) and touches each of its parts (the
-# patterns, the enum, a record with a repair), so one check builds all a real report needs.
-# Nothing personal in it.
-SAMPLE_REPORT: Final[dict[str, Any]] = {
-    "report_id": "WARM-UP",
-    "verification_code": "WARM-UPXY",
-    "generated_at": "2026-01-01T08:00:00+08:00",
-    "valid_until": "2026-01-31T08:00:00+08:00",
-    "subject": {"name": "-", "id_masked": "-"},
-    "summary": {"negative_count": 1, "positive_count": 0, "status": "has_negative"},
-    "sections": [
-        {
-            "code": "warm_up",
-            "title": "-",
-            "records": [
-                {
-                    "record_id": "W-1",
-                    "date": "2026-01-01",
-                    "authority": "-",
-                    "title": "-",
-                    "status": "in_effect",
-                    "detail": None,
-                    "repair": {"eligible": True, "guide_id": None, "earliest_date": "2026-01-01"},
-                }
-            ],
-        }
-    ],
-}
-
-
-def warm_report_check() -> None:
-    """Import jsonschema and build the report validator, by checking a sample report."""
-    report_schema.validate_report_payload(SAMPLE_REPORT)
-
-
-def warm_receipt_layout() -> None:
-    """Import python-escpos, through the call that turns a receipt into printer bytes."""
-    escpos_printer.render_job(PrintJob("warm-up", (TextLine("warm-up"),)))
-
-
-def steps_for(services: session_controller.Services) -> list[Step]:
-    """The warm-up steps this kiosk needs: the report always, the receipt with a printer."""
-    steps: list[Step] = [("report check", warm_report_check)]
-    if services.printer is not None:
-        steps.append(("receipt layout", warm_receipt_layout))
-    return steps
 
 
 class WarmUp(QObject):

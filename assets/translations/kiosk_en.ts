@@ -122,7 +122,7 @@
 <context>
     <name>Dispute</name>
     <message>
-        <location filename="../../kiosk/session.py" line="+50"/>
+        <location filename="../../kiosk/flow/session.py" line="+52"/>
         <source>这条记录不是我的</source>
         <translation>This record is not mine</translation>
     </message>
@@ -150,7 +150,7 @@
 <context>
     <name>DisputePage</name>
     <message>
-        <location filename="../../ui/screens/dispute.py" line="+93"/>
+        <location filename="../../ui/screens/dispute.py" line="+94"/>
         <source>对这条记录提出异议</source>
         <translation>Dispute this record</translation>
     </message>
@@ -642,7 +642,7 @@
         <translation>Something unexpected went wrong. Please ask staff for help.</translation>
     </message>
     <message>
-        <location filename="../../ui/screens/base.py" line="+138"/>
+        <location filename="../../ui/screens/base.py" line="+139"/>
         <source>还可以尝试 %n 次。</source>
         <translation>Attempts left: %n.</translation>
     </message>
@@ -650,7 +650,7 @@
 <context>
     <name>IdleScreen</name>
     <message>
-        <location filename="../../ui/screens/idle.py" line="+58"/>
+        <location filename="../../ui/screens/idle.py" line="+59"/>
         <source>个人公共信用报告 自助查询</source>
         <translation>Personal public credit report: self-service</translation>
     </message>
@@ -745,7 +745,7 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="+199"/>
+        <location filename="../../ui/main_window.py" line="+200"/>
         <source>个人公共信用报告自助查询</source>
         <translation>Personal public credit report self-service</translation>
     </message>
@@ -927,7 +927,7 @@
 <context>
     <name>RepairGuidePage</name>
     <message>
-        <location filename="../../ui/screens/repair_guide.py" line="+71"/>
+        <location filename="../../ui/screens/repair_guide.py" line="+73"/>
         <source>怎么做</source>
         <translation>What to do</translation>
     </message>
@@ -980,7 +980,7 @@
 <context>
     <name>ReportScreen</name>
     <message>
-        <location filename="../../ui/screens/report.py" line="+52"/>
+        <location filename="../../ui/screens/report.py" line="+53"/>
         <source>状态：%1</source>
         <translation>Status: %1</translation>
     </message>
@@ -1109,7 +1109,7 @@
 <context>
     <name>SecondFactorScreen</name>
     <message>
-        <location filename="../../ui/screens/second_factor.py" line="+236"/>
+        <location filename="../../ui/screens/second_factor.py" line="+237"/>
         <source>确认是您本人</source>
         <translation>Confirm it is you</translation>
     </message>
@@ -1239,7 +1239,7 @@
 <context>
     <name>Sections</name>
     <message>
-        <location filename="../../kiosk/report.py" line="+29"/>
+        <location filename="../../kiosk/platform/report.py" line="+29"/>
         <source>身份信息</source>
         <translation>Identity information</translation>
     </message>
@@ -1307,7 +1307,7 @@
 <context>
     <name>SharePage</name>
     <message>
-        <location filename="../../ui/screens/share.py" line="+60"/>
+        <location filename="../../ui/screens/share.py" line="+61"/>
         <source>用手机扫码，下载电子版报告</source>
         <translation>Scan with your phone to download the report</translation>
     </message>
@@ -1344,7 +1344,7 @@
 <context>
     <name>Status</name>
     <message>
-        <location filename="../../kiosk/report.py" line="+4"/>
+        <location filename="../../kiosk/platform/report.py" line="+4"/>
         <source>有效</source>
         <translation>In effect</translation>
     </message>
@@ -1495,7 +1495,7 @@
 <context>
     <name>Voice</name>
     <message>
-        <location filename="../../kiosk/prompts.py" line="+39"/>
+        <location filename="../../kiosk/voice/prompts.py" line="+39"/>
         <source>查询前请阅读说明。同意，请按屏幕右下角的“同意并继续”；不同意，请按“不同意”。</source>
         <translation>Please read the notice before you start. To agree, press “Agree and continue” at the bottom right of the screen. If you do not agree, press “Disagree”.</translation>
     </message>

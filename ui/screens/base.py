@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import errors, session
+from kiosk import errors
+from kiosk.flow import session
 from ui.i18n import translate, translated
 
 

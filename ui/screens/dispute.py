@@ -10,7 +10,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QButtonGroup, QGridLayout, QPushButton, QWidget
 
-from kiosk import privacy, session
+from kiosk import privacy
+from kiosk.flow import session
 from ui.i18n import translate, translated
 from ui.screens import base
 from ui.widgets import text_keyboard

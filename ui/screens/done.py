@@ -6,7 +6,7 @@ import math
 
 from PySide6.QtCore import Qt, QTimer, Signal
 
-from kiosk import session
+from kiosk.flow import session
 from ui.i18n import translate
 from ui.screens import base
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 
-from kiosk import session
+from kiosk.flow import session
 from ui.i18n import translate
 from ui.screens import base
 

@@ -6,8 +6,9 @@ import datetime as dt
 
 from PySide6.QtCore import Qt, Signal
 
-from kiosk import offline, session
-from kiosk.report import CHINA_TZ
+from kiosk.flow import session
+from kiosk.offline import public_content
+from kiosk.platform.report import CHINA_TZ
 from ui import theme
 from ui.i18n import translate
 from ui.screens import base
@@ -28,7 +29,7 @@ class IdleScreen(base.Screen):
     def __init__(self) -> None:
         super().__init__()
         self._state = session.SessionState()
-        self._info: offline.PublicInfo | None = None
+        self._info: public_content.PublicInfo | None = None
         self.layout_.addStretch(1)
         self.heading = base.label("", "Title", align=CENTER)
         self.layout_.addWidget(self.heading)
@@ -47,7 +48,7 @@ class IdleScreen(base.Screen):
         self.layout_.addStretch(1)
         self.hint = base.label("", "Muted", align=CENTER)
         self.layout_.addWidget(self.hint)
-        # Public content (kiosk.offline.PublicInfo): from the platform, or the kept copy.
+        # Public content (kiosk.public_content.PublicInfo): from the platform, or the kept copy.
         self.public = base.label("", "Small", align=CENTER)
         self.public.setVisible(False)
         self.layout_.addWidget(self.public)
@@ -110,7 +111,7 @@ class IdleScreen(base.Screen):
         self.elder_button.setAccessibleName(self.elder_button.text())
         self.elder_button.setEnabled(not state.elder_mode)
 
-    def show_public(self, info: offline.PublicInfo | None) -> None:
+    def show_public(self, info: public_content.PublicInfo | None) -> None:
         """Service hours, current notices and the repair guides kept (nothing personal)."""
         self._info = info
         if info is None:

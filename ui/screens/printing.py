@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar
 
-from kiosk import session
+from kiosk.flow import session
 from ui.i18n import translate
 from ui.screens import base
 

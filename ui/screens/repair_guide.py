@@ -5,8 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
-from kiosk import platform_client, privacy, session
-from kiosk import report as report_model
+from kiosk import privacy
+from kiosk.flow import session
+from kiosk.platform import client as platform_client
+from kiosk.platform import report as report_model
 from ui.i18n import translate
 from ui.screens import base
 from ui.widgets import paged_scroll

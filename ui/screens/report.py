@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import privacy, session
-from kiosk import report as report_model
+from kiosk import privacy
+from kiosk.flow import session
+from kiosk.platform import report as report_model
 from ui.i18n import translate, translated
 from ui.screens import base, dispute, repair_guide, share
 from ui.widgets import paged_scroll

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import errors, session
-from kiosk import staff_assist_format as staff_format
+from kiosk import errors
+from kiosk.flow import session
+from kiosk.platform import staff_assist_format as staff_format
 from kiosk.privacy import mask_name
 from ui import theme
 from ui.i18n import translate

@@ -11,7 +11,8 @@ import datetime as dt
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from kiosk import platform_client, session
+from kiosk.flow import session
+from kiosk.platform import client as platform_client
 from ui.i18n import translate
 from ui.screens import base
 from ui.widgets import qr_view

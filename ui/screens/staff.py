@@ -1,7 +1,7 @@
 """Staff screen: the PIN prompt, then every check, the self-tests and the service switches.
 
-Renders ``kiosk.staff.StaffView`` (no resident data ever reaches it) and emits intents; the
-window wires them to ``kiosk.staff.StaffMode``. Nothing here blocks or touches a device.
+Renders ``kiosk.staff.mode.StaffView`` (no resident data ever reaches it) and emits intents; the
+window wires them to ``kiosk.staff.mode.StaffMode``. Nothing here blocks or touches a device.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk import session, staff, staff_pin
+from kiosk.flow import session
+from kiosk.staff import mode as staff
+from kiosk.staff import pin as staff_pin
 from ui.screens import base
 from ui.widgets import check_row, keypad
 

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QWidget
 
-from kiosk import diagnostics
+from kiosk.staff import diagnostics
 from ui.screens import base
 
 # Icon + word + colour: the state reads without colour (WCAG 1.4.1).

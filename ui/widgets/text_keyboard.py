@@ -1,7 +1,7 @@
 """On-screen text keyboard with pinyin input, for short free text on a kiosk without keyboard.
 
 Chinese mode: letters gather in a composition shown above a bar of candidates (from
-``kiosk.pinyin_ime``); tapping one appends it to the text and takes the letters it stands for,
+``ui.widgets.pinyin_ime``); tapping one appends it to the text and takes the letters it stands for,
 space takes the first. English mode: letters go straight into the text. The keyboard owns the
 text (``text``/``set_text``/``clear``); the screen around it only shows it.
 
@@ -15,8 +15,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from kiosk import pinyin_ime
 from ui.i18n import translate
+from ui.widgets import pinyin_ime
 
 BACKSPACE = "⌫"
 SPACE = "space"

@@ -2,7 +2,7 @@
 
 ``transition(state, event, rules)`` returns the next state and the effects to run; it does
 no I/O, so every path of the journey is tested without Qt, threads or devices. The controller
-(``kiosk.controller``) runs the effects and feeds their results back in as events.
+(``kiosk.flow.controller``) runs the effects and feeds their results back in as events.
 
 Journey: IDLE -> CONSENT -> READING_CARD -> VERIFYING -> SECOND_FACTOR -> REPORT -> PRINTING
 -> DONE -> IDLE. Printing asks the printer first, then records the copy with the platform, and
@@ -17,8 +17,10 @@ import dataclasses
 import enum
 
 from devices import errors as device_errors
-from kiosk import errors, platform_client, report, staff_assist_format
+from kiosk import errors
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, QT_TRANSLATE_NOOP
+from kiosk.platform import client as platform_client
+from kiosk.platform import report, staff_assist_format
 
 
 class Phase(enum.Enum):

@@ -19,8 +19,12 @@ from pathlib import Path
 
 from devices import errors as device_errors
 from kiosk import config as kiosk_config
-from kiosk import credentials, diagnostics, errors, staff_pin, wiring
-from kiosk.logging_setup import setup_logging
+from kiosk import errors
+from kiosk.app import composition as wiring
+from kiosk.app.logging_setup import setup_logging
+from kiosk.platform import credentials
+from kiosk.staff import diagnostics
+from kiosk.staff import pin as staff_pin
 
 log = logging.getLogger(__name__)
 

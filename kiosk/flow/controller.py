@@ -19,11 +19,14 @@ from typing import Any
 
 from devices import card_reader, receipt_printer, rid_card
 from devices import errors as device_errors
-from devices.a4_printer import CupsA4Printer
-from kiosk import card_identity, errors, platform_client, receipt, report_pdf, runtime, session
-from kiosk import offline as offline_layer
-from kiosk import report as report_model
-from kiosk import trust_anchors as trust_anchors_mod
+from kiosk import errors
+from kiosk.card import identity as card_identity
+from kiosk.card import trust_anchors as trust_anchors_mod
+from kiosk.flow import ports, runtime, session
+from kiosk.offline import services as offline_services
+from kiosk.platform import client as platform_client
+from kiosk.platform import report as report_model
+from kiosk.printing import receipt, report_pdf
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +44,9 @@ class Services:
     verify_url: str  # base of the public verification page; the code is appended
     paper_columns: int = 48
     hotline: str = "12345"
-    a4_printer: CupsA4Printer | None = None  # the full report on A4, where a hall has one
+    a4_printer: ports.A4Printer | None = None  # the full report on A4, where a hall has one
     # Outbox, report buffer, public cache (kiosk.offline); None in tests without them.
-    offline: offline_layer.OfflineServices | None = None
+    offline: offline_services.OfflineServices | None = None
     # Card issuer CAs; by default fetched from the platform and kept in memory only.
     trust_anchors: trust_anchors_mod.TrustAnchors = dataclasses.field(
         default_factory=lambda: trust_anchors_mod.TrustAnchors(None)

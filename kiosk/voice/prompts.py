@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from kiosk import session
+from kiosk.flow import session
 from kiosk.i18n import QT_TRANSLATE_NOOP
 
 Phase = session.Phase

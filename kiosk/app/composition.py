@@ -13,9 +13,15 @@ from devices import (
     receipt_printer,
     vendor_reader,
 )
-from kiosk import assets, controller, credentials, offline, outbox_sender, platform_client, session
+from kiosk import assets
 from kiosk import config as kiosk_config
-from kiosk import trust_anchors as trust_anchors_mod
+from kiosk.card import trust_anchors as trust_anchors_mod
+from kiosk.flow import controller, session
+from kiosk.offline import public_content
+from kiosk.offline import sender as outbox_sender
+from kiosk.offline import services as offline_services
+from kiosk.platform import client as platform_client
+from kiosk.platform import credentials
 from offline_cache.keys import OUTBOX_KEY_NAME, REPORT_BUFFER_KEY_NAME, KeyringKeyProvider
 from offline_cache.outbox import Outbox
 from offline_cache.public_cache import PublicCache
@@ -112,7 +118,7 @@ def build_services(
     """Everything the session controller needs, built from configuration."""
     offline_layer = build_offline(cfg, creds)
     platform = build_platform_client(cfg, creds, patience_s=resident_patience_s(rules(cfg)))
-    platform.jwks_store = offline.CacheJwksStore(offline_layer.public.cache)
+    platform.jwks_store = public_content.CacheJwksStore(offline_layer.public.cache)
     return controller.Services(
         reader=build_reader(cfg.reader),
         platform=platform,
@@ -129,7 +135,7 @@ def build_services(
 
 def build_offline(
     cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials
-) -> offline.OfflineServices:
+) -> offline_services.OfflineServices:
     """Outbox and sender, report buffer (wiped now: start-up), public cache, under data_dir.
 
     Keys come from the OS keyring (``KeyringKeyProvider``; the demo and the tests install
@@ -142,11 +148,11 @@ def build_offline(
     off = cfg.offline
     data_dir = Path(cfg.paths.data_dir)
     outbox = Outbox(
-        data_dir / offline.OUTBOX_FILE,
+        data_dir / offline_services.OUTBOX_FILE,
         KeyringKeyProvider(OUTBOX_KEY_NAME),
         max_items=off.outbox_max_items,
     )
-    cache = PublicCache(data_dir / offline.PUBLIC_CACHE_FILE)
+    cache = PublicCache(data_dir / offline_services.PUBLIC_CACHE_FILE)
     sender_client = platform_client.PlatformClient(
         cfg.platform.url,
         ca_bundle=cfg.platform.ca_bundle or None,
@@ -165,8 +171,8 @@ def build_offline(
         max_attempts=1,
         patience_s=0,  # a busy platform is an answer: the monitor schedules after Retry-After
     )
-    public = offline.PublicContent(cache)
-    probe_client.jwks_store = offline.CacheJwksStore(cache)
+    public = public_content.PublicContent(cache)
+    probe_client.jwks_store = public_content.CacheJwksStore(cache)
     version = diagnostics_version()
     sender = outbox_sender.OutboxSender(
         outbox,
@@ -177,7 +183,7 @@ def build_offline(
         heartbeat=lambda: (version, _heartbeat_devices(cfg)),
         heartbeat_interval_s=off.heartbeat_interval_s,
     )
-    return offline.OfflineServices(
+    return offline_services.OfflineServices(
         outbox=outbox,
         sender=sender,
         sender_client=sender_client,

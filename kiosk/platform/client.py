@@ -30,9 +30,9 @@ import requests
 from urllib3.util.retry import Retry
 
 from kiosk import errors
-from kiosk.credentials import TerminalCredentials
-from kiosk.report import Report, parse_report, parse_time
-from kiosk.report_schema import validate_report_payload
+from kiosk.platform.credentials import TerminalCredentials
+from kiosk.platform.report import Report, parse_report, parse_time
+from kiosk.platform.report_schema import validate_report_payload
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ JWKS_MAX_AGE_S = 24 * 3600
 REPORT_ALGORITHMS = frozenset({"EdDSA", "ES256"})
 # How long one call may wait, in all, for the platform's Retry-After before giving up (the
 # caller gets the error with retry_after_s). The resident's client is given the screen's
-# patience instead (kiosk.wiring); background clients 0: they keep their own back-off.
+# patience instead (kiosk.app.composition); background clients 0: they keep their own back-off.
 DEFAULT_PATIENCE_S = 10.0
 # A 429 or 503 that asks for no wait at all is still not resent at once.
 MIN_RETRY_WAIT_S = 0.2

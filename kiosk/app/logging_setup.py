@@ -9,19 +9,11 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import re
 from pathlib import Path
 
-from kiosk.privacy import mask_numbers
-
-_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+from kiosk.privacy import mask_text
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def mask_text(text: str) -> str:
-    """Mask ID numbers, mobile numbers and bearer tokens in ``text``."""
-    return _BEARER.sub(lambda m: m.group(1) + "<redacted>", mask_numbers(text))
 
 
 class MaskingFilter(logging.Filter):

@@ -26,9 +26,9 @@ from devices.receipt_printer import (
     cell_width,
     printable_text,
 )
-from kiosk.platform_client import RepairGuide
+from kiosk.platform.client import RepairGuide
+from kiosk.platform.report import Record, Report, Section, shown_time
 from kiosk.privacy import mask_name
-from kiosk.report import Record, Report, Section, shown_time
 
 TITLE = "个人公共信用报告"
 # Placeholder until the hall's own hotline comes from configuration: 12345 is the national

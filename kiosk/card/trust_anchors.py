@@ -22,7 +22,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from kiosk import errors, platform_client
+from kiosk import errors
+from kiosk.platform import client as platform_client
 from offline_cache import public_cache
 from offline_cache.errors import CacheError
 

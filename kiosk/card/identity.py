@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from devices.card_reader import SecurityModuleText
 from devices.rid_card import CardFiles
-from devices.vendor_reader import SecurityModuleText
-from kiosk import report
 from kiosk.errors import CardInvalid
+from kiosk.platform import report
 from kiosk.privacy import mask_id_number, mask_name
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 ``StaffMode`` is the Qt-free half of the staff screen. The session controller owns *whether*
 staff mode is open (``Phase.STAFF``: only reachable from IDLE, closed by its inactivity timer
-or by staff); this class owns what happens inside: the PIN (``kiosk.staff_pin``), the checks
+or by staff); this class owns what happens inside: the PIN (``kiosk.staff.pin``), the checks
 and the actions. Everything slow runs on the controller's ``TaskRunner`` lanes (checks and the
 PIN hash on ``net``, the test card on ``card``, paper on ``print``); results come back on the
 core's thread and are dropped if staff mode was closed meanwhile. Call every method on the
@@ -20,9 +20,14 @@ from typing import TypeVar
 
 from devices import errors as device_errors
 from devices import receipt_printer
-from kiosk import audit, diagnostics, errors, outbox_sender, runtime, session, staff_pin
 from kiosk import config as kiosk_config
-from kiosk import controller as session_controller
+from kiosk import errors
+from kiosk.flow import controller as session_controller
+from kiosk.flow import runtime, session
+from kiosk.offline import audit
+from kiosk.offline import sender as outbox_sender
+from kiosk.staff import diagnostics
+from kiosk.staff import pin as staff_pin
 
 log = logging.getLogger(__name__)
 

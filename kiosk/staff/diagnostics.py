@@ -32,8 +32,12 @@ from typing import Any
 
 from devices import errors as device_errors
 from devices import pcsc_reader, receipt_printer, rid_card
-from kiosk import assets, credentials, errors, logging_setup, offline, platform_client, wiring
+from kiosk import assets, errors, privacy
 from kiosk import config as kiosk_config
+from kiosk.app import composition as wiring
+from kiosk.offline import services as offline_services
+from kiosk.platform import client as platform_client
+from kiosk.platform import credentials
 from offline_cache import outbox
 from offline_cache.errors import CacheError
 
@@ -431,7 +435,7 @@ QUEUE_OLD_S = 3600.0  # an item waiting longer than this: amber (the platform is
 
 def check_offline_queue(cfg: kiosk_config.KioskConfig) -> Check:
     """Backlog size, oldest item age and last successful sync, read from the outbox file."""
-    path = Path(cfg.paths.data_dir) / offline.OUTBOX_FILE
+    path = Path(cfg.paths.data_dir) / offline_services.OUTBOX_FILE
     try:
         stats = outbox.read_stats(path, max_items=cfg.offline.outbox_max_items)
     except CacheError as exc:
@@ -522,7 +526,7 @@ def recent_log_lines(log_dir: str, count: int = 20) -> list[str]:
             text = file.read().decode("utf-8", errors="replace")
     except OSError:
         return []
-    return [logging_setup.mask_text(line) for line in text.splitlines()[-count:]]
+    return [privacy.mask_text(line) for line in text.splitlines()[-count:]]
 
 
 # ---------------------------------------------------------------- running them all
@@ -622,7 +626,7 @@ def export_support_bundle(
             except OSError as exc:
                 log.warning("support bundle: %s skipped: %s", log_file.name, exc)
                 continue
-            masked = "\n".join(logging_setup.mask_text(line) for line in text.splitlines())
+            masked = "\n".join(privacy.mask_text(line) for line in text.splitlines())
             bundle.writestr(f"logs/{log_file.name}", masked + "\n")
     return path
 

@@ -12,7 +12,7 @@ import io
 from typing import Any
 
 from kiosk import assets
-from kiosk import report as report_model
+from kiosk.platform import report as report_model
 from kiosk.privacy import mask_name
 
 FONT_NAME = "KioskCJK"

@@ -1,0 +1,1 @@
+"""The process: command line, the object graph built from the configuration, logging."""

@@ -1,0 +1,1 @@
+"""The offline layer at work: outbox sender, public content, the probe, audit."""

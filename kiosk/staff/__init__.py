@@ -1,0 +1,1 @@
+"""Hall staff: the protected diagnostics mode, its PIN and its checks."""

@@ -1,0 +1,1 @@
+"""Spoken prompts for large-text mode: what to say for a state, and the speech engines."""
