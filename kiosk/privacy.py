@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # Types only: the log filter imports this module, which stays free of the HTTP client.
-    from kiosk.platform.client import RepairGuide
+    from kiosk.platform.models import RepairGuide
     from kiosk.platform.report import Record, Report, Section
 
 # An 18-character resident ID number: 17 ASCII digits and a check character (a digit, or X

@@ -36,7 +36,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton
 
 from kiosk import config as kiosk_config
-from kiosk.app import composition as wiring
+from kiosk.app import composition
 from kiosk.app.logging_setup import setup_logging
 from kiosk.flow import session
 from kiosk.platform import credentials
@@ -97,7 +97,7 @@ def enroll(
     cfg: kiosk_config.KioskConfig, platform: PlatformSimulator
 ) -> credentials.TerminalCredentials:
     """Enroll the terminal with a fresh one-time code, as staff would; keep it in the keyring."""
-    client = wiring.build_platform_client(cfg, None)
+    client = composition.build_platform_client(cfg, None)
     try:
         creds = client.enroll(platform.new_enrollment_code(), socket.gethostname())
     finally:
@@ -207,7 +207,7 @@ def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
 
         # Played by the autopilot, the voice is written to files; played by a person, heard.
         speaker = _voice(cfg, out_dir / "voice") if autoplay else None
-        kiosk = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds), speaker=speaker)
+        kiosk = ui_app.KioskApp(cfg, composition.build_kiosk(cfg, creds), speaker=speaker)
         stack.callback(kiosk.stop)
         card_client = virtual_card.VirtualCardClient(
             virtual_card.Rid1Applet(card), port=daemon.port
@@ -220,7 +220,7 @@ def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
                 sms_codes,
                 printer,
                 out_dir,
-                verify_url=wiring.verify_url(cfg),
+                verify_url=composition.verify_url(cfg),
                 platform=platform,
                 large_text=resident in LARGE_TEXT_RESIDENTS,
             )

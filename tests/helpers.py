@@ -11,8 +11,10 @@ import pytest
 
 from devices.card_reader import CardEvent
 from kiosk import config as kiosk_config
-from kiosk.app import composition as wiring
+from kiosk.app import composition
+from kiosk.card.trust_anchors import TrustAnchors
 from kiosk.flow import controller, runtime, session
+from tests.support import fakes
 
 if TYPE_CHECKING:
     from simulators.platform_server import PlatformSimulator
@@ -30,6 +32,9 @@ def make_controller(
         printer=None,
         terminal_id="T1",
         verify_url="https://example.invalid/v1/verify",
+        kept_content=fakes.KeptGuides(),
+        report_buffer=fakes.CountingBuffer(),
+        trust_anchors=TrustAnchors(None),
     )
     ctl = controller.SessionController(
         services,
@@ -50,7 +55,7 @@ def running_kiosk(
     from ui import app as ui_app
 
     creds = demo.enroll(cfg, platform)
-    app = ui_app.KioskApp(cfg, wiring.build_services(cfg, creds))
+    app = ui_app.KioskApp(cfg, composition.build_kiosk(cfg, creds))
     app.start(fullscreen=False)
     try:
         yield app

@@ -16,7 +16,7 @@ import pathlib
 import sys
 
 from kiosk.offline.sender import queue_audit_event, queue_print
-from kiosk.platform.client import AuditEvent
+from kiosk.platform.models import AuditEvent
 from offline_cache.keys import StaticKeyProvider
 from offline_cache.outbox import Outbox
 

@@ -120,9 +120,9 @@ def test_the_vendor_reader_needs_an_existing_library(tmp_path: Path) -> None:
         {"reader": {"backend": "vendor", "vendor_library": str(library), "vendor_port": 1002}}
     )
     from devices import vendor_reader
-    from kiosk.app import composition as wiring
+    from kiosk.app import composition
 
-    reader = wiring.build_reader(cfg.reader)
+    reader = composition.build_reader(cfg.reader)
     assert isinstance(reader, vendor_reader.VendorCardReader)
     assert reader.port == 1002
 

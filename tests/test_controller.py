@@ -9,7 +9,7 @@ import time
 
 from devices import card_reader, errors
 from kiosk.flow import controller, runtime, session
-from kiosk.platform import client as platform_client
+from kiosk.platform import models
 from tests.helpers import make_controller
 
 
@@ -33,8 +33,8 @@ class BlockingReader:
 
 
 class FakePlatform:
-    def challenge(self) -> platform_client.Challenge:
-        return platform_client.Challenge("ticket", bytes(32), dt.datetime.now(dt.UTC))
+    def challenge(self) -> models.Challenge:
+        return models.Challenge("ticket", bytes(32), dt.datetime.now(dt.UTC))
 
     def end_session(self, session_id: str) -> None:
         pass

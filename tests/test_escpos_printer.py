@@ -30,13 +30,15 @@ from devices.escpos_printer import (
     render_job,
 )
 from devices.receipt_printer import Align, Cut, PrinterStatus, PrintJob, QrCode, TextLine
-from kiosk.app import composition as wiring
+from kiosk.app import composition
 from kiosk.assets import CJK_FONT
+from kiosk.card.trust_anchors import TrustAnchors
 from kiosk.config import PrinterConfig
 from kiosk.flow import controller, runtime, session
 from kiosk.platform.report import parse_report
 from kiosk.printing.receipt import build_receipt
 from simulators.virtual_printer import MARGIN, VirtualPrinter
+from tests.support import fakes
 from tests.test_receipt import PRINTED_AT, VERIFY_URL, _payload
 
 STATUS_QUERIES = DLE_EOT_PRINTER + DLE_EOT_OFFLINE_CAUSE + DLE_EOT_PAPER
@@ -428,6 +430,9 @@ def test_controller_never_reprints_by_itself(virtual_printer: VirtualPrinter) ->
         printer=_printer(virtual_printer),
         terminal_id="ZJ-JK-0007",
         verify_url="https://credit.example.gov.cn/v1/verify",
+        kept_content=fakes.KeptGuides(),
+        report_buffer=fakes.CountingBuffer(),
+        trust_anchors=TrustAnchors(None),
     )
     ctl = controller.SessionController(
         services,
@@ -539,7 +544,7 @@ def test_usb_ids_out_of_range_are_refused(vendor: int, product: int) -> None:
     ],
 )
 def test_wiring_builds_each_connection(settings: dict[str, Any], kind: type[object]) -> None:
-    built = wiring.build_printer(PrinterConfig(**settings))
+    built = composition.build_printer(PrinterConfig(**settings))
     assert isinstance(built, kind)
     assert getattr(built, "text_mode", None) == settings.get("text_mode", "native")
-    assert wiring.build_printer(PrinterConfig(connection="none")) is None
+    assert composition.build_printer(PrinterConfig(connection="none")) is None

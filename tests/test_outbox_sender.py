@@ -21,7 +21,8 @@ from kiosk.offline.sender import (
     queue_objection,
     queue_print,
 )
-from kiosk.platform.client import AuditEvent, AuditResult, Objection, PlatformClient
+from kiosk.platform.client import PlatformClient
+from kiosk.platform.models import AuditEvent, AuditResult, Objection
 from offline_cache.keys import StaticKeyProvider
 from offline_cache.outbox import Outbox, read_stats
 from simulators.platform_server import PlatformSimulator

@@ -26,8 +26,9 @@ from cryptography import x509
 
 from kiosk import errors
 from kiosk.platform import client as platform_client
-from kiosk.platform.client import AuditEvent, PlatformClient
+from kiosk.platform.client import PlatformClient
 from kiosk.platform.credentials import TerminalCredentials
+from kiosk.platform.models import AuditEvent
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import REPAIR_GUIDES, RESIDENTS, SECTION_TITLES
 from tests.fixtures.platform import (

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk import privacy
-from kiosk.platform.client import RepairGuide
+from kiosk.platform.models import RepairGuide
 from kiosk.platform.report import parse_report
 
 NAME = "欧阳娜娜"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from devices.receipt_printer import Cut, QrCode, TextLine
-from kiosk.platform.client import RepairGuide
+from kiosk.platform.models import RepairGuide
 from kiosk.platform.report import Report, parse_report
 from kiosk.printing.receipt import (
     build_receipt,

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk.flow import runtime, session
-from kiosk.platform import client as platform_client
+from kiosk.platform import models
 from kiosk.platform import report as report_model
 from simulators.residents import ZHANG_WEI
 from tests.helpers import dispose_window, make_controller
@@ -32,26 +32,24 @@ S = session
 class FakePlatform:
     """The net-lane calls of the report pages, answered at once (the dispatcher is pumped)."""
 
-    def __init__(self, guide: platform_client.RepairGuide = GUIDE) -> None:
+    def __init__(self, guide: models.RepairGuide = GUIDE) -> None:
         self.objections: list[tuple[str, str, str]] = []
         self.shares = 0
         self.guide = guide
 
-    def repair_guide(self, guide_id: str) -> platform_client.RepairGuide:
+    def repair_guide(self, guide_id: str) -> models.RepairGuide:
         assert guide_id == self.guide.guide_id
         return self.guide
 
     def create_objection(
         self, token: str, report_id: str, record_id: str, reason: str, key: str
-    ) -> platform_client.Objection:
+    ) -> models.Objection:
         self.objections.append((report_id, record_id, reason))
-        return platform_client.Objection("O-1", "received")
+        return models.Objection("O-1", "received")
 
-    def share_report(self, token: str, report_id: str) -> platform_client.ShareLink:
+    def share_report(self, token: str, report_id: str) -> models.ShareLink:
         self.shares += 1
-        return platform_client.ShareLink(
-            LINK.url, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
-        )
+        return models.ShareLink(LINK.url, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10))
 
     def end_session(self, session_id: str) -> None:
         pass
@@ -334,7 +332,7 @@ PERSONAL_REPORT = report_model.parse_report(
         ],
     }
 )
-PERSONAL_GUIDE = platform_client.RepairGuide(
+PERSONAL_GUIDE = models.RepairGuide(
     guide_id="repair-personal",
     title=f"{ZHANG_WEI.name}的信用修复",
     steps=(f"{ZHANG_WEI.name}本人提交申请", f"核对身份证号{ZHANG_WEI.id_number}"),

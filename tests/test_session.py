@@ -10,7 +10,7 @@ import pytest
 from devices import errors as device_errors
 from kiosk import errors
 from kiosk.flow import session
-from kiosk.platform import client as platform_client
+from kiosk.platform import models
 from kiosk.platform import report as report_model
 
 S = session
@@ -25,7 +25,7 @@ RULES = S.Rules(
     elder_factor=2.0,
 )
 
-IDENTITY = platform_client.IdentitySession(
+IDENTITY = models.IdentitySession(
     session_id="sess-1",
     expires_at=dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC),
     name="张伟",
@@ -34,9 +34,7 @@ IDENTITY = platform_client.IdentitySession(
     phone_masked="138****1234",
 )
 NO_PHONE = dataclasses.replace(IDENTITY, second_factors=("staff_assist",), phone_masked=None)
-CHALLENGE = platform_client.Challenge(
-    "t-1", b"y" * 32, dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
-)
+CHALLENGE = models.Challenge("t-1", b"y" * 32, dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC))
 EVIDENCE = S.CardEvidence(
     holder=b"h", card_cert=b"c", sod=b"s", signature=b"x" * 64, challenge=b"y" * 32, ticket="t-1"
 )
@@ -322,7 +320,7 @@ PENALTY_REPORT = report_model.parse_report(
         ],
     }
 )
-GUIDE = platform_client.RepairGuide(
+GUIDE = models.RepairGuide(
     guide_id="repair-admin-penalty",
     title="行政处罚信用修复",
     steps=("提交申请",),

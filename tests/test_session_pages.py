@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from kiosk.flow import session
-from kiosk.platform import client as platform_client
+from kiosk.platform import models
 from tests.test_session import (
     GUIDE,
     IDENTITY,
@@ -23,7 +23,7 @@ from tests.test_session import (
 )
 
 S = session
-LINK = platform_client.ShareLink(
+LINK = models.ShareLink(
     "https://platform.example/v1/share/abc", dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
 )
 

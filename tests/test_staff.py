@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
 from kiosk import errors
+from kiosk.card.trust_anchors import TrustAnchors
 from kiosk.flow import controller as session_controller
 from kiosk.flow import runtime, session
 from kiosk.offline import audit
@@ -19,6 +20,7 @@ from kiosk.staff import diagnostics
 from kiosk.staff import mode as staff
 from kiosk.staff import pin as staff_pin
 from tests.helpers import dispose_window
+from tests.support import fakes
 from ui import main_window, qt_runtime, theme
 from ui.screens import idle
 from ui.screens import staff as staff_screen
@@ -171,6 +173,9 @@ def build_kiosk(qtbot: QtBot, tmp_path: Path) -> Kiosk:
         printer=None,
         terminal_id="T-TEST",
         verify_url="https://example.invalid/v1/verify",
+        kept_content=fakes.KeptGuides(),
+        report_buffer=fakes.CountingBuffer(),
+        trust_anchors=TrustAnchors(None),
     )
     ctl = session_controller.SessionController(
         services, rules=S.Rules(staff=60), dispatcher=dispatcher, clock=clock, runner=runner

@@ -16,12 +16,12 @@ LAZY = ("escpos", "reportlab", "jsonschema")
 PROBE = """
 import sys
 from kiosk import config
-from kiosk.app import composition as wiring
+from kiosk.app import composition
 from kiosk.platform import credentials
 from ui import app
 cfg = config.KioskConfig()
 creds = credentials.TerminalCredentials("T1", bytes(32))
-kiosk = app.KioskApp(cfg, wiring.build_services(cfg, creds))
+kiosk = app.KioskApp(cfg, composition.build_kiosk(cfg, creds))
 kiosk.window.show()
 loaded = sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[1:]))
 print(",".join(loaded))
@@ -53,7 +53,7 @@ WARM_PROBE = """
 import sys, time
 from PySide6.QtCore import QEvent, QObject, QTimer
 from kiosk import config
-from kiosk.app import composition as wiring
+from kiosk.app import composition
 from kiosk.platform import credentials
 from kiosk.app import warmup
 from ui import app
@@ -71,7 +71,7 @@ warmup.warm_report_check = recorded_report_check
 
 cfg = config.KioskConfig()
 creds = credentials.TerminalCredentials("T1", bytes(32))
-kiosk = app.KioskApp(cfg, wiring.build_services(cfg, creds))
+kiosk = app.KioskApp(cfg, composition.build_kiosk(cfg, creds))
 
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):

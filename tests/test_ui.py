@@ -111,12 +111,12 @@ def test_the_window_refuses_to_close(window: main_window.KioskWindow) -> None:
 def test_after_a_wrong_code_the_resident_can_type_again(qtbot: QtBot) -> None:
     import datetime as dt
 
-    from kiosk.platform import client as platform_client
+    from kiosk.platform import models
     from ui.screens import second_factor
 
     screen = second_factor.SecondFactorScreen()
     qtbot.add_widget(screen)
-    identity = platform_client.IdentitySession(
+    identity = models.IdentitySession(
         session_id="s",
         expires_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         name="张伟",
@@ -152,10 +152,10 @@ def test_every_screen_fits_a_1080p_panel(
     """No screen makes the full-screen window taller than the display, in either text size."""
     import datetime as dt
 
-    from kiosk.platform import client as platform_client
+    from kiosk.platform import models
     from tests.test_session import PENALTY_REPORT
 
-    identity = platform_client.IdentitySession(
+    identity = models.IdentitySession(
         session_id="s",
         expires_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         name="张伟",

@@ -32,11 +32,11 @@ t0 = time.perf_counter()
 from PySide6.QtCore import QEvent, QObject
 from kiosk import config
 from kiosk.platform import credentials
-from kiosk.app import composition as wiring
+from kiosk.app import composition
 from ui import app
 cfg = config.KioskConfig()
 creds = credentials.TerminalCredentials("T", bytes(32))
-kiosk = app.KioskApp(cfg, wiring.build_services(cfg, creds))
+kiosk = app.KioskApp(cfg, composition.build_kiosk(cfg, creds))
 
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):
@@ -65,11 +65,11 @@ import json, os, time
 from PySide6.QtCore import QTimer
 from kiosk import config
 from kiosk.platform import credentials
-from kiosk.app import composition as wiring
+from kiosk.app import composition
 from ui import app
 cfg = config.KioskConfig()
 creds = credentials.TerminalCredentials("T", bytes(32))
-kiosk = app.KioskApp(cfg, wiring.build_services(cfg, creds))
+kiosk = app.KioskApp(cfg, composition.build_kiosk(cfg, creds))
 kiosk.window.allow_close = True
 kiosk.window.resize(1920, 1080)
 kiosk.window.show()
@@ -109,7 +109,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from kiosk import config
 from kiosk.platform import credentials
 from kiosk.flow import session
-from kiosk.app import composition as wiring
+from kiosk.app import composition
 from ui import app
 from ui.screens import report
 
@@ -119,7 +119,7 @@ cfg = config.KioskConfig(
     paths=config.PathsConfig(data_dir=given["dir"], log_dir=given["dir"]),
 )
 creds = credentials.TerminalCredentials(given["terminal"], bytes.fromhex(given["secret"]))
-kiosk = app.KioskApp(cfg, wiring.build_services(cfg, creds))
+kiosk = app.KioskApp(cfg, composition.build_kiosk(cfg, creds))
 platform = kiosk.services.platform
 waited = []
 answered = None

@@ -25,8 +25,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from kiosk import errors
+from kiosk.card.trust_anchors import TrustAnchors
 from kiosk.flow import controller, runtime, session
-from kiosk.platform import client as platform_client
+from kiosk.platform import models
 from kiosk.platform import report as report_model
 from simulators import residents
 from ui import main_window, theme
@@ -54,6 +55,16 @@ DOCS = [
     ("report-portrait.png", "report", False, (1080, 1920), "zh"),
     ("sms-portrait-large-text.png", "sms-sent", True, (1080, 1920), "zh"),
 ]
+
+
+class _NothingKept:
+    """No kept content and no report buffer: the screens are only drawn, nothing runs."""
+
+    def repair_guide(self, guide_id: str) -> None:
+        return None
+
+    def wipe(self) -> None:
+        return None
 
 
 class _NoReader:
@@ -94,9 +105,9 @@ def sample_report(resident: residents.Resident = residents.ZHANG_WEI) -> report_
     )
 
 
-def _guide() -> platform_client.RepairGuide:
+def _guide() -> models.RepairGuide:
     data = residents.REPAIR_GUIDES["repair-admin-penalty"]
-    return platform_client.RepairGuide(
+    return models.RepairGuide(
         guide_id="repair-admin-penalty",
         title=data["title"],
         steps=tuple(data["steps"]),
@@ -110,7 +121,7 @@ def _guide() -> platform_client.RepairGuide:
 def states() -> Iterator[tuple[str, S.SessionState]]:
     """Every screen worth a picture, by name."""
     resident = residents.ZHANG_WEI
-    identity = platform_client.IdentitySession(
+    identity = models.IdentitySession(
         session_id="s-1",
         expires_at=dt.datetime(2026, 12, 6, 3, tzinfo=dt.UTC),
         name=resident.name,
@@ -152,7 +163,7 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
         "dispute-typing",
         dataclasses.replace(on_report, view=S.ReportView.DISPUTE, view_record="P-1"),
     )
-    link = platform_client.ShareLink(
+    link = models.ShareLink(
         "https://platform.example.invalid/v1/share/3f9c2a7e5b1d4c8a",
         dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10),
     )
@@ -188,6 +199,9 @@ def _window(app: QApplication) -> main_window.KioskWindow:
         printer=None,
         terminal_id="T1",
         verify_url="https://platform.example.invalid/v1/verify",
+        kept_content=_NothingKept(),
+        report_buffer=_NothingKept(),
+        trust_anchors=TrustAnchors(None),
     )
     ctl = controller.SessionController(
         services,

@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from kiosk import config as kiosk_config
-from kiosk.app import composition as wiring
+from kiosk.app import composition
 from kiosk.app import warmup as warmup_steps
 from kiosk.flow import controller as session_controller
 from kiosk.flow import runtime
@@ -35,13 +35,14 @@ class KioskApp:
     def __init__(
         self,
         cfg: kiosk_config.KioskConfig,
-        services: session_controller.Services,
+        kiosk: composition.Kiosk,
         *,
         speaker: speech.Speaker | None = None,
     ) -> None:
         qtlog.install()
         existing = QApplication.instance()
         self.qt_app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+        services = kiosk.services
         self.services = services
         self.font_family = theme.register_fonts()
         self.dispatcher = qt_runtime.QtDispatcher()
@@ -49,24 +50,21 @@ class KioskApp:
         self.runner = runtime.TaskRunner(self.dispatcher)
         self.controller = session_controller.SessionController(
             services,
-            rules=wiring.rules(cfg),
+            rules=composition.rules(cfg),
             dispatcher=self.dispatcher,
             clock=self.clock,
             runner=self.runner,
         )
         self.restart_requested = False
-        self.offline = services.offline
-        self.monitor: monitor.PlatformMonitor | None = None
-        self.audit_log: audit.LoggingAuditLog = audit.LoggingAuditLog()
-        if self.offline is not None:
-            self.audit_log = audit.OutboxAuditLog(self.offline.outbox, self.offline.sender.wake)
-            self.monitor = monitor.PlatformMonitor(
-                self.offline,
-                self.runner,
-                self.clock,
-                self.controller.handle,
-                trust_anchors=services.trust_anchors,
-            )
+        self.offline = kiosk.offline
+        self.audit_log = audit.OutboxAuditLog(self.offline.outbox, self.offline.sender.wake)
+        self.monitor = monitor.PlatformMonitor(
+            self.offline,
+            self.runner,
+            self.clock,
+            self.controller.handle,
+            trust_anchors=services.trust_anchors,
+        )
         self.controller.add_listener(audit.SessionAuditor(self.audit_log))
         # Large-text mode's spoken prompts; a kiosk without a speech engine simply stays quiet.
         if speaker is None:
@@ -88,7 +86,7 @@ class KioskApp:
             ),
             terminal_id=services.terminal_id,
             request_restart=self.request_restart,
-            sync_outbox=self.offline.sender.sync_now if self.offline is not None else None,
+            sync_outbox=self.offline.sender.sync_now,
             # "重新检测" looks at the card issuer CAs again, on the net lane like every check.
             refresh_trust_anchors=lambda: services.trust_anchors.refresh(
                 services.platform, fall_back=False
@@ -108,8 +106,7 @@ class KioskApp:
         # What the first report and receipt would load while the resident waits loads once
         # the idle screen is up (ui/warmup.py).
         self.warm_up = warmup.WarmUp(idle_screen, warmup_steps.steps_for(services))
-        if self.monitor is not None:
-            self.monitor.add_listener(idle_screen.show_public)
+        self.monitor.add_listener(idle_screen.show_public)
         self.qt_app.installEventFilter(self.window)
         self.qt_app.aboutToQuit.connect(self.stop)
 
@@ -120,10 +117,8 @@ class KioskApp:
         else:
             self.window.resize(1920, 1080)
             self.window.show()
-        if self.offline is not None:
-            self.offline.start()  # the sender thread; it never touches Qt
-        if self.monitor is not None:
-            self.monitor.start()
+        self.offline.start()  # the sender thread; it never touches Qt
+        self.monitor.start()
         self.controller.start()
 
     def request_restart(self) -> None:
@@ -135,17 +130,15 @@ class KioskApp:
     def stop(self) -> None:
         """Stop devices and workers (idempotent)."""
         self.window.allow_close = True
-        if self.monitor is not None:
-            self.monitor.stop()
+        self.monitor.stop()
         self.controller.stop()
         self.speaker.close()
-        if self.offline is not None:
-            self.offline.stop()
+        self.offline.stop()
 
 
-def run(cfg: kiosk_config.KioskConfig, services: session_controller.Services) -> int:
+def run(cfg: kiosk_config.KioskConfig, kiosk: composition.Kiosk) -> int:
     """Run the kiosk full screen until the process is told to stop (SIGTERM/SIGINT)."""
-    app = KioskApp(cfg, services)
+    app = KioskApp(cfg, kiosk)
     app.start()
     return run_event_loop(app)
 

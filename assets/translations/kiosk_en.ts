@@ -122,7 +122,7 @@
 <context>
     <name>Dispute</name>
     <message>
-        <location filename="../../kiosk/flow/session.py" line="+52"/>
+        <location filename="../../kiosk/flow/session.py" line="+51"/>
         <source>这条记录不是我的</source>
         <translation>This record is not mine</translation>
     </message>

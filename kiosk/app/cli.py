@@ -20,7 +20,7 @@ from pathlib import Path
 from devices import errors as device_errors
 from kiosk import config as kiosk_config
 from kiosk import errors
-from kiosk.app import composition as wiring
+from kiosk.app import composition
 from kiosk.app.logging_setup import setup_logging
 from kiosk.platform import credentials
 from kiosk.staff import diagnostics
@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(escpos_cache))
     from ui import app  # the UI is only needed here
 
-    return app.run(cfg, wiring.build_services(cfg, creds))
+    return app.run(cfg, composition.build_kiosk(cfg, creds))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -78,7 +78,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     cfg = _load(args)
     store = credentials.CredentialStore()
     # Staff wait at the terminal: a busy platform's Retry-After is waited out, and said.
-    client = wiring.build_platform_client(cfg, None, patience_s=ENROLL_PATIENCE_S)
+    client = composition.build_platform_client(cfg, None, patience_s=ENROLL_PATIENCE_S)
     client.on_wait = lambda seconds: print(
         f"the platform is busy: trying again in {seconds:.0f} s", flush=True
     )

@@ -1,7 +1,13 @@
-"""Builds the real services (reader, printer, platform client) from the configuration."""
+"""The composition root: the one place the kiosk's object graph is built from the configuration.
+
+``build_kiosk`` builds what ``kiosk run`` and ``kiosk demo`` run (the demo only points the
+configuration at the simulators); the concrete adapters are named here and nowhere else in
+the core (import-linter contract "Only the composition root imports concrete devices").
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 from pathlib import Path
 
@@ -26,6 +32,9 @@ from offline_cache.keys import OUTBOX_KEY_NAME, REPORT_BUFFER_KEY_NAME, KeyringK
 from offline_cache.outbox import Outbox
 from offline_cache.public_cache import PublicCache
 from offline_cache.report_buffer import ReportBuffer
+
+# The probe's connect and read timeouts at most: a probe that hangs says nothing in time.
+PROBE_TIMEOUTS_S = (3.0, 5.0)
 
 
 def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
@@ -100,37 +109,70 @@ def build_platform_client(
     creds: credentials.TerminalCredentials | None,
     *,
     patience_s: float = platform_client.DEFAULT_PATIENCE_S,
+    max_attempts: int = 3,
+    timeouts_cap_s: tuple[float, float] | None = None,
 ) -> platform_client.PlatformClient:
-    """A platform client for this terminal."""
+    """A platform client for this terminal: every client of the process comes from here.
+
+    Args:
+        patience_s: How long a call may wait out the platform's ``Retry-After`` in all.
+        max_attempts: Attempts per idempotent call (background clients: 1, they back off
+            themselves).
+        timeouts_cap_s: Connect and read timeouts to stay under, when shorter than the
+            configured ones (the probe's and the diagnosis's).
+    """
+    connect_s, read_s = cfg.platform.connect_timeout_s, cfg.platform.read_timeout_s
+    if timeouts_cap_s is not None:
+        connect_s, read_s = min(connect_s, timeouts_cap_s[0]), min(read_s, timeouts_cap_s[1])
     return platform_client.PlatformClient(
         cfg.platform.url,
         ca_bundle=cfg.platform.ca_bundle or None,
         credentials=creds,
-        connect_timeout=cfg.platform.connect_timeout_s,
-        read_timeout=cfg.platform.read_timeout_s,
+        connect_timeout=connect_s,
+        read_timeout=read_s,
+        max_attempts=max_attempts,
         patience_s=patience_s,
     )
 
 
-def build_services(
-    cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials
-) -> controller.Services:
-    """Everything the session controller needs, built from configuration."""
-    offline_layer = build_offline(cfg, creds)
+@dataclasses.dataclass(eq=False)
+class Kiosk:
+    """One kiosk process's object graph, before any thread or window is started.
+
+    Attributes:
+        services: What the resident flow's controller calls.
+        offline: Outbox and sender, report buffer, public cache, the probe's client.
+    """
+
+    services: controller.Services
+    offline: offline_services.OfflineServices
+
+
+def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials) -> Kiosk:
+    """Everything a kiosk runs, built from the configuration (nothing started yet).
+
+    Raises:
+        offline_cache.errors.CacheError: A file under ``paths.data_dir`` cannot be opened.
+        ValueError: A device setting the adapters refuse (the configuration loader reports
+            these first, naming the key).
+    """
+    offline = build_offline(cfg, creds)
     platform = build_platform_client(cfg, creds, patience_s=resident_patience_s(rules(cfg)))
-    platform.jwks_store = public_content.CacheJwksStore(offline_layer.public.cache)
-    return controller.Services(
+    platform.jwks_store = public_content.CacheJwksStore(offline.public.cache)
+    services = controller.Services(
         reader=build_reader(cfg.reader),
         platform=platform,
         printer=build_printer(cfg.printer),
         terminal_id=creds.terminal_id,
         verify_url=verify_url(cfg),
+        kept_content=offline.public,
+        report_buffer=offline.report_buffer,
+        trust_anchors=trust_anchors_mod.TrustAnchors(offline.public.cache),
         paper_columns=cfg.printer.columns,
         hotline=cfg.terminal.hotline,
         a4_printer=a4_printer.CupsA4Printer(cfg.printer.a4_queue) if cfg.printer.a4_queue else None,
-        offline=offline_layer,
-        trust_anchors=trust_anchors_mod.TrustAnchors(offline_layer.public.cache),
     )
+    return Kiosk(services=services, offline=offline)
 
 
 def build_offline(
@@ -153,23 +195,11 @@ def build_offline(
         max_items=off.outbox_max_items,
     )
     cache = PublicCache(data_dir / offline_services.PUBLIC_CACHE_FILE)
-    sender_client = platform_client.PlatformClient(
-        cfg.platform.url,
-        ca_bundle=cfg.platform.ca_bundle or None,
-        credentials=creds,
-        connect_timeout=cfg.platform.connect_timeout_s,
-        read_timeout=cfg.platform.read_timeout_s,
-        max_attempts=1,
-        patience_s=0,  # the sender keeps its own back-off and honours Retry-After itself
-    )
-    probe_client = platform_client.PlatformClient(
-        cfg.platform.url,
-        ca_bundle=cfg.platform.ca_bundle or None,
-        credentials=creds,
-        connect_timeout=min(3.0, cfg.platform.connect_timeout_s),
-        read_timeout=min(5.0, cfg.platform.read_timeout_s),
-        max_attempts=1,
-        patience_s=0,  # a busy platform is an answer: the monitor schedules after Retry-After
+    # Background clients: one attempt per call and no waiting inside it; the sender keeps
+    # its own back-off, and for the probe a busy platform is an answer.
+    sender_client = build_platform_client(cfg, creds, patience_s=0, max_attempts=1)
+    probe_client = build_platform_client(
+        cfg, creds, patience_s=0, max_attempts=1, timeouts_cap_s=PROBE_TIMEOUTS_S
     )
     public = public_content.PublicContent(cache)
     probe_client.jwks_store = public_content.CacheJwksStore(cache)

@@ -21,9 +21,9 @@ import binascii
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from kiosk import errors
-from kiosk.platform import client as platform_client
 from offline_cache import public_cache
 from offline_cache.errors import CacheError
 
@@ -31,6 +31,18 @@ log = logging.getLogger(__name__)
 
 REFRESH_S = 300.0
 UNKNOWN_ISSUER_RETRY_S = 60.0
+
+
+class AnchorSource(Protocol):
+    """Where the set comes from: ``kiosk.platform.client.PlatformClient`` (one per lane)."""
+
+    def trust_anchors_document(self, etag: str | None) -> tuple[list[bytes], str | None] | None:
+        """The CAs (DER) and the answer's ETag; None (a 304) when ``etag`` is current.
+
+        Raises:
+            kiosk.errors.PlatformError: The platform refused or could not be reached.
+        """
+        ...
 
 
 class TrustAnchors:
@@ -54,7 +66,7 @@ class TrustAnchors:
         self._refreshed_at: float | None = None  # last answer from the platform
         self._unknown_issuer_at: float | None = None  # last refresh forced by a refused card
 
-    def current(self, client: platform_client.PlatformClient) -> list[bytes]:
+    def current(self, client: AnchorSource) -> list[bytes]:
         """The set to check a card against: in memory, else kept, else fetched now.
 
         Raises:
@@ -66,9 +78,7 @@ class TrustAnchors:
             return self.refresh(client)
         return self._anchors
 
-    def refresh(
-        self, client: platform_client.PlatformClient, *, fall_back: bool = True
-    ) -> list[bytes]:
+    def refresh(self, client: AnchorSource, *, fall_back: bool = True) -> list[bytes]:
         """Fetch the set now (a 304 keeps it); the platform unreachable keeps the last good one.
 
         Args:
@@ -101,7 +111,7 @@ class TrustAnchors:
         self._keep(anchors)
         return anchors
 
-    def refresh_if_due(self, client: platform_client.PlatformClient, content_changed: bool) -> None:
+    def refresh_if_due(self, client: AnchorSource, content_changed: bool) -> None:
         """The probe's refresh: when the content changed or ``REFRESH_S`` passed.
 
         Raises:
@@ -111,9 +121,7 @@ class TrustAnchors:
         if content_changed or due:
             self.refresh(client)
 
-    def refresh_for_unknown_issuer(
-        self, client: platform_client.PlatformClient
-    ) -> list[bytes] | None:
+    def refresh_for_unknown_issuer(self, client: AnchorSource) -> list[bytes] | None:
         """A card's CA is not in the set: a fresh set, or None when one was fetched for this
         reason less than ``UNKNOWN_ISSUER_RETRY_S`` ago or the platform did not answer."""
         now = self._clock()

@@ -23,8 +23,7 @@ from kiosk import errors
 from kiosk.card import identity as card_identity
 from kiosk.card import trust_anchors as trust_anchors_mod
 from kiosk.flow import ports, runtime, session
-from kiosk.offline import services as offline_services
-from kiosk.platform import client as platform_client
+from kiosk.platform import models
 from kiosk.platform import report as report_model
 from kiosk.printing import receipt, report_pdf
 
@@ -38,19 +37,16 @@ class Services:
     """What the session needs from the outside world."""
 
     reader: card_reader.CardReader
-    platform: platform_client.PlatformClient
+    platform: ports.Platform
     printer: receipt_printer.ReceiptPrinter | None
     terminal_id: str
     verify_url: str  # base of the public verification page; the code is appended
+    kept_content: ports.KeptContent  # repair guides while the platform cannot be reached
+    report_buffer: ports.SealedBuffer  # wiped at every session end
+    trust_anchors: trust_anchors_mod.TrustAnchors  # card issuer CAs, kept for offline use
     paper_columns: int = 48
     hotline: str = "12345"
     a4_printer: ports.A4Printer | None = None  # the full report on A4, where a hall has one
-    # Outbox, report buffer, public cache (kiosk.offline); None in tests without them.
-    offline: offline_services.OfflineServices | None = None
-    # Card issuer CAs; by default fetched from the platform and kept in memory only.
-    trust_anchors: trust_anchors_mod.TrustAnchors = dataclasses.field(
-        default_factory=lambda: trust_anchors_mod.TrustAnchors(None)
-    )
 
     @property
     def a4_available(self) -> bool:
@@ -289,7 +285,7 @@ class SessionController:
         )
         self._timer = self._clock.call_later(effect.seconds, lambda: self.handle(fired))
 
-    def _read_card(self, challenge: platform_client.Challenge) -> session.Event:
+    def _read_card(self, challenge: models.Challenge) -> session.Event:
         """Card lane: the card's files and its signature of the platform's challenge."""
         connection = self._services.reader.connect()
         try:
@@ -309,7 +305,7 @@ class SessionController:
         )
 
     def _sign_challenge(
-        self, evidence: session.CardEvidence, challenge: platform_client.Challenge
+        self, evidence: session.CardEvidence, challenge: models.Challenge
     ) -> session.Event:
         """Card lane: the card still on the reader signs a new challenge (files already read;
         the platform checks the signature against the same EF.CARDCERT, so a swapped card
@@ -404,13 +400,12 @@ class SessionController:
             raise device_errors.PrinterOffline("no receipt printer is configured")
         return printer
 
-    def _repair_guide(self, guide_id: str) -> platform_client.RepairGuide:
+    def _repair_guide(self, guide_id: str) -> models.RepairGuide:
         """Net lane: the platform's repair guide, or the kept copy while it cannot be reached."""
         try:
             return self._services.platform.repair_guide(guide_id)
         except errors.PlatformUnavailable:
-            offline = self._services.offline
-            kept = offline.public.repair_guide(guide_id) if offline is not None else None
+            kept = self._services.kept_content.repair_guide(guide_id)
             if kept is None:
                 raise
             log.info("platform away: repair guide %s from the kept content", guide_id)
@@ -420,7 +415,7 @@ class SessionController:
         self,
         report: report_model.Report,
         record_id: str,
-        guide: platform_client.RepairGuide,
+        guide: models.RepairGuide,
         large: bool,
     ) -> session.Event:
         """Print lane: the repair guide of one negative record, on a slip to take home."""
@@ -519,10 +514,8 @@ class SessionController:
 
     def _wipe_report_buffer(self) -> None:
         """Session over: the sealed report buffer is emptied (off the GUI thread)."""
-        offline = self._services.offline
-        if offline is not None:
-            buffer = offline.report_buffer
-            self._runner.submit("print", buffer.wipe, _ignore, _log_wipe_failure)
+        buffer = self._services.report_buffer
+        self._runner.submit("print", buffer.wipe, _ignore, _log_wipe_failure)
 
 
 # ``kind`` of a print record (spec §5 names "receipt"; the A4 copy is a print of its own).

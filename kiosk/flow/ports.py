@@ -1,12 +1,121 @@
 """What the flow needs from the world, as small protocols: any object with these methods will do.
 
-The composition root (``kiosk.app.composition``) hands the controller real adapters; tests
-hand it fakes. The flow never names a concrete adapter.
+The composition root (``kiosk.app.composition``) hands the controller the real adapters;
+tests hand it fakes. The flow names no concrete adapter and no HTTP client. All calls block:
+the controller makes them on a lane (``kiosk.flow.runtime``), never on the GUI thread.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Protocol
+
+from kiosk.platform.models import (
+    AccessToken,
+    Challenge,
+    IdentitySession,
+    Objection,
+    RepairGuide,
+    ShareLink,
+)
+from kiosk.platform.report import Report
+
+
+class Platform(Protocol):
+    """The credit platform's calls for one resident's session (spec §3-§6).
+
+    ``kiosk.platform.client.PlatformClient`` is the implementation. Every method raises
+    ``kiosk.errors.PlatformRejected`` when the platform refused the call and
+    ``kiosk.errors.PlatformUnavailable`` when it could not be reached or did not answer.
+
+    Attributes:
+        on_wait: Called with the seconds about to be waited when the platform asked for a
+            pause (429); the controller sets it per task to tell the screen.
+    """
+
+    on_wait: Callable[[float], None] | None
+
+    def trust_anchors_document(self, etag: str | None) -> tuple[list[bytes], str | None] | None:
+        """The card issuer CAs (DER) and the answer's ETag; None when ``etag`` is current."""
+        ...
+
+    def challenge(self) -> Challenge:
+        """A fresh single-use challenge for the card to sign."""
+        ...
+
+    def verify_identity(
+        self, ticket: str, *, holder: bytes, card_cert: bytes, sod: bytes, signature: bytes
+    ) -> IdentitySession:
+        """The card's files and its signature of the challenge, for an identity session."""
+        ...
+
+    def send_otp(self, session_id: str) -> int:
+        """Send the SMS code; the seconds before another may be asked for."""
+        ...
+
+    def verify_otp(self, session_id: str, code: str) -> AccessToken:
+        """The resident's SMS code, for a report token."""
+        ...
+
+    def staff_assist(self, session_id: str, staff_id: str, staff_pin: str) -> AccessToken:
+        """A hall staff member's id and PIN vouching for the resident, for a report token."""
+        ...
+
+    def end_session(self, session_id: str) -> None:
+        """Tell the platform the resident is gone."""
+        ...
+
+    def fetch_report(self, token: str) -> Report:
+        """The resident's report, its signature checked."""
+        ...
+
+    def record_print(
+        self,
+        token: str,
+        report_id: str,
+        *,
+        copies: int = 1,
+        kind: str = "receipt",
+        printed_at: dt.datetime,
+        idempotency_key: str,
+    ) -> None:
+        """Record a printed copy (before the paper comes out)."""
+        ...
+
+    def create_objection(
+        self, token: str, report_id: str, record_id: str, reason: str, idempotency_key: str
+    ) -> Objection:
+        """File the resident's dispute of one record."""
+        ...
+
+    def share_report(self, token: str, report_id: str) -> ShareLink:
+        """A short-lived link for the resident's phone."""
+        ...
+
+    def repair_guide(self, guide_id: str) -> RepairGuide:
+        """How to repair one kind of record."""
+        ...
+
+
+class KeptContent(Protocol):
+    """The public content kept for when the platform cannot be reached."""
+
+    def repair_guide(self, guide_id: str) -> RepairGuide | None:
+        """The kept copy of a repair guide, or None."""
+        ...
+
+
+class SealedBuffer(Protocol):
+    """The sealed buffer that may hold the resident's report for a reprint."""
+
+    def wipe(self) -> None:
+        """Forget whatever it holds (the session is over).
+
+        Raises:
+            offline_cache.errors.CacheError: The buffer could not be wiped.
+        """
+        ...
 
 
 class A4Printer(Protocol):

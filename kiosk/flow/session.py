@@ -19,8 +19,7 @@ import enum
 from devices import errors as device_errors
 from kiosk import errors
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, QT_TRANSLATE_NOOP
-from kiosk.platform import client as platform_client
-from kiosk.platform import report, staff_assist_format
+from kiosk.platform import models, report, staff_assist_format
 
 
 class Phase(enum.Enum):
@@ -104,7 +103,7 @@ class SessionState:
     elder_mode: bool = False
     busy: bool = False  # waiting for a device or the platform within this phase
     message: errors.UserMessage | None = None
-    identity: platform_client.IdentitySession | None = None
+    identity: models.IdentitySession | None = None
     factor: Factor = Factor.CHOOSING
     otp_sent: bool = False
     otp_sends: int = 0  # codes sent this session; the screen restarts its resend countdown
@@ -119,8 +118,8 @@ class SessionState:
     dispute_sent: str | None = None  # record id of the dispute the platform just received
     view: ReportView = ReportView.REPORT
     view_record: str | None = None  # the record the guide or dispute page is about
-    guide: platform_client.RepairGuide | None = None  # the guide of ``view_record``, once loaded
-    share: platform_client.ShareLink | None = dataclasses.field(default=None, repr=False)
+    guide: models.RepairGuide | None = None  # the guide of ``view_record``, once loaded
+    share: models.ShareLink | None = dataclasses.field(default=None, repr=False)
     disputed: tuple[str, ...] = ()  # record ids the platform received disputes of
     language: str = DEFAULT_LANGUAGE  # of this session only; the next resident starts in Chinese
     muted: bool = False  # voice prompts silenced for this session
@@ -169,7 +168,7 @@ class ConsentDeclined:
 class ChallengeReady:
     """The platform gave a challenge for the card to sign."""
 
-    challenge: platform_client.Challenge = dataclasses.field(repr=False)
+    challenge: models.Challenge = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,14 +184,14 @@ class ChallengeRenewed:
     the card still on the reader signs it, and the same files are verified again."""
 
     evidence: CardEvidence
-    challenge: platform_client.Challenge = dataclasses.field(repr=False)
+    challenge: models.Challenge = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
 class IdentityVerified:
     """The platform accepted the card."""
 
-    identity: platform_client.IdentitySession
+    identity: models.IdentitySession
 
 
 @dataclasses.dataclass(frozen=True)
@@ -282,7 +281,7 @@ class RepairGuideLoaded:
     """The repair guide for ``record_id`` arrived (from the platform or the kept content)."""
 
     record_id: str
-    guide: platform_client.RepairGuide
+    guide: models.RepairGuide
     for_slip: bool = True  # asked for to print the slip (else to show it)
 
 
@@ -331,7 +330,7 @@ class ShareRequested:
 class ShareReady:
     """The platform made a one-time download link."""
 
-    link: platform_client.ShareLink = dataclasses.field(repr=False)
+    link: models.ShareLink = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -495,7 +494,7 @@ class FetchChallenge:
 class ReadCard:
     """Read the card: its files, and its signature of ``challenge`` (INTERNAL AUTHENTICATE)."""
 
-    challenge: platform_client.Challenge = dataclasses.field(repr=False)
+    challenge: models.Challenge = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -503,7 +502,7 @@ class SignChallenge:
     """Have the card on the reader sign a new challenge; its files were read already."""
 
     evidence: CardEvidence
-    challenge: platform_client.Challenge = dataclasses.field(repr=False)
+    challenge: models.Challenge = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -629,7 +628,7 @@ class PrintRepairSlip:
 
     report: report.Report = dataclasses.field(repr=False)
     record_id: str
-    guide: platform_client.RepairGuide
+    guide: models.RepairGuide
     large_print: bool
 
 
@@ -752,7 +751,7 @@ _NO_SESSION = frozenset({Phase.IDLE, Phase.STAFF})
 _RETRY_IN_PLACE = frozenset({"wrong_code", "code_expired", "staff_denied", "resend_too_soon"})
 
 
-def _first_factor(identity: platform_client.IdentitySession) -> Factor:
+def _first_factor(identity: models.IdentitySession) -> Factor:
     """Where the second-factor screen starts: a choice, or staff when there is no phone."""
     return Factor.CHOOSING if "sms_otp" in identity.second_factors else Factor.STAFF
 

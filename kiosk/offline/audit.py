@@ -19,7 +19,7 @@ from typing import Protocol
 
 from kiosk.flow import session
 from kiosk.offline import sender as sender_mod
-from kiosk.platform import client as platform_client
+from kiosk.platform import models
 from offline_cache.errors import CacheError
 from offline_cache.outbox import Outbox
 
@@ -85,7 +85,7 @@ class OutboxAuditLog(LoggingAuditLog):
     def record(self, entry: AuditEntry) -> None:
         """Log ``entry`` and queue it for the platform."""
         super().record(entry)
-        event = platform_client.AuditEvent(
+        event = models.AuditEvent(
             str(uuid.uuid4()), entry.at, entry.action, {"actor": entry.actor, **entry.details}
         )
         try:

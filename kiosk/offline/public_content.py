@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from kiosk import errors
 from kiosk.platform import client as platform_client
+from kiosk.platform import models
 from offline_cache import public_cache
 from offline_cache.errors import CacheError
 
@@ -41,7 +42,7 @@ class PublicInfo:
 
 
 class CacheJwksStore:
-    """``platform_client.JwksStore`` over the public cache."""
+    """``models.JwksStore`` over the public cache."""
 
     def __init__(self, cache: public_cache.PublicCache) -> None:
         self._cache = cache
@@ -93,7 +94,7 @@ class PublicContent:
             log.warning("public cache: content not kept: %s", exc)
         return document is not None
 
-    def content(self) -> tuple[platform_client.Content, float] | None:
+    def content(self) -> tuple[models.Content, float] | None:
         """The kept content and when it was last confirmed, or None."""
         try:
             entry = self.cache.get(public_cache.CONTENT)
@@ -122,7 +123,7 @@ class PublicContent:
             fetched_at=fetched_at,
         )
 
-    def repair_guide(self, guide_id: str) -> platform_client.RepairGuide | None:
+    def repair_guide(self, guide_id: str) -> models.RepairGuide | None:
         """A repair guide from the kept content (for when the platform cannot be reached)."""
         kept = self.content()
         if kept is None:

@@ -45,7 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from kiosk import errors
-from kiosk.platform.client import AuditEvent, AuditResult, Objection
+from kiosk.platform.models import AuditEvent, AuditResult, Objection
 from offline_cache.errors import CacheError
 from offline_cache.outbox import Outbox, OutboxItem
 

@@ -26,7 +26,7 @@ from devices.receipt_printer import (
     cell_width,
     printable_text,
 )
-from kiosk.platform.client import RepairGuide
+from kiosk.platform.models import RepairGuide
 from kiosk.platform.report import Record, Report, Section, shown_time
 from kiosk.privacy import mask_name
 

@@ -34,7 +34,7 @@ from devices import errors as device_errors
 from devices import pcsc_reader, receipt_printer, rid_card
 from kiosk import assets, errors, privacy
 from kiosk import config as kiosk_config
-from kiosk.app import composition as wiring
+from kiosk.app import composition
 from kiosk.offline import services as offline_services
 from kiosk.platform import client as platform_client
 from kiosk.platform import credentials
@@ -178,7 +178,7 @@ def read_test_card(cfg: kiosk_config.KioskConfig) -> Check:
 
     Blocks for up to a few seconds: call it off the GUI thread.
     """
-    reader = wiring.build_reader(cfg.reader)
+    reader = composition.build_reader(cfg.reader)
     try:
         connection = reader.connect()
         try:
@@ -219,7 +219,7 @@ def check_printer(cfg: kiosk_config.KioskConfig) -> Check:
     """The printer answers and has paper; its real-time status bits in the details."""
     details: dict[str, Any] = {"connection": _printer_connection(cfg.printer)}
     try:
-        printer = wiring.build_printer(cfg.printer)
+        printer = composition.build_printer(cfg.printer)
     except NotImplementedError as exc:
         return Check("printer", AMBER, str(exc), details, "此打印机连接方式暂不支持检测。")
     if printer is None:
@@ -294,7 +294,7 @@ def print_job(cfg: kiosk_config.KioskConfig, job: receipt_printer.PrintJob) -> N
         devices.errors.PrinterError: The printer is missing, offline, out of paper or open.
     """
     try:
-        printer = wiring.build_printer(cfg.printer)
+        printer = composition.build_printer(cfg.printer)
     except NotImplementedError as exc:
         raise device_errors.PrinterOffline(str(exc)) from exc
     if printer is None:

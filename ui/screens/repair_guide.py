@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
 from kiosk import privacy
 from kiosk.flow import session
-from kiosk.platform import client as platform_client
+from kiosk.platform import models
 from kiosk.platform import report as report_model
 from ui.i18n import translate
 from ui.screens import base
@@ -30,7 +30,7 @@ class RepairGuidePage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self._record_id: str | None = None
-        self._shown_guide: platform_client.RepairGuide | None = None
+        self._shown_guide: models.RepairGuide | None = None
         column, self.heading, self.record = base.record_page(self)
         card = QFrame()
         card.setObjectName("Card")

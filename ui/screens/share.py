@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.flow import session
-from kiosk.platform import client as platform_client
+from kiosk.platform import models
 from ui.i18n import translate
 from ui.screens import base
 from ui.widgets import qr_view
@@ -29,7 +29,7 @@ class SharePage(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._link: platform_client.ShareLink | None = None
+        self._link: models.ShareLink | None = None
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(48)

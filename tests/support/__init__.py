@@ -1,0 +1,1 @@
+"""What tests share: typed fakes of the flow's ports, builders."""
