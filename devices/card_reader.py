@@ -111,3 +111,22 @@ class SecurityModuleText:
     def __repr__(self) -> str:
         # Personal data: never let it reach a log through repr().
         return f"SecurityModuleText(<{len(self.id_number)}-char id, {len(self.name)}-char name>)"
+
+
+@dataclasses.dataclass(frozen=True)
+class ReaderSlot:
+    """One reader as its service sees it now, for staff diagnostics (nothing read from a card).
+
+    Attributes:
+        name: The reader's name as the service gives it.
+        driver: The driver behind it, or ``"unknown"``.
+        card_present: Whether a card is in it.
+        atr: The card's ATR (empty without a card).
+        in_use: Whether this is the reader the kiosk takes cards from.
+    """
+
+    name: str
+    driver: str
+    card_present: bool
+    atr: bytes
+    in_use: bool

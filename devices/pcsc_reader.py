@@ -27,6 +27,7 @@ from devices.card_reader import (
     CardEvent,
     CardInserted,
     CardRemoved,
+    ReaderSlot,
     ReaderUnavailable,
     Response,
 )
@@ -273,6 +274,22 @@ class PcscCardReader:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._monitor_context: int | None = None
+
+    def survey(self) -> list[ReaderSlot]:
+        """Every reader pcscd knows, with its driver, card presence and ATR; the one in use is
+        the first whose name matches the pattern. For staff diagnostics: reads no card.
+
+        Raises:
+            devices.errors.ReaderServiceDown: pcscd is not running.
+        """
+        slots: list[ReaderSlot] = []
+        for state in reader_states():
+            in_use = self._pattern.search(state.name) is not None and not any(
+                slot.in_use for slot in slots
+            )
+            driver = driver_for(state.name) or "unknown"
+            slots.append(ReaderSlot(state.name, driver, state.card_present, state.atr, in_use))
+        return slots
 
     # ---------------------------------------------------------------- monitor
 

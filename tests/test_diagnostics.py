@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import config as kiosk_config
-from kiosk.app import cli
+from kiosk.app import cli, composition
 from kiosk.offline import services as offline_services
 from kiosk.platform import credentials
 from kiosk.staff import diagnostics
@@ -55,7 +55,7 @@ def sim_config(
 def test_everything_green_against_the_simulators(
     sim_config: kiosk_config.KioskConfig, pcscd: PcscdInfo
 ) -> None:
-    checks = diagnostics.run_checks(sim_config)
+    checks = diagnostics.run_checks(composition.build_diagnosis(sim_config))
     assert levels(checks) == {
         "card reader": "green",
         "printer": "green",
@@ -100,22 +100,37 @@ def test_offline_queue_shows_backlog_oldest_age_last_sync_and_a_full_queue(
         assert full.level == "red" and "已满" in full.advice
 
 
+def test_staff_checks_test_the_reader_and_printer_residents_use(
+    sim_config: kiosk_config.KioskConfig, virtual_card: Callable[..., VirtualCardClient]
+) -> None:
+    creds = credentials.CredentialStore().load()
+    assert creds is not None
+    kiosk = composition.build_kiosk(sim_config, creds)
+    try:
+        assert kiosk.diagnosis.reader is kiosk.services.reader
+        assert kiosk.diagnosis.printer is kiosk.services.printer
+        virtual_card()
+        assert diagnostics.read_test_card(kiosk.diagnosis).level == "green"
+    finally:
+        kiosk.offline.stop()
+
+
 def test_a_card_in_the_reader_shows_its_atr_and_that_it_is_compatible(
     sim_config: kiosk_config.KioskConfig, virtual_card: Callable[..., VirtualCardClient]
 ) -> None:
     virtual_card()
-    check = diagnostics.check_reader(sim_config)
+    check = diagnostics.check_reader(composition.build_diagnosis(sim_config))
     reader = next(r for r in check.details["readers"] if r["name"] == check.details["using"])
     assert reader["card_present"] is True
     assert "52 49 44 31" in reader["atr"]  # "RID1" in the historical bytes
     assert reader["reader_compatible"] is True
     assert reader["card_compatible"] is True
     assert check.level == "green"
-    assert diagnostics.read_test_card(sim_config).level == "green"
+    assert diagnostics.read_test_card(composition.build_diagnosis(sim_config)).level == "green"
 
 
 def test_read_test_card_without_a_card_asks_for_one(sim_config: kiosk_config.KioskConfig) -> None:
-    check = diagnostics.read_test_card(sim_config)
+    check = diagnostics.read_test_card(composition.build_diagnosis(sim_config))
     assert check.level == "amber"
     assert "no card" in check.summary
 
@@ -126,7 +141,7 @@ def test_a_reader_missing_from_the_compatible_list_is_amber(
     local = Path(sim_config.paths.data_dir) / "compat" / "readers.json"
     local.parent.mkdir(parents=True)
     local.write_text(json.dumps({"readers": [], "cards": []}), encoding="utf-8")
-    check = diagnostics.check_reader(sim_config)
+    check = diagnostics.check_reader(composition.build_diagnosis(sim_config))
     assert check.level == "amber"
     assert "not on the compatible list" in check.summary
     assert check.advice
@@ -134,7 +149,7 @@ def test_a_reader_missing_from_the_compatible_list_is_amber(
 
 def test_reader_absent_is_red(sim_config: kiosk_config.KioskConfig) -> None:
     cfg = dataclasses.replace(sim_config, reader=kiosk_config.ReaderConfig(name_pattern="^Nope$"))
-    check = diagnostics.check_reader(cfg)
+    check = diagnostics.check_reader(composition.build_diagnosis(cfg))
     assert check.level == "red"
     assert "no reader matches" in check.summary
     assert check.advice
@@ -144,7 +159,7 @@ def test_pcscd_stopped_is_red(
     sim_config: kiosk_config.KioskConfig, owned_pcscd: PcscdProcess
 ) -> None:
     owned_pcscd.stop()
-    check = diagnostics.check_reader(sim_config)
+    check = diagnostics.check_reader(composition.build_diagnosis(sim_config))
     assert check.level == "red"
     assert "service not running" in check.summary
     assert check.details == {"pcscd_reachable": False}
@@ -165,7 +180,7 @@ def test_printer_problems_are_red(
     summary: str,
 ) -> None:
     virtual_printer.set_state(**state)  # type: ignore[arg-type]
-    check = diagnostics.check_printer(sim_config)
+    check = diagnostics.check_printer(composition.build_diagnosis(sim_config))
     assert (check.level, check.summary) == ("red", summary)
     assert check.advice
     assert check.details["connection"] == f"network 127.0.0.1:{virtual_printer.port}"
@@ -175,7 +190,7 @@ def test_paper_near_end_is_amber(
     sim_config: kiosk_config.KioskConfig, virtual_printer: VirtualPrinter
 ) -> None:
     virtual_printer.set_state(paper="near_end")
-    check = diagnostics.check_printer(sim_config)
+    check = diagnostics.check_printer(composition.build_diagnosis(sim_config))
     assert (check.level, check.summary) == ("amber", "paper near end")
     assert check.details["paper_near_end"] is True
 
@@ -184,9 +199,14 @@ def test_test_page_and_readiness_report_print(
     sim_config: kiosk_config.KioskConfig, virtual_printer: VirtualPrinter
 ) -> None:
     now = dt.datetime.now(dt.UTC)
-    diagnostics.print_job(sim_config, diagnostics.build_test_page("T-42", now, 48))
-    checks = diagnostics.run_checks(sim_config)
-    diagnostics.print_job(sim_config, diagnostics.readiness_job(checks, "T-42", now, now, 48))
+    diagnostics.print_job(
+        composition.build_diagnosis(sim_config), diagnostics.build_test_page("T-42", now, 48)
+    )
+    checks = diagnostics.run_checks(composition.build_diagnosis(sim_config))
+    diagnostics.print_job(
+        composition.build_diagnosis(sim_config),
+        diagnostics.readiness_job(checks, "T-42", now, now, 48),
+    )
     jobs = virtual_printer.wait_for_jobs(2)
     assert b"T-42" in jobs[0].raw
     assert b"\x1d(k" in jobs[0].raw  # a QR code
@@ -198,7 +218,9 @@ def test_platform_down_is_red(
     sim_config: kiosk_config.KioskConfig, platform_sim: PlatformSimulator
 ) -> None:
     platform_sim.stop()
-    found = by_name(diagnostics.check_platform(sim_config, timeout_s=2))
+    found = by_name(
+        diagnostics.check_platform(composition.build_diagnosis(sim_config), timeout_s=2)
+    )
     assert found["enrollment"].level == "green"
     assert found["platform"].level == "red"
     assert "unreachable" in found["platform"].summary
@@ -210,7 +232,9 @@ def test_a_throttling_platform_is_busy_not_down(
 ) -> None:
     platform_sim.fail_next(status=429, retry_after_s=30, path="/v1/trust-anchors")
     started = time.monotonic()
-    platform = by_name(diagnostics.check_platform(sim_config, timeout_s=2))["platform"]
+    platform = by_name(
+        diagnostics.check_platform(composition.build_diagnosis(sim_config), timeout_s=2)
+    )["platform"]
     assert platform.level == "amber" and "busy" in platform.summary
     assert time.monotonic() - started < 10  # the diagnosis does not wait out Retry-After
 
@@ -223,7 +247,7 @@ def test_a_skewed_clock_is_reported(
     level: str,
 ) -> None:
     platform_sim.clock = lambda: time.time() + offset_s
-    clock = by_name(diagnostics.check_platform(sim_config))["clock"]
+    clock = by_name(diagnostics.check_platform(composition.build_diagnosis(sim_config)))["clock"]
     assert clock.level == level
     assert clock.details["skew_s"] == pytest.approx(offset_s, abs=5)
 
@@ -232,7 +256,7 @@ def test_a_missing_keyring_credential_is_red(
     sim_config: kiosk_config.KioskConfig, memory_keyring: MemoryKeyring
 ) -> None:
     credentials.CredentialStore().clear()
-    checks = diagnostics.check_platform(sim_config)
+    checks = diagnostics.check_platform(composition.build_diagnosis(sim_config))
     assert [(c.name, c.level) for c in checks] == [("enrollment", "red")]
     assert "kiosk enroll" in checks[0].summary
     assert checks[0].details == {"enrolled": False}
@@ -280,7 +304,7 @@ def test_a_hanging_check_is_red_at_the_deadline(
 
     monkeypatch.setattr(diagnostics, "check_printer", hang)
     started = time.monotonic()
-    found = by_name(diagnostics.run_checks(sim_config, deadline_s=0.5))
+    found = by_name(diagnostics.run_checks(composition.build_diagnosis(sim_config), deadline_s=0.5))
     assert time.monotonic() - started < 0.5 + 2.0
     assert found["printer"].level == "red"
     assert found["printer"].summary == "no answer within 0.5 s"

@@ -26,9 +26,9 @@ from cryptography import x509
 
 from kiosk import errors
 from kiosk.platform import client as platform_client
-from kiosk.platform.client import PlatformClient
+from kiosk.platform.client import PlatformClient, parse_content
 from kiosk.platform.credentials import TerminalCredentials
-from kiosk.platform.models import AuditEvent
+from kiosk.platform.models import AuditEvent, Content
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import REPAIR_GUIDES, RESIDENTS, SECTION_TITLES
 from tests.fixtures.platform import (
@@ -610,12 +610,18 @@ def test_unknown_sections_and_fields_kept(
 def test_report_pdf_absent_then_served(
     platform_sim: PlatformSimulator, enrolled_client: PlatformClient, issuer: Issuer
 ) -> None:
+    """The simulator's optional PDF endpoint (spec §5). The kiosk renders its own PDF and
+    never calls it, so this speaks to it directly."""
     token = staff_token(enrolled_client, issuer.card(ZHANG)).token
-    assert enrolled_client.report_pdf(token) is None
+    bearer = {"Authorization": f"Bearer {token}"}
+    creds = creds_of(enrolled_client)
+    absent = signed(platform_sim, creds, "GET", "/v1/reports/current/pdf", headers=bearer)
+    assert _raw(absent) == (404, "pdf_not_available")
     platform_sim.serve_pdf = True
-    pdf = enrolled_client.report_pdf(token)
-    assert pdf is not None
-    assert pdf.startswith(b"%PDF-")
+    served = signed(platform_sim, creds, "GET", "/v1/reports/current/pdf", headers=bearer)
+    assert served.status_code == 200
+    assert served.headers["Content-Type"].startswith("application/pdf")
+    assert served.content.startswith(b"%PDF-")
 
 
 def test_objection_is_idempotent(
@@ -700,19 +706,25 @@ def test_heartbeat(platform_sim: PlatformSimulator, enrolled_client: PlatformCli
     assert platform_sim.request_log[-1].status == 204
 
 
+def _content(client: PlatformClient, etag: str | None) -> Content | None:
+    """The content as the public cache keeps it: the document, then parsed."""
+    document = client.content_document(etag)
+    return None if document is None else parse_content(*document)
+
+
 def test_content_with_etag(
     platform_sim: PlatformSimulator, enrolled_client: PlatformClient
 ) -> None:
-    content = enrolled_client.content(None)
+    content = _content(enrolled_client, None)
     assert content is not None
     assert content.etag
     assert content.hall.name
     assert content.service_hours
     assert {g.guide_id for g in content.repair_guides} == set(REPAIR_GUIDES)
     assert content.announcements[0].valid_from < content.announcements[0].valid_until
-    assert enrolled_client.content(content.etag) is None
+    assert _content(enrolled_client, content.etag) is None
     assert platform_sim.request_log[-1].status == 304
-    assert enrolled_client.content('"stale"') == content
+    assert _content(enrolled_client, '"stale"') == content
 
 
 def test_trust_anchors_and_public_keys(
@@ -808,7 +820,7 @@ def test_malformed_json_answer_is_typed(
     platform_sim: PlatformSimulator, fault_client: PlatformClient
 ) -> None:
     platform_sim.malformed_next(path="/v1/content")
-    refused = refusal(lambda: fault_client.content(None))
+    refused = refusal(lambda: fault_client.content_document(None))
     assert refused.code == "malformed_response"
     assert errors.to_user_message(refused).key == "platform_unavailable"
 

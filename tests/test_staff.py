@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from PySide6.QtCore import Qt
@@ -117,6 +118,10 @@ def test_out_of_service_ignores_cards_and_outlives_staff_mode() -> None:
 # ---------------------------------------------------------------- the screen, with qtbot
 
 
+def _no_platform(*_: object) -> NoReturn:
+    raise AssertionError("these tests run canned checks: no platform client")
+
+
 class NoReader:
     def start(self, on_event: object) -> None:
         pass
@@ -196,7 +201,10 @@ def build_kiosk(qtbot: QtBot, tmp_path: Path) -> Kiosk:
         ),
         terminal_id="T-TEST",
         request_restart=lambda: restarts.append(True),
-        run_checks=lambda _cfg: list(HEALTHY),
+        diagnosis=diagnostics.Targets(
+            cfg, NoReader(), None, survey_readers=None, platform_client=_no_platform
+        ),
+        run_checks=lambda _targets: list(HEALTHY),
     )
     win = main_window.KioskWindow(ctl, theme.register_fonts(), mode, long_press_s=0.05)
     win.resize(1920, 1080)

@@ -86,6 +86,7 @@ class KioskApp:
             ),
             terminal_id=services.terminal_id,
             request_restart=self.request_restart,
+            diagnosis=kiosk.diagnosis,
             sync_outbox=self.offline.sender.sync_now,
             # "重新检测" looks at the card issuer CAs again, on the net lane like every check.
             refresh_trust_anchors=lambda: services.trust_anchors.refresh(

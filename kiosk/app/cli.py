@@ -102,15 +102,16 @@ def _terminal_id() -> str:
 def cmd_diag(args: argparse.Namespace) -> int:
     """Check devices, platform and enrollment; non-zero exit when anything is red."""
     cfg = _load(args)
-    checks = diagnostics.run_checks(cfg, deadline_s=args.deadline)
+    diagnosis = composition.build_diagnosis(cfg)
+    checks = diagnostics.run_checks(diagnosis, deadline_s=args.deadline)
     if args.read_card:
-        checks.append(diagnostics.read_test_card(cfg))
+        checks.append(diagnostics.read_test_card(diagnosis))
     if args.print_test:
         try:
             job = diagnostics.build_test_page(
                 _terminal_id(), dt.datetime.now(dt.UTC), cfg.printer.columns
             )
-            diagnostics.print_job(cfg, job)
+            diagnostics.print_job(diagnosis, job)
             checks.append(diagnostics.Check("test page", "green", "printed"))
         except device_errors.DeviceError as exc:
             checks.append(diagnostics.Check("test page", "red", f"{type(exc).__name__}: {exc}"))

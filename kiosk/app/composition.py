@@ -8,7 +8,6 @@ the core (import-linter contract "Only the composition root imports concrete dev
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 from pathlib import Path
 
 from devices import (
@@ -28,6 +27,7 @@ from kiosk.offline import sender as outbox_sender
 from kiosk.offline import services as offline_services
 from kiosk.platform import client as platform_client
 from kiosk.platform import credentials
+from kiosk.staff import diagnostics
 from offline_cache.keys import OUTBOX_KEY_NAME, REPORT_BUFFER_KEY_NAME, KeyringKeyProvider
 from offline_cache.outbox import Outbox
 from offline_cache.public_cache import PublicCache
@@ -142,10 +142,12 @@ class Kiosk:
     Attributes:
         services: What the resident flow's controller calls.
         offline: Outbox and sender, report buffer, public cache, the probe's client.
+        diagnosis: What staff checks test: the same reader and printer as ``services``.
     """
 
     services: controller.Services
     offline: offline_services.OfflineServices
+    diagnosis: diagnostics.Targets
 
 
 def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials) -> Kiosk:
@@ -159,10 +161,12 @@ def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCreden
     offline = build_offline(cfg, creds)
     platform = build_platform_client(cfg, creds, patience_s=resident_patience_s(rules(cfg)))
     platform.jwks_store = public_content.CacheJwksStore(offline.public.cache)
+    reader = build_reader(cfg.reader)
+    printer = build_printer(cfg.printer)
     services = controller.Services(
-        reader=build_reader(cfg.reader),
+        reader=reader,
         platform=platform,
-        printer=build_printer(cfg.printer),
+        printer=printer,
         terminal_id=creds.terminal_id,
         verify_url=verify_url(cfg),
         kept_content=offline.public,
@@ -172,7 +176,38 @@ def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCreden
         hotline=cfg.terminal.hotline,
         a4_printer=a4_printer.CupsA4Printer(cfg.printer.a4_queue) if cfg.printer.a4_queue else None,
     )
-    return Kiosk(services=services, offline=offline)
+    return Kiosk(services=services, offline=offline, diagnosis=_diagnosis(cfg, reader, printer))
+
+
+def build_diagnosis(cfg: kiosk_config.KioskConfig) -> diagnostics.Targets:
+    """What ``kiosk diag`` checks: the configured reader and printer, built as ``build_kiosk``
+    builds them (nothing started; no outbox or sender, so it can run beside a kiosk).
+
+    Raises:
+        ValueError: A device setting the adapters refuse.
+    """
+    return _diagnosis(cfg, build_reader(cfg.reader), build_printer(cfg.printer))
+
+
+def _diagnosis(
+    cfg: kiosk_config.KioskConfig,
+    reader: card_reader.CardReader,
+    printer: receipt_printer.ReceiptPrinter | None,
+) -> diagnostics.Targets:
+    def diagnosis_client(
+        creds: credentials.TerminalCredentials, timeout_s: float
+    ) -> platform_client.PlatformClient:
+        return build_platform_client(
+            cfg, creds, patience_s=0, max_attempts=1, timeouts_cap_s=(timeout_s, timeout_s)
+        )
+
+    return diagnostics.Targets(
+        cfg=cfg,
+        reader=reader,
+        printer=printer,
+        survey_readers=reader.survey if isinstance(reader, pcsc_reader.PcscCardReader) else None,
+        platform_client=diagnosis_client,
+    )
 
 
 def build_offline(
@@ -203,7 +238,7 @@ def build_offline(
     )
     public = public_content.PublicContent(cache)
     probe_client.jwks_store = public_content.CacheJwksStore(cache)
-    version = diagnostics_version()
+    version = diagnostics.app_version()
     sender = outbox_sender.OutboxSender(
         outbox,
         sender_client,
@@ -224,14 +259,6 @@ def build_offline(
         probe_client=probe_client,
         probe_interval_s=off.probe_interval_s,
     )
-
-
-def diagnostics_version() -> str:
-    """The installed kiosk's version (for heartbeats)."""
-    try:
-        return importlib.metadata.version("credit-kiosk")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _heartbeat_devices(cfg: kiosk_config.KioskConfig) -> dict[str, str]:

@@ -697,26 +697,6 @@ class PlatformClient:
             accept=(200, 201),
         )
 
-    def report_pdf(self, token: str) -> bytes | None:
-        """The platform's PDF of the session's report; None when it has none for us.
-
-        None (404 ``pdf_not_available``) means the kiosk renders the PDF itself.
-
-        Raises:
-            kiosk.errors.PlatformRejected: ``invalid_token``, ``token_expired``, or an answer
-                that is not a PDF (``malformed_response``).
-        """
-        try:
-            response = self._request("GET", "/v1/reports/current/pdf", bearer=token)
-        except errors.PlatformRejected as exc:
-            if exc.code == "pdf_not_available":
-                return None
-            raise
-        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if kind != "application/pdf" or not response.content.startswith(b"%PDF-"):
-            raise _malformed("report PDF is not a PDF", response.status_code)
-        return response.content
-
     def create_objection(
         self, token: str, report_id: str, record_id: str, reason: str, idempotency_key: str
     ) -> Objection:
@@ -803,15 +783,6 @@ class PlatformClient:
         data = self._json(response)
         parse_content(data, None)  # refuse a malformed document before anyone keeps it
         return data, response.headers.get("ETag")
-
-    def content(self, etag: str | None) -> Content | None:
-        """Announcements, repair guides, hours and hall; None when ``etag`` is still current.
-
-        Args:
-            etag: The ``Content.etag`` of the copy the kiosk holds, or None for none.
-        """
-        document = self.content_document(etag)
-        return None if document is None else parse_content(*document)
 
 
 def parse_content(data: Mapping[str, Any], etag: str | None) -> Content:

@@ -30,11 +30,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from devices import card_reader, receipt_printer, rid_card
 from devices import errors as device_errors
-from devices import pcsc_reader, receipt_printer, rid_card
 from kiosk import assets, errors, privacy
 from kiosk import config as kiosk_config
-from kiosk.app import composition
 from kiosk.offline import services as offline_services
 from kiosk.platform import client as platform_client
 from kiosk.platform import credentials
@@ -52,6 +51,34 @@ DISK_AMBER_BYTES = 1024 * 1024 * 1024
 COMPAT_FILE = assets.ASSETS_DIR / "compat" / "readers.json"
 GREEN, AMBER, RED = "green", "amber", "red"
 _PROCESS_STARTED = time.monotonic()  # close enough to process start: imported at start-up
+
+
+@dataclasses.dataclass(eq=False)
+class Targets:
+    """What the checks look at: the kiosk's own reader and printer, and its platform.
+
+    The composition root (``kiosk.app.composition``) builds them: in the running kiosk the
+    reader and printer are the ones residents use, so staff test what residents get.
+
+    Attributes:
+        cfg: The configuration (paths, the platform's address, the names staff read).
+        reader: The card reader residents use.
+        printer: The receipt printer residents use (None: the terminal has none).
+        survey_readers: Lists the readers the back-end sees (None: it cannot, as a
+            vendor library behind one port).
+        platform_client: A new platform client for one diagnosis, given the credentials and
+            the longest connect and read timeout: one attempt, no waiting out a busy
+            platform. New each time because a check abandoned at the deadline may still
+            hold it on its thread.
+    """
+
+    cfg: kiosk_config.KioskConfig
+    reader: card_reader.CardReader
+    printer: receipt_printer.ReceiptPrinter | None
+    survey_readers: Callable[[], list[card_reader.ReaderSlot]] | None
+    platform_client: Callable[
+        [credentials.TerminalCredentials, float], platform_client.PlatformClient
+    ]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,9 +136,11 @@ def load_compat(data_dir: str) -> CompatList:
     return CompatList(readers, cards)
 
 
-def check_reader(cfg: kiosk_config.KioskConfig) -> Check:
-    """pcscd reachable, a reader matching the pattern, the card in it, both on the list."""
-    if cfg.reader.backend == "vendor":
+def check_reader(targets: Targets) -> Check:
+    """The reader service reachable, the reader in use found, the card in it, both on the
+    compatible list."""
+    cfg = targets.cfg
+    if targets.survey_readers is None:
         present = Path(cfg.reader.vendor_library).is_file()
         return Check(
             "card reader",
@@ -121,7 +150,7 @@ def check_reader(cfg: kiosk_config.KioskConfig) -> Check:
             "" if present else "读卡器驱动文件缺失，请联系技术支持。",
         )
     try:
-        states = pcsc_reader.reader_states()
+        slots = targets.survey_readers()
     except device_errors.DeviceUnavailable as exc:
         return Check(
             "card reader",
@@ -133,18 +162,20 @@ def check_reader(cfg: kiosk_config.KioskConfig) -> Check:
     compat = load_compat(cfg.paths.data_dir)
     readers = [
         {
-            "name": s.name,
-            "driver": pcsc_reader.driver_for(s.name) or "unknown",
-            "card_present": s.card_present,
-            "atr": s.atr.hex(" ").upper() if s.card_present else "",
-            "reader_compatible": compat.reader_note(s.name) is not None,
-            "card_compatible": compat.card_note(s.atr) is not None if s.card_present else None,
+            "name": slot.name,
+            "driver": slot.driver,
+            "card_present": slot.card_present,
+            "atr": slot.atr.hex(" ").upper() if slot.card_present else "",
+            "reader_compatible": compat.reader_note(slot.name) is not None,
+            "card_compatible": (
+                compat.card_note(slot.atr) is not None if slot.card_present else None
+            ),
         }
-        for s in states
+        for slot in slots
     ]
     details: dict[str, Any] = {"pcscd_reachable": True, "readers": readers}
-    matching = [r for r in readers if pcsc_reader.matches(cfg.reader.name_pattern, str(r["name"]))]
-    if not matching:
+    in_use = [reader for reader, slot in zip(readers, slots, strict=True) if slot.in_use]
+    if not in_use:
         return Check(
             "card reader",
             RED,
@@ -152,7 +183,7 @@ def check_reader(cfg: kiosk_config.KioskConfig) -> Check:
             details,
             "没有找到读卡器。请检查读卡器的 USB 线是否插好，然后点“重新检测”。",
         )
-    used = matching[0]
+    used = in_use[0]
     details["using"] = used["name"]
     if not used["reader_compatible"]:
         return Check(
@@ -173,14 +204,13 @@ def check_reader(cfg: kiosk_config.KioskConfig) -> Check:
     return Check("card reader", GREEN, f"using {used['name']}", details)
 
 
-def read_test_card(cfg: kiosk_config.KioskConfig) -> Check:
+def read_test_card(targets: Targets) -> Check:
     """Connect to the card in the reader and select the RID-1 application; read no file.
 
-    Blocks for up to a few seconds: call it off the GUI thread.
+    Blocks for up to a few seconds: call it on the card lane, off the GUI thread.
     """
-    reader = composition.build_reader(cfg.reader)
     try:
-        connection = reader.connect()
+        connection = targets.reader.connect()
         try:
             rid_card.select_application(connection)
         finally:
@@ -215,13 +245,10 @@ def _printer_connection(cfg: kiosk_config.PrinterConfig) -> str:
     return cfg.connection
 
 
-def check_printer(cfg: kiosk_config.KioskConfig) -> Check:
+def check_printer(targets: Targets) -> Check:
     """The printer answers and has paper; its real-time status bits in the details."""
-    details: dict[str, Any] = {"connection": _printer_connection(cfg.printer)}
-    try:
-        printer = composition.build_printer(cfg.printer)
-    except NotImplementedError as exc:
-        return Check("printer", AMBER, str(exc), details, "此打印机连接方式暂不支持检测。")
+    details: dict[str, Any] = {"connection": _printer_connection(targets.cfg.printer)}
+    printer = targets.printer
     if printer is None:
         return Check("printer", AMBER, "no receipt printer configured", details)
     status = printer.status()
@@ -287,19 +314,15 @@ def readiness_job(
     return r.PrintJob(f"readiness-{now:%Y%m%dT%H%M%S}", tuple(lines), columns)
 
 
-def print_job(cfg: kiosk_config.KioskConfig, job: receipt_printer.PrintJob) -> None:
-    """Print ``job`` on the configured printer (blocking).
+def print_job(targets: Targets, job: receipt_printer.PrintJob) -> None:
+    """Print ``job`` on the kiosk's receipt printer (blocking: the print lane).
 
     Raises:
         devices.errors.PrinterError: The printer is missing, offline, out of paper or open.
     """
-    try:
-        printer = composition.build_printer(cfg.printer)
-    except NotImplementedError as exc:
-        raise device_errors.PrinterOffline(str(exc)) from exc
-    if printer is None:
+    if targets.printer is None:
         raise device_errors.PrinterOffline("no receipt printer is configured")
-    printer.print_job(job)
+    targets.printer.print_job(job)
 
 
 # ---------------------------------------------------------------- platform
@@ -346,8 +369,9 @@ def _platform_ok(latency_ms: int, cert: dict[str, Any]) -> Check:
     return Check("platform", level, f"reachable in {latency_ms} ms", details, advice)
 
 
-def check_platform(cfg: kiosk_config.KioskConfig, *, timeout_s: float = 5.0) -> list[Check]:
+def check_platform(targets: Targets, *, timeout_s: float = 5.0) -> list[Check]:
     """Enrollment in the keyring, TLS certificate, round-trip latency, clock skew from ``Date``."""
+    cfg = targets.cfg
     try:
         creds = credentials.CredentialStore().load()
     except errors.KioskError as exc:
@@ -376,16 +400,9 @@ def check_platform(cfg: kiosk_config.KioskConfig, *, timeout_s: float = 5.0) -> 
     except (OSError, ValueError, KeyError) as exc:
         checks.append(Check("platform", RED, f"unreachable: {type(exc).__name__}", {}, down_advice))
         return checks
-    # The diagnosis must not wait out the session's patient timeouts and retries.
-    client = platform_client.PlatformClient(
-        cfg.platform.url,
-        ca_bundle=cfg.platform.ca_bundle or None,
-        credentials=creds,
-        connect_timeout=min(timeout_s, cfg.platform.connect_timeout_s),
-        read_timeout=min(timeout_s, cfg.platform.read_timeout_s),
-        max_attempts=1,
-        patience_s=0,  # a busy platform answered: that is the finding, no waiting
-    )
+    # The diagnosis must not wait out the session's patient timeouts and retries: one
+    # attempt, and a busy platform answered (that is the finding, no waiting).
+    client = targets.platform_client(creds, timeout_s)
     started = time.monotonic()
     try:
         client.trust_anchors()
@@ -532,29 +549,21 @@ def recent_log_lines(log_dir: str, count: int = 20) -> list[str]:
 # ---------------------------------------------------------------- running them all
 
 
-def _group_name(fn: Callable[..., Any]) -> str:
-    return {
-        check_reader: "card reader",
-        check_printer: "printer",
-        check_offline_queue: "offline queue",
-        check_system: "system",
-    }.get(fn, "platform")
-
-
-def run_checks(cfg: kiosk_config.KioskConfig, *, deadline_s: float | None = None) -> list[Check]:
+def run_checks(targets: Targets, *, deadline_s: float | None = None) -> list[Check]:
     """Every check, in the order staff read them, all within ``deadline_s`` (default config).
 
     Each group runs on its own daemon thread: one that hangs (a platform that accepts the
     connection and never answers, a wedged printer) is reported red at the deadline and left
     to finish by itself; the process can still exit.
     """
+    cfg = targets.cfg
     deadline = cfg.staff.check_deadline_s if deadline_s is None else deadline_s
     # Network timeouts a little inside the deadline, so a slow platform is named precisely.
     net_timeout = max(0.5, deadline * 0.8)
     groups: list[tuple[str, Callable[[], list[Check]]]] = [
-        ("card reader", lambda: [check_reader(cfg)]),
-        ("printer", lambda: [check_printer(cfg)]),
-        ("platform", lambda: check_platform(cfg, timeout_s=net_timeout)),
+        ("card reader", lambda: [check_reader(targets)]),
+        ("printer", lambda: [check_printer(targets)]),
+        ("platform", lambda: check_platform(targets, timeout_s=net_timeout)),
         ("offline queue", lambda: [check_offline_queue(cfg)]),
         ("system", lambda: [check_system(cfg)]),
     ]

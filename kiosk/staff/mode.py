@@ -70,6 +70,7 @@ class StaffMode:
         guard: Counts wrong PINs and locks.
         terminal_id: This terminal's id (printed on test pages).
         request_restart: Asks the process to exit with the restart code.
+        diagnosis: What the checks test: the kiosk's own reader, printer and platform.
         run_checks: The checks to run (tests pass canned ones).
         sync_outbox: The outbox sender's ``sync_now(timeout)`` (None: no outbox).
         refresh_trust_anchors: Fetches the card issuer CAs again and returns them; run on
@@ -86,13 +87,15 @@ class StaffMode:
         guard: staff_pin.PinGuard,
         terminal_id: str,
         request_restart: Callable[[], None],
-        run_checks: Callable[[kiosk_config.KioskConfig], list[diagnostics.Check]] = (
+        diagnosis: diagnostics.Targets,
+        run_checks: Callable[[diagnostics.Targets], list[diagnostics.Check]] = (
             diagnostics.run_checks
         ),
         sync_outbox: Callable[[float], outbox_sender.RunResult | None] | None = None,
         refresh_trust_anchors: Callable[[], list[bytes]] | None = None,
     ) -> None:
         self._cfg = cfg
+        self._diagnosis = diagnosis
         self._controller = controller
         self._runner = runner
         self._audit = audit_log
@@ -178,9 +181,10 @@ class StaffMode:
             return
         self._set(dataclasses.replace(self._view, checking=True))
         cfg, run_checks, refresh_anchors = self._cfg, self._run_checks, self._refresh_trust_anchors
+        diagnosis = self._diagnosis
 
         def work() -> tuple[list[diagnostics.Check], list[str]]:
-            checks = run_checks(cfg)
+            checks = run_checks(diagnosis)
             if refresh_anchors is not None:
                 checks.append(_trust_anchors_check(refresh_anchors))
             return checks, diagnostics.recent_log_lines(cfg.paths.log_dir, 12)
@@ -209,17 +213,17 @@ class StaffMode:
 
     def read_test_card(self) -> None:
         """Ask the card in the reader whether it is an ID card (reads none of its files)."""
-        cfg = self._cfg
-        self._action("read_test_card", "card", lambda: diagnostics.read_test_card(cfg))
+        diagnosis = self._diagnosis
+        self._action("read_test_card", "card", lambda: diagnostics.read_test_card(diagnosis))
 
     def print_test_page(self) -> None:
         """Print a test page with a QR code and the terminal id."""
-        cfg, terminal = self._cfg, self._terminal_id
+        cfg, terminal, diagnosis = self._cfg, self._terminal_id, self._diagnosis
 
         def work() -> diagnostics.Check:
             now = dt.datetime.now(dt.UTC)
             job = diagnostics.build_test_page(terminal, now, cfg.printer.columns)
-            return _printed(cfg, job, "测试页已打印。")
+            return _printed(diagnosis, job, "测试页已打印。")
 
         self._action("print_test_page", "print", work)
 
@@ -227,13 +231,13 @@ class StaffMode:
         """Print every check's state, the terminal id and the time of the last test."""
         if not self._view.checks or self._view.tested_at is None:
             return
-        cfg, terminal = self._cfg, self._terminal_id
+        cfg, terminal, diagnosis = self._cfg, self._terminal_id, self._diagnosis
         checks, tested_at = list(self._view.checks), self._view.tested_at
 
         def work() -> diagnostics.Check:
             now = dt.datetime.now(dt.UTC)
             job = diagnostics.readiness_job(checks, terminal, now, tested_at, cfg.printer.columns)
-            return _printed(cfg, job, "就绪报告已打印。")
+            return _printed(diagnosis, job, "就绪报告已打印。")
 
         self._action("print_readiness_report", "print", work)
 
@@ -379,12 +383,12 @@ class StaffMode:
 
 
 def _printed(
-    cfg: kiosk_config.KioskConfig, job: receipt_printer.PrintJob, ok: str
+    diagnosis: diagnostics.Targets, job: receipt_printer.PrintJob, ok: str
 ) -> diagnostics.Check:
     try:
-        diagnostics.print_job(cfg, job)
+        diagnostics.print_job(diagnosis, job)
     except device_errors.PrinterError as exc:
-        check = diagnostics.check_printer(cfg)  # says what to do: paper, cover, power
+        check = diagnostics.check_printer(diagnosis)  # says what to do: paper, cover, power
         advice = check.advice or "打印失败，请检查打印机。"
         return diagnostics.Check("print", "red", f"{type(exc).__name__}", {}, advice)
     return diagnostics.Check("print", "green", ok)
