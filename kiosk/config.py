@@ -12,10 +12,20 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from kiosk import errors
 from kiosk.staff import pin as staff_pin
+
+# The choices a key allows are its annotation's Literal: validation reads them from there.
+ReaderBackend = Literal["pcsc", "vendor"]
+VendorApi = Literal["sdtapi"]
+PrinterConnection = Literal["network", "usb", "serial", "none"]
+PaperWidth = Literal[58, 80]
+TextMode = Literal["native", "raster"]  # printer's Chinese font (GB18030) | images of text
+VoiceEngine = Literal["espeak-ng", "none"]  # none: no spoken prompts at all
+TerminalMode = Literal["production", "demo"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -33,10 +43,10 @@ class PlatformConfig:
 class ReaderConfig:
     """The ID card reader: RID-1 over PC/SC, or a certified reader's vendor library."""
 
-    backend: str = "pcsc"  # pcsc | vendor
+    backend: ReaderBackend = "pcsc"
     name_pattern: str = ""  # pcsc: the first reader whose name matches this regex
     vendor_library: str = ""  # vendor: absolute path of the sdtapi-style library
-    vendor_api: str = "sdtapi"
+    vendor_api: VendorApi = "sdtapi"
     vendor_port: int = 1001
     vendor_call_timeout_s: float = 5.0
     vendor_poll_interval_s: float = 0.3
@@ -46,15 +56,15 @@ class ReaderConfig:
 class PrinterConfig:
     """The receipt printer connection and paper."""
 
-    connection: str = "network"  # network | usb | serial | none
+    connection: PrinterConnection = "network"
     host: str = "127.0.0.1"
     port: int = 9100
     usb_vendor_id: int = 0
     usb_product_id: int = 0
     serial_device: str = "/dev/ttyUSB0"
     serial_baudrate: int = 19200
-    paper_width_mm: int = 80  # 58 or 80
-    text_mode: str = "native"  # native (GB18030, printer's Chinese font) | raster (images)
+    paper_width_mm: PaperWidth = 80
+    text_mode: TextMode = "native"
     a4_queue: str = ""  # CUPS queue for the full A4 report; "" = no A4 printer
 
     @property
@@ -90,7 +100,7 @@ class ElderModeConfig:
 class VoiceConfig:
     """The speech engine behind large-text mode's spoken prompts (kiosk/voice/speech.py)."""
 
-    engine: str = "espeak-ng"  # espeak-ng | none (no spoken prompts at all)
+    engine: VoiceEngine = "espeak-ng"
     rate_wpm: int = 145  # Mandarin: syllables a minute; espeak-ng's own 175 is fast for elders
     volume: int = 100  # espeak-ng amplitude 0..200; the hall's loudness is set on the OS mixer
 
@@ -99,7 +109,7 @@ class VoiceConfig:
 class TerminalConfig:
     """This terminal."""
 
-    mode: str = "production"  # production | demo
+    mode: TerminalMode = "production"
     hotline: str = "12345"
 
 
@@ -115,7 +125,7 @@ class PathsConfig:
 class LoggingConfig:
     """Rotating log file."""
 
-    level: str = "INFO"
+    level: LogLevel = "INFO"
     max_bytes: int = 2_000_000
     backup_count: int = 5
 
@@ -163,19 +173,19 @@ class KioskConfig:
     offline: OfflineConfig = OfflineConfig()
 
 
-_CHOICES: dict[str, tuple[object, ...]] = {
-    "reader.backend": ("pcsc", "vendor"),
-    "reader.vendor_api": ("sdtapi",),
-    "printer.connection": ("network", "usb", "serial", "none"),
-    "printer.paper_width_mm": (58, 80),
-    "printer.text_mode": ("native", "raster"),
-    "voice.engine": ("espeak-ng", "none"),
-    "terminal.mode": ("production", "demo"),
-    "logging.level": ("DEBUG", "INFO", "WARNING", "ERROR"),
-}
+def _choices(section: type[Any]) -> dict[str, tuple[object, ...]]:
+    """The allowed values of each key of ``section`` annotated with a ``Literal``."""
+    hints = get_type_hints(section)
+    return {name: get_args(hint) for name, hint in hints.items() if get_origin(hint) is Literal}
 
 
-def _check_value(key: str, value: object, default: object, problems: list[str]) -> object:
+def _check_value(
+    key: str,
+    value: object,
+    default: object,
+    allowed: tuple[object, ...] | None,
+    problems: list[str],
+) -> object:
     """Return ``value`` converted to the default's type, or record a problem."""
     kind = type(default)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -183,9 +193,8 @@ def _check_value(key: str, value: object, default: object, problems: list[str]) 
     if type(value) is not kind:
         problems.append(f"{key}: expected {kind.__name__}, got {type(value).__name__} {value!r}")
         return default
-    if key in _CHOICES and value not in _CHOICES[key]:
-        allowed = ", ".join(repr(c) for c in _CHOICES[key])
-        problems.append(f"{key}: {value!r} is not one of {allowed}")
+    if allowed is not None and value not in allowed:
+        problems.append(f"{key}: {value!r} is not one of {', '.join(repr(c) for c in allowed)}")
     elif isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
         problems.append(f"{key}: must not be negative, got {value!r}")
     return value
@@ -196,12 +205,13 @@ def _check_section(name: str, raw: object, default: Any, problems: list[str]) ->
         problems.append(f"{name}: expected a table ([{name}]), got {type(raw).__name__}")
         return default
     fields = {f.name: getattr(default, f.name) for f in dataclasses.fields(default)}
+    choices = _choices(type(default))
     values = {}
     for key, value in raw.items():
         if key not in fields:
             problems.append(f"{name}.{key}: unknown key (known: {', '.join(fields)})")
             continue
-        values[key] = _check_value(f"{name}.{key}", value, fields[key], problems)
+        values[key] = _check_value(f"{name}.{key}", value, fields[key], choices.get(key), problems)
     return dataclasses.replace(default, **values)
 
 

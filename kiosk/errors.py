@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 
 from devices import errors as device_errors
 from kiosk.i18n import QT_TRANSLATE_NOOP
@@ -34,6 +35,49 @@ class CardInvalid(KioskError):
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"card refused: {reason}" + (f" ({detail})" if detail else ""))
         self.reason = reason
+
+
+class PlatformCode(enum.StrEnum):
+    """The platform's ``error.code`` values the kiosk explains or acts on (spec §1-§7), and the
+    client's own codes for answers that break the spec (``malformed_response``,
+    ``unexpected_response``, ``unknown_error``). ``PlatformRejected.code`` stays text: a newer
+    platform may send a code not listed here, which gets the generic message."""
+
+    CARD_INVALID = "card_invalid"
+    CARD_REPORTED_LOST = "card_reported_lost"
+    TICKET_EXPIRED = "ticket_expired"
+    WRONG_CODE = "wrong_code"
+    CODE_EXPIRED = "code_expired"
+    LOCKED = "locked"
+    STAFF_DENIED = "staff_denied"
+    NO_PHONE_ON_FILE = "no_phone_on_file"
+    RESEND_TOO_SOON = "resend_too_soon"
+    SESSION_EXPIRED = "session_expired"
+    SESSION_NOT_FOUND = "session_not_found"
+    TOKEN_EXPIRED = "token_expired"
+    CLOCK_SKEW = "clock_skew"
+    UNKNOWN_TERMINAL = "unknown_terminal"
+    TERMINAL_DISABLED = "terminal_disabled"
+    BAD_SIGNATURE = "bad_signature"
+    REPLAYED_NONCE = "replayed_nonce"
+    INVALID_ENROLLMENT_CODE = "invalid_enrollment_code"
+    INVALID_TOKEN = "invalid_token"
+    PDF_NOT_AVAILABLE = "pdf_not_available"
+    UNKNOWN_RECORD = "unknown_record"
+    REPORT_NOT_FOUND = "report_not_found"
+    MISSING_IDEMPOTENCY_KEY = "missing_idempotency_key"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    MALFORMED_JSON = "malformed_json"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    BAD_REQUEST = "bad_request"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    INTERNAL_ERROR = "internal_error"
+    MALFORMED_RESPONSE = "malformed_response"
+    UNEXPECTED_RESPONSE = "unexpected_response"
+    UNKNOWN_ERROR = "unknown_error"
 
 
 class PlatformError(KioskError):
@@ -93,141 +137,145 @@ class UserMessage:
 
 _CARD_REASON_TEXT = QT_TRANSLATE_NOOP("Errors", "这张卡不能在本机使用，请联系大厅工作人员。")
 
-_PLATFORM_CODE_TEXT: dict[str, tuple[str, str, bool]] = {
-    "card_invalid": (QT_TRANSLATE_NOOP("Errors", "证件无法使用"), _CARD_REASON_TEXT, False),
-    "card_reported_lost": (
+_PLATFORM_CODE_TEXT: dict[PlatformCode, tuple[str, str, bool]] = {
+    PlatformCode.CARD_INVALID: (
+        QT_TRANSLATE_NOOP("Errors", "证件无法使用"),
+        _CARD_REASON_TEXT,
+        False,
+    ),
+    PlatformCode.CARD_REPORTED_LOST: (
         QT_TRANSLATE_NOOP("Errors", "证件已挂失"),
         QT_TRANSLATE_NOOP("Errors", "这张证件已挂失，不能用于查询。请到服务窗口办理。"),
         False,
     ),
-    "ticket_expired": (
+    PlatformCode.TICKET_EXPIRED: (
         QT_TRANSLATE_NOOP("Errors", "读卡超时"),
         QT_TRANSLATE_NOOP("Errors", "核验已过期，请重新放置证件。"),
         True,
     ),
-    "wrong_code": (
+    PlatformCode.WRONG_CODE: (
         QT_TRANSLATE_NOOP("Errors", "验证码不正确"),
         QT_TRANSLATE_NOOP("Errors", "请核对短信中的6位验证码后重新输入。"),
         True,
     ),
-    "code_expired": (
+    PlatformCode.CODE_EXPIRED: (
         QT_TRANSLATE_NOOP("Errors", "验证码已过期"),
         QT_TRANSLATE_NOOP("Errors", "请重新获取验证码。"),
         True,
     ),
-    "locked": (
+    PlatformCode.LOCKED: (
         QT_TRANSLATE_NOOP("Errors", "验证已锁定"),
         QT_TRANSLATE_NOOP("Errors", "错误次数过多，本次查询已结束。请联系工作人员。"),
         False,
     ),
-    "staff_denied": (
+    PlatformCode.STAFF_DENIED: (
         QT_TRANSLATE_NOOP("Errors", "工作人员确认失败"),
         QT_TRANSLATE_NOOP("Errors", "工号或密码不正确。"),
         True,
     ),
-    "no_phone_on_file": (
+    PlatformCode.NO_PHONE_ON_FILE: (
         QT_TRANSLATE_NOOP("Errors", "没有预留手机号"),
         QT_TRANSLATE_NOOP("Errors", "请选择由工作人员现场核验身份。"),
         False,
     ),
-    "resend_too_soon": (
+    PlatformCode.RESEND_TOO_SOON: (
         QT_TRANSLATE_NOOP("Errors", "请稍候"),
         QT_TRANSLATE_NOOP("Errors", "验证码刚刚发送，请稍后再重新获取。"),
         True,
     ),
-    "session_expired": (
+    PlatformCode.SESSION_EXPIRED: (
         QT_TRANSLATE_NOOP("Errors", "查询已超时"),
         QT_TRANSLATE_NOOP("Errors", "本次查询已超时，请重新开始。"),
         False,
     ),
-    "session_not_found": (
+    PlatformCode.SESSION_NOT_FOUND: (
         QT_TRANSLATE_NOOP("Errors", "查询已结束"),
         QT_TRANSLATE_NOOP("Errors", "本次查询已结束，请重新开始。"),
         False,
     ),
-    "token_expired": (
+    PlatformCode.TOKEN_EXPIRED: (
         QT_TRANSLATE_NOOP("Errors", "验证已过期"),
         QT_TRANSLATE_NOOP("Errors", "请重新验证身份。"),
         True,
     ),
-    "clock_skew": (
+    PlatformCode.CLOCK_SKEW: (
         QT_TRANSLATE_NOOP("Errors", "终端时间异常"),
         QT_TRANSLATE_NOOP("Errors", "本机时间与平台不一致，请联系工作人员。"),
         False,
     ),
-    "unknown_terminal": (
+    PlatformCode.UNKNOWN_TERMINAL: (
         QT_TRANSLATE_NOOP("Errors", "终端未登记"),
         QT_TRANSLATE_NOOP("Errors", "本机尚未登记，请联系工作人员。"),
         False,
     ),
-    "terminal_disabled": (
+    PlatformCode.TERMINAL_DISABLED: (
         QT_TRANSLATE_NOOP("Errors", "终端已停用"),
         QT_TRANSLATE_NOOP("Errors", "本机暂停服务，请到服务窗口办理。"),
         False,
     ),
     # Faults of this terminal or its software, not of the resident: one plain message each,
     # so staff can tell them apart on the diagnostics page; the resident is sent to a window.
-    "bad_signature": (
+    PlatformCode.BAD_SIGNATURE: (
         QT_TRANSLATE_NOOP("Errors", "终端认证失败"),
         QT_TRANSLATE_NOOP("Errors", "本机与平台的认证未通过，请联系工作人员。"),
         False,
     ),
-    "replayed_nonce": (
+    PlatformCode.REPLAYED_NONCE: (
         QT_TRANSLATE_NOOP("Errors", "请求重复"),
         QT_TRANSLATE_NOOP("Errors", "本次请求未被受理，请稍后重试。"),
         True,
     ),
-    "invalid_enrollment_code": (
+    PlatformCode.INVALID_ENROLLMENT_CODE: (
         QT_TRANSLATE_NOOP("Errors", "登记码无效"),
         QT_TRANSLATE_NOOP("Errors", "登记码错误或已被使用，请向管理员重新申请登记码。"),
         False,
     ),
-    "invalid_token": (
+    PlatformCode.INVALID_TOKEN: (
         QT_TRANSLATE_NOOP("Errors", "身份验证已失效"),
         QT_TRANSLATE_NOOP("Errors", "本次查询的身份验证已失效，请重新开始。"),
         False,
     ),
-    "pdf_not_available": (
+    PlatformCode.PDF_NOT_AVAILABLE: (
         QT_TRANSLATE_NOOP("Errors", "暂无电子版报告"),
         QT_TRANSLATE_NOOP("Errors", "平台暂不提供电子版报告，本机将自行生成。"),
         True,
     ),
-    "unknown_record": (
+    PlatformCode.UNKNOWN_RECORD: (
         QT_TRANSLATE_NOOP("Errors", "记录不存在"),
         QT_TRANSLATE_NOOP("Errors", "报告中没有这条记录，无法提出异议。请联系工作人员。"),
         False,
     ),
-    "report_not_found": (
+    PlatformCode.REPORT_NOT_FOUND: (
         QT_TRANSLATE_NOOP("Errors", "报告不存在"),
         QT_TRANSLATE_NOOP("Errors", "找不到本次查询的报告，请重新开始。"),
         False,
     ),
-    "missing_idempotency_key": (
+    PlatformCode.MISSING_IDEMPOTENCY_KEY: (
         QT_TRANSLATE_NOOP("Errors", "请求不完整"),
         QT_TRANSLATE_NOOP("Errors", "本次请求未被受理，请联系工作人员。"),
         False,
     ),
-    "idempotency_key_reused": (
+    PlatformCode.IDEMPOTENCY_KEY_REUSED: (
         QT_TRANSLATE_NOOP("Errors", "请求冲突"),
         QT_TRANSLATE_NOOP("Errors", "本次请求与之前的请求冲突，请联系工作人员。"),
         False,
     ),
-    "payload_too_large": (
+    PlatformCode.PAYLOAD_TOO_LARGE: (
         QT_TRANSLATE_NOOP("Errors", "内容过大"),
         QT_TRANSLATE_NOOP("Errors", "提交的内容过大，请缩短后重试。"),
         True,
     ),
-    "malformed_json": (
+    PlatformCode.MALFORMED_JSON: (
         QT_TRANSLATE_NOOP("Errors", "请求格式错误"),
         QT_TRANSLATE_NOOP("Errors", "本次请求未被受理，请联系工作人员。"),
         False,
     ),
-    "not_found": (
+    PlatformCode.NOT_FOUND: (
         QT_TRANSLATE_NOOP("Errors", "内容不存在"),
         QT_TRANSLATE_NOOP("Errors", "要查找的内容不存在，请联系工作人员。"),
         False,
     ),
-    "method_not_allowed": (
+    PlatformCode.METHOD_NOT_ALLOWED: (
         QT_TRANSLATE_NOOP("Errors", "请求方式错误"),
         QT_TRANSLATE_NOOP("Errors", "本次请求未被受理，请联系工作人员。"),
         False,
@@ -342,7 +390,7 @@ def to_user_message(exc: BaseException) -> UserMessage:
             _CARD_REASON_TEXT,
         )
     if isinstance(exc, PlatformRejected) and exc.code in _PLATFORM_CODE_TEXT:
-        title, body, retry = _PLATFORM_CODE_TEXT[exc.code]
+        title, body, retry = _PLATFORM_CODE_TEXT[PlatformCode(exc.code)]
         return UserMessage(exc.code, title, body, retry, exc.attempts_left)
     if isinstance(exc, PlatformUnavailable | PlatformRejected):
         return UserMessage(

@@ -246,13 +246,13 @@
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../kiosk/errors.py" line="+94"/>
+        <location filename="../../kiosk/errors.py" line="+138"/>
         <source>这张卡不能在本机使用，请联系大厅工作人员。</source>
         <translation>This card cannot be used at this kiosk. Please ask the hall staff for help.</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <location line="+166"/>
+        <location line="+4"/>
+        <location line="+169"/>
         <location line="+78"/>
         <source>证件无法使用</source>
         <translation>ID card cannot be used</translation>

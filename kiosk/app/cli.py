@@ -112,15 +112,17 @@ def cmd_diag(args: argparse.Namespace) -> int:
                 _terminal_id(), dt.datetime.now(dt.UTC), cfg.printer.columns
             )
             diagnostics.print_job(diagnosis, job)
-            checks.append(diagnostics.Check("test page", "green", "printed"))
+            checks.append(diagnostics.Check("test page", diagnostics.GREEN, "printed"))
         except device_errors.DeviceError as exc:
-            checks.append(diagnostics.Check("test page", "red", f"{type(exc).__name__}: {exc}"))
+            checks.append(
+                diagnostics.Check("test page", diagnostics.RED, f"{type(exc).__name__}: {exc}")
+            )
     if args.json:
         print(json.dumps([c.as_dict() for c in checks], ensure_ascii=False, indent=2))
     else:
         for check in checks:
             print(f"[{check.level.upper():5}] {check.name}: {check.summary}")
-    return 1 if any(c.level == "red" for c in checks) else 0
+    return 1 if any(c.level is diagnostics.RED for c in checks) else 0
 
 
 def cmd_staff_pin(args: argparse.Namespace) -> int:

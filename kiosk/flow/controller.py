@@ -23,6 +23,7 @@ from kiosk import errors
 from kiosk.card import identity as card_identity
 from kiosk.card import trust_anchors as trust_anchors_mod
 from kiosk.flow import ports, runtime, session
+from kiosk.flow.runtime import Lane
 from kiosk.platform import models
 from kiosk.platform import report as report_model
 from kiosk.printing import receipt, report_pdf
@@ -81,7 +82,7 @@ class SessionController:
         self._stopped = False
         # lane -> when and what last failed there (an exception class name, nothing personal);
         # the staff screen shows it as each device's "last error".
-        self.last_errors: dict[str, tuple[dt.datetime, str]] = {}
+        self.last_errors: dict[Lane, tuple[dt.datetime, str]] = {}
 
     @property
     def state(self) -> session.SessionState:
@@ -154,9 +155,9 @@ class SessionController:
         for listener in list(self._listeners):
             listener(new)
 
-    def _submit(self, lane: str, work: Callable[[], session.Event]) -> None:
+    def _submit(self, lane: Lane, work: Callable[[], session.Event]) -> None:
         serial = self._serial
-        if lane == "net":
+        if lane is Lane.NET:
             work = self._reporting_waits(work)
 
         def done(event: session.Event) -> None:
@@ -179,41 +180,44 @@ class SessionController:
             case session.StartTimer() | session.StartStaffCallTimer():
                 self._start_timer(effect)
             case session.FetchChallenge():
-                self._submit("net", lambda: session.ChallengeReady(services.platform.challenge()))
+                self._submit(
+                    Lane.NET, lambda: session.ChallengeReady(services.platform.challenge())
+                )
             case session.ReadCard(challenge=challenge):
-                self._submit("card", lambda: self._read_card(challenge))
+                self._submit(Lane.CARD, lambda: self._read_card(challenge))
             case session.SignChallenge(evidence=evidence, challenge=challenge):
-                self._submit("card", lambda: self._sign_challenge(evidence, challenge))
+                self._submit(Lane.CARD, lambda: self._sign_challenge(evidence, challenge))
             case session.VerifyIdentity(evidence=evidence, may_renew=may_renew):
-                self._submit("net", lambda: self._verify_identity(evidence, may_renew))
+                self._submit(Lane.NET, lambda: self._verify_identity(evidence, may_renew))
             case session.SendOtp(session_id=sid):
-                self._submit("net", lambda: session.OtpSent(services.platform.send_otp(sid)))
+                self._submit(Lane.NET, lambda: session.OtpSent(services.platform.send_otp(sid)))
             case session.VerifyOtp(session_id=sid, code=code):
                 self._submit(
-                    "net",
+                    Lane.NET,
                     lambda: session.AccessGranted(services.platform.verify_otp(sid, code).token),
                 )
             case session.StaffAssist(session_id=sid, staff_id=staff_id, pin=pin):
                 self._submit(
-                    "net",
+                    Lane.NET,
                     lambda: session.AccessGranted(
                         services.platform.staff_assist(sid, staff_id, pin).token
                     ),
                 )
             case session.FetchReport(token=token):
                 self._submit(
-                    "net", lambda: session.ReportLoaded(services.platform.fetch_report(token))
+                    Lane.NET,
+                    lambda: session.ReportLoaded(services.platform.fetch_report(token)),
                 )
             case session.CheckPrinter():
-                self._submit("print", self._check_printer)
+                self._submit(Lane.PRINT, self._check_printer)
             case session.RecordPrint(token=token, report_id=report_id):
-                self._submit("net", lambda: self._record_print(token, report_id))
+                self._submit(Lane.NET, lambda: self._record_print(token, report_id))
             case session.PrintReport(report=report, large_print=large, a4=a4):
                 progress = self._poster()
-                self._submit("print", lambda: self._print(report, large, a4, progress))
+                self._submit(Lane.PRINT, lambda: self._print(report, large, a4, progress))
             case session.FetchRepairGuide(record_id=record_id, guide_id=guide_id, for_slip=slip):
                 self._submit(
-                    "net",
+                    Lane.NET,
                     lambda: session.RepairGuideLoaded(
                         record_id, self._repair_guide(guide_id), for_slip=slip
                     ),
@@ -221,21 +225,28 @@ class SessionController:
             case session.SendDispute(
                 token=token, report_id=report_id, record_id=record_id, reason=reason
             ):
-                self._submit("net", lambda: self._send_dispute(token, report_id, record_id, reason))
+                self._submit(
+                    Lane.NET,
+                    lambda: self._send_dispute(token, report_id, record_id, reason),
+                )
             case session.ShareReport(token=token, report_id=report_id):
                 self._submit(
-                    "net",
+                    Lane.NET,
                     lambda: session.ShareReady(services.platform.share_report(token, report_id)),
                 )
             case session.PrintRepairSlip(
                 report=report, record_id=record_id, guide=guide, large_print=large
             ):
                 self._submit(
-                    "print", lambda: self._print_repair_slip(report, record_id, guide, large)
+                    Lane.PRINT,
+                    lambda: self._print_repair_slip(report, record_id, guide, large),
                 )
             case session.EndPlatformSession(session_id=sid):
                 self._runner.submit(
-                    "net", lambda: services.platform.end_session(sid), _ignore, _log_end_failure
+                    Lane.NET,
+                    lambda: services.platform.end_session(sid),
+                    _ignore,
+                    _log_end_failure,
                 )
 
     def _reporting_waits(self, work: Callable[[], session.Event]) -> Callable[[], session.Event]:
@@ -342,7 +353,8 @@ class SessionController:
             # network, or a ticket that ran out, is tried once more with a new challenge
             # rather than sending the resident back to the card slot.
             renewable = isinstance(exc, errors.PlatformUnavailable) or (
-                isinstance(exc, errors.PlatformRejected) and exc.code == "ticket_expired"
+                isinstance(exc, errors.PlatformRejected)
+                and exc.code == errors.PlatformCode.TICKET_EXPIRED
             )
             if not (may_renew and renewable):
                 raise
@@ -515,7 +527,7 @@ class SessionController:
     def _wipe_report_buffer(self) -> None:
         """Session over: the sealed report buffer is emptied (off the GUI thread)."""
         buffer = self._services.report_buffer
-        self._runner.submit("print", buffer.wipe, _ignore, _log_wipe_failure)
+        self._runner.submit(Lane.PRINT, buffer.wipe, _ignore, _log_wipe_failure)
 
 
 # ``kind`` of a print record (spec §5 names "receipt"; the A4 copy is a print of its own).

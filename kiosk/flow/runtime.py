@@ -9,6 +9,7 @@ through a ``Dispatcher``, which the UI implements with a queued Qt signal.
 from __future__ import annotations
 
 import concurrent.futures
+import enum
 import logging
 import queue
 import threading
@@ -44,25 +45,31 @@ class Clock(Protocol):
         ...
 
 
+class Lane(enum.StrEnum):
+    """A single-thread lane of ``TaskRunner``: each device or service is used from one."""
+
+    CARD = "card"  # the card reader (pyscard, the vendor library)
+    NET = "net"  # the platform (every PlatformClient of the flow and the probe)
+    PRINT = "print"  # the printers
+
+
 class TaskRunner:
-    """Runs blocking work on named single-thread lanes and posts the outcome back.
+    """Runs blocking work on single-thread lanes (``Lane``) and posts the outcome back.
 
-    Lanes: ``card`` (reader), ``net`` (platform), ``print`` (printer). One worker per lane
-    keeps pyscard and the printer socket on a single thread each.
+    One worker per lane keeps pyscard, each platform client and the printer socket on a
+    single thread each.
     """
-
-    LANES = ("card", "net", "print")
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         self._dispatcher = dispatcher
         self._lanes = {
             lane: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"kiosk-{lane}")
-            for lane in self.LANES
+            for lane in Lane
         }
 
     def submit(
         self,
-        lane: str,
+        lane: Lane,
         work: Callable[[], T],
         on_done: Callable[[T], None],
         on_error: Callable[[BaseException], None],

@@ -748,7 +748,14 @@ _WARNED = frozenset({Phase.CONSENT, Phase.SECOND_FACTOR, Phase.REPORT, Phase.DON
 _NO_SESSION = frozenset({Phase.IDLE, Phase.STAFF})
 
 # Refusals the resident can put right on the second-factor screen itself.
-_RETRY_IN_PLACE = frozenset({"wrong_code", "code_expired", "staff_denied", "resend_too_soon"})
+_RETRY_IN_PLACE = frozenset(
+    {
+        errors.PlatformCode.WRONG_CODE,
+        errors.PlatformCode.CODE_EXPIRED,
+        errors.PlatformCode.STAFF_DENIED,
+        errors.PlatformCode.RESEND_TOO_SOON,
+    }
+)
 
 
 def _first_factor(identity: models.IdentitySession) -> Factor:
@@ -802,9 +809,9 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     code = error.code if isinstance(error, errors.PlatformRejected) else None
     if phase is Phase.SECOND_FACTOR and code in _RETRY_IN_PLACE:
         return dataclasses.replace(state, busy=False, message=message), []
-    if phase is Phase.SECOND_FACTOR and code == "no_phone_on_file":
+    if phase is Phase.SECOND_FACTOR and code == errors.PlatformCode.NO_PHONE_ON_FILE:
         return dataclasses.replace(state, busy=False, factor=Factor.STAFF, message=message), []
-    if code == "token_expired" and state.identity is not None:
+    if code == errors.PlatformCode.TOKEN_EXPIRED and state.identity is not None:
         # The session still lives: a second factor again, without reading the card again.
         return _enter(
             state,
@@ -847,9 +854,9 @@ def _card_refusal(error: BaseException) -> CardRefusal | None:
     if isinstance(error, device_errors.SecurityModuleRejected):
         return CardRefusal("security_module", "terminal")
     if isinstance(error, errors.PlatformRejected):
-        if error.code == "card_invalid":
+        if error.code == errors.PlatformCode.CARD_INVALID:
             return CardRefusal(error.reason or "unspecified", "platform")
-        if error.code == "card_reported_lost":
+        if error.code == errors.PlatformCode.CARD_REPORTED_LOST:
             return CardRefusal("card_reported_lost", "platform")
     return None
 

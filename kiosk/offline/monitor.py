@@ -17,6 +17,7 @@ from collections.abc import Callable
 from kiosk import errors
 from kiosk.card import trust_anchors as trust_anchors_mod
 from kiosk.flow import runtime, session
+from kiosk.flow.runtime import Lane
 from kiosk.offline.public_content import PublicInfo
 from kiosk.offline.services import OfflineServices
 from offline_cache.errors import CacheError
@@ -119,7 +120,7 @@ class PlatformMonitor:
     def start(self) -> None:
         """Show what the cache holds, then probe now and every ``interval_s``."""
         self._stopped = False
-        self._runner.submit("net", self._offline.public.public_info, self._show, _log_failure)
+        self._runner.submit(Lane.NET, self._offline.public.public_info, self._show, _log_failure)
         self.probe_now()
 
     def stop(self) -> None:
@@ -136,7 +137,7 @@ class PlatformMonitor:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._runner.submit("net", self.probe, self._on_probed, self._on_failed)
+        self._runner.submit(Lane.NET, self.probe, self._on_probed, self._on_failed)
 
     def probe(self) -> ProbeResult:
         """Net lane: revalidate content; refresh trust anchors and keys when due; expire the

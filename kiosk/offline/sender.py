@@ -59,16 +59,16 @@ KIND_HEARTBEAT = "heartbeat"
 # Refusals that say nothing about the item: the terminal or the platform must change first.
 _TERMINAL_CODES = frozenset(
     {
-        "rate_limited",
-        "unavailable",
-        "internal_error",
-        "bad_signature",
-        "clock_skew",
-        "replayed_nonce",
-        "unknown_terminal",
-        "terminal_disabled",
-        "malformed_response",
-        "unexpected_response",
+        errors.PlatformCode.RATE_LIMITED,
+        errors.PlatformCode.UNAVAILABLE,
+        errors.PlatformCode.INTERNAL_ERROR,
+        errors.PlatformCode.BAD_SIGNATURE,
+        errors.PlatformCode.CLOCK_SKEW,
+        errors.PlatformCode.REPLAYED_NONCE,
+        errors.PlatformCode.UNKNOWN_TERMINAL,
+        errors.PlatformCode.TERMINAL_DISABLED,
+        errors.PlatformCode.MALFORMED_RESPONSE,
+        errors.PlatformCode.UNEXPECTED_RESPONSE,
     }
 )
 
@@ -254,7 +254,7 @@ class _Refused(Exception):
 
 def _classify(exc: Exception) -> _Transient | _Refused:
     if isinstance(exc, errors.PlatformUnavailable):
-        return _Transient("unavailable", exc.retry_after_s)
+        return _Transient(errors.PlatformCode.UNAVAILABLE, exc.retry_after_s)
     if isinstance(exc, errors.PlatformRejected):
         if exc.code in _TERMINAL_CODES or exc.status == 429 or exc.status >= 500:
             return _Transient(exc.code, exc.retry_after_s)

@@ -82,7 +82,7 @@ def _b64(data: bytes) -> str:
 
 
 def _malformed(detail: str, status: int = 0) -> errors.PlatformRejected:
-    return errors.PlatformRejected("malformed_response", detail, status=status)
+    return errors.PlatformRejected(errors.PlatformCode.MALFORMED_RESPONSE, detail, status=status)
 
 
 @dataclasses.dataclass
@@ -395,7 +395,9 @@ class PlatformClient:
                 )
             if body is None:
                 raise errors.PlatformRejected(
-                    "unexpected_response", f"HTTP {status} without an error body", status=status
+                    errors.PlatformCode.UNEXPECTED_RESPONSE,
+                    f"HTTP {status} without an error body",
+                    status=status,
                 )
             raise self._rejected(status, body, retry_after)
 
@@ -406,7 +408,7 @@ class PlatformClient:
         attempts_left = body.get("attempts_left")
         reason = body.get("reason")
         return errors.PlatformRejected(
-            str(body.get("code") or "unknown_error"),
+            str(body.get("code") or errors.PlatformCode.UNKNOWN_ERROR),
             str(body.get("message") or ""),
             status=status,
             attempts_left=attempts_left if isinstance(attempts_left, int) else None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import importlib.metadata
 import json
 import logging
@@ -49,7 +50,17 @@ CERT_WARN_DAYS = 30
 DISK_RED_BYTES = 200 * 1024 * 1024
 DISK_AMBER_BYTES = 1024 * 1024 * 1024
 COMPAT_FILE = assets.ASSETS_DIR / "compat" / "readers.json"
-GREEN, AMBER, RED = "green", "amber", "red"
+
+
+class Level(enum.StrEnum):
+    """How a check went, as staff read it (the colour is only one of its cues)."""
+
+    GREEN = "green"  # fine
+    AMBER = "amber"  # works, but staff should look (paper low, slow network)
+    RED = "red"  # residents cannot be served until it is fixed
+
+
+GREEN, AMBER, RED = Level.GREEN, Level.AMBER, Level.RED
 _PROCESS_STARTED = time.monotonic()  # close enough to process start: imported at start-up
 
 
@@ -83,10 +94,10 @@ class Targets:
 
 @dataclasses.dataclass(frozen=True)
 class Check:
-    """One line of the diagnosis: ``level`` is green, amber or red; ``advice`` is for staff."""
+    """One line of the diagnosis: ``advice`` says what staff should do."""
 
     name: str
-    level: str
+    level: Level
     summary: str
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
     advice: str = ""
@@ -605,7 +616,7 @@ def run_checks(targets: Targets, *, deadline_s: float | None = None) -> list[Che
     return out
 
 
-def worst(checks: list[Check]) -> str:
+def worst(checks: list[Check]) -> Level:
     """The worst level among ``checks``."""
     levels = {c.level for c in checks}
     return RED if RED in levels else AMBER if AMBER in levels else GREEN

@@ -24,6 +24,7 @@ from kiosk import config as kiosk_config
 from kiosk import errors
 from kiosk.flow import controller as session_controller
 from kiosk.flow import runtime, session
+from kiosk.flow.runtime import Lane
 from kiosk.offline import audit
 from kiosk.offline import sender as outbox_sender
 from kiosk.staff import diagnostics
@@ -48,7 +49,7 @@ class StaffView:
     tested_at: dt.datetime | None = None
     log_lines: tuple[str, ...] = ()
     busy_action: str = ""  # the action running now ("" when none)
-    action_level: str = ""  # outcome of the last action: green, amber, red
+    action_level: diagnostics.Level | None = None  # outcome of the last action
     action_message: str = ""
     last_errors: tuple[tuple[str, str], ...] = ()  # (device, "HH:MM:SS kind") from sessions
     terminal_id: str = ""
@@ -56,7 +57,11 @@ class StaffView:
 
 Listener = Callable[[StaffView], None]
 
-_LANE_DEVICE = {"card": "读卡器", "print": "打印机", "net": "平台"}
+_LANE_DEVICE = {
+    Lane.CARD: "读卡器",
+    Lane.PRINT: "打印机",
+    Lane.NET: "平台",
+}
 
 
 class StaffMode:
@@ -154,7 +159,7 @@ class StaffMode:
             return
         self._set(dataclasses.replace(self._view, pin_busy=True, pin_message=""))
         guard, stored = self._guard, self._pin_hash
-        self._submit("net", lambda: guard.check(pin, stored), self._on_pin_checked)
+        self._submit(Lane.NET, lambda: guard.check(pin, stored), self._on_pin_checked)
 
     def _on_pin_checked(self, attempt: staff_pin.Attempt) -> None:
         if attempt.accepted:
@@ -189,7 +194,7 @@ class StaffMode:
                 checks.append(_trust_anchors_check(refresh_anchors))
             return checks, diagnostics.recent_log_lines(cfg.paths.log_dir, 12)
 
-        self._submit("net", work, self._on_checked)
+        self._submit(Lane.NET, work, self._on_checked)
 
     def _on_checked(self, result: tuple[list[diagnostics.Check], list[str]]) -> None:
         checks, lines = result
@@ -214,7 +219,7 @@ class StaffMode:
     def read_test_card(self) -> None:
         """Ask the card in the reader whether it is an ID card (reads none of its files)."""
         diagnosis = self._diagnosis
-        self._action("read_test_card", "card", lambda: diagnostics.read_test_card(diagnosis))
+        self._action("read_test_card", Lane.CARD, lambda: diagnostics.read_test_card(diagnosis))
 
     def print_test_page(self) -> None:
         """Print a test page with a QR code and the terminal id."""
@@ -225,7 +230,7 @@ class StaffMode:
             job = diagnostics.build_test_page(terminal, now, cfg.printer.columns)
             return _printed(diagnosis, job, "测试页已打印。")
 
-        self._action("print_test_page", "print", work)
+        self._action("print_test_page", Lane.PRINT, work)
 
     def print_readiness_report(self) -> None:
         """Print every check's state, the terminal id and the time of the last test."""
@@ -239,7 +244,7 @@ class StaffMode:
             job = diagnostics.readiness_job(checks, terminal, now, tested_at, cfg.printer.columns)
             return _printed(diagnosis, job, "就绪报告已打印。")
 
-        self._action("print_readiness_report", "print", work)
+        self._action("print_readiness_report", Lane.PRINT, work)
 
     def export_support_bundle(self, dest_dir: Path | None = None) -> None:
         """Zip the diagnosis and the masked logs into ``dest_dir`` (default the data dir)."""
@@ -253,10 +258,10 @@ class StaffMode:
                     checks, cfg.paths.log_dir, target, dt.datetime.now(dt.UTC), terminal
                 )
             except OSError as exc:
-                return diagnostics.Check("support bundle", "red", f"not written: {exc}")
-            return diagnostics.Check("support bundle", "green", f"支持包已保存：{path}")
+                return diagnostics.Check("support bundle", diagnostics.RED, f"not written: {exc}")
+            return diagnostics.Check("support bundle", diagnostics.GREEN, f"支持包已保存：{path}")
 
-        self._action("export_support_bundle", "net", work)
+        self._action("export_support_bundle", Lane.NET, work)
 
     def sync_now(self) -> None:
         """Send the offline queue now (the back-off is dropped), then check again."""
@@ -268,25 +273,29 @@ class StaffMode:
             result = sync(deadline)
             if result is None:
                 return diagnostics.Check(
-                    "sync", "amber", "still sending", {}, "仍在同步，稍后点“重新检测”查看。"
+                    "sync",
+                    diagnostics.AMBER,
+                    "still sending",
+                    {},
+                    "仍在同步，稍后点“重新检测”查看。",
                 )
             if result.failed:
                 return diagnostics.Check(
                     "sync",
-                    "red",
+                    diagnostics.RED,
                     "platform not taking items",
                     {},
                     "平台仍无法接收，队列会自动重试；请检查网络。",
                 )
             return diagnostics.Check(
                 "sync",
-                "green",
+                diagnostics.GREEN,
                 f"{result.delivered} sent",
                 {},
                 f"同步完成：已送出 {result.delivered} 条。",
             )
 
-        self._action("sync_outbox", "net", work, then=self.refresh)
+        self._action("sync_outbox", Lane.NET, work, then=self.refresh)
 
     def set_out_of_service(self, on: bool) -> None:
         """Switch out-of-service mode; it is kept across restarts (a flag file)."""
@@ -325,7 +334,7 @@ class StaffMode:
     def _action(
         self,
         name: str,
-        lane: str,
+        lane: Lane,
         work: Callable[[], diagnostics.Check],
         then: Callable[[], None] | None = None,
     ) -> None:
@@ -350,7 +359,7 @@ class StaffMode:
 
         self._submit(lane, work, done)
 
-    def _submit(self, lane: str, work: Callable[[], T], on_done: Callable[[T], None]) -> None:
+    def _submit(self, lane: Lane, work: Callable[[], T], on_done: Callable[[T], None]) -> None:
         generation = self._generation
 
         def done(result: T) -> None:
@@ -369,7 +378,7 @@ class StaffMode:
                         pin_busy=False,
                         checking=False,
                         busy_action="",
-                        action_level="red",
+                        action_level=diagnostics.RED,
                         action_message="操作没有完成，请再试一次；仍不行请联系技术支持。",
                     )
                 )
@@ -390,8 +399,8 @@ def _printed(
     except device_errors.PrinterError as exc:
         check = diagnostics.check_printer(diagnosis)  # says what to do: paper, cover, power
         advice = check.advice or "打印失败，请检查打印机。"
-        return diagnostics.Check("print", "red", f"{type(exc).__name__}", {}, advice)
-    return diagnostics.Check("print", "green", ok)
+        return diagnostics.Check("print", diagnostics.RED, f"{type(exc).__name__}", {}, advice)
+    return diagnostics.Check("print", diagnostics.GREEN, ok)
 
 
 def _trust_anchors_check(refresh: Callable[[], list[bytes]]) -> diagnostics.Check:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.flow import session
+from kiosk.staff import diagnostics
 from kiosk.staff import mode as staff
 from kiosk.staff import pin as staff_pin
 from ui.screens import base
@@ -236,7 +237,8 @@ class StaffScreen(base.Screen):
             self.action_message.setObjectName("Muted")
             self.action_message.setText(_ACTION_BUSY.get(view.busy_action, "正在处理……"))
         else:
-            role = {"green": "Good", "red": "Warning"}.get(view.action_level, "Muted")
+            roles = {diagnostics.GREEN: "Good", diagnostics.RED: "Warning"}
+            role = roles.get(view.action_level, "Muted") if view.action_level else "Muted"
             self.action_message.setObjectName(role)
             prefix = check_row.badge_text(view.action_level) + "  " if view.action_level else ""
             self.action_message.setText(prefix + view.action_message)
@@ -259,5 +261,6 @@ class StaffScreen(base.Screen):
         state = "正在检测……" if view.checking else f"上次检测 {tested}"
         self.summary.setText(
             f"终端 {view.terminal_id or '未注册'}  ·  {state}  ·  "
-            f"正常 {counts['green']}  注意 {counts['amber']}  故障 {counts['red']}"
+            f"正常 {counts[diagnostics.GREEN]}  注意 {counts[diagnostics.AMBER]}  "
+            f"故障 {counts[diagnostics.RED]}"
         )

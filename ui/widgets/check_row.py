@@ -13,9 +13,9 @@ from ui.screens import base
 
 # Icon + word + colour: the state reads without colour (WCAG 1.4.1).
 BADGES = {
-    "green": ("✔ 正常", "BadgeGreen"),
-    "amber": ("! 注意", "BadgeAmber"),
-    "red": ("✖ 故障", "BadgeRed"),
+    diagnostics.GREEN: ("✔ 正常", "BadgeGreen"),
+    diagnostics.AMBER: ("! 注意", "BadgeAmber"),
+    diagnostics.RED: ("✖ 故障", "BadgeRed"),
 }
 TITLES = {
     "card reader": "读卡器",
@@ -137,13 +137,13 @@ class CheckRow(QFrame):
         self.title.setText(TITLES.get(check.name, check.name))
         self.facts.setText(facts(check))
         self.advice.setText(check.advice)
-        advice_role = "Warning" if check.level == "red" else "Advice"
+        advice_role = "Warning" if check.level is diagnostics.RED else "Advice"
         if self.advice.objectName() != advice_role:
             self.advice.setObjectName(advice_role)
             base.repolish(self.advice)
         self.advice.setVisible(bool(check.advice))
 
 
-def badge_text(level: str) -> str:
+def badge_text(level: diagnostics.Level | None) -> str:
     """The badge's words for ``level`` (tests and the readiness summary)."""
-    return BADGES.get(level, ("? 未知", ""))[0]
+    return BADGES[level][0] if level is not None else "? 未知"
