@@ -55,7 +55,7 @@ NORMAL = Tokens(
 )
 # Large text for older residents: every size 1.5x the normal one (body 36 px, buttons 96 px
 # high), white on black (21:1) with yellow buttons (black on yellow 14.7:1); every colour
-# pair a resident reads is at least 7:1 (WCAG AAA), checked by tests/test_theme.py.
+# pair a resident reads is at least 7:1 (WCAG AAA), checked by tests/unit/test_theme.py.
 ELDER = Tokens(
     body=36,
     heading=54,

@@ -1,6 +1,6 @@
 """Warm-up once the idle screen is up: what the first resident would otherwise wait for.
 
-Start-up stays lean (``tests/test_startup.py``): jsonschema and python-escpos load on first
+Start-up stays lean (``tests/e2e/test_startup.py``): jsonschema and python-escpos load on first
 use. Before this warm-up the first resident after a start paid for them: the report's schema
 check imported jsonschema (~60 ms on the development VM, against ~2 ms for the check itself)
 and the first receipt imported python-escpos (~35 ms with the kept printer cache of ``kiosk
@@ -25,7 +25,7 @@ from kiosk.platform import report_schema
 
 Step = tuple[str, Callable[[], object]]
 
-# Passes REPORT_SCHEMA (tests/test_startup.py checks it) and touches each of its parts (the
+# Passes REPORT_SCHEMA (tests/e2e/test_startup.py checks it) and touches each of its parts (the
 # patterns, the enum, a record with a repair), so one check builds all a real report needs.
 # Nothing personal in it.
 SAMPLE_REPORT: Final[dict[str, Any]] = {

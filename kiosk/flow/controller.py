@@ -65,7 +65,7 @@ class SessionController:
         rules: session.Rules,
         dispatcher: runtime.Dispatcher,
         clock: runtime.Clock,
-        runner: runtime.TaskRunner,
+        runner: runtime.Runner,
     ) -> None:
         self._services = services
         self._rules = rules

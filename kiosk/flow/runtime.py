@@ -53,6 +53,26 @@ class Lane(enum.StrEnum):
     PRINT = "print"  # the printers
 
 
+class Runner(Protocol):
+    """Where the core sends blocking work: ``TaskRunner`` in the kiosk; tests may hold the
+    work and run it when they choose."""
+
+    def submit(
+        self,
+        lane: Lane,
+        work: Callable[[], T],
+        on_done: Callable[[T], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """Run ``work`` on ``lane``; ``on_done(result)`` or ``on_error(exc)`` follow on the
+        core's thread."""
+        ...
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop accepting work."""
+        ...
+
+
 class TaskRunner:
     """Runs blocking work on single-thread lanes (``Lane``) and posts the outcome back.
 

@@ -90,7 +90,7 @@ class PlatformMonitor:
     def __init__(
         self,
         offline: OfflineServices,
-        runner: runtime.TaskRunner,
+        runner: runtime.Runner,
         clock: runtime.Clock,
         handle: Callable[[session.Event], None],
         trust_anchors: trust_anchors_mod.TrustAnchors | None = None,

@@ -86,7 +86,7 @@ class StaffMode:
         self,
         cfg: kiosk_config.KioskConfig,
         controller: session_controller.SessionController,
-        runner: runtime.TaskRunner,
+        runner: runtime.Runner,
         audit_log: audit.AuditLog,
         *,
         guard: staff_pin.PinGuard,

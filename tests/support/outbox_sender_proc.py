@@ -1,6 +1,6 @@
 """Test helper process: run the outbox sender against a platform until the outbox is empty.
 
-``python -m tests.outbox_sender_proc <db>``; environment: ``OUTBOX_KEY_HEX``,
+``python -m tests.support.outbox_sender_proc <db>``; environment: ``OUTBOX_KEY_HEX``,
 ``PLATFORM_URL``, ``PLATFORM_CA``, ``TERMINAL_ID``, ``TERMINAL_SECRET_B64`` (the parent's
 in-memory keyring is not visible here, so the credentials come explicitly). Prints ``DONE``
 when nothing is left. The test SIGKILLs it at random points while it sends.

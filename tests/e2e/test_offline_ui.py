@@ -21,7 +21,7 @@ from simulators.pcscd import PcscdInfo
 from simulators.platform_server import SERVICE_HOURS, PlatformSimulator
 from simulators.residents import RESIDENTS
 from simulators.virtual_card import Rid1Applet, VirtualCardClient
-from tests.helpers import running_kiosk
+from tests.support.kiosk import running_kiosk
 from ui import app as ui_app
 from ui.screens import idle
 

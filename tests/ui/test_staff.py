@@ -13,15 +13,14 @@ from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
 from kiosk import errors
-from kiosk.card.trust_anchors import TrustAnchors
 from kiosk.flow import controller as session_controller
 from kiosk.flow import runtime, session
 from kiosk.offline import audit
 from kiosk.staff import diagnostics
 from kiosk.staff import mode as staff
 from kiosk.staff import pin as staff_pin
-from tests.helpers import dispose_window
 from tests.support import fakes
+from tests.support.kiosk import dispose_window
 from ui import main_window, qt_runtime, theme
 from ui.screens import idle
 from ui.screens import staff as staff_screen
@@ -122,17 +121,6 @@ def _no_platform(*_: object) -> NoReturn:
     raise AssertionError("these tests run canned checks: no platform client")
 
 
-class NoReader:
-    def start(self, on_event: object) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def connect(self) -> object:
-        raise AssertionError("no card I/O here")
-
-
 HEALTHY = [
     diagnostics.Check("card reader", "green", "using Virtual PCD 00 00"),
     diagnostics.Check("printer", "green", "ready"),
@@ -172,16 +160,7 @@ def build_kiosk(qtbot: QtBot, tmp_path: Path) -> Kiosk:
     dispatcher = qt_runtime.QtDispatcher()
     clock = runtime.ManualClock()
     runner = runtime.TaskRunner(dispatcher)
-    services = session_controller.Services(
-        reader=NoReader(),  # type: ignore[arg-type]
-        platform=None,  # type: ignore[arg-type]
-        printer=None,
-        terminal_id="T-TEST",
-        verify_url="https://example.invalid/v1/verify",
-        kept_content=fakes.KeptGuides(),
-        report_buffer=fakes.CountingBuffer(),
-        trust_anchors=TrustAnchors(None),
-    )
+    services = fakes.services()
     ctl = session_controller.SessionController(
         services, rules=S.Rules(staff=60), dispatcher=dispatcher, clock=clock, runner=runner
     )
@@ -202,7 +181,7 @@ def build_kiosk(qtbot: QtBot, tmp_path: Path) -> Kiosk:
         terminal_id="T-TEST",
         request_restart=lambda: restarts.append(True),
         diagnosis=diagnostics.Targets(
-            cfg, NoReader(), None, survey_readers=None, platform_client=_no_platform
+            cfg, fakes.NoReader(), None, survey_readers=None, platform_client=_no_platform
         ),
         run_checks=lambda _targets: list(HEALTHY),
     )

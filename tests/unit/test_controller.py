@@ -3,14 +3,13 @@ resident's session."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 
 from devices import card_reader, errors
-from kiosk.flow import controller, runtime, session
-from kiosk.platform import models
-from tests.helpers import make_controller
+from kiosk.flow import runtime, session
+from tests.support import fakes
+from tests.support.kiosk import Harness, make_controller
 
 
 class BlockingReader:
@@ -32,28 +31,21 @@ class BlockingReader:
         raise errors.CardRemoved("the first card is long gone")
 
 
-class FakePlatform:
-    def challenge(self) -> models.Challenge:
-        return models.Challenge("ticket", bytes(32), dt.datetime.now(dt.UTC))
-
-    def end_session(self, session_id: str) -> None:
-        pass
-
-
 def pump(dispatcher: runtime.QueueDispatcher, until: float = 2.0) -> None:
     deadline = time.monotonic() + until
     while time.monotonic() < deadline:
         dispatcher.run_pending(timeout=0.05)
 
 
-def make() -> tuple[controller.SessionController, BlockingReader, runtime.QueueDispatcher]:
+def make() -> tuple[Harness, BlockingReader]:
+    """A controller on real lanes (the reader's thread is the point of these tests)."""
     reader = BlockingReader()
-    ctl, dispatcher = make_controller(reader, FakePlatform())
-    return ctl, reader, dispatcher
+    return make_controller(fakes.services(reader=reader), held=False), reader
 
 
 def test_card_io_runs_on_the_card_lane_not_the_core_thread() -> None:
-    ctl, reader, dispatcher = make()
+    harness, reader = make()
+    ctl, dispatcher = harness.controller, harness.dispatcher
     ctl.handle(session.CardInserted())
     ctl.handle(session.ConsentGiven())
     assert ctl.state.phase is session.Phase.READING_CARD  # handle() returned at once
@@ -66,7 +58,8 @@ def test_card_io_runs_on_the_card_lane_not_the_core_thread() -> None:
 
 
 def test_a_late_answer_from_an_ended_session_is_dropped() -> None:
-    ctl, reader, dispatcher = make()
+    harness, reader = make()
+    ctl, dispatcher = harness.controller, harness.dispatcher
     ctl.handle(session.CardInserted())
     ctl.handle(session.ConsentGiven())
     ctl.handle(session.CardRemoved())  # the first resident leaves while the card is read
@@ -80,9 +73,8 @@ def test_a_late_answer_from_an_ended_session_is_dropped() -> None:
 
 
 def test_timers_end_the_session() -> None:
-    ctl, _reader, _dispatcher = make()
-    clock = ctl._clock
-    assert isinstance(clock, runtime.ManualClock)
+    harness, _reader = make()
+    ctl, clock = harness.controller, harness.clock
     ctl.handle(session.CardInserted())
     clock.advance(59)
     assert ctl.state.phase is session.Phase.CONSENT
@@ -95,9 +87,8 @@ def test_timers_end_the_session() -> None:
 
 
 def test_the_warning_comes_first_and_a_touch_keeps_the_session() -> None:
-    ctl, _reader, _dispatcher = make()
-    clock = ctl._clock
-    assert isinstance(clock, runtime.ManualClock)
+    harness, _reader = make()
+    ctl, clock = harness.controller, harness.clock
     seen: list[session.SessionState] = []
     ctl.add_listener(seen.append)
     ctl.handle(session.CardInserted())

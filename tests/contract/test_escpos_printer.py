@@ -7,9 +7,8 @@ import os
 import select
 import socket
 import threading
-import time
 import tty
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +31,15 @@ from devices.escpos_printer import (
 from devices.receipt_printer import Align, Cut, PrinterStatus, PrintJob, QrCode, TextLine
 from kiosk.app import composition
 from kiosk.assets import CJK_FONT
-from kiosk.card.trust_anchors import TrustAnchors
 from kiosk.config import PrinterConfig
-from kiosk.flow import controller, runtime, session
+from kiosk.flow import session
+from kiosk.flow.runtime import Lane
 from kiosk.platform.report import parse_report
 from kiosk.printing.receipt import build_receipt
 from simulators.virtual_printer import MARGIN, VirtualPrinter
 from tests.support import fakes
-from tests.test_receipt import PRINTED_AT, VERIFY_URL, _payload
+from tests.support.kiosk import make_controller
+from tests.support.paper import PRINTED_AT, VERIFY_URL, decode_escpos, receipt_payload
 
 STATUS_QUERIES = DLE_EOT_PRINTER + DLE_EOT_OFFLINE_CAUSE + DLE_EOT_PAPER
 
@@ -82,7 +82,7 @@ def test_text_outside_gbk_and_control_characters_are_neutralised() -> None:
 
 def test_receipt_with_chinese_round_trips_over_tcp(virtual_printer: VirtualPrinter) -> None:
     job = build_receipt(
-        parse_report(_payload()),
+        parse_report(receipt_payload()),
         terminal_id="ZJ-JK-0007",
         verify_url=VERIFY_URL,
         printed_at=PRINTED_AT,
@@ -226,61 +226,9 @@ def test_print_time_is_not_shifted() -> None:
     assert PRINTED_AT.utcoffset() == dt.timedelta(hours=8)
 
 
-# ------------------------------------------------------------------ an independent decoder
-def _decode_independently(data: bytes) -> tuple[list[tuple[int, bool, str]], list[str], bool]:
-    """A second, deliberately small ESC/POS reader written for this test only.
-
-    Returns (size byte of GS !, bold, text) per printed line, the QR payloads and whether the
-    job ends with a cut. It knows only what our receipts may contain and fails on anything
-    else, so a command slipped into the stream is noticed.
-    """
-    lines: list[tuple[int, bool, str]] = []
-    qrs: list[str] = []
-    size, bold, chinese, text, cut = 0, False, False, bytearray(), False
-    i = 0
-    while i < len(data):
-        chunk = data[i : i + 3]
-        if data.startswith(b"\x1b@", i):
-            i += 2
-        elif data.startswith(b"\x1c&", i) or data.startswith(b"\x1c.", i):
-            chinese = data[i + 1] == ord("&")
-            i += 2
-        elif chunk[:2] in (b"\x1ba", b"\x1bd"):
-            i += 3
-        elif chunk[:2] == b"\x1bE":
-            bold = bool(data[i + 2])
-            i += 3
-        elif chunk[:2] == b"\x1d!":
-            size = data[i + 2]
-            i += 3
-        elif data.startswith(b"\x1d(k", i):
-            n = data[i + 3] | data[i + 4] << 8
-            body = data[i + 5 : i + 5 + n]
-            if body[:2] == b"1P":
-                qrs.append(body[3:].decode())
-            i += 5 + n
-        elif data.startswith(b"\x1dV", i):
-            cut = True
-            i += 3
-        elif data.startswith(b"\x1dv0", i):
-            x, y = data[i + 4] | data[i + 5] << 8, data[i + 6] | data[i + 7] << 8
-            lines.append((size, bold, f"<raster {x * 8}x{y}>"))
-            i += 8 + x * y
-        elif data[i] == 0x0A:
-            lines.append((size, bold, bytes(text).decode("gb18030" if chinese else "ascii")))
-            text.clear()
-            i += 1
-        elif data[i] >= 0x20:
-            text.append(data[i])
-            i += 1
-        else:
-            raise AssertionError(f"unexpected byte {data[i]:#04x} at {i}")
-    return lines, qrs, cut
-
-
 def _receipt(**kwargs: Any) -> PrintJob:
     return build_receipt(
-        parse_report(_payload()),
+        parse_report(receipt_payload()),
         terminal_id="ZJ-JK-0007",
         verify_url=VERIFY_URL,
         printed_at=PRINTED_AT,
@@ -291,7 +239,7 @@ def _receipt(**kwargs: Any) -> PrintJob:
 @pytest.mark.parametrize("large", [False, True])
 def test_render_job_decoded_independently(large: bool) -> None:
     job = _receipt(large_print=large)
-    lines, qrs, cut = _decode_independently(render_job(job))
+    lines, qrs, cut = decode_escpos(render_job(job))
     expected = [
         (0x11 if e.scale == 2 else 0x00, e.bold, e.text)
         for e in job.elements
@@ -306,7 +254,7 @@ def test_render_job_decoded_independently(large: bool) -> None:
 def test_raster_mode_sends_images_and_no_chinese_mode() -> None:
     job = _receipt()
     data = render_job(job, text_mode="raster", font_path=CJK_FONT)
-    lines, qrs, cut = _decode_independently(data)
+    lines, qrs, cut = decode_escpos(data)
     # A printer without a Chinese font may not know FS &: raster mode never sends it.
     assert data.startswith(b"\x1b@") and not data.startswith(b"\x1b@\x1c&")
     assert not data.endswith(b"\x1c.")
@@ -390,81 +338,34 @@ def test_connection_dropped_during_the_job_is_a_printer_error(
     assert all(not job.cut for job in virtual_printer.jobs)
 
 
-class _RecordingPlatform:
-    def __init__(self, on_record: Callable[[], None] = lambda: None) -> None:
-        self.prints = 0
-        self._on_record = on_record
-
-    def record_print(self, *args: object, **kwargs: object) -> None:
-        self.prints += 1
-        self._on_record()
-
-    def end_session(self, session_id: str) -> None:
-        pass
-
-
-class _NoReader:
-    def stop(self) -> None:
-        pass
-
-
-def _pump(dispatcher: runtime.QueueDispatcher, until: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
-    while not until() and time.monotonic() < deadline:
-        dispatcher.run_pending(timeout=0.05)
-
-
 def test_controller_never_reprints_by_itself(virtual_printer: VirtualPrinter) -> None:
     """Paper runs out mid-job; refilled, the printer gets nothing until the resident asks."""
-    dispatcher = runtime.QueueDispatcher()
-
-    # The paper runs out in the job's own connection, after the status check and the record.
-    def paper_runs_out_once() -> None:
-        if platform.prints == 1:
-            virtual_printer.fail_after(300, "paper_end")
-
-    platform = _RecordingPlatform(on_record=paper_runs_out_once)
-    services = controller.Services(
-        reader=_NoReader(),  # type: ignore[arg-type]
-        platform=platform,  # type: ignore[arg-type]
-        printer=_printer(virtual_printer),
-        terminal_id="ZJ-JK-0007",
-        verify_url="https://credit.example.gov.cn/v1/verify",
-        kept_content=fakes.KeptGuides(),
-        report_buffer=fakes.CountingBuffer(),
-        trust_anchors=TrustAnchors(None),
-    )
-    ctl = controller.SessionController(
-        services,
-        rules=session.Rules(),
-        dispatcher=dispatcher,
-        clock=runtime.ManualClock(),
-        runner=runtime.TaskRunner(dispatcher),
-    )
-    # The resident is on the report screen (the state the whole journey leads to).
-    ctl._state = session.SessionState(
-        phase=session.Phase.REPORT, report=parse_report(_payload()), access_token="tok"
-    )
+    platform = fakes.Platform()
+    harness = make_controller(fakes.services(platform=platform, printer=_printer(virtual_printer)))
+    harness.to_report(parse_report(receipt_payload()))
+    ctl = harness.controller
     ctl.handle(session.PrintRequested())
-    _pump(dispatcher, lambda: ctl.state.phase is session.Phase.REPORT)
+    assert harness.held.run_next() is Lane.PRINT  # the printer says it is ready
+    assert harness.held.run_next() is Lane.NET  # the copy is recorded
+    # The paper runs out in the job's own connection, after the status check and the record.
+    virtual_printer.fail_after(300, "paper_end")
+    assert harness.held.run_next() is Lane.PRINT
     assert ctl.state.phase is session.Phase.REPORT
     assert ctl.state.message is not None and ctl.state.message.key == "paper_out"
     # Recorded before the paper came out: the platform may count a copy that failed, never
     # miss one that was printed.
-    assert platform.prints == 1
+    assert len(platform.prints) == 1
 
     virtual_printer.set_state("ok")  # staff refill the paper
-    time.sleep(1.0)
-    dispatcher.run_pending(timeout=0.2)
+    assert harness.held.pending == []  # nothing waits to print by itself
     assert virtual_printer.connections == 2  # the status check and the job: no second job
 
     ctl.handle(session.PrintRequested())  # the resident presses 重新打印
-    _pump(dispatcher, lambda: ctl.state.phase is session.Phase.DONE)
-    assert ctl.state.printed  # reached DONE
+    harness.held.run_pending()
+    assert ctl.state.phase is session.Phase.DONE
     jobs = virtual_printer.wait_for_jobs(2)
     assert [j.cut for j in jobs] == [False, True]
-    assert platform.prints == 2
-    ctl.stop()
+    assert len(platform.prints) == 2
 
 
 # ------------------------------------------------------------------ serial and USB

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from kiosk import errors
 from kiosk.flow import session
-from tests.test_session import IDENTITY, RULES, at_phase, run
+from tests.support.journey import IDENTITY, RULES, at_phase, run
 from ui import theme
 from ui.screens import (
     base,

@@ -24,13 +24,13 @@ from kiosk.staff import diagnostics
 from kiosk.staff import pin as staff_pin
 from simulators.platform_server import PlatformSimulator
 from simulators.virtual_printer import VirtualPrinter
-from tests.helpers import running_kiosk
+from tests.support.kiosk import running_kiosk
 from ui import app as ui_app
 from ui.widgets import check_row
 
 PIN = "246813"
 WAIT_MS = 20_000
-DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 @pytest.fixture

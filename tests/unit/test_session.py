@@ -3,94 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import pytest
 
 from devices import errors as device_errors
 from kiosk import errors
 from kiosk.flow import session
-from kiosk.platform import models
-from kiosk.platform import report as report_model
+from tests.support.journey import (
+    CHALLENGE,
+    EVIDENCE,
+    GUIDE,
+    IDENTITY,
+    JOURNEY,
+    NO_PHONE,
+    PENALTY_REPORT,
+    REPORT,
+    RULES,
+    at_penalty_report,
+    at_phase,
+    kinds,
+    run,
+)
 
 S = session
-RULES = S.Rules(
-    consent=60,
-    card_read=30,
-    second_factor=180,
-    report=180,
-    printing=60,
-    done=15,
-    error=20,
-    elder_factor=2.0,
-)
-
-IDENTITY = models.IdentitySession(
-    session_id="sess-1",
-    expires_at=dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC),
-    name="张伟",
-    id_masked="3211**********0014",
-    second_factors=("sms_otp", "staff_assist"),
-    phone_masked="138****1234",
-)
-NO_PHONE = dataclasses.replace(IDENTITY, second_factors=("staff_assist",), phone_masked=None)
-CHALLENGE = models.Challenge("t-1", b"y" * 32, dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC))
-EVIDENCE = S.CardEvidence(
-    holder=b"h", card_cert=b"c", sod=b"s", signature=b"x" * 64, challenge=b"y" * 32, ticket="t-1"
-)
-REPORT = report_model.parse_report(
-    {
-        "report_id": "R1",
-        "verification_code": "K7Q2-9XMP",
-        "generated_at": "2026-11-24T10:00:00+08:00",
-        "valid_until": "2026-12-24T10:00:00+08:00",
-        "subject": {"name": "张伟", "id_masked": "3211**********0014"},
-        "summary": {"negative_count": 0, "positive_count": 0, "status": "no_negative"},
-        "sections": [],
-    }
-)
-
-
-# One whole session in order; tests start from states reached this honest way.
-JOURNEY: list[S.Event] = [
-    S.CardInserted(),
-    S.ConsentGiven(),
-    S.ChallengeReady(CHALLENGE),
-    S.CardRead(EVIDENCE),
-    S.IdentityVerified(IDENTITY),
-    S.SmsChosen(),
-    S.OtpSent(60),
-    S.OtpEntered("123456"),
-    S.AccessGranted("tok"),
-    S.ReportLoaded(REPORT),
-    S.PrintRequested(),
-    S.PrinterReady(),
-    S.PrintRecorded(),
-    S.Printed(),
-]
-
-
-def run(state: S.SessionState, *events: S.Event) -> tuple[S.SessionState, list[S.Effect]]:
-    effects: list[S.Effect] = []
-    for event in events:
-        state, new_effects = S.transition(state, event, RULES)
-        effects.extend(new_effects)
-    return state, effects
-
-
-def at_phase(phase: S.Phase) -> S.SessionState:
-    """A state reached the honest way, by walking the journey."""
-    state = S.SessionState()
-    for event in JOURNEY:
-        if state.phase is phase:
-            return state
-        state, _ = S.transition(state, event, RULES)
-    assert state.phase is phase
-    return state
-
-
-def kinds(effects: list[S.Effect]) -> list[type]:
-    return [type(e) for e in effects if not isinstance(e, S.StartTimer)]
 
 
 def test_full_journey_visits_every_phase_in_order() -> None:
@@ -136,7 +71,7 @@ def test_nothing_is_read_before_consent() -> None:
     assert kinds(effects) == []
 
 
-# STAFF is no session: a test card taken out keeps staff mode (tests/test_staff.py).
+# STAFF is no session: a test card taken out keeps staff mode (tests/ui/test_staff.py).
 @pytest.mark.parametrize(
     "phase", [p for p in S.Phase if p not in {S.Phase.IDLE, S.Phase.ERROR, S.Phase.STAFF}]
 )
@@ -279,69 +214,6 @@ def test_an_expired_session_starts_over() -> None:
     assert state.phase is S.Phase.ERROR
     assert state.identity is None
     assert kinds(effects) == [S.EndPlatformSession]
-
-
-PENALTY_REPORT = report_model.parse_report(
-    {
-        "report_id": "R2",
-        "verification_code": "K7Q2-9XMP",
-        "generated_at": "2026-11-24T10:00:00+08:00",
-        "valid_until": "2026-12-24T10:00:00+08:00",
-        "subject": {"name": "张伟", "id_masked": "3211**********0014"},
-        "summary": {"negative_count": 1, "positive_count": 0, "status": "has_negative"},
-        "sections": [
-            {
-                "code": "admin_penalty",
-                "title": "行政处罚",
-                "records": [
-                    {
-                        "record_id": "P-1",
-                        "date": "2024-05-02",
-                        "authority": "镇江市市场监督管理局",
-                        "title": "未按规定明码标价",
-                        "status": "in_effect",
-                        "repair": {"eligible": True, "guide_id": "repair-admin-penalty"},
-                    }
-                ],
-            },
-            {
-                "code": "query_log",
-                "title": "查询记录",
-                "records": [
-                    {
-                        "record_id": "Q-1",
-                        "date": "2026-10-12",
-                        "authority": "银行",
-                        "title": "贷款审批",
-                        "status": "in_effect",
-                    }
-                ],
-            },
-        ],
-    }
-)
-GUIDE = models.RepairGuide(
-    guide_id="repair-admin-penalty",
-    title="行政处罚信用修复",
-    steps=("提交申请",),
-    where="窗口",
-    documents=("承诺书",),
-    hall_window="3号窗口",
-    hours="9:00-17:00",
-)
-
-
-def at_penalty_report() -> S.SessionState:
-    state, _ = run(
-        at_phase(S.Phase.SECOND_FACTOR),
-        S.SmsChosen(),
-        S.OtpSent(60),
-        S.OtpEntered("123456"),
-        S.AccessGranted("tok"),
-        S.ReportLoaded(PENALTY_REPORT),
-    )
-    assert state.phase is S.Phase.REPORT
-    return state
 
 
 def test_a_repair_slip_prints_without_leaving_the_report() -> None:

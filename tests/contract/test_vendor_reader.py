@@ -50,9 +50,9 @@ from simulators.card_factory import (
     wrong_check_char_resident,
 )
 from simulators.residents import WANG_XIUYING, ZHANG_WEI
-from tests.helpers import CardEvents
+from tests.support.kiosk import CardEvents
 
-C_SOURCE = Path(__file__).parent / "c" / "stub_idreader.c"
+C_SOURCE = Path(__file__).resolve().parents[1] / "c" / "stub_idreader.c"
 EVENT_TIMEOUT_S = 5.0
 CALL_TIMEOUT_S = 0.5
 
@@ -345,7 +345,7 @@ def test_mode_from_environment(stub_library: Path) -> None:
         capture_output=True,
         text=True,
         check=True,
-        cwd=Path(__file__).parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.split() == [str(0x01), str(0x02)]  # open fails; find: port not open
 

@@ -3,7 +3,7 @@
 Issue 13: each test runs the real client over HTTPS against the platform simulator; the
 kiosk-level ones run the app as `kiosk run` builds it, with the virtual card in pcscd and the
 virtual printer on TCP. Events are handed to the controller directly (the screens render them
-as usual); tests/test_end_to_end.py taps the buttons.
+as usual); tests/e2e/test_end_to_end.py taps the buttons.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from simulators.residents import RESIDENTS
 from simulators.virtual_card import VirtualCardClient
 from simulators.virtual_printer import VirtualPrinter
 from tests.fixtures.platform import Issuer
-from tests.helpers import running_kiosk
+from tests.support.kiosk import running_kiosk
 from ui import app as ui_app
 
 Phase = session.Phase

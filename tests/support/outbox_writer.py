@@ -1,6 +1,6 @@
 """Test helper process: enqueue items and print each key once ``enqueue`` has returned.
 
-``python -m tests.outbox_writer <db> <prefix> <n>``; environment: ``OUTBOX_KEY_HEX`` (the
+``python -m tests.support.outbox_writer <db> <prefix> <n>``; environment: ``OUTBOX_KEY_HEX`` (the
 outbox key: the in-memory keyring does not cross processes), ``OUTBOX_TOKEN`` and
 ``OUTBOX_REPORT_ID`` (for print records). Even items are audit events (event id = key), odd
 ones print records whose ``printed_at`` is ``BASE + seq`` seconds, so the test can match what

@@ -27,7 +27,7 @@ from offline_cache.keys import StaticKeyProvider
 from offline_cache.outbox import Outbox, read_stats
 from simulators.platform_server import PlatformSimulator
 from tests.fixtures.platform import Issuer
-from tests.outbox_support import ResidentReport, resident_report, sender_client
+from tests.support.outbox import ResidentReport, resident_report, sender_client
 
 CST = dt.timezone(dt.timedelta(hours=8))
 AUDIT_PATH = "/v1/audit-events"

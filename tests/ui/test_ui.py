@@ -12,36 +12,30 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QPushButton, QScrollArea, QWidget
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from kiosk import errors
-from kiosk.flow import runtime, session
-from tests.helpers import dispose_window, make_controller
+from kiosk.flow import session
+from tests.support.kiosk import Harness, dispose_window, make_controller
+from tests.support.screens import scrolled
 from ui import main_window, theme
 from ui.screens import error, idle
 
 
-class NoReader:
-    def start(self, on_event: object) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def connect(self) -> object:
-        raise AssertionError("no card I/O in these tests")
+@pytest.fixture
+def harness() -> Harness:
+    """The controller behind ``window``, with fakes; the lanes' work is held."""
+    return make_controller()
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[main_window.KioskWindow]:
-    family = theme.register_fonts()
-    ctl, _dispatcher = make_controller(NoReader())
-    win = main_window.KioskWindow(ctl, family)
+def window(qtbot: QtBot, harness: Harness) -> Iterator[main_window.KioskWindow]:
+    win = main_window.KioskWindow(harness.controller, theme.register_fonts())
     win.resize(1920, 1080)
     win.show()
     yield win
-    ctl.stop()
+    harness.controller.stop()
     dispose_window(win)
 
 
@@ -153,7 +147,7 @@ def test_every_screen_fits_a_1080p_panel(
     import datetime as dt
 
     from kiosk.platform import models
-    from tests.test_session import PENALTY_REPORT
+    from tests.support.journey import PENALTY_REPORT
 
     identity = models.IdentitySession(
         session_id="s",
@@ -180,47 +174,20 @@ def test_every_screen_fits_a_1080p_panel(
             assert window.size().height() <= 1080, (phase, factor)
             screen = window.current_screen()
             for button in screen.findChildren(QPushButton):
-                if button.isVisibleTo(screen) and not _scrolled(button):
+                if button.isVisibleTo(screen) and not scrolled(button):
                     bottom = button.mapTo(window, button.rect().bottomLeft()).y()
                     assert bottom <= window.height(), (phase, factor, button.text())
 
 
-def _scrolled(widget: QWidget) -> bool:
-    """Inside a scroll area: below the fold on purpose (the page buttons bring it up)."""
-    parent = widget.parentWidget()
-    while parent is not None:
-        if isinstance(parent, QScrollArea):
-            return True
-        parent = parent.parentWidget()
-    return False
-
-
-def _to_second_factor(window: main_window.KioskWindow) -> runtime.ManualClock:
-    """Walk the window's controller to the second-factor screen; return its clock."""
-    from tests.test_session import EVIDENCE, IDENTITY
-
-    ctl = window._controller
-    clock = ctl._clock
-    assert isinstance(clock, runtime.ManualClock)
-    # The card and platform work the effects ask for never reports back here (the
-    # dispatcher is not pumped): the test feeds their results in itself.
-    for event in (
-        session.CardInserted(),
-        session.ConsentGiven(),
-        session.CardRead(EVIDENCE),
-        session.IdentityVerified(IDENTITY),
-    ):
-        ctl.handle(event)
-    assert ctl.state.phase is session.Phase.SECOND_FACTOR
-    return clock
-
-
 def test_still_there_warns_counts_down_and_a_touch_continues(
-    qtbot: QtBot, window: main_window.KioskWindow
+    qtbot: QtBot,
+    window: main_window.KioskWindow,
+    harness: Harness,
 ) -> None:
     from ui.screens import second_factor
 
-    clock = _to_second_factor(window)
+    harness.to_second_factor()
+    clock = harness.clock
     overlay = window.still_there
     factor = window.screen_of(second_factor.SecondFactorScreen)
     assert isinstance(factor, second_factor.SecondFactorScreen)
@@ -245,16 +212,18 @@ def test_still_there_warns_counts_down_and_a_touch_continues(
     assert overlay.isVisible() and overlay.seconds.text() == "20"
     qtbot.mouseClick(overlay.continue_button, Qt.MouseButton.LeftButton)
     assert not overlay.isVisible()
-    assert window._controller.state.phase is session.Phase.SECOND_FACTOR
-    window._controller.stop()
+    assert harness.controller.state.phase is session.Phase.SECOND_FACTOR
+    harness.controller.stop()
 
 
 def test_when_the_countdown_ends_the_session_is_over_and_cleared(
     window: main_window.KioskWindow,
+    harness: Harness,
 ) -> None:
     from ui.screens import second_factor
 
-    clock = _to_second_factor(window)
+    harness.to_second_factor()
+    clock = harness.clock
     overlay = window.still_there
     factor = window.screen_of(second_factor.SecondFactorScreen)
     assert isinstance(factor, second_factor.SecondFactorScreen)
@@ -263,18 +232,19 @@ def test_when_the_countdown_ends_the_session_is_over_and_cleared(
     clock.advance(19)
     assert overlay.isVisible()
     clock.advance(1)
-    assert window._controller.state.phase is session.Phase.IDLE
+    assert harness.controller.state.phase is session.Phase.IDLE
     assert not overlay.isVisible() and not overlay.ticker.isActive()
     assert isinstance(window.current_screen(), idle.IdleScreen)
     assert factor.subject.text() == ""
-    window._controller.stop()
+    harness.controller.stop()
 
 
-def test_still_there_in_large_text_mode_counts_longer(window: main_window.KioskWindow) -> None:
+def test_still_there_in_large_text_mode_counts_longer(
+    window: main_window.KioskWindow, harness: Harness
+) -> None:
     window.elder_button.click()
-    ctl = window._controller
-    clock = ctl._clock
-    assert isinstance(clock, runtime.ManualClock)
+    ctl = harness.controller
+    clock = harness.clock
     ctl.handle(session.CardInserted())
     clock.advance(80)  # consent: 120 s in large-text mode, warned for the last 40
     assert window.still_there.isVisible()
@@ -284,7 +254,10 @@ def test_still_there_in_large_text_mode_counts_longer(window: main_window.KioskW
 
 
 def test_call_staff_from_the_idle_screen_shows_a_banner_beeps_and_is_audited(
-    qtbot: QtBot, window: main_window.KioskWindow, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    window: main_window.KioskWindow,
+    monkeypatch: pytest.MonkeyPatch,
+    harness: Harness,
 ) -> None:
     from PySide6.QtWidgets import QApplication
 
@@ -292,11 +265,10 @@ def test_call_staff_from_the_idle_screen_shows_a_banner_beeps_and_is_audited(
 
     beeps: list[None] = []
     monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: beeps.append(None)))
-    ctl = window._controller
+    ctl = harness.controller
     audit_log = audit.LoggingAuditLog()
     ctl.add_listener(audit.SessionAuditor(audit_log))
-    clock = ctl._clock
-    assert isinstance(clock, runtime.ManualClock)
+    clock = harness.clock
     assert window.call_staff_button.isVisible() and not window.staff_banner.isVisible()
     qtbot.mouseClick(window.call_staff_button, Qt.MouseButton.LeftButton)
     assert window.staff_banner.isVisible()
@@ -319,16 +291,18 @@ def test_call_staff_from_the_idle_screen_shows_a_banner_beeps_and_is_audited(
 
 
 def test_opening_staff_mode_answers_the_call_and_hides_the_button(
-    qtbot: QtBot, window: main_window.KioskWindow
+    qtbot: QtBot,
+    window: main_window.KioskWindow,
+    harness: Harness,
 ) -> None:
     qtbot.mouseClick(window.call_staff_button, Qt.MouseButton.LeftButton)
     assert window.staff_banner.isVisible()
-    window._controller.handle(session.StaffModeRequested())
+    harness.controller.handle(session.StaffModeRequested())
     assert not window.staff_banner.isVisible()
     assert not window.call_staff_button.isVisible()
-    window._controller.handle(session.StaffModeLeft())
+    harness.controller.handle(session.StaffModeLeft())
     assert window.call_staff_button.isVisible()
-    window._controller.stop()
+    harness.controller.stop()
 
 
 def test_call_staff_is_on_every_resident_screen_in_both_sizes(

@@ -17,70 +17,12 @@ from kiosk.printing.receipt import (
     text_width,
     wrap,
 )
-
-CST = dt.timezone(dt.timedelta(hours=8))
-PRINTED_AT = dt.datetime(2026, 11, 25, 9, 30, tzinfo=CST)
-VERIFY_URL = "https://credit.example.gov.cn/v1/verify/K7Q2-9XMP"
-
-
-def _payload() -> dict[str, Any]:
-    long_title = "未按规定公示年度报告被处以罚款人民币二千元整——已缴纳（编号ZJ-2024-000123）"
-    return {
-        "report_id": "R2026112400001",
-        "verification_code": "K7Q2-9XMP",
-        "generated_at": "2026-11-24T10:00:00+08:00",
-        "valid_until": "2026-12-24T10:00:00+08:00",
-        "subject": {"name": "欧阳娜娜", "id_masked": "3211**********123X"},
-        "summary": {"negative_count": 2, "positive_count": 1, "status": "has_negative"},
-        "sections": [
-            {
-                "code": "honors",
-                "title": "表彰奖励",
-                "records": [
-                    {
-                        "record_id": "H-1",
-                        "date": "2023-01-01",
-                        "authority": "镇江市人民政府",
-                        "title": "优秀志愿者",
-                        "status": "in_effect",
-                    }
-                ],
-            },
-            {
-                "code": "admin_penalty",
-                "title": "行政处罚信息",
-                "records": [
-                    {
-                        "record_id": "P-1",
-                        "date": "2024-05-02",
-                        "authority": "镇江市市场监督管理局",
-                        "title": long_title,
-                        "status": "in_effect",
-                        "repair": {"eligible": True, "earliest_date": "2025-05-02"},
-                    }
-                ],
-            },
-            {
-                "code": "dishonest_debtor",
-                "title": "失信被执行人",
-                "records": [
-                    {
-                        "record_id": "D-7",
-                        "date": "2022-03-15",
-                        "authority": "镇江市京口区人民法院",
-                        "title": "未履行生效判决",
-                        "status": "under_objection",
-                        "repair": {"eligible": False},
-                    }
-                ],
-            },
-        ],
-    }
+from tests.support.paper import PRINTED_AT, VERIFY_URL, receipt_payload
 
 
 @pytest.fixture
 def report() -> Report:
-    return parse_report(_payload())
+    return parse_report(receipt_payload())
 
 
 def _texts(elements: tuple[object, ...]) -> list[str]:
@@ -169,7 +111,7 @@ def test_ends_with_cut_and_is_deterministic(report: Report) -> None:
 
 
 def test_report_without_negatives_says_so() -> None:
-    payload = _payload()
+    payload = receipt_payload()
     payload["sections"] = payload["sections"][:1]
     job = build_receipt(
         parse_report(payload), terminal_id="T1", verify_url=VERIFY_URL, printed_at=PRINTED_AT
@@ -178,9 +120,9 @@ def test_report_without_negatives_says_so() -> None:
 
 
 def test_a_one_character_name_is_printed_fully_masked() -> None:
-    # kiosk.privacy's one rule (tests/test_privacy.py): the first character would be the
+    # kiosk.privacy's one rule (tests/unit/test_privacy.py): the first character would be the
     # whole name, so a one-character name is "*" (it printed unmasked before).
-    payload = _payload()
+    payload = receipt_payload()
     payload["subject"]["name"] = "张"
     job = build_receipt(
         parse_report(payload), terminal_id="T1", verify_url=VERIFY_URL, printed_at=PRINTED_AT
@@ -200,7 +142,7 @@ def test_gbk_punctuation_counts_two_columns_and_unprintable_is_replaced_first() 
     assert text_width("——①é") == 8  # a printer in Chinese mode prints each full-width
     assert text_width("A1-") == 3
     job = build_receipt(
-        parse_report(_payload()),
+        parse_report(receipt_payload()),
         terminal_id="T\x1b@1",  # a control character never reaches the printer
         verify_url=VERIFY_URL,
         printed_at=PRINTED_AT,

@@ -12,7 +12,7 @@ import pytest
 from kiosk import config as kiosk_config
 from kiosk.flow import session
 from kiosk.voice import prompts, speech
-from tests.test_session import IDENTITY, JOURNEY, PENALTY_REPORT, RULES, at_phase
+from tests.support.journey import IDENTITY, JOURNEY, PENALTY_REPORT, RULES, at_phase
 from ui import voice
 
 S = session

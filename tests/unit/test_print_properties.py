@@ -20,8 +20,7 @@ from kiosk.assets import CJK_FONT
 from kiosk.platform.report import Report, parse_report
 from kiosk.printing.receipt import build_receipt, text_width
 from kiosk.printing.report_pdf import render_pdf
-from tests.test_escpos_printer import _decode_independently
-from tests.test_receipt import PRINTED_AT, VERIFY_URL
+from tests.support.paper import PRINTED_AT, VERIFY_URL, decode_escpos
 
 # Chinese, Latin, digits, full-width punctuation, emoji, CJK Extension B (outside GBK),
 # combining marks, Arabic, control characters: whatever a record might carry.
@@ -108,7 +107,7 @@ def test_any_report_gives_a_valid_receipt(
         printed_at=PRINTED_AT,
     )
     _assert_valid_receipt(job)
-    lines, qrs, cut = _decode_independently(render_job(job))
+    lines, qrs, cut = decode_escpos(render_job(job))
     assert cut and qrs == [VERIFY_URL]
     expected = [e for e in job.elements if isinstance(e, TextLine | Rule)]
     assert len(lines) == len(expected)
@@ -116,7 +115,7 @@ def test_any_report_gives_a_valid_receipt(
         scale = (size & 0x0F) + 1
         assert sum(1 if c.isascii() else 2 for c in text) * scale <= columns, text
     raster = render_job(job, text_mode="raster", font_path=CJK_FONT)
-    r_lines, r_qrs, r_cut = _decode_independently(raster)
+    r_lines, r_qrs, r_cut = decode_escpos(raster)
     assert r_cut and r_qrs == [VERIFY_URL] and len(r_lines) == len(expected)
     for _, _, text in r_lines:
         if text.startswith("<raster "):

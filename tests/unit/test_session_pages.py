@@ -5,15 +5,14 @@ session's language and voice."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import pytest
 
 from kiosk.flow import session
-from kiosk.platform import models
-from tests.test_session import (
+from tests.support.journey import (
     GUIDE,
     IDENTITY,
+    LINK,
     NO_PHONE,
     PENALTY_REPORT,
     at_penalty_report,
@@ -23,9 +22,6 @@ from tests.test_session import (
 )
 
 S = session
-LINK = models.ShareLink(
-    "https://platform.example/v1/share/abc", dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
-)
 
 
 # ---------------------------------------------------------------- second factor

@@ -16,7 +16,7 @@ from simulators.platform_server import PlatformSimulator
 from simulators.residents import ZHANG_WEI
 from simulators.virtual_card import VirtualCardClient
 from simulators.virtual_printer import VirtualPrinter
-from tests.helpers import running_kiosk
+from tests.support.kiosk import running_kiosk
 from ui import app as ui_app
 from ui.screens import consent, done, report, second_factor
 

@@ -24,7 +24,7 @@ from simulators.pcscd import PcscdProcess
 from simulators.residents import ZHANG_WEI
 from simulators.virtual_card import Rid1Applet, VirtualCardClient
 from tests.fixtures.pcsc import PcscdInfo, wait_until
-from tests.helpers import CardEvents
+from tests.support.kiosk import CardEvents
 
 pytestmark = pytest.mark.pcsc
 

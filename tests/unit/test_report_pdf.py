@@ -14,11 +14,11 @@ from pypdf import PdfReader
 
 from kiosk.platform.report import parse_report
 from kiosk.printing.report_pdf import render_pdf
-from tests.test_receipt import PRINTED_AT, VERIFY_URL, _payload
+from tests.support.paper import PRINTED_AT, VERIFY_URL, receipt_payload
 
 
 def _many_records(n: int) -> dict[str, Any]:
-    payload = _payload()
+    payload = receipt_payload()
     payload["sections"].append(
         {
             "code": "admin_penalty",
@@ -69,7 +69,7 @@ def test_title_page_sections_and_every_page_footer() -> None:
 
 
 def test_font_is_embedded_as_a_subset() -> None:
-    reader = PdfReader(io.BytesIO(_pdf(_payload())))
+    reader = PdfReader(io.BytesIO(_pdf(receipt_payload())))
     resources: Any = reader.pages[0]["/Resources"]
     fonts = resources["/Font"]
     names = [str(font.get_object()["/BaseFont"]) for font in fonts.values()]

@@ -10,7 +10,7 @@ import pytest
 
 from kiosk import config, errors
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "kiosk.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "kiosk.example.toml"
 
 
 def test_the_documented_example_is_valid_and_equals_the_defaults() -> None:

@@ -6,102 +6,71 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from kiosk.flow import runtime, session
+from kiosk.flow import session
 from kiosk.platform import models
 from kiosk.platform import report as report_model
 from simulators.residents import ZHANG_WEI
-from tests.helpers import dispose_window, make_controller
-from tests.test_session import GUIDE, PENALTY_REPORT
-from tests.test_session_pages import LINK
-from tests.test_ui import NoReader, _scrolled, _to_second_factor
+from tests.support import fakes
+from tests.support.journey import GUIDE, LINK, PENALTY_REPORT
+from tests.support.kiosk import Harness, dispose_window, make_controller
+from tests.support.screens import scrolled
 from ui import main_window, theme
 from ui.screens import report
 
 S = session
 
 
-class FakePlatform:
-    """The net-lane calls of the report pages, answered at once (the dispatcher is pumped)."""
+class ReportKiosk(NamedTuple):
+    """The window on the report screen, the fake platform behind it, and what drives it."""
 
-    def __init__(self, guide: models.RepairGuide = GUIDE) -> None:
-        self.objections: list[tuple[str, str, str]] = []
-        self.shares = 0
-        self.guide = guide
+    window: main_window.KioskWindow
+    platform: fakes.Platform
+    harness: Harness
 
-    def repair_guide(self, guide_id: str) -> models.RepairGuide:
-        assert guide_id == self.guide.guide_id
-        return self.guide
 
-    def create_objection(
-        self, token: str, report_id: str, record_id: str, reason: str, key: str
-    ) -> models.Objection:
-        self.objections.append((report_id, record_id, reason))
-        return models.Objection("O-1", "received")
-
-    def share_report(self, token: str, report_id: str) -> models.ShareLink:
-        self.shares += 1
-        return models.ShareLink(LINK.url, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10))
-
-    def end_session(self, session_id: str) -> None:
-        pass
+def _platform(guide: models.RepairGuide = GUIDE) -> fakes.Platform:
+    """The report pages' platform: the guide, and a phone link valid for ten minutes."""
+    link = models.ShareLink(LINK.url, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10))
+    return fakes.Platform(guide=guide, link=link)
 
 
 @contextlib.contextmanager
 def _window_at_report(
-    loaded: report_model.Report, platform: FakePlatform
-) -> Iterator[main_window.KioskWindow]:
+    loaded: report_model.Report, platform: fakes.Platform
+) -> Iterator[ReportKiosk]:
     """A kiosk window whose session has reached the report screen with ``loaded``."""
-    family = theme.register_fonts()
-    ctl, dispatcher = make_controller(NoReader(), platform)
-    win = main_window.KioskWindow(ctl, family)
-    win._dispatcher = dispatcher  # type: ignore[attr-defined]
+    harness = make_controller(fakes.services(platform=platform))
+    win = main_window.KioskWindow(harness.controller, theme.register_fonts())
     win.resize(1920, 1080)
     win.show()
-    _to_second_factor(win)
-    ctl.handle(S.SmsChosen())
-    ctl.handle(S.OtpSent(60))
-    ctl.handle(S.OtpEntered("123456"))
-    ctl.handle(S.AccessGranted("tok"))
-    ctl.handle(S.ReportLoaded(loaded))
-    assert ctl.state.phase is S.Phase.REPORT
-    _drop_stale_results(dispatcher)
+    harness.to_report(loaded)
     try:
-        yield win
+        yield ReportKiosk(win, platform, harness)
     finally:
-        ctl.stop()
+        harness.controller.stop()
         win.languages.switch("zh")  # the translator is the application's: leave none behind
         dispose_window(win)
 
 
 @pytest.fixture
-def kiosk(qtbot: QtBot) -> Iterator[tuple[main_window.KioskWindow, FakePlatform]]:
-    platform = FakePlatform()
-    with _window_at_report(PENALTY_REPORT, platform) as win:
-        yield win, platform
+def kiosk(qtbot: QtBot) -> Iterator[ReportKiosk]:
+    with _window_at_report(PENALTY_REPORT, _platform()) as at_report:
+        yield at_report
 
 
-def _drop_stale_results(dispatcher: runtime.QueueDispatcher) -> None:
-    """The fixture fed the journey's results in itself; what the lanes answered meanwhile
-    (card and platform work against fakes that cannot do it) is thrown away, not run."""
-    for _ in range(3):  # the lanes fail at once against these fakes; let them post
-        time.sleep(0.03)
-        while dispatcher._queue.qsize():
-            dispatcher._queue.get_nowait()
-
-
-def _pump(qtbot: QtBot, win: main_window.KioskWindow, until: object) -> None:
-    """Run the lanes' results back on this thread until ``until()`` holds."""
-    dispatcher = win._dispatcher  # type: ignore[attr-defined]
-    qtbot.wait_until(lambda: (dispatcher.run_pending(), until())[1], timeout=5000)  # type: ignore[operator]
+def _settle(harness: Harness, until: Callable[[], bool]) -> None:
+    """Let the platform and printer answer what the screen asked for; then ``until()``."""
+    harness.held.run_pending()
+    assert until()
 
 
 def _screen(win: main_window.KioskWindow) -> report.ReportScreen:
@@ -116,15 +85,13 @@ def _texts(widget: QWidget) -> str:
     )
 
 
-def test_a_negative_record_opens_its_repair_guide(
-    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
-) -> None:
-    win, _ = kiosk
+def test_a_negative_record_opens_its_repair_guide(qtbot: QtBot, kiosk: ReportKiosk) -> None:
+    win, _, harness = kiosk
     screen = _screen(win)
     qtbot.mouseClick(screen.guide_buttons["P-1"], Qt.MouseButton.LeftButton)
     assert screen.pages.currentWidget() is screen.guide_page
     assert screen.guide_page.loading.isVisible()
-    _pump(qtbot, win, lambda: win._controller.state.guide is not None)
+    _settle(harness, lambda: harness.controller.state.guide is not None)
     page = screen.guide_page
     assert page.heading.text() == GUIDE.title
     assert "1. 提交申请" in page.steps.text()
@@ -135,17 +102,15 @@ def test_a_negative_record_opens_its_repair_guide(
 
 
 def test_no_guide_button_for_a_query_log_entry(
-    kiosk: tuple[main_window.KioskWindow, FakePlatform],
+    kiosk: ReportKiosk,
 ) -> None:
     screen = _screen(kiosk[0])
     assert set(screen.guide_buttons) == {"P-1"}
     assert set(screen.dispute_buttons) == {"P-1", "Q-1"}
 
 
-def test_a_dispute_is_typed_on_the_keyboard_and_sent(
-    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
-) -> None:
-    win, platform = kiosk
+def test_a_dispute_is_typed_on_the_keyboard_and_sent(qtbot: QtBot, kiosk: ReportKiosk) -> None:
+    win, platform, harness = kiosk
     screen = _screen(win)
     qtbot.mouseClick(screen.dispute_buttons["P-1"], Qt.MouseButton.LeftButton)
     page = screen.dispute_page
@@ -161,39 +126,39 @@ def test_a_dispute_is_typed_on_the_keyboard_and_sent(
     page.keyboard.done_pressed.emit()
     assert not page.keyboard.isVisible()
     qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
-    _pump(qtbot, win, lambda: bool(platform.objections))
+    _settle(harness, lambda: bool(platform.objections))
     assert platform.objections == [("R2", "P-1", "【我已经履行或整改完毕，记录没有更新】已缴清")]
-    _pump(qtbot, win, lambda: screen.pages.currentWidget() is screen.report_page)
+    _settle(harness, lambda: screen.pages.currentWidget() is screen.report_page)
     assert screen.notice.isVisible() and "异议已提交" in screen.notice.text()
     assert screen.dispute_buttons["P-1"].text() == "已提出异议"
     assert not screen.dispute_buttons["P-1"].isEnabled()
 
 
 def test_the_phone_qr_shows_with_its_expiry_and_goes_with_its_page(
-    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+    qtbot: QtBot, kiosk: ReportKiosk
 ) -> None:
-    win, platform = kiosk
+    win, platform, harness = kiosk
     screen = _screen(win)
     qtbot.mouseClick(screen.share_button, Qt.MouseButton.LeftButton)
-    _pump(qtbot, win, lambda: screen.pages.currentWidget() is screen.share_page)
+    _settle(harness, lambda: screen.pages.currentWidget() is screen.share_page)
     page = screen.share_page
     assert platform.shares == 1
     assert 590 <= page.seconds_left() <= 600
     assert "分" in page.expiry.text()
     qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
-    assert win._controller.state.share is None
+    assert harness.controller.state.share is None
     assert page.seconds_left() == 0
 
 
 def test_the_end_of_the_session_leaves_nothing_in_any_widget(
-    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+    qtbot: QtBot, kiosk: ReportKiosk
 ) -> None:
-    win, _ = kiosk
+    win, _, harness = kiosk
     screen = _screen(win)
     qtbot.mouseClick(screen.dispute_buttons["P-1"], Qt.MouseButton.LeftButton)
     screen.dispute_page.keyboard.set_text("我的说明")
-    win._controller.handle(S.CardRemoved())
-    assert win._controller.state.phase is S.Phase.IDLE
+    harness.controller.handle(S.CardRemoved())
+    assert harness.controller.state.phase is S.Phase.IDLE
     everything = "\n".join(
         label.text() for s in win.screens.values() for label in s.findChildren(QLabel)
     )
@@ -203,26 +168,26 @@ def test_the_end_of_the_session_leaves_nothing_in_any_widget(
 
 
 def test_english_on_the_report_screen_and_back_to_chinese_for_the_next_resident(
-    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+    qtbot: QtBot, kiosk: ReportKiosk
 ) -> None:
-    win, _ = kiosk
+    win, _, harness = kiosk
     screen = _screen(win)
     assert win.language_button.text() == "English"
     qtbot.mouseClick(win.language_button, Qt.MouseButton.LeftButton)
-    assert win._controller.state.language == "en"
+    assert harness.controller.state.language == "en"
     assert screen.print_button.text() == "Print report"
     assert screen.title.text() == "Personal public credit report"
     qtbot.wait_until(lambda: "Administrative penalties" in _texts(screen.body))
     assert win.call_staff_button.text() == "Call staff"
     assert win.language_button.text() == "中文"
-    win._controller.handle(S.CardRemoved())
+    harness.controller.handle(S.CardRemoved())
     assert win.call_staff_button.text() == "呼叫工作人员"
 
 
 def test_large_text_report_reads_plainly_and_has_big_targets(
-    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+    qtbot: QtBot, kiosk: ReportKiosk
 ) -> None:
-    win, _ = kiosk
+    win, _, _harness = kiosk
     screen = _screen(win)
     normal_lines = len(_texts(screen.body).splitlines())
     qtbot.mouseClick(win.elder_button, Qt.MouseButton.LeftButton)
@@ -238,53 +203,53 @@ def test_large_text_report_reads_plainly_and_has_big_targets(
 @pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)])
 def test_report_pages_fit_the_panel(
     qtbot: QtBot,
-    kiosk: tuple[main_window.KioskWindow, FakePlatform],
+    kiosk: ReportKiosk,
     elder: bool,
     size: tuple[int, int],
     tmp_path: Path,
 ) -> None:
-    win, _ = kiosk
+    win, _, harness = kiosk
     win.resize(*size)
     if elder:
-        win._controller.handle(S.ElderModeToggled())
+        harness.controller.handle(S.ElderModeToggled())
     screen = _screen(win)
     for open_page in (
         lambda: None,
         lambda: screen.guide_buttons["P-1"].click(),
         lambda: screen.dispute_buttons["Q-1"].click(),
     ):
-        win._controller.handle(S.ViewClosed())
+        harness.controller.handle(S.ViewClosed())
         open_page()
-        _pump(qtbot, win, lambda: not win._controller.state.busy)
+        _settle(harness, lambda: not harness.controller.state.busy)
         qtbot.wait(10)
         assert win.size().width() <= size[0] and win.size().height() <= size[1]
         for button in screen.pages.currentWidget().findChildren(QPushButton):
-            if button.isVisibleTo(win) and not _scrolled(button):
+            if button.isVisibleTo(win) and not scrolled(button):
                 corner = button.mapTo(win, button.rect().bottomRight())
                 assert corner.x() <= win.width() and corner.y() <= win.height(), button.text()
 
 
 def test_a_printer_problem_is_explained_with_print_again_and_staff(
-    qtbot: QtBot, kiosk: tuple[main_window.KioskWindow, FakePlatform]
+    qtbot: QtBot, kiosk: ReportKiosk
 ) -> None:
     from devices import errors as device_errors
     from ui.screens import printing
 
-    win, _ = kiosk
+    win, _, harness = kiosk
     screen = _screen(win)
     qtbot.mouseClick(screen.print_button, Qt.MouseButton.LeftButton)
     shown = win.current_screen()
     assert isinstance(shown, printing.PrintingScreen)
     assert shown.title.text() == "正在准备打印…"
-    win._controller.handle(S.PrintProgress(S.PrintStage.RECEIPT))
+    harness.controller.handle(S.PrintProgress(S.PrintStage.RECEIPT))
     assert shown.title.text() == "正在打印…"
-    win._controller.handle(S.Failed(device_errors.PaperOut("paper end")))
+    harness.controller.handle(S.Failed(device_errors.PaperOut("paper end")))
     assert win.current_screen() is screen
     assert "缺纸" in screen.message.text()
     assert screen.print_button.text() == "重新打印" and screen.print_button.isEnabled()
     assert screen.staff_button.isVisible()
     qtbot.mouseClick(screen.staff_button, Qt.MouseButton.LeftButton)
-    assert win._controller.state.staff_called
+    assert harness.controller.state.staff_called
     assert win.staff_banner.isVisible() and not screen.staff_button.isVisible()
 
 
@@ -352,7 +317,7 @@ def _everything_shown(win: main_window.KioskWindow) -> str:
 
 
 def test_platform_texts_show_the_name_and_id_numbers_masked(qtbot: QtBot) -> None:
-    with _window_at_report(PERSONAL_REPORT, FakePlatform(PERSONAL_GUIDE)) as win:
+    with _window_at_report(PERSONAL_REPORT, _platform(PERSONAL_GUIDE)) as (win, _, harness):
         screen = _screen(win)
         full, masked_id = ZHANG_WEI.id_number, ZHANG_WEI.id_masked
         other_masked = "1101**********0021"
@@ -370,7 +335,7 @@ def test_platform_texts_show_the_name_and_id_numbers_masked(qtbot: QtBot) -> Non
         no_full_name_or_id()
 
         qtbot.mouseClick(screen.guide_buttons["P-9"], Qt.MouseButton.LeftButton)
-        _pump(qtbot, win, lambda: win._controller.state.guide is not None)
+        _settle(harness, lambda: harness.controller.state.guide is not None)
         page = screen.guide_page
         assert page.heading.text() == "张*的信用修复"
         assert f"2. 核对身份证号{masked_id}" in page.steps.text()
@@ -383,7 +348,7 @@ def test_platform_texts_show_the_name_and_id_numbers_masked(qtbot: QtBot) -> Non
         no_full_name_or_id()
 
         # The texts are built again in another language: still masked.
-        win._controller.handle(S.ViewClosed())
+        harness.controller.handle(S.ViewClosed())
         qtbot.mouseClick(win.language_button, Qt.MouseButton.LeftButton)
         qtbot.wait_until(lambda: "Administrative penalties" in _texts(screen.body))
         assert f"张*（{masked_id}）" in no_full_name_or_id()

@@ -9,11 +9,10 @@ import pytest
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
-from kiosk.flow import runtime, session
-from tests.helpers import dispose_window, make_controller
-from tests.test_report_pages_ui import LINK, FakePlatform, _drop_stale_results
-from tests.test_session import EVIDENCE, GUIDE, IDENTITY, PENALTY_REPORT
-from tests.test_ui import NoReader, _scrolled
+from kiosk.flow import session
+from tests.support.journey import EVIDENCE, GUIDE, IDENTITY, LINK, PENALTY_REPORT
+from tests.support.kiosk import Harness, dispose_window, make_controller
+from tests.support.screens import scrolled
 from ui import main_window, theme
 from ui.screens import idle
 
@@ -55,28 +54,30 @@ STEPS = [name for name, _ in JOURNEY]
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[main_window.KioskWindow]:
-    ctl, dispatcher = make_controller(NoReader(), FakePlatform())
-    win = main_window.KioskWindow(ctl, theme.register_fonts())
-    win._dispatcher = dispatcher  # type: ignore[attr-defined]
+def harness() -> Harness:
+    """The controller behind ``window``; the journey's results are fed in as events."""
+    return make_controller()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, harness: Harness) -> Iterator[main_window.KioskWindow]:
+    win = main_window.KioskWindow(harness.controller, theme.register_fonts())
     win.resize(1920, 1080)
     win.show()
     yield win
-    ctl.stop()
+    harness.controller.stop()
     win.languages.switch("zh")
     dispose_window(win)
 
 
-def _walk_to(win: main_window.KioskWindow, step: str, *, elder: bool) -> None:
-    ctl = win._controller
+def _walk_to(harness: Harness, step: str, *, elder: bool) -> None:
     if elder:
-        ctl.handle(S.ElderModeToggled())
+        harness.feed(S.ElderModeToggled())
     for name, events in JOURNEY:
-        for event in events:
-            ctl.handle(event)
+        harness.feed(*events)
         if name == step:
             break
-    _drop_stale_results(win._dispatcher)  # type: ignore[attr-defined]
+    harness.held.drop_pending()  # the work the steps asked for: its results were fed in
 
 
 def _visible_texts(win: main_window.KioskWindow) -> str:
@@ -89,8 +90,8 @@ def _all_texts(win: main_window.KioskWindow) -> str:
     return "\n".join(label.text() for label in win.findChildren(QLabel))
 
 
-def _assert_forgotten(qtbot: QtBot, win: main_window.KioskWindow) -> None:
-    assert win._controller.state.phase is S.Phase.IDLE
+def _assert_forgotten(qtbot: QtBot, win: main_window.KioskWindow, harness: Harness) -> None:
+    assert harness.controller.state.phase is S.Phase.IDLE
     assert win.current_screen() is win.screens[idle.IdleScreen]
     qtbot.wait(1)
     everything = _all_texts(win)
@@ -102,55 +103,66 @@ def _assert_forgotten(qtbot: QtBot, win: main_window.KioskWindow) -> None:
 @pytest.mark.parametrize("elder", [False, True], ids=["normal", "large"])
 @pytest.mark.parametrize("step", STEPS)
 def test_taking_the_card_out_at_any_step_forgets_the_resident(
-    qtbot: QtBot, window: main_window.KioskWindow, step: str, elder: bool
+    qtbot: QtBot,
+    window: main_window.KioskWindow,
+    step: str,
+    elder: bool,
+    harness: Harness,
 ) -> None:
-    _walk_to(window, step, elder=elder)
+    _walk_to(harness, step, elder=elder)
     shown = _visible_texts(window)
     if step in ("choosing", "sms", "staff-form", "report", "guide", "dispute"):
         assert any(p in shown for p in PERSONAL), f"{step}: the step shows its resident"
-    window._controller.handle(S.CardRemoved())
-    _assert_forgotten(qtbot, window)
-    assert not window._controller.state.elder_mode  # large text was for that session only
+    harness.controller.handle(S.CardRemoved())
+    _assert_forgotten(qtbot, window, harness)
+    assert not harness.controller.state.elder_mode  # large text was for that session only
 
 
 @pytest.mark.parametrize("elder", [False, True], ids=["normal", "large"])
 @pytest.mark.parametrize("step", STEPS)
 def test_walking_away_at_any_step_ends_the_session(
-    qtbot: QtBot, window: main_window.KioskWindow, step: str, elder: bool
+    qtbot: QtBot,
+    window: main_window.KioskWindow,
+    step: str,
+    elder: bool,
+    harness: Harness,
 ) -> None:
-    _walk_to(window, step, elder=elder)
-    clock = window._controller._clock
-    assert isinstance(clock, runtime.ManualClock)
-    state = window._controller.state
+    _walk_to(harness, step, elder=elder)
+    clock = harness.clock
+    state = harness.controller.state
     limit = S.Rules().for_phase(state.phase, elder)
     clock.advance(limit - 1)
-    assert window._controller.state.phase is state.phase, "ended before its limit"
+    assert harness.controller.state.phase is state.phase, "ended before its limit"
     if S.Rules().warning_for(state.phase, elder):
         assert window.still_there.isVisible()  # "您还在吗？" over whatever screen it is
     clock.advance(2)
-    _assert_forgotten(qtbot, window)
+    _assert_forgotten(qtbot, window, harness)
 
 
 def test_a_touch_on_any_page_keeps_the_resident_there(
-    qtbot: QtBot, window: main_window.KioskWindow
+    qtbot: QtBot,
+    window: main_window.KioskWindow,
+    harness: Harness,
 ) -> None:
-    _walk_to(window, "dispute", elder=False)
-    clock = window._controller._clock
-    assert isinstance(clock, runtime.ManualClock)
+    _walk_to(harness, "dispute", elder=False)
+    clock = harness.clock
     clock.advance(170)
-    window._controller.handle(S.UserActive())
+    harness.controller.handle(S.UserActive())
     clock.advance(170)
-    assert window._controller.state.view is S.ReportView.DISPUTE
+    assert harness.controller.state.view is S.ReportView.DISPUTE
 
 
 @pytest.mark.parametrize("step", STEPS)
 def test_every_step_reads_in_english(
-    qtbot: QtBot, window: main_window.KioskWindow, step: str
+    qtbot: QtBot,
+    window: main_window.KioskWindow,
+    step: str,
+    harness: Harness,
 ) -> None:
     """After the switch no text of the kiosk's own is left in Chinese (the platform's record
     titles, authorities and guides are shown as sent)."""
-    _walk_to(window, step, elder=False)
-    window._controller.handle(S.LanguageChanged("en"))
+    _walk_to(harness, step, elder=False)
+    harness.controller.handle(S.LanguageChanged("en"))
     qtbot.wait(1)
     platform_texts = _platform_texts()
     leftover = [
@@ -179,9 +191,12 @@ def _has_han(text: str) -> bool:
 
 @pytest.mark.parametrize("step", STEPS)
 def test_every_button_a_resident_can_press_has_an_accessible_name(
-    qtbot: QtBot, window: main_window.KioskWindow, step: str
+    qtbot: QtBot,
+    window: main_window.KioskWindow,
+    step: str,
+    harness: Harness,
 ) -> None:
-    _walk_to(window, step, elder=True)
+    _walk_to(harness, step, elder=True)
     qtbot.wait(1)
     nameless = [
         button.text() or button.objectName()
@@ -200,18 +215,19 @@ def test_every_step_fits_the_panel(
     step: str,
     elder: bool,
     size: tuple[int, int],
+    harness: Harness,
 ) -> None:
     """Nothing a resident must press is pushed off a 1080p panel, either way up."""
     window.resize(*size)
     if step == "idle":
         if elder:
-            window._controller.handle(S.ElderModeToggled())
+            harness.controller.handle(S.ElderModeToggled())
     else:
-        _walk_to(window, step, elder=elder)
+        _walk_to(harness, step, elder=elder)
     qtbot.wait(5)
     assert window.width() <= size[0] and window.height() <= size[1], "the window grew"
     for button in window.findChildren(QPushButton):
-        if button.isVisible() and not _scrolled(button):
+        if button.isVisible() and not scrolled(button):
             corner = button.mapTo(window, button.rect().bottomRight())
             assert corner.x() <= window.width() and corner.y() <= window.height(), button.text()
             assert button.height() >= (96 if elder else 64), button.text()

@@ -22,10 +22,10 @@ from offline_cache.keys import StaticKeyProvider
 from offline_cache.outbox import Outbox
 from simulators.platform_server import PlatformSimulator
 from tests.fixtures.platform import Issuer
-from tests.outbox_support import resident_report
-from tests.outbox_writer import printed_at
+from tests.support.outbox import resident_report
+from tests.support.outbox_writer import printed_at
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 WRITER_KILLS = 8
 SENDER_KILLS = 8
 
@@ -45,7 +45,7 @@ def _kill_writer_after(
 ) -> list[tuple[str, int]]:
     """Run a writer, SIGKILL it once ``acks`` lines arrived; every ACK it managed to print."""
     acked: list[tuple[str, int]] = []
-    with _spawn("tests.outbox_writer", [str(db), prefix, str(start), "1000"], env) as proc:
+    with _spawn("tests.support.outbox_writer", [str(db), prefix, str(start), "1000"], env) as proc:
         assert proc.stdout is not None
         while len(acked) < acks:
             line = proc.stdout.readline()
@@ -65,7 +65,7 @@ def _kill_writer_after(
 
 
 def _run_sender(db: pathlib.Path, env: dict[str, str], kill_after_s: float | None) -> str:
-    with _spawn("tests.outbox_sender_proc", [str(db)], env) as proc:
+    with _spawn("tests.support.outbox_sender_proc", [str(db)], env) as proc:
         if kill_after_s is None:
             out, _ = proc.communicate(timeout=60)
             return out.strip()
