@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.fixtures.pcsc",
     "tests.fixtures.platform",
     "tests.fixtures.printer",
+    "tests.support.logfail",
 ]
 
 

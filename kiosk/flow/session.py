@@ -834,7 +834,8 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     if phase is Phase.REPORT and state.busy:
         # A repair slip, guide, dispute or phone link failed: the report stays on screen.
         return dataclasses.replace(state, busy=False, message=message), []
-    # Anything else ends the session: wipe it and explain.
+    # Anything else ends the session: wipe it and explain, in the resident's own text size,
+    # language and voice setting (they are still there to read it).
     ended, effects = _end_session(state, rules)
     new, timer_effects = _enter(
         ended,
@@ -842,6 +843,8 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
         Phase.ERROR,
         message=message,
         elder_mode=state.elder_mode,
+        language=state.language,
+        muted=state.muted,
         card_refused=_card_refusal(error),
     )
     return new, effects + timer_effects

@@ -20,9 +20,10 @@ from devices.pcsc_reader import PcscCardReader
 from kiosk.card import identity as card_identity
 from kiosk.errors import CardInvalid
 from simulators.card_factory import FID_CARDCERT, FID_HOLDER, FID_SOD, IssuerCA
+from simulators.pcscd import PcscdInfo
 from simulators.residents import ZHANG_WEI
 from simulators.virtual_card import CARD_KINDS, Rid1Applet, VirtualCardClient, make_applet
-from tests.fixtures.pcsc import PcscdInfo, reader_has_card, wait_until
+from tests.fixtures.pcsc import reader_has_card, wait_until
 
 pytestmark = pytest.mark.pcsc
 

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import socket
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -298,13 +299,19 @@ def test_diag_is_bounded_when_the_platform_never_answers(
 def test_a_hanging_check_is_red_at_the_deadline(
     sim_config: kiosk_config.KioskConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def hang(cfg: kiosk_config.KioskConfig) -> diagnostics.Check:
-        time.sleep(5)  # a wedged printer driver
-        raise AssertionError("never reached in time")
+    release = threading.Event()
+
+    def hang(targets: diagnostics.Targets) -> diagnostics.Check:
+        release.wait(10)  # a wedged printer driver, until the test lets it go
+        return diagnostics.Check("printer", diagnostics.GREEN, "too late to count")
 
     monkeypatch.setattr(diagnostics, "check_printer", hang)
     started = time.monotonic()
-    found = by_name(diagnostics.run_checks(composition.build_diagnosis(sim_config), deadline_s=0.5))
+    try:
+        targets = composition.build_diagnosis(sim_config)
+        found = by_name(diagnostics.run_checks(targets, deadline_s=0.5))
+    finally:
+        release.set()
     assert time.monotonic() - started < 0.5 + 2.0
     assert found["printer"].level == "red"
     assert found["printer"].summary == "no answer within 0.5 s"
@@ -331,7 +338,7 @@ def test_support_bundle_holds_the_diagnosis_and_masked_logs(tmp_path: Path) -> N
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "kiosk.log").write_text("card of 110101199003071234 read\n", encoding="utf-8")
-    checks = [diagnostics.Check("printer", "red", "paper out")]
+    checks = [diagnostics.Check("printer", diagnostics.RED, "paper out")]
     now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
     path = diagnostics.export_support_bundle(checks, str(logs), tmp_path / "out", now, "T-1")
     with zipfile.ZipFile(path) as bundle:

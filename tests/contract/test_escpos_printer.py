@@ -338,6 +338,7 @@ def test_connection_dropped_during_the_job_is_a_printer_error(
     assert all(not job.cut for job in virtual_printer.jobs)
 
 
+@pytest.mark.expect_log("kiosk.flow.controller")
 def test_controller_never_reprints_by_itself(virtual_printer: VirtualPrinter) -> None:
     """Paper runs out mid-job; refilled, the printer gets nothing until the resident asks."""
     platform = fakes.Platform()

@@ -227,6 +227,7 @@ def test_a_refused_terminal_keeps_its_items(
     assert s.run_once().delivered == 1
 
 
+@pytest.mark.expect_log("kiosk.offline.sender")
 def test_expired_token_drops_the_print_record_with_a_log_line(
     platform_sim: PlatformSimulator,
     client: PlatformClient,
@@ -277,6 +278,7 @@ class FakePlatform:
         raise errors.NotEnrolled("no credentials")
 
 
+@pytest.mark.expect_log("kiosk.offline.sender")
 def test_a_refused_batch_is_split_to_find_the_bad_event(outbox: Outbox, clock: Clock) -> None:
     for n in range(4):
         queue_audit_event(outbox, audit(n))
@@ -287,6 +289,7 @@ def test_a_refused_batch_is_split_to_find_the_bad_event(outbox: Outbox, clock: C
     assert fake.batches[1:] == [["evt-0000"], ["evt-0001"], ["evt-0002"], ["evt-0003"]]
 
 
+@pytest.mark.expect_log("kiosk.offline.sender")
 def test_bad_payloads_are_dropped_and_unknown_states_kept(outbox: Outbox, clock: Clock) -> None:
     outbox.enqueue("print", {"token": "t", "report_id": "r", "copies": 99, "kind": "receipt",
                              "printed_at": "2024-05-01T09:00:00+08:00"}, "p1")  # fmt: skip

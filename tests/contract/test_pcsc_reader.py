@@ -18,8 +18,8 @@ from devices.errors import CardRemoved as CardRemovedError
 from devices.errors import NoReader
 from devices.pcsc_reader import PcscCardReader
 from simulators.card_factory import FID_CARDCERT, FID_HOLDER, FID_PHOTO, FID_SOD
+from simulators.pcscd import PcscdInfo
 from simulators.virtual_card import VirtualCardClient
-from tests.fixtures.pcsc import PcscdInfo
 
 pytestmark = pytest.mark.pcsc
 

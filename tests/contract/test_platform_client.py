@@ -56,7 +56,7 @@ def test_credential_store_round_trip(memory_keyring: object) -> None:
 
 def test_credential_store_refuses_fail_backend() -> None:
     previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    keyring.set_keyring(keyring.backends.fail.Keyring())
     try:
         with pytest.raises(KeyringUnavailable, match="fail"):
             CredentialStore().load()
@@ -146,6 +146,7 @@ def test_skewed_clock_refused_and_reported(
     assert enrolled_client.clock_skew_s == pytest.approx(1000, abs=5)
 
 
+@pytest.mark.expect_log("kiosk.platform.client")
 def test_tls_is_verified(platform_sim: PlatformSimulator, tmp_path: Path) -> None:
     other_ca = PlatformSimulator(tmp_path / "other", issuer_ca_certs=[]).ca_bundle_path
     with (
@@ -485,7 +486,7 @@ def test_refused_request_keeps_connection_usable(
 
 def test_credential_store_refuses_null_backend() -> None:
     previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.null.Keyring())  # type: ignore[no-untyped-call]
+    keyring.set_keyring(keyring.backends.null.Keyring())
     try:
         with pytest.raises(KeyringUnavailable, match="null"):
             CredentialStore().save(TerminalCredentials("T1", b"\x01" * 32))

@@ -20,10 +20,10 @@ from devices.card_reader import CardInserted, CardRemoved, ReaderUnavailable
 from devices.errors import NoReader, ReaderServiceDown
 from devices.pcsc_reader import PcscCardReader
 from simulators.card_factory import IssuerCA, issue_card
-from simulators.pcscd import PcscdProcess
+from simulators.pcscd import PcscdInfo, PcscdProcess
 from simulators.residents import ZHANG_WEI
 from simulators.virtual_card import Rid1Applet, VirtualCardClient
-from tests.fixtures.pcsc import PcscdInfo, wait_until
+from tests.fixtures.pcsc import wait_until
 from tests.support.kiosk import CardEvents
 
 pytestmark = pytest.mark.pcsc
@@ -95,6 +95,7 @@ def test_reader_matching_no_pattern_is_no_reader(
         reader.connect()
 
 
+@pytest.mark.expect_log("devices.pcsc_reader")
 def test_service_down_is_not_no_reader_and_recovers(
     start_reader: Callable[..., PcscCardReader],
     events: CardEvents,

@@ -42,7 +42,7 @@ def wait_phase(qtbot: QtBot, app: ui_app.KioskApp, phase: Phase) -> None:
 
 
 def click(qtbot: QtBot, button: object) -> None:
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def test_a_resident_gets_their_report_printed_and_is_forgotten(

@@ -39,6 +39,7 @@ def offline_kiosk(
         yield app
 
 
+@pytest.mark.expect_log("kiosk.offline.monitor")
 def test_offline_idle_screen_refuses_cards_politely_and_recovers(
     qtbot: QtBot,
     tmp_path: Path,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -56,7 +57,7 @@ def creds(platform_sim: PlatformSimulator, memory_keyring: object) -> TerminalCr
 
 
 def client_for(
-    sim: PlatformSimulator, creds: TerminalCredentials | None, **kwargs: object
+    sim: PlatformSimulator, creds: TerminalCredentials | None, **kwargs: Any
 ) -> platform_client.PlatformClient:
     return platform_client.PlatformClient(
         sim.base_url, ca_bundle=sim.ca_bundle_path, credentials=creds, **kwargs
@@ -247,6 +248,7 @@ def test_a_verify_lost_to_a_503_is_tried_again_with_a_new_challenge(
     assert statuses(platform_sim, "/v1/identity/verify") == [503, 200]
 
 
+@pytest.mark.expect_log("kiosk.flow.controller")
 def test_a_print_is_recorded_before_paper_and_an_expired_token_asks_the_factor_again(
     qtbot: QtBot,
     kiosk_app: ui_app.KioskApp,
@@ -284,6 +286,7 @@ def test_a_print_is_recorded_before_paper_and_an_expired_token_asks_the_factor_a
     assert len(virtual_printer.wait_for_jobs(1, timeout=10)) == 1
 
 
+@pytest.mark.expect_log("kiosk.flow.controller")
 def test_a_dispute_is_said_received_only_once_the_platform_has_it(
     qtbot: QtBot,
     kiosk_app: ui_app.KioskApp,
@@ -309,6 +312,7 @@ def test_a_dispute_is_said_received_only_once_the_platform_has_it(
     assert [o.record_id for o in platform_sim.objections] == ["P-1"]
 
 
+@pytest.mark.expect_log("kiosk.flow.controller")
 def test_trust_anchors_follow_the_platform_and_refusals_are_audited(
     qtbot: QtBot,
     kiosk_app: ui_app.KioskApp,
@@ -345,6 +349,7 @@ def test_trust_anchors_follow_the_platform_and_refusals_are_audited(
     card.remove()
 
 
+@pytest.mark.expect_log("kiosk.offline.monitor")
 def test_a_busy_platform_is_not_offline_but_two_failed_probes_are(
     qtbot: QtBot, kiosk_app: ui_app.KioskApp, platform_sim: PlatformSimulator
 ) -> None:

@@ -128,6 +128,7 @@ def test_the_warm_up_report_passes_the_schema() -> None:
     report_schema.validate_report_payload(warmup.SAMPLE_REPORT)
 
 
+@pytest.mark.expect_log("ui.warmup")
 def test_a_failing_warm_up_step_is_logged_and_the_rest_still_run(
     qtbot: QtBot, caplog: pytest.LogCaptureFixture
 ) -> None:

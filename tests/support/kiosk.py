@@ -19,7 +19,8 @@ import pytest
 from devices.card_reader import CardEvent
 from kiosk import config as kiosk_config
 from kiosk.app import composition
-from kiosk.flow import controller, runtime, session
+from kiosk.flow import controller as session_controller
+from kiosk.flow import runtime, session
 from kiosk.platform import report as report_model
 from tests.support import fakes, journey
 
@@ -95,8 +96,8 @@ class HeldRunner:
 class Harness:
     """A controller and what drives it."""
 
-    controller: controller.SessionController
-    services: controller.Services
+    controller: session_controller.SessionController
+    services: session_controller.Services
     clock: runtime.ManualClock
     dispatcher: runtime.QueueDispatcher
     runner: runtime.Runner
@@ -140,7 +141,7 @@ class Harness:
 
 
 def make_controller(
-    services: controller.Services | None = None,
+    services: session_controller.Services | None = None,
     *,
     held: bool = True,
     rules: session.Rules | None = None,
@@ -155,7 +156,7 @@ def make_controller(
     dispatcher = runtime.QueueDispatcher()
     clock = runtime.ManualClock()
     runner: runtime.Runner = HeldRunner(dispatcher) if held else runtime.TaskRunner(dispatcher)
-    ctl = controller.SessionController(
+    ctl = session_controller.SessionController(
         services,
         rules=rules or session.Rules(),
         dispatcher=dispatcher,

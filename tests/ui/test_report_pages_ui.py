@@ -223,7 +223,9 @@ def test_report_pages_fit_the_panel(
         _settle(harness, lambda: not harness.controller.state.busy)
         qtbot.wait(10)
         assert win.size().width() <= size[0] and win.size().height() <= size[1]
-        for button in screen.pages.currentWidget().findChildren(QPushButton):
+        page = screen.pages.currentWidget()
+        assert page is not None
+        for button in page.findChildren(QPushButton):
             if button.isVisibleTo(win) and not scrolled(button):
                 corner = button.mapTo(win, button.rect().bottomRight())
                 assert corner.x() <= win.width() and corner.y() <= win.height(), button.text()

@@ -24,6 +24,7 @@ from tests.support.kiosk import dispose_window
 from ui import main_window, qt_runtime, theme
 from ui.screens import idle
 from ui.screens import staff as staff_screen
+from ui.widgets import check_row
 
 PIN = "135790"
 # n=1024 keeps the tests quick; production hashes use the default n=16384.
@@ -70,6 +71,7 @@ def test_five_wrong_pins_lock_for_five_minutes_even_across_a_restart(tmp_path: P
     assert restarted.check(PIN, stored).accepted
 
 
+@pytest.mark.expect_log("kiosk.staff.pin")
 def test_a_damaged_state_file_locks_rather_than_opens(tmp_path: Path) -> None:
     state = tmp_path / "pin.json"
     state.write_text("{not json", encoding="utf-8")
@@ -122,9 +124,11 @@ def _no_platform(*_: object) -> NoReturn:
 
 
 HEALTHY = [
-    diagnostics.Check("card reader", "green", "using Virtual PCD 00 00"),
-    diagnostics.Check("printer", "green", "ready"),
-    diagnostics.Check("offline queue", "amber", "1 waiting, oldest 2.0 h; last sync never", {}),
+    diagnostics.Check("card reader", diagnostics.GREEN, "using Virtual PCD 00 00"),
+    diagnostics.Check("printer", diagnostics.GREEN, "ready"),
+    diagnostics.Check(
+        "offline queue", diagnostics.AMBER, "1 waiting, oldest 2.0 h; last sync never", {}
+    ),
 ]
 
 
@@ -243,7 +247,7 @@ def test_the_key_combination_is_refused_during_a_resident_session(
 def test_the_right_pin_opens_the_checks(kiosk: Kiosk, qtbot: QtBot) -> None:
     unlock(kiosk, qtbot)
     assert kiosk.screen.pages.currentWidget() is kiosk.screen.panel_page
-    rows = [r for r in kiosk.screen.findChildren(staff_screen.check_row.CheckRow) if r.isVisible()]
+    rows = [r for r in kiosk.screen.findChildren(check_row.CheckRow) if r.isVisible()]
     assert [r.badge.text() for r in rows] == ["✔ 正常", "✔ 正常", "! 注意"]
     assert [r.title.text() for r in rows] == ["读卡器", "打印机", "离线队列"]
     actions = [e.action for e in kiosk.audit.entries]

@@ -96,6 +96,7 @@ def test_a_hall_with_an_a4_printer_gets_the_full_report_after_the_receipt(
     assert stages[-2:] == [session.PrintStage.RECEIPT, session.PrintStage.A4]
 
 
+@pytest.mark.expect_log("kiosk.flow.controller")
 def test_an_a4_failure_does_not_undo_the_receipt(fake_lp: Path) -> None:
     harness, receipt_printer, _ = _printing_at_report(
         CupsA4Printer("no-such-queue", lp_command=str(fake_lp)), fakes.Platform()
@@ -106,6 +107,7 @@ def test_an_a4_failure_does_not_undo_the_receipt(fake_lp: Path) -> None:
     assert harness.controller.state.message is None
 
 
+@pytest.mark.expect_log("kiosk.flow.controller")
 def test_an_a4_copy_the_platform_refuses_to_record_is_not_printed(fake_lp: Path) -> None:
     platform = fakes.Platform(refuse_prints=frozenset({"a4"}))
     harness, receipt_printer, _ = _printing_at_report(

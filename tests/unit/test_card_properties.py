@@ -132,6 +132,7 @@ def test_tlv_total_length_only_raises_communication_error(data: bytes) -> None:
     ),
     st.binary(min_size=0, max_size=80),
 )
+@pytest.mark.expect_log("kiosk.card.identity")
 def test_check_card_only_raises_card_invalid(change: tuple[str, bytes], signature: bytes) -> None:
     name, data = change
     files = CardFiles(**{**FILES.__dict__, name: data})

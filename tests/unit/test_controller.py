@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from devices import card_reader, errors
 from kiosk.flow import runtime, session
 from tests.support import fakes
@@ -43,6 +45,7 @@ def make() -> tuple[Harness, BlockingReader]:
     return make_controller(fakes.services(reader=reader), held=False), reader
 
 
+@pytest.mark.expect_log("kiosk.flow.controller")
 def test_card_io_runs_on_the_card_lane_not_the_core_thread() -> None:
     harness, reader = make()
     ctl, dispatcher = harness.controller, harness.dispatcher

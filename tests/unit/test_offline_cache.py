@@ -102,6 +102,7 @@ def test_a_failing_migration_leaves_the_old_version(tmp_path: pathlib.Path) -> N
     assert _pragma(path, "user_version") == 1
 
 
+@pytest.mark.expect_log("offline_cache.db")
 def test_garbage_file_is_quarantined_once_and_reported(
     tmp_path: pathlib.Path, keys: StaticKeyProvider
 ) -> None:
@@ -121,6 +122,7 @@ def test_garbage_file_is_quarantined_once_and_reported(
     assert len(list(tmp_path.glob("outbox.sqlite3.corrupt-*"))) == 1
 
 
+@pytest.mark.expect_log("offline_cache.db")
 def test_damaged_pages_are_found_at_opening(
     tmp_path: pathlib.Path, keys: StaticKeyProvider
 ) -> None:
@@ -263,6 +265,7 @@ def test_payloads_are_sealed_at_rest(outbox: Outbox) -> None:
     assert b"obj-1" in raw  # the key is not secret: it is what the platform deduplicates on
 
 
+@pytest.mark.expect_log("offline_cache.outbox")
 def test_rows_sealed_for_another_row_or_key_are_given_up(
     tmp_path: pathlib.Path, keys: StaticKeyProvider
 ) -> None:
@@ -370,6 +373,7 @@ def test_report_buffer_file_is_unreadable_without_the_key(
         AESGCM(StaticKeyProvider().key()).decrypt(nonce, sealed, header)
 
 
+@pytest.mark.expect_log("offline_cache.report_buffer")
 def test_report_buffer_with_another_key_reads_nothing_and_wipes(
     tmp_path: pathlib.Path, keys: StaticKeyProvider, clock: Clock
 ) -> None:
@@ -448,6 +452,7 @@ def test_public_cache_keeps_documents_with_etag_across_restarts(
         assert _pragma(path, "journal_mode") == "wal"
 
 
+@pytest.mark.expect_log("offline_cache.db")
 def test_damaged_public_cache_starts_empty(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "public-cache.sqlite3"
     path.write_bytes(b"\0garbage" * 1000)

@@ -372,6 +372,7 @@ def test_loading_in_the_background_returns_at_once_and_finishes() -> None:
     assert ime.candidates("wo")[0] == "我"
 
 
+@pytest.mark.expect_log("ui.widgets.pinyin_ime")
 def test_a_missing_table_leaves_no_candidates_and_is_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -382,6 +383,7 @@ def test_a_missing_table_leaves_no_candidates_and_is_logged(
     assert ime.loaded  # not tried again at every key
 
 
+@pytest.mark.expect_log("ui.widgets.pinyin_ime")
 def test_a_damaged_table_leaves_no_candidates(tmp_path: Path) -> None:
     damaged = tmp_path / "table.txt"
     damaged.write_text("wo 我:1\n", encoding="utf-8")  # no tab

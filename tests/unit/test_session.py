@@ -15,6 +15,7 @@ from tests.support.journey import (
     GUIDE,
     IDENTITY,
     JOURNEY,
+    LINK,
     NO_PHONE,
     PENALTY_REPORT,
     REPORT,
@@ -493,7 +494,8 @@ def test_a_refused_card_carries_its_reason_for_the_audit(
     audit_log = audit.LoggingAuditLog()
     auditor = audit.SessionAuditor(audit_log)
     state = S.SessionState()
-    for event in [S.CardInserted(), S.ConsentGiven(), S.CardRead(EVIDENCE), S.Failed(error)]:
+    events: list[S.Event] = [S.CardInserted(), S.ConsentGiven(), S.CardRead(EVIDENCE)]
+    for event in [*events, S.Failed(error)]:
         state, _ = S.transition(state, event, RULES)
         auditor(state)
     assert state.phase is S.Phase.ERROR and state.card_refused == refusal
@@ -526,3 +528,68 @@ def test_staff_credentials_out_of_format_are_never_sent() -> None:
         assert run(state, S.StaffConfirmed(staff_id, pin)) == (state, [])
     _, effects = run(state, S.StaffConfirmed("ST001", "13579"))
     assert S.StaffAssist("sess-1", "ST001", "13579") in effects
+
+
+# ---------------------------------------------------------------- less travelled ways
+
+
+def test_a_phase_without_a_limit_starts_no_timer() -> None:
+    rules = dataclasses.replace(RULES, consent=0)
+    state, effects = S.transition(S.SessionState(), S.CardInserted(), rules)
+    assert state.phase is S.Phase.CONSENT and state.limit_s == 0
+    assert effects == []
+
+
+def test_no_phone_on_file_turns_the_resident_to_staff_with_a_message() -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen())
+    state, effects = run(
+        state, S.Failed(errors.PlatformRejected(errors.PlatformCode.NO_PHONE_ON_FILE))
+    )
+    assert state.phase is S.Phase.SECOND_FACTOR and state.factor is S.Factor.STAFF
+    assert state.message is not None and state.message.key == "no_phone_on_file"
+    assert not state.busy and effects == []
+
+
+def test_a_card_put_back_after_an_error_starts_over_with_the_same_settings() -> None:
+    state, _ = run(at_phase(S.Phase.CONSENT), S.ElderModeToggled(), S.LanguageChanged("en"))
+    state, _ = run(state, S.MuteToggled(), S.ConsentGiven(), S.Failed(device_errors.CardRemoved()))
+    assert state.phase is S.Phase.ERROR
+    state, effects = run(state, S.CardInserted())
+    assert state.phase is S.Phase.CONSENT and state.message is None
+    # The same person trying again keeps large text, language and silence.
+    assert state.elder_mode and state.language == "en" and state.muted
+    assert [type(e) for e in effects] == [S.StartTimer]
+
+
+def test_finishing_on_the_report_screen_says_goodbye_and_drops_the_phone_link() -> None:
+    state, _ = run(at_penalty_report(), S.ShareRequested(), S.ShareReady(LINK))
+    assert state.share is not None
+    state, _ = run(state, S.Finished())
+    assert state.phase is S.Phase.DONE
+    assert state.share is None and state.view is S.ReportView.REPORT
+
+
+def test_a_guide_already_loaded_opens_again_without_asking_the_platform() -> None:
+    state, _ = run(
+        at_penalty_report(),
+        S.RepairGuideRequested("P-1"),
+        S.RepairGuideLoaded("P-1", GUIDE, for_slip=False),
+        S.ViewClosed(),
+    )
+    assert state.view is S.ReportView.REPORT
+    state, effects = run(state, S.RepairGuideRequested("P-1"))
+    assert state.view is S.ReportView.GUIDE and state.guide == GUIDE
+    assert kinds(effects) == []
+
+
+def test_report_screen_events_without_a_report_change_nothing() -> None:
+    # A state no journey reaches (the report and token are set together); defended anyway.
+    broken = dataclasses.replace(at_penalty_report(), report=None)
+    assert S.transition(broken, S.PrintRequested(), RULES) == (broken, [])
+
+
+def test_finishing_on_the_error_screen_ends_at_once() -> None:
+    state, _ = run(at_phase(S.Phase.READING_CARD), S.Failed(device_errors.CardRemoved()))
+    assert state.phase is S.Phase.ERROR
+    state, _ = run(state, S.Finished())
+    assert state.phase is S.Phase.IDLE and state.message is None

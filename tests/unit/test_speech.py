@@ -84,7 +84,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> EngineSpy:
         recorder.record(threading.current_thread().name, process)
         return process
 
-    monkeypatch.setattr(speech.subprocess, "Popen", popen)
+    monkeypatch.setattr(subprocess, "Popen", popen)
     return recorder
 
 
@@ -266,6 +266,7 @@ def test_close_ends_the_worker_and_later_calls_do_nothing(
 # ---------------------------------------------------------------- failures stay inside
 
 
+@pytest.mark.expect_log("kiosk.voice.speech")
 def test_a_missing_engine_is_logged_once_and_never_raises(
     tmp_path: Path,
     make_speaker: Callable[..., speech.EspeakSpeaker],
@@ -286,6 +287,7 @@ def test_a_missing_engine_is_logged_once_and_never_raises(
         speaker.synthesize("您好", "zh")
 
 
+@pytest.mark.expect_log("kiosk.voice.speech")
 def test_no_audio_device_is_one_warning_not_one_per_prompt(
     tmp_path: Path,
     make_speaker: Callable[..., speech.EspeakSpeaker],
@@ -308,6 +310,7 @@ def test_no_audio_device_is_one_warning_not_one_per_prompt(
     ]
 
 
+@pytest.mark.expect_log("kiosk.voice.speech")
 def test_bad_calls_never_raise(
     espeak: str, make_speaker: Callable[..., speech.EspeakSpeaker], spy: EngineSpy
 ) -> None:
@@ -343,11 +346,13 @@ def test_the_spoken_text_is_never_logged(
 # ---------------------------------------------------------------- choosing a speaker
 
 
-def test_null_speaker_does_nothing() -> None:
+def test_null_speaker_starts_no_engine_and_outlives_close(spy: EngineSpy) -> None:
     speaker: speech.Speaker = speech.NullSpeaker()
     speaker.say("您好", "zh")
     speaker.stop()
     speaker.close()
+    speaker.say("还在吗", "zh")  # a prompt after shutdown is quietly dropped, not an error
+    assert spy.runs == []
 
 
 def test_build_speaker_gives_espeak_when_it_is_there(espeak: str, tmp_path: Path) -> None:
@@ -368,6 +373,7 @@ def test_voice_switched_off_gives_a_null_speaker(caplog: pytest.LogCaptureFixtur
     assert caplog.messages == ["voice prompts off (voice.engine = none)"]
 
 
+@pytest.mark.expect_log("kiosk.voice.speech")
 def test_no_espeak_on_path_gives_a_null_speaker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -380,6 +386,7 @@ def test_no_espeak_on_path_gives_a_null_speaker(
     ]
 
 
+@pytest.mark.expect_log("kiosk.voice.speech")
 def test_espeak_without_the_pinyin_voice_gives_a_null_speaker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

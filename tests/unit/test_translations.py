@@ -92,6 +92,7 @@ def test_english_is_installed_and_chinese_restored() -> None:
 
 
 @pytest.mark.usefixtures("qapp")
+@pytest.mark.expect_log("ui.i18n")
 def test_a_missing_qm_shows_chinese_and_says_so_in_the_log(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
