@@ -137,8 +137,8 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
     yield "idle-offline", dataclasses.replace(base, online=False)
     yield "idle-out-of-service", dataclasses.replace(base, out_of_service=True)
     yield "consent", dataclasses.replace(base, phase=S.Phase.CONSENT, limit_s=60)
-    yield "reading", dataclasses.replace(base, phase=S.Phase.READING_CARD, busy=True)
-    yield "verifying", dataclasses.replace(base, phase=S.Phase.VERIFYING, busy=True)
+    yield "reading", dataclasses.replace(base, phase=S.Phase.READING_CARD, pending=S.Pending.CARD)
+    yield "verifying", dataclasses.replace(base, phase=S.Phase.VERIFYING, pending=S.Pending.VERIFY)
     factor = dataclasses.replace(base, phase=S.Phase.SECOND_FACTOR, identity=identity)
     yield "choose-factor", factor
     sms = dataclasses.replace(
@@ -168,20 +168,25 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
         dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10),
     )
     yield "share", dataclasses.replace(on_report, view=S.ReportView.SHARE, share=link)
-    yield "printing", dataclasses.replace(on_report, phase=S.Phase.PRINTING, busy=True)
+    yield (
+        "printing",
+        dataclasses.replace(on_report, phase=S.Phase.PRINTING, pending=S.Pending.PRINT),
+    )
     yield (
         "printing-recorded-throttled",
         dataclasses.replace(
             on_report,
             phase=S.Phase.PRINTING,
-            busy=True,
+            pending=S.Pending.PRINT,
             print_stage=S.PrintStage.RECORDING,
             platform_busy=True,
         ),
     )
     yield (
         "verifying-throttled",
-        dataclasses.replace(base, phase=S.Phase.VERIFYING, busy=True, platform_busy=True),
+        dataclasses.replace(
+            base, phase=S.Phase.VERIFYING, pending=S.Pending.VERIFY, platform_busy=True
+        ),
     )
     yield (
         "done",

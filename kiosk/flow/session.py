@@ -66,6 +66,22 @@ class PrintStage(enum.Enum):
     A4 = "a4"  # the receipt is out; the full report goes to the A4 printer
 
 
+class Pending(enum.Enum):
+    """What the kiosk is waiting for on the current screen (a device or the platform)."""
+
+    CARD = "card"  # the platform's challenge, then the card's files and signature
+    VERIFY = "verify"  # the platform checking the card
+    OTP_SEND = "otp_send"  # the SMS code being sent
+    OTP_CHECK = "otp_check"  # the code the resident typed being checked
+    STAFF_CHECK = "staff_check"  # a staff member's id and PIN being checked
+    REPORT = "report"  # the report being fetched and its signature checked
+    PRINT = "print"  # the printer, the platform's record of the copy, the paper
+    GUIDE = "guide"  # a repair guide to show
+    SLIP = "slip"  # a repair guide to print as a slip
+    DISPUTE = "dispute"  # a dispute on its way to the platform
+    SHARE = "share"  # a phone link being made
+
+
 class Factor(enum.Enum):
     """Which second factor the resident is using."""
 
@@ -101,7 +117,7 @@ class SessionState:
 
     phase: Phase = Phase.IDLE
     elder_mode: bool = False
-    busy: bool = False  # waiting for a device or the platform within this phase
+    pending: Pending | None = None  # what the kiosk waits for on this screen
     message: errors.UserMessage | None = None
     identity: models.IdentitySession | None = None
     factor: Factor = Factor.CHOOSING
@@ -141,6 +157,11 @@ class SessionState:
     # a new challenge once: a second failure ends the session.
     verify_renewed: bool = False
     card_refused: CardRefusal | None = None  # on the error screen of a refused card
+
+    @property
+    def busy(self) -> bool:
+        """Whether the kiosk waits for a device or the platform on this screen."""
+        return self.pending is not None
 
 
 # Events are facts: what happened.
@@ -705,15 +726,11 @@ class Rules:
 Result = tuple[SessionState, list[Effect]]
 
 
-def _enter(state: SessionState, rules: Rules, phase: Phase, **changes: object) -> Result:
-    """Move to ``phase`` and restart the inactivity timer for it (any warning goes away)."""
-    new = dataclasses.replace(
-        state,
-        phase=phase,
-        timer=state.timer + 1,
-        still_there_s=0,
-        **changes,  # type: ignore[arg-type]
-    )
+def _enter(state: SessionState, rules: Rules, phase: Phase) -> Result:
+    """Move to ``phase`` and restart the inactivity timer for it (any warning goes away).
+    What else changes is set on ``state`` first (``dataclasses.replace``, which mypy checks
+    field by field)."""
+    new = dataclasses.replace(state, phase=phase, timer=state.timer + 1, still_there_s=0)
     seconds = rules.for_phase(phase, new.elder_mode)
     new = dataclasses.replace(new, limit_s=seconds)
     if not seconds:
@@ -783,7 +800,9 @@ def _call_staff(state: SessionState, rules: Rules) -> Result:
 
 def _to_staff_check(state: SessionState, rules: Rules) -> Result:
     """The staff form on the second-factor screen, and staff called to come and use it."""
-    new, effects = _enter(state, rules, Phase.SECOND_FACTOR, factor=Factor.STAFF, message=None)
+    new, effects = _enter(
+        dataclasses.replace(state, factor=Factor.STAFF, message=None), rules, Phase.SECOND_FACTOR
+    )
     called, call_effects = _call_staff(new, rules)
     return called, effects + call_effects
 
@@ -796,11 +815,20 @@ def _record(shown: report.Report, record_id: str) -> tuple[report.Section, repor
     return None
 
 
-def _report_page(state: SessionState, rules: Rules, view: ReportView, **changes: object) -> Result:
+def _report_page(
+    state: SessionState,
+    rules: Rules,
+    view: ReportView,
+    *,
+    slip_printed: str | None = None,
+    dispute_sent: str | None = None,
+) -> Result:
     """Another page of the report screen (same phase: the inactivity timer restarts); the
-    notice of what was done last goes, unless ``changes`` set it."""
-    notices: dict[str, object] = {"slip_printed": None, "dispute_sent": None}
-    return _enter(state, rules, Phase.REPORT, view=view, **{**notices, **changes})
+    notice of what was done last goes, unless it is given again."""
+    shown = dataclasses.replace(
+        state, view=view, slip_printed=slip_printed, dispute_sent=dispute_sent
+    )
+    return _enter(shown, rules, Phase.REPORT)
 
 
 def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
@@ -808,44 +836,50 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     phase = state.phase
     code = error.code if isinstance(error, errors.PlatformRejected) else None
     if phase is Phase.SECOND_FACTOR and code in _RETRY_IN_PLACE:
-        return dataclasses.replace(state, busy=False, message=message), []
+        return dataclasses.replace(state, pending=None, message=message), []
     if phase is Phase.SECOND_FACTOR and code == errors.PlatformCode.NO_PHONE_ON_FILE:
-        return dataclasses.replace(state, busy=False, factor=Factor.STAFF, message=message), []
+        return dataclasses.replace(state, pending=None, factor=Factor.STAFF, message=message), []
     if code == errors.PlatformCode.TOKEN_EXPIRED and state.identity is not None:
         # The session still lives: a second factor again, without reading the card again.
         return _enter(
-            state,
+            dataclasses.replace(
+                state,
+                pending=None,
+                message=message,
+                factor=_first_factor(state.identity),
+                otp_sent=False,
+                access_token=None,
+                report=None,
+                view=ReportView.REPORT,
+                view_record=None,
+                guide=None,
+                share=None,
+            ),
             rules,
             Phase.SECOND_FACTOR,
-            busy=False,
-            message=message,
-            factor=_first_factor(state.identity),
-            otp_sent=False,
-            access_token=None,
-            report=None,
-            view=ReportView.REPORT,
-            view_record=None,
-            guide=None,
-            share=None,
         )
     if phase is Phase.PRINTING:
         # The report stays; a reprint happens only if the resident asks again.
-        return _enter(state, rules, Phase.REPORT, busy=False, message=message)
+        return _enter(
+            dataclasses.replace(state, pending=None, message=message), rules, Phase.REPORT
+        )
     if phase is Phase.REPORT and state.busy:
         # A repair slip, guide, dispute or phone link failed: the report stays on screen.
-        return dataclasses.replace(state, busy=False, message=message), []
+        return dataclasses.replace(state, pending=None, message=message), []
     # Anything else ends the session: wipe it and explain, in the resident's own text size,
     # language and voice setting (they are still there to read it).
     ended, effects = _end_session(state, rules)
     new, timer_effects = _enter(
-        ended,
+        dataclasses.replace(
+            ended,
+            message=message,
+            elder_mode=state.elder_mode,
+            language=state.language,
+            muted=state.muted,
+            card_refused=_card_refusal(error),
+        ),
         rules,
         Phase.ERROR,
-        message=message,
-        elder_mode=state.elder_mode,
-        language=state.language,
-        muted=state.muted,
-        card_refused=_card_refusal(error),
     )
     return new, effects + timer_effects
 
@@ -933,13 +967,17 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return dataclasses.replace(state, platform_busy=True), []
         case CardInserted() if not state.online and phase in (Phase.IDLE, Phase.ERROR):
             # No report can be had: say so plainly before anything is read from the card.
-            return _enter(state, rules, Phase.ERROR, message=errors.PLATFORM_OFFLINE)
+            return _enter(
+                dataclasses.replace(state, message=errors.PLATFORM_OFFLINE), rules, Phase.ERROR
+            )
 
     match phase, event:
         case Phase.IDLE, CardInserted():
             return _enter(state, rules, Phase.CONSENT)
         case Phase.IDLE, StaffModeRequested():
-            return _enter(state, rules, Phase.STAFF, staff_called=False)  # staff are here
+            return _enter(
+                dataclasses.replace(state, staff_called=False), rules, Phase.STAFF
+            )  # staff are here
         case Phase.STAFF, StaffModeLeft():
             return _end_session(state, rules)
         case Phase.ERROR, CardInserted():
@@ -953,14 +991,18 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             )
             return _enter(fresh, rules, Phase.CONSENT)
         case Phase.CONSENT, ConsentGiven():
-            new, timer_effects = _enter(state, rules, Phase.READING_CARD, busy=True)
+            new, timer_effects = _enter(
+                dataclasses.replace(state, pending=Pending.CARD), rules, Phase.READING_CARD
+            )
             return new, [FetchChallenge(), *timer_effects]
         case Phase.READING_CARD, ChallengeReady(challenge=challenge):
             return state, [ReadCard(challenge)]
         case Phase.CONSENT, ConsentDeclined():
             return _end_session(state, rules)
         case Phase.READING_CARD, CardRead(evidence=evidence):
-            new, timer_effects = _enter(state, rules, Phase.VERIFYING, busy=True)
+            new, timer_effects = _enter(
+                dataclasses.replace(state, pending=Pending.VERIFY), rules, Phase.VERIFYING
+            )
             return new, [VerifyIdentity(evidence, may_renew=True), *timer_effects]
         case Phase.VERIFYING, ChallengeRenewed(evidence=evidence, challenge=challenge) if (
             not state.verify_renewed
@@ -970,55 +1012,71 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
         case Phase.VERIFYING, CardRead(evidence=evidence) if state.verify_renewed:
             return state, [VerifyIdentity(evidence, may_renew=False)]
         case Phase.VERIFYING, IdentityVerified(identity=identity):
-            verified = dataclasses.replace(state, busy=False, identity=identity)
+            verified = dataclasses.replace(state, pending=None, identity=identity)
             if _first_factor(identity) is Factor.STAFF:
                 return _to_staff_check(verified, rules)  # no phone on file: staff come
             if state.elder_mode:
                 # Fewer steps in large-text mode: the code is sent at once; the code screen
                 # still offers staff's check for whoever does not have the phone with them.
                 new, timer_effects = _enter(
-                    verified, rules, Phase.SECOND_FACTOR, factor=Factor.SMS, busy=True
+                    dataclasses.replace(verified, factor=Factor.SMS, pending=Pending.OTP_SEND),
+                    rules,
+                    Phase.SECOND_FACTOR,
                 )
                 return new, [SendOtp(identity.session_id), *timer_effects]
-            return _enter(verified, rules, Phase.SECOND_FACTOR, factor=Factor.CHOOSING)
+            return _enter(
+                dataclasses.replace(verified, factor=Factor.CHOOSING), rules, Phase.SECOND_FACTOR
+            )
         case Phase.SECOND_FACTOR, SmsChosen() if state.identity and not state.busy:
             if "sms_otp" not in state.identity.second_factors:
                 return state, []
             new, timer_effects = _enter(
-                state, rules, phase, factor=Factor.SMS, busy=True, message=None
+                dataclasses.replace(
+                    state, factor=Factor.SMS, pending=Pending.OTP_SEND, message=None
+                ),
+                rules,
+                phase,
             )
             return new, [SendOtp(state.identity.session_id), *timer_effects]
         case Phase.SECOND_FACTOR, ResendRequested() if (
             state.identity and state.factor is Factor.SMS and not state.busy
         ):
-            new, timer_effects = _enter(state, rules, phase, busy=True, message=None)
+            new, timer_effects = _enter(
+                dataclasses.replace(state, pending=Pending.OTP_SEND, message=None), rules, phase
+            )
             return new, [SendOtp(state.identity.session_id), *timer_effects]
         case Phase.SECOND_FACTOR, StaffChosen() if not state.busy:
             return _to_staff_check(state, rules)
         case Phase.SECOND_FACTOR, OtpSent(resend_after_s=seconds):
             new = dataclasses.replace(
                 state,
-                busy=False,
+                pending=None,
                 otp_sent=True,
                 otp_sends=state.otp_sends + 1,
                 resend_after_s=seconds,
             )
             return new, []
         case Phase.SECOND_FACTOR, OtpEntered(code=code) if state.identity and not state.busy:
-            new, timer_effects = _enter(state, rules, phase, busy=True, message=None)
+            new, timer_effects = _enter(
+                dataclasses.replace(state, pending=Pending.OTP_CHECK, message=None), rules, phase
+            )
             return new, [VerifyOtp(state.identity.session_id, code), *timer_effects]
         case Phase.SECOND_FACTOR, StaffConfirmed(staff_id=staff_id, pin=pin) if (
             state.identity and not state.busy and staff_assist_format.is_sendable(staff_id, pin)
         ):
             new, timer_effects = _enter(
-                state, rules, phase, busy=True, message=None, staff_entered=staff_id
+                dataclasses.replace(
+                    state, pending=Pending.STAFF_CHECK, message=None, staff_entered=staff_id
+                ),
+                rules,
+                phase,
             )
             return new, [StaffAssist(state.identity.session_id, staff_id, pin), *timer_effects]
         case Phase.SECOND_FACTOR, AccessGranted(token=token):
             assisted = state.staff_entered if state.factor is Factor.STAFF else None
             new = dataclasses.replace(
                 state,
-                busy=True,
+                pending=Pending.REPORT,
                 access_token=token,
                 assisted_by=assisted,
                 staff_entered=None,
@@ -1027,7 +1085,9 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             )
             return new, [FetchReport(token)]
         case Phase.SECOND_FACTOR, ReportLoaded(report=loaded):
-            return _enter(state, rules, Phase.REPORT, busy=False, report=loaded)
+            return _enter(
+                dataclasses.replace(state, pending=None, report=loaded), rules, Phase.REPORT
+            )
         case Phase.REPORT, _:
             return _on_report_screen(state, event, rules)
         case Phase.PRINTING, PrinterReady() if state.report and state.access_token:
@@ -1038,7 +1098,7 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
         case Phase.PRINTING, PrintProgress(stage=stage):
             return dataclasses.replace(state, print_stage=stage), []
         case Phase.PRINTING, Printed():
-            return _enter(state, rules, Phase.DONE, busy=False, printed=True)
+            return _enter(dataclasses.replace(state, pending=None, printed=True), rules, Phase.DONE)
         case Phase.DONE, Finished():
             return _end_session(state, rules)
         case Phase.ERROR, Finished():
@@ -1054,31 +1114,35 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
     match event:
         case PrintRequested() if not state.busy:
             new, timer_effects = _enter(
-                state,
+                dataclasses.replace(
+                    state,
+                    pending=Pending.PRINT,
+                    message=None,
+                    view=ReportView.REPORT,
+                    print_stage=PrintStage.CHECKING,
+                ),
                 rules,
                 Phase.PRINTING,
-                busy=True,
-                message=None,
-                view=ReportView.REPORT,
-                print_stage=PrintStage.CHECKING,
             )
             return new, [CheckPrinter(), *timer_effects]
         case Finished():
-            return _enter(state, rules, Phase.DONE, view=ReportView.REPORT, share=None)
+            return _enter(
+                dataclasses.replace(state, view=ReportView.REPORT, share=None), rules, Phase.DONE
+            )
         case RepairGuideRequested(record_id=record_id) if not state.busy:
             guide_id = _guide_id(shown, record_id)
             if guide_id is None:
                 return state, []  # the screen offers a guide only where one exists
             if state.guide is not None and state.view_record == record_id:
-                return _report_page(state, rules, ReportView.GUIDE, message=None)
+                return _report_page(
+                    dataclasses.replace(state, message=None), rules, ReportView.GUIDE
+                )
             new, timer_effects = _report_page(
-                state,
+                dataclasses.replace(
+                    state, pending=Pending.GUIDE, message=None, view_record=record_id, guide=None
+                ),
                 rules,
                 ReportView.GUIDE,
-                busy=True,
-                message=None,
-                view_record=record_id,
-                guide=None,
                 slip_printed=None,
             )
             return new, [FetchRepairGuide(record_id, guide_id, for_slip=False), *timer_effects]
@@ -1087,7 +1151,9 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
             if guide_id is None:
                 return state, []
             new, timer_effects = _enter(
-                state, rules, Phase.REPORT, busy=True, message=None, slip_printed=None
+                dataclasses.replace(state, pending=Pending.SLIP, message=None, slip_printed=None),
+                rules,
+                Phase.REPORT,
             )
             if state.guide is not None and state.view_record == record_id:
                 slip = PrintRepairSlip(shown, record_id, state.guide, state.elder_mode)
@@ -1097,17 +1163,21 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
             if for_slip:
                 return state, [PrintRepairSlip(shown, record_id, guide, state.elder_mode)]
             if state.view is ReportView.GUIDE and state.view_record == record_id:
-                return dataclasses.replace(state, busy=False, guide=guide), []
-            return dataclasses.replace(state, busy=False), []
+                return dataclasses.replace(state, pending=None, guide=guide), []
+            return dataclasses.replace(state, pending=None), []
         case SlipPrinted(record_id=record_id):
-            new = dataclasses.replace(state, busy=False, slip_printed=record_id, dispute_sent=None)
+            new = dataclasses.replace(
+                state, pending=None, slip_printed=record_id, dispute_sent=None
+            )
             return new, []
         case DisputeRequested(record_id=record_id) if not state.busy:
             if _record(shown, record_id) is None or record_id in state.disputed:
                 return state, []
             kept = state.guide if state.view_record == record_id else None
             return _report_page(
-                state, rules, ReportView.DISPUTE, message=None, view_record=record_id, guide=kept
+                dataclasses.replace(state, message=None, view_record=record_id, guide=kept),
+                rules,
+                ReportView.DISPUTE,
             )
         case DisputeSubmitted(reason=reason, text=text) if (
             state.view is ReportView.DISPUTE and state.view_record and not state.busy
@@ -1117,7 +1187,11 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
                 return state, []
             words = " ".join(text.split())[:DISPUTE_TEXT_MAX]
             sent = f"【{reasons[reason]}】{words}" if words else f"【{reasons[reason]}】"
-            new, timer_effects = _enter(state, rules, Phase.REPORT, busy=True, message=None)
+            new, timer_effects = _enter(
+                dataclasses.replace(state, pending=Pending.DISPUTE, message=None),
+                rules,
+                Phase.REPORT,
+            )
             dispute = SendDispute(token, shown.report_id, state.view_record, sent)
             return new, [dispute, *timer_effects]
         case DisputeSent(record_id=record_id):
@@ -1125,20 +1199,22 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
                 (*state.disputed, record_id) if record_id not in state.disputed else state.disputed
             )
             return _report_page(
-                state,
+                dataclasses.replace(state, pending=None, disputed=disputed),
                 rules,
                 ReportView.REPORT,
-                busy=False,
-                disputed=disputed,
                 dispute_sent=record_id,
             )
         case ShareRequested() if not state.busy:
-            new, timer_effects = _enter(state, rules, Phase.REPORT, busy=True, message=None)
+            new, timer_effects = _enter(
+                dataclasses.replace(state, pending=Pending.SHARE, message=None), rules, Phase.REPORT
+            )
             return new, [ShareReport(token, shown.report_id), *timer_effects]
         case ShareReady(link=link) if state.busy:
-            return _report_page(state, rules, ReportView.SHARE, busy=False, share=link)
+            return _report_page(
+                dataclasses.replace(state, pending=None, share=link), rules, ReportView.SHARE
+            )
         case ViewClosed():
             # The phone link goes with its page: it is a secret and should not linger. Work
             # in flight (a slip printing, a guide loading) goes on; its result is handled above.
-            return _report_page(state, rules, ReportView.REPORT, share=None)
+            return _report_page(dataclasses.replace(state, share=None), rules, ReportView.REPORT)
     return state, []

@@ -162,9 +162,10 @@ def test_a_wrong_code_says_so_prominently_with_the_tries_left(
     screen = factor_screen
     state, _ = run(sms_sent(60), S.OtpEntered("000000"))
     screen.show_state(state)
-    assert screen.confirm_button.text() == "确认"
+    assert screen.confirm_button.text() == "正在核对…"  # the state says the code is checked
     state, _ = run(state, S.Failed(errors.PlatformRejected("wrong_code", attempts_left=4)))
     screen.show_state(state)
+    assert screen.confirm_button.text() == "确认"
     assert screen.message_title.isVisible() and screen.message.isVisible()
     assert screen.message_title.text() == "验证码不正确"
     assert screen.message_title.objectName() == "HeadingWarning"

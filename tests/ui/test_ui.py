@@ -324,7 +324,9 @@ def test_call_staff_is_on_every_resident_screen_in_both_sizes(
 def test_a_busy_platform_says_please_wait_until_the_call_answers(
     window: main_window.KioskWindow,
 ) -> None:
-    waiting = session.SessionState(phase=session.Phase.VERIFYING, busy=True, platform_busy=True)
+    waiting = session.SessionState(
+        phase=session.Phase.VERIFYING, pending=session.Pending.VERIFY, platform_busy=True
+    )
     window.show_state(waiting)
     assert window.busy_banner.isVisible()
     assert "请稍候" in window.busy_banner.text()
@@ -332,5 +334,7 @@ def test_a_busy_platform_says_please_wait_until_the_call_answers(
     window.show_state(dataclasses.replace(waiting, elder_mode=True))
     metrics = window.busy_banner.fontMetrics()
     assert metrics.horizontalAdvance(window.busy_banner.text()) <= window.busy_banner.width()
-    window.show_state(session.SessionState(phase=session.Phase.VERIFYING, busy=True))
+    window.show_state(
+        session.SessionState(phase=session.Phase.VERIFYING, pending=session.Pending.VERIFY)
+    )
     assert not window.busy_banner.isVisible()

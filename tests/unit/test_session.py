@@ -593,3 +593,50 @@ def test_finishing_on_the_error_screen_ends_at_once() -> None:
     assert state.phase is S.Phase.ERROR
     state, _ = run(state, S.Finished())
     assert state.phase is S.Phase.IDLE and state.message is None
+
+
+def test_each_wait_says_what_it_waits_for() -> None:
+    state = S.SessionState()
+    seen: list[S.Pending | None] = []
+    for event in JOURNEY:
+        state, _ = S.transition(state, event, RULES)
+        seen.append(state.pending)
+    assert seen == [
+        None,  # consent asked
+        S.Pending.CARD,  # the challenge, then the card
+        S.Pending.CARD,
+        S.Pending.VERIFY,
+        None,  # the choice of second factor
+        S.Pending.OTP_SEND,
+        None,  # the code is out: the resident types
+        S.Pending.OTP_CHECK,
+        S.Pending.REPORT,
+        None,  # the report is on screen
+        S.Pending.PRINT,
+        S.Pending.PRINT,
+        S.Pending.PRINT,
+        None,  # printed
+    ]
+    assert not state.busy
+
+
+@pytest.mark.parametrize(
+    ("event", "pending"),
+    [
+        (S.RepairGuideRequested("P-1"), S.Pending.GUIDE),
+        (S.RepairSlipRequested("P-1"), S.Pending.SLIP),
+        (S.ShareRequested(), S.Pending.SHARE),
+    ],
+)
+def test_the_report_pages_say_what_they_wait_for(event: S.Event, pending: S.Pending) -> None:
+    state, _ = run(at_penalty_report(), event)
+    assert state.pending is pending and state.busy
+
+
+def test_a_dispute_waits_for_the_platform_and_a_staff_check_for_the_pin() -> None:
+    state, _ = run(at_penalty_report(), S.DisputeRequested("P-1"), S.DisputeSubmitted("other"))
+    assert state.pending is S.Pending.DISPUTE
+    state, _ = run(
+        at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen(), S.StaffConfirmed("ST001", "2468")
+    )
+    assert state.pending is S.Pending.STAFF_CHECK

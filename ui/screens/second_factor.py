@@ -86,7 +86,9 @@ class SecondFactorScreen(base.Screen):
         self._pin_active = False  # the keypad types the PIN (else the staff id)
         self._mode = Factor.CHOOSING
         self._elder = False  # large text: the staff form's keypad is sized from its tokens
-        self._busy = False
+        # What the kiosk waits for, as the state says (a code sent, a code or PIN checked).
+        self._pending: session.Pending | None = None
+        self._code_sent = False  # a code went out this session: sending again is a resend
         self._shown_message: errors.UserMessage | None = None
         # The resend countdown: restarted whenever another code goes out.
         self._sends_counted: tuple[str, int] | None = None  # (session id, otp_sends) counted
@@ -94,8 +96,6 @@ class SecondFactorScreen(base.Screen):
         self.resend_timer = QTimer(self)
         self.resend_timer.setInterval(1000)
         self.resend_timer.timeout.connect(self.tick_resend)
-        self._resending = False  # "resend" was pressed and the platform has not answered yet
-        self._checking = False  # a code or staff PIN was confirmed and is being checked
         self.retranslate()
         self._show_message(None)
         self._show_fields()
@@ -294,9 +294,8 @@ class SecondFactorScreen(base.Screen):
         if identity is None:
             self._forget()
             return
-        self._busy = state.busy
-        if not state.busy:
-            self._resending = self._checking = False
+        self._pending = state.pending
+        self._code_sent = state.otp_sent
         if state.elder_mode != self._elder:
             self._elder = state.elder_mode
             self._place_keypad()
@@ -405,7 +404,8 @@ class SecondFactorScreen(base.Screen):
         self._shown_message = None
         self._mode = Factor.CHOOSING
         self._place_keypad()
-        self._busy = self._resending = self._checking = False
+        self._pending = None
+        self._code_sent = False
         self._sends_counted = None
         self.resend_left = 0
         self.resend_timer.stop()
@@ -419,7 +419,6 @@ class SecondFactorScreen(base.Screen):
         if state.otp_sent and sends != self._sends_counted:
             self._sends_counted = sends
             self.resend_left = max(0, state.resend_after_s)
-            self._resending = False
         on_code_page = state.phase is session.Phase.SECOND_FACTOR and state.factor is Factor.SMS
         if on_code_page and self.resend_left > 0:
             if not self.resend_timer.isActive():
@@ -436,7 +435,7 @@ class SecondFactorScreen(base.Screen):
         self._show_resend()
 
     def _show_resend(self) -> None:
-        if self._resending and self._busy:
+        if self._pending is session.Pending.OTP_SEND and self._code_sent:
             text = translate("SecondFactorScreen", "正在重新发送…")
         elif self.resend_left > 0:
             text = translate("SecondFactorScreen", "%1 秒后可重新发送").replace(
@@ -446,11 +445,10 @@ class SecondFactorScreen(base.Screen):
             text = translate("SecondFactorScreen", "重新发送验证码")
         self.resend_button.setText(text)
         self.resend_button.setAccessibleDescription(text)
-        self.resend_button.setEnabled(self.resend_left == 0 and not self._busy)
+        self.resend_button.setEnabled(self.resend_left == 0 and self._pending is None)
 
     def _on_resend(self) -> None:
-        if self.resend_left == 0 and not self._busy:
-            self._resending = True
+        if self.resend_left == 0 and self._pending is None:
             self.resend_requested.emit()
 
     # -------------------------------------------------------------- fields
@@ -499,10 +497,10 @@ class SecondFactorScreen(base.Screen):
         return len(self._code) == CODE_LENGTH
 
     def _show_confirm(self) -> None:
-        checking = self._checking and self._busy
+        checking = self._pending in (session.Pending.OTP_CHECK, session.Pending.STAFF_CHECK)
         # Filled only when it can be pressed: a disabled Primary button looks the same as an
         # enabled one, and an outlined grey one clearly says "not yet".
-        ready = not self._busy and self._entry_complete()
+        ready = self._pending is None and self._entry_complete()
         name = "Primary" if ready else ""
         if self.confirm_button.objectName() != name:
             self.confirm_button.setObjectName(name)
@@ -554,9 +552,8 @@ class SecondFactorScreen(base.Screen):
         self._show_fields()
 
     def _on_confirm(self) -> None:
-        if self._busy or not self._entry_complete():
+        if self._pending is not None or not self._entry_complete():
             return
-        self._checking = True
         if self._mode is Factor.STAFF:
             self.staff_confirmed.emit(staff_format.canonical_staff_id(self._staff_id), self._pin)
         else:
