@@ -25,11 +25,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from kiosk import errors
-from kiosk.card.trust_anchors import TrustAnchors
 from kiosk.flow import controller, runtime, session
 from kiosk.platform import models
 from kiosk.platform import report as report_model
 from simulators import residents
+from tests.support import fakes
 from ui import main_window, theme
 from ui.screens import idle, report
 
@@ -55,27 +55,6 @@ DOCS = [
     ("report-portrait.png", "report", False, (1080, 1920), "zh"),
     ("sms-portrait-large-text.png", "sms-sent", True, (1080, 1920), "zh"),
 ]
-
-
-class _NothingKept:
-    """No kept content and no report buffer: the screens are only drawn, nothing runs."""
-
-    def repair_guide(self, guide_id: str) -> None:
-        return None
-
-    def wipe(self) -> None:
-        return None
-
-
-class _NoReader:
-    def start(self, on_event: object) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def connect(self) -> object:
-        raise RuntimeError("no card reader while rendering")
 
 
 def sample_report(resident: residents.Resident = residents.ZHANG_WEI) -> report_model.Report:
@@ -198,16 +177,8 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
 
 def _window(app: QApplication) -> main_window.KioskWindow:
     dispatcher = runtime.QueueDispatcher()
-    services = controller.Services(
-        reader=_NoReader(),  # type: ignore[arg-type]
-        platform=None,  # type: ignore[arg-type]
-        printer=None,
-        terminal_id="T1",
-        verify_url="https://platform.example.invalid/v1/verify",
-        kept_content=_NothingKept(),
-        report_buffer=_NothingKept(),
-        trust_anchors=TrustAnchors(None),
-    )
+    # The screens are only drawn from the states below: the controller never runs an effect.
+    services = fakes.services()
     ctl = controller.SessionController(
         services,
         rules=S.Rules(),

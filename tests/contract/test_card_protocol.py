@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -76,8 +77,8 @@ def reads(conn: AppletConnection) -> list[bytes]:
     ],
     ids=["normal", "chunks-17", "6CXX", "61XX", "61XX-chunks-64"],
 )
-def test_read_identity_files_matches_card(image: CardImage, variant: dict[str, object]) -> None:
-    conn = AppletConnection(Rid1Applet(image, **variant))  # type: ignore[arg-type]
+def test_read_identity_files_matches_card(image: CardImage, variant: dict[str, Any]) -> None:
+    conn = AppletConnection(Rid1Applet(image, **variant))
 
     files = rid_card.read_identity_files(conn)
 

@@ -11,6 +11,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,10 +178,10 @@ def test_pcscd_stopped_is_red(
 def test_printer_problems_are_red(
     sim_config: kiosk_config.KioskConfig,
     virtual_printer: VirtualPrinter,
-    state: dict[str, object],
+    state: dict[str, Any],
     summary: str,
 ) -> None:
-    virtual_printer.set_state(**state)  # type: ignore[arg-type]
+    virtual_printer.set_state(**state)
     check = diagnostics.check_printer(composition.build_diagnosis(sim_config))
     assert (check.level, check.summary) == ("red", summary)
     assert check.advice

@@ -111,9 +111,9 @@ def test_receipt_with_chinese_round_trips_over_tcp(virtual_printer: VirtualPrint
     ],
 )
 def test_status(
-    virtual_printer: VirtualPrinter, state: dict[str, object], expected: PrinterStatus
+    virtual_printer: VirtualPrinter, state: dict[str, Any], expected: PrinterStatus
 ) -> None:
-    virtual_printer.set_state(**state)  # type: ignore[arg-type]
+    virtual_printer.set_state(**state)
     assert _printer(virtual_printer).status() == expected
     assert virtual_printer.jobs == []
 
@@ -127,9 +127,9 @@ def test_status(
     ],
 )
 def test_not_ready_raises_before_any_job_byte(
-    virtual_printer: VirtualPrinter, state: dict[str, object], error: type[Exception]
+    virtual_printer: VirtualPrinter, state: dict[str, Any], error: type[Exception]
 ) -> None:
-    virtual_printer.set_state(**state)  # type: ignore[arg-type]
+    virtual_printer.set_state(**state)
     with pytest.raises(error):
         _printer(virtual_printer).print_job(_small_job())
     virtual_printer.stop()  # joins the connection threads: every received byte is in
