@@ -464,7 +464,7 @@ class Autopilot:
         self.shot("idle")
         if self.large_text:
             self.press(self.idle_screen.elder_button)
-            yield Wait("large-text mode on the idle screen", lambda: self.state.elder_mode)
+            yield Wait("large-text mode on the idle screen", lambda: self.state.resident.elder_mode)
             self.shot("idle-large-text")
         _say("inserting the virtual ID card")
         self._card_in = True
@@ -484,7 +484,7 @@ class Autopilot:
             self.shot("second-factor")
             self.press(screen.sms_button)
         if self.state.factor is Factor.STAFF:
-            if not self.state.staff_called:
+            if not self.state.hall.staff_called:
                 raise AutopilotError("the staff form came up but staff were not called")
             # The id on the letter keypad (ids may have letters and any length, so staff end
             # it with "next"), then the PIN on the digit keypad that takes its place.
@@ -526,7 +526,7 @@ class Autopilot:
             "the report",
             lambda: (
                 self.state.phase is Phase.REPORT
-                and self.state.report is not None
+                and self.state.resident.report is not None
                 and not self.state.busy
             ),
         )
@@ -541,10 +541,10 @@ class Autopilot:
             yield from self.repair_guide(record_id)
             yield from self.dispute(record_id)
         yield from self.share()
-        if not self.state.elder_mode:
+        if not self.state.resident.elder_mode:
             yield from self.english()
             self.press(self.window.elder_button)
-            yield Wait("large-text mode", lambda: self.state.elder_mode)
+            yield Wait("large-text mode", lambda: self.state.resident.elder_mode)
             self.shot("report-large-text")
         self.press(screen.print_button)
 
@@ -600,7 +600,7 @@ class Autopilot:
         yield Wait(
             f"the platform to receive the dispute of record {record_id}",
             lambda: (
-                record_id in self.state.disputed
+                record_id in self.state.resident.disputed
                 and self.state.view is View.REPORT
                 and not self.state.busy
             ),
@@ -668,10 +668,10 @@ class Autopilot:
     def english(self) -> Script:
         """The header's language button: the report in English, then back to Chinese."""
         self.press(self.window.language_button)
-        yield Wait("the screens in English", lambda: self.state.language == "en")
+        yield Wait("the screens in English", lambda: self.state.resident.language == "en")
         self.shot("report-english")
         self.press(self.window.language_button)
-        yield Wait("the screens in Chinese again", lambda: self.state.language == "zh")
+        yield Wait("the screens in Chinese again", lambda: self.state.resident.language == "zh")
 
     def take_receipt_and_card(self) -> Script:
         """The receipt rendered from what the printer got, then the card taken out."""
@@ -699,7 +699,7 @@ class Autopilot:
 
     def save_pdf(self) -> None:
         """The report as the kiosk renders it for A4."""
-        shown = self.state.report
+        shown = self.state.resident.report
         assert shown is not None
         pdf = report_pdf.render_pdf(
             shown,

@@ -113,24 +113,46 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
     paper = errors.to_user_message(errors.PlatformRejected("locked"))
     base = S.SessionState()
     yield "idle", base
-    yield "idle-offline", dataclasses.replace(base, online=False)
-    yield "idle-out-of-service", dataclasses.replace(base, out_of_service=True)
+    yield (
+        "idle-offline",
+        dataclasses.replace(base, hall=dataclasses.replace(base.hall, online=False)),
+    )
+    yield (
+        "idle-out-of-service",
+        dataclasses.replace(base, hall=dataclasses.replace(base.hall, out_of_service=True)),
+    )
     yield "consent", dataclasses.replace(base, phase=S.Phase.CONSENT, limit_s=60)
     yield "reading", dataclasses.replace(base, phase=S.Phase.READING_CARD, pending=S.Pending.CARD)
     yield "verifying", dataclasses.replace(base, phase=S.Phase.VERIFYING, pending=S.Pending.VERIFY)
-    factor = dataclasses.replace(base, phase=S.Phase.SECOND_FACTOR, identity=identity)
+    factor = dataclasses.replace(
+        base,
+        phase=S.Phase.SECOND_FACTOR,
+        resident=dataclasses.replace(base.resident, identity=identity),
+    )
     yield "choose-factor", factor
     sms = dataclasses.replace(
-        factor, factor=S.Factor.SMS, otp_sent=True, otp_sends=1, resend_after_s=60
+        factor,
+        factor=S.Factor.SMS,
+        otp_sent=True,
+        resend_after_s=60,
+        resident=dataclasses.replace(factor.resident, otp_sends=1),
     )
     yield "sms-sent", sms
     yield "sms-wrong-code", dataclasses.replace(sms, message=wrong)
     yield (
         "staff-form",
-        dataclasses.replace(factor, factor=S.Factor.STAFF, staff_called=True, staff_call=1),
+        dataclasses.replace(
+            factor,
+            factor=S.Factor.STAFF,
+            hall=dataclasses.replace(factor.hall, staff_called=True, staff_call=1),
+        ),
     )
     on_report = dataclasses.replace(
-        base, phase=S.Phase.REPORT, identity=identity, report=shown, access_token="t"
+        base,
+        phase=S.Phase.REPORT,
+        resident=dataclasses.replace(
+            base.resident, identity=identity, report=shown, access_token="t"
+        ),
     )
     yield "report", on_report
     yield (
@@ -169,7 +191,13 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
     )
     yield (
         "done",
-        dataclasses.replace(base, phase=S.Phase.DONE, printed=True, limit_s=15, timer=7),
+        dataclasses.replace(
+            base,
+            phase=S.Phase.DONE,
+            limit_s=15,
+            timer=7,
+            resident=dataclasses.replace(base.resident, printed=True),
+        ),
     )
     yield "error", dataclasses.replace(base, phase=S.Phase.ERROR, message=paper)
     yield "still-there", dataclasses.replace(on_report, still_there_s=20)
@@ -244,7 +272,12 @@ def main() -> None:
     by_name = dict(states())
     if args.docs:
         for file_name, name, elder, size, language in DOCS:
-            state = dataclasses.replace(by_name[name], elder_mode=elder, language=language)
+            state = dataclasses.replace(
+                by_name[name],
+                resident=dataclasses.replace(
+                    by_name[name].resident, elder_mode=elder, language=language
+                ),
+            )
             render(window, state, ROOT / "docs" / "images" / file_name, size, name)
             print(f"docs/images/{file_name}")
         return
@@ -254,7 +287,12 @@ def main() -> None:
                 for language in ("zh", "en"):
                     if language == "en" and size[0] < size[1]:
                         continue  # English in landscape is enough to see every text
-                    variant = dataclasses.replace(state, elder_mode=elder, language=language)
+                    variant = dataclasses.replace(
+                        state,
+                        resident=dataclasses.replace(
+                            state.resident, elder_mode=elder, language=language
+                        ),
+                    )
                     mode = "large" if elder else "normal"
                     shape = "landscape" if size[0] > size[1] else "portrait"
                     path = args.out / f"{name}-{mode}-{shape}-{language}.png"

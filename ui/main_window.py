@@ -214,7 +214,7 @@ class KioskWindow(QMainWindow):
         for screen in self.screens.values():
             screen.retranslate()
         self.still_there.retranslate()
-        self._elder_texts(bool(self._elder_mode), self._controller.state.muted)
+        self._elder_texts(bool(self._elder_mode), self._controller.state.resident.muted)
 
     def _elder_texts(self, elder_mode: bool, muted: bool) -> None:
         self.elder_button.setText(
@@ -317,19 +317,21 @@ class KioskWindow(QMainWindow):
     def show_state(self, state: session.SessionState) -> None:
         """Show the screen of ``state.phase``; every screen re-renders so stale data clears."""
         self._shown = state
-        if self.languages.switch(state.language):
+        if self.languages.switch(state.resident.language):
             self.retranslate()
-        if state.elder_mode != self._elder_mode:
-            self._elder_mode = state.elder_mode
+        if state.resident.elder_mode != self._elder_mode:
+            self._elder_mode = state.resident.elder_mode
             app = QApplication.instance()
             if isinstance(app, QApplication):
-                theme.apply(app, self._font_family, state.elder_mode)
-        self._elder_texts(state.elder_mode, state.muted)
+                theme.apply(app, self._font_family, state.resident.elder_mode)
+        self._elder_texts(state.resident.elder_mode, state.resident.muted)
         resident = state.phase is not Phase.STAFF
         self.language_button.setVisible(resident)
         self.elder_button.setVisible(resident)
         # Voice prompts belong to large-text mode; the switch shows only there.
-        self.mute_button.setVisible(resident and state.elder_mode and self._voice_available)
+        self.mute_button.setVisible(
+            resident and state.resident.elder_mode and self._voice_available
+        )
         for screen in self.screens.values():
             screen.show_state(state)
         self.stack.setCurrentWidget(self.screens[SCREEN_FOR_PHASE[state.phase]])
@@ -339,20 +341,22 @@ class KioskWindow(QMainWindow):
     def _show_staff_call(self, state: session.SessionState) -> None:
         """The header's "call staff" button, and the banner (with a beep) once called."""
         # Once called, the banner takes the button's place: pressing again would change nothing.
-        self.call_staff_button.setVisible(state.phase is not Phase.STAFF and not state.staff_called)
-        self.staff_banner.setVisible(state.staff_called)
+        self.call_staff_button.setVisible(
+            state.phase is not Phase.STAFF and not state.hall.staff_called
+        )
+        self.staff_banner.setVisible(state.hall.staff_called)
         self.busy_banner.setVisible(state.platform_busy)
         self._show_title()
-        if state.staff_called and state.staff_call != self._staff_call:
-            self._staff_call = state.staff_call
+        if state.hall.staff_called and state.hall.staff_call != self._staff_call:
+            self._staff_call = state.hall.staff_call
             QApplication.beep()  # the audible half of the signal; silent where no bell exists
 
     def _show_title(self) -> None:
         """The header's title, unless the staff banner has its place or it would be cut
         short (large text on a portrait panel: the buttons matter more)."""
         state = self._shown
-        narrow = state.elder_mode and self.width() < _TITLE_NEEDS_WIDTH
-        self.title.setVisible(not state.staff_called and not narrow)
+        narrow = state.resident.elder_mode and self.width() < _TITLE_NEEDS_WIDTH
+        self.title.setVisible(not state.hall.staff_called and not narrow)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """The overlay always covers the whole window."""

@@ -36,17 +36,17 @@ class VoicePrompts:
 
     def __call__(self, state: session.SessionState) -> None:
         """Listener: called with every new state (GUI thread)."""
-        if not state.elder_mode or state.muted:
+        if not state.resident.elder_mode or state.resident.muted:
             if self._last_key is not None:
                 self._speaker.stop()
                 self._last_key = None
             return
         prompt = prompts.prompt_for(state)
-        key = None if prompt is None else f"{state.language}:{prompt.key}"
+        key = None if prompt is None else f"{state.resident.language}:{prompt.key}"
         if key == self._last_key:
             return
         self._last_key = key
         if prompt is None:
             self._speaker.stop()
             return
-        self._speaker.say(prompt_text(prompt, state.language), state.language)
+        self._speaker.say(prompt_text(prompt, state.resident.language), state.resident.language)

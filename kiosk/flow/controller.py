@@ -72,7 +72,9 @@ class SessionController:
         self._dispatcher = dispatcher
         self._clock = clock
         self._runner = runner
-        self._state = session.SessionState(elder_mode=rules.elder_default)
+        self._state = session.SessionState(
+            resident=session.Resident(elder_mode=rules.elder_default)
+        )
         self._listeners: list[Listener] = []
         self._queue: collections.deque[session.Event] = collections.deque()
         self._busy = False

@@ -112,23 +112,52 @@ class CardRefusal:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class SessionState:
-    """Everything the UI renders. Personal data lives here only while the session lasts."""
+class Hall:
+    """What outlives every resident: staff's switch, the platform's reachability, a call for
+    staff (staff are on their way even if the resident who called has gone)."""
 
-    phase: Phase = Phase.IDLE
-    elder_mode: bool = False
-    pending: Pending | None = None  # what the kiosk waits for on this screen
-    message: errors.UserMessage | None = None
+    out_of_service: bool = False  # set by staff: no session starts
+    online: bool = True  # the platform answers (kiosk.offline.monitor probes it)
+    # "Call staff" pressed: the banner shows until staff mode opens or the call times out.
+    # ``staff_call`` numbers the calls.
+    staff_called: bool = False
+    staff_call: int = 0
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Resident:
+    """One resident's session, and the only place personal data lives: when the session
+    ends the resident is dropped and a new, empty one waits for the next person."""
+
+    elder_mode: bool = False  # large text, voice, fewer steps (set on the idle screen too)
+    language: str = DEFAULT_LANGUAGE  # the next resident starts in Chinese
+    muted: bool = False  # voice prompts silenced
     identity: models.IdentitySession | None = None
-    factor: Factor = Factor.CHOOSING
-    otp_sent: bool = False
-    otp_sends: int = 0  # codes sent this session; the screen restarts its resend countdown
-    resend_after_s: int = 0
-    staff_entered: str | None = None  # staff id typed on the staff form, until it is checked
-    assisted_by: str | None = None  # staff id that confirmed the resident (for the audit)
     access_token: str | None = dataclasses.field(default=None, repr=False)
     report: report.Report | None = dataclasses.field(default=None, repr=False)
+    assisted_by: str | None = None  # staff id that confirmed the resident (for the audit)
+    otp_sends: int = 0  # codes sent; the screen restarts its resend countdown at each
     printed: bool = False
+    disputed: tuple[str, ...] = ()  # record ids the platform received disputes of
+    # identity/verify did not go through (503, network, expired ticket) and the card signed
+    # a new challenge once: a second failure ends the session.
+    verify_renewed: bool = False
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionState:
+    """Everything the UI renders: the hall, the resident, and the current screen (``phase``
+    and the fields below it, which last as long as that screen)."""
+
+    hall: Hall = Hall()
+    resident: Resident = Resident()
+    phase: Phase = Phase.IDLE
+    pending: Pending | None = None  # what the kiosk waits for on this screen
+    message: errors.UserMessage | None = None
+    factor: Factor = Factor.CHOOSING
+    otp_sent: bool = False
+    resend_after_s: int = 0
+    staff_entered: str | None = None  # staff id typed on the staff form, until it is checked
     print_stage: PrintStage = PrintStage.CHECKING
     slip_printed: str | None = None  # record id of the last repair slip printed, for the notice
     dispute_sent: str | None = None  # record id of the dispute the platform just received
@@ -136,26 +165,14 @@ class SessionState:
     view_record: str | None = None  # the record the guide or dispute page is about
     guide: models.RepairGuide | None = None  # the guide of ``view_record``, once loaded
     share: models.ShareLink | None = dataclasses.field(default=None, repr=False)
-    disputed: tuple[str, ...] = ()  # record ids the platform received disputes of
-    language: str = DEFAULT_LANGUAGE  # of this session only; the next resident starts in Chinese
-    muted: bool = False  # voice prompts silenced for this session
     limit_s: float = 0  # the running inactivity limit (the done screen counts it down)
     timer: int = 0  # generation of the running inactivity timer; stale timers are ignored
     # "Are you still there?": seconds left when the warning came up (0: no warning showing).
     # The session ends when the timer of this generation fires again; the screen counts down.
     still_there_s: int = 0
-    out_of_service: bool = False  # set by staff: no session starts; survives sessions
-    # "Call staff" pressed: the banner shows until staff mode opens or the call times out.
-    # Survives the session's end (staff are on their way); ``staff_call`` numbers the calls.
-    staff_called: bool = False
-    staff_call: int = 0
-    online: bool = True  # the platform answers (kiosk.offline probes it); survives sessions
     # The platform asked the kiosk to wait (429, or 503 with Retry-After) and the call goes
     # again after the wait: the screen says "please wait". Cleared by the call's result.
     platform_busy: bool = False
-    # identity/verify did not go through (503, network, expired ticket) and the card signed
-    # a new challenge once: a second failure ends the session.
-    verify_renewed: bool = False
     card_refused: CardRefusal | None = None  # on the error screen of a refused card
 
     @property
@@ -731,11 +748,11 @@ def _enter(state: SessionState, rules: Rules, phase: Phase) -> Result:
     What else changes is set on ``state`` first (``dataclasses.replace``, which mypy checks
     field by field)."""
     new = dataclasses.replace(state, phase=phase, timer=state.timer + 1, still_there_s=0)
-    seconds = rules.for_phase(phase, new.elder_mode)
+    seconds = rules.for_phase(phase, new.resident.elder_mode)
     new = dataclasses.replace(new, limit_s=seconds)
     if not seconds:
         return new, []
-    warn = rules.warning_for(phase, new.elder_mode)
+    warn = rules.warning_for(phase, new.resident.elder_mode)
     if warn:
         return new, [StartTimer(seconds - warn, new.timer, warn=True)]
     return new, [StartTimer(seconds, new.timer)]
@@ -744,15 +761,11 @@ def _enter(state: SessionState, rules: Rules, phase: Phase) -> Result:
 def _end_session(state: SessionState, rules: Rules) -> Result:
     """Back to IDLE with nothing personal left; tell the platform if a session exists."""
     effects: list[Effect] = []
-    if state.identity is not None:
-        effects.append(EndPlatformSession(state.identity.session_id))
+    if state.resident.identity is not None:
+        effects.append(EndPlatformSession(state.resident.identity.session_id))
+    # The resident is dropped, and the screen's state with them; the hall stays as it is.
     idle = SessionState(
-        timer=state.timer + 1,
-        elder_mode=rules.elder_default,
-        out_of_service=state.out_of_service,
-        online=state.online,
-        staff_called=state.staff_called,
-        staff_call=state.staff_call,
+        timer=state.timer + 1, hall=state.hall, resident=Resident(elder_mode=rules.elder_default)
     )
     return idle, effects
 
@@ -791,10 +804,12 @@ def _guide_id(shown: report.Report, record_id: str) -> str | None:
 
 def _call_staff(state: SessionState, rules: Rules) -> Result:
     """Staff are called (banner, beep, audit): by the button, or by choosing staff's check."""
-    if state.staff_called or state.phase is Phase.STAFF:
+    if state.hall.staff_called or state.phase is Phase.STAFF:
         return state, []
-    call = state.staff_call + 1
-    new = dataclasses.replace(state, staff_called=True, staff_call=call)
+    call = state.hall.staff_call + 1
+    new = dataclasses.replace(
+        state, hall=dataclasses.replace(state.hall, staff_called=True, staff_call=call)
+    )
     return new, [StartStaffCallTimer(rules.staff_call_s, call)]
 
 
@@ -839,21 +854,20 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
         return dataclasses.replace(state, pending=None, message=message), []
     if phase is Phase.SECOND_FACTOR and code == errors.PlatformCode.NO_PHONE_ON_FILE:
         return dataclasses.replace(state, pending=None, factor=Factor.STAFF, message=message), []
-    if code == errors.PlatformCode.TOKEN_EXPIRED and state.identity is not None:
+    if code == errors.PlatformCode.TOKEN_EXPIRED and state.resident.identity is not None:
         # The session still lives: a second factor again, without reading the card again.
         return _enter(
             dataclasses.replace(
                 state,
                 pending=None,
                 message=message,
-                factor=_first_factor(state.identity),
+                factor=_first_factor(state.resident.identity),
                 otp_sent=False,
-                access_token=None,
-                report=None,
                 view=ReportView.REPORT,
                 view_record=None,
                 guide=None,
                 share=None,
+                resident=dataclasses.replace(state.resident, access_token=None, report=None),
             ),
             rules,
             Phase.SECOND_FACTOR,
@@ -873,10 +887,13 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
         dataclasses.replace(
             ended,
             message=message,
-            elder_mode=state.elder_mode,
-            language=state.language,
-            muted=state.muted,
             card_refused=_card_refusal(error),
+            resident=dataclasses.replace(
+                ended.resident,
+                elder_mode=state.resident.elder_mode,
+                language=state.resident.language,
+                muted=state.resident.muted,
+            ),
         ),
         rules,
         Phase.ERROR,
@@ -932,7 +949,7 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
         case CardRemoved() if phase not in _NO_SESSION:
             return _end_session(state, rules)
         case WarnInactive(timer=timer):
-            warn = rules.warning_for(phase, state.elder_mode)
+            warn = rules.warning_for(phase, state.resident.elder_mode)
             if timer != state.timer or not warn or state.still_there_s:
                 return state, []
             # Same generation: a touch (UserActive) makes a new one, so this end goes stale.
@@ -945,27 +962,44 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
         case Failed(error=error) if phase not in _NO_SESSION:
             return _fail(state, rules, error)
         case ElderModeToggled():
-            new = dataclasses.replace(state, elder_mode=not state.elder_mode)
+            new = dataclasses.replace(
+                state,
+                resident=dataclasses.replace(
+                    state.resident, elder_mode=not state.resident.elder_mode
+                ),
+            )
             return _enter(new, rules, phase) if phase is not Phase.IDLE else (new, [])
         case UserActive() if phase is not Phase.IDLE:
             return _enter(state, rules, phase)
         case StaffCallRequested():
             return _call_staff(state, rules)
         case LanguageChanged(language=language) if language in LANGUAGES:
-            return dataclasses.replace(state, language=language), []
+            return dataclasses.replace(
+                state, resident=dataclasses.replace(state.resident, language=language)
+            ), []
         case MuteToggled():
-            return dataclasses.replace(state, muted=not state.muted), []
-        case StaffCallExpired(call=call) if state.staff_called and call == state.staff_call:
-            return dataclasses.replace(state, staff_called=False), []
+            return dataclasses.replace(
+                state, resident=dataclasses.replace(state.resident, muted=not state.resident.muted)
+            ), []
+        case StaffCallExpired(call=call) if (
+            state.hall.staff_called and call == state.hall.staff_call
+        ):
+            return dataclasses.replace(
+                state, hall=dataclasses.replace(state.hall, staff_called=False)
+            ), []
         case OutOfServiceSet(on=on) if phase in _NO_SESSION:
-            return dataclasses.replace(state, out_of_service=on), []
-        case CardInserted() if state.out_of_service:
+            return dataclasses.replace(
+                state, hall=dataclasses.replace(state.hall, out_of_service=on)
+            ), []
+        case CardInserted() if state.hall.out_of_service:
             return state, []  # the idle screen points residents to the desk
         case PlatformStatusChanged(online=online):
-            return dataclasses.replace(state, online=online), []
+            return dataclasses.replace(
+                state, hall=dataclasses.replace(state.hall, online=online)
+            ), []
         case PlatformBusy() if phase not in _NO_SESSION and state.busy:
             return dataclasses.replace(state, platform_busy=True), []
-        case CardInserted() if not state.online and phase in (Phase.IDLE, Phase.ERROR):
+        case CardInserted() if not state.hall.online and phase in (Phase.IDLE, Phase.ERROR):
             # No report can be had: say so plainly before anything is read from the card.
             return _enter(
                 dataclasses.replace(state, message=errors.PLATFORM_OFFLINE), rules, Phase.ERROR
@@ -976,18 +1010,24 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return _enter(state, rules, Phase.CONSENT)
         case Phase.IDLE, StaffModeRequested():
             return _enter(
-                dataclasses.replace(state, staff_called=False), rules, Phase.STAFF
+                dataclasses.replace(
+                    state, hall=dataclasses.replace(state.hall, staff_called=False)
+                ),
+                rules,
+                Phase.STAFF,
             )  # staff are here
         case Phase.STAFF, StaffModeLeft():
             return _end_session(state, rules)
         case Phase.ERROR, CardInserted():
+            # The same person trying again: a new session in their text size and language.
             fresh = SessionState(
                 timer=state.timer,
-                elder_mode=state.elder_mode,
-                language=state.language,  # the same person, trying again
-                muted=state.muted,
-                staff_called=state.staff_called,
-                staff_call=state.staff_call,
+                hall=state.hall,
+                resident=Resident(
+                    elder_mode=state.resident.elder_mode,
+                    language=state.resident.language,
+                    muted=state.resident.muted,
+                ),
             )
             return _enter(fresh, rules, Phase.CONSENT)
         case Phase.CONSENT, ConsentGiven():
@@ -1005,17 +1045,21 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             )
             return new, [VerifyIdentity(evidence, may_renew=True), *timer_effects]
         case Phase.VERIFYING, ChallengeRenewed(evidence=evidence, challenge=challenge) if (
-            not state.verify_renewed
+            not state.resident.verify_renewed
         ):
-            renewed = dataclasses.replace(state, verify_renewed=True)
+            renewed = dataclasses.replace(
+                state, resident=dataclasses.replace(state.resident, verify_renewed=True)
+            )
             return renewed, [SignChallenge(evidence, challenge)]
-        case Phase.VERIFYING, CardRead(evidence=evidence) if state.verify_renewed:
+        case Phase.VERIFYING, CardRead(evidence=evidence) if state.resident.verify_renewed:
             return state, [VerifyIdentity(evidence, may_renew=False)]
         case Phase.VERIFYING, IdentityVerified(identity=identity):
-            verified = dataclasses.replace(state, pending=None, identity=identity)
+            verified = dataclasses.replace(
+                state, pending=None, resident=dataclasses.replace(state.resident, identity=identity)
+            )
             if _first_factor(identity) is Factor.STAFF:
                 return _to_staff_check(verified, rules)  # no phone on file: staff come
-            if state.elder_mode:
+            if state.resident.elder_mode:
                 # Fewer steps in large-text mode: the code is sent at once; the code screen
                 # still offers staff's check for whoever does not have the phone with them.
                 new, timer_effects = _enter(
@@ -1027,8 +1071,8 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return _enter(
                 dataclasses.replace(verified, factor=Factor.CHOOSING), rules, Phase.SECOND_FACTOR
             )
-        case Phase.SECOND_FACTOR, SmsChosen() if state.identity and not state.busy:
-            if "sms_otp" not in state.identity.second_factors:
+        case Phase.SECOND_FACTOR, SmsChosen() if state.resident.identity and not state.busy:
+            if "sms_otp" not in state.resident.identity.second_factors:
                 return state, []
             new, timer_effects = _enter(
                 dataclasses.replace(
@@ -1037,14 +1081,14 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
                 rules,
                 phase,
             )
-            return new, [SendOtp(state.identity.session_id), *timer_effects]
+            return new, [SendOtp(state.resident.identity.session_id), *timer_effects]
         case Phase.SECOND_FACTOR, ResendRequested() if (
-            state.identity and state.factor is Factor.SMS and not state.busy
+            state.resident.identity and state.factor is Factor.SMS and not state.busy
         ):
             new, timer_effects = _enter(
                 dataclasses.replace(state, pending=Pending.OTP_SEND, message=None), rules, phase
             )
-            return new, [SendOtp(state.identity.session_id), *timer_effects]
+            return new, [SendOtp(state.resident.identity.session_id), *timer_effects]
         case Phase.SECOND_FACTOR, StaffChosen() if not state.busy:
             return _to_staff_check(state, rules)
         case Phase.SECOND_FACTOR, OtpSent(resend_after_s=seconds):
@@ -1052,17 +1096,23 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
                 state,
                 pending=None,
                 otp_sent=True,
-                otp_sends=state.otp_sends + 1,
                 resend_after_s=seconds,
+                resident=dataclasses.replace(
+                    state.resident, otp_sends=state.resident.otp_sends + 1
+                ),
             )
             return new, []
-        case Phase.SECOND_FACTOR, OtpEntered(code=code) if state.identity and not state.busy:
+        case Phase.SECOND_FACTOR, OtpEntered(code=code) if (
+            state.resident.identity and not state.busy
+        ):
             new, timer_effects = _enter(
                 dataclasses.replace(state, pending=Pending.OTP_CHECK, message=None), rules, phase
             )
-            return new, [VerifyOtp(state.identity.session_id, code), *timer_effects]
+            return new, [VerifyOtp(state.resident.identity.session_id, code), *timer_effects]
         case Phase.SECOND_FACTOR, StaffConfirmed(staff_id=staff_id, pin=pin) if (
-            state.identity and not state.busy and staff_assist_format.is_sendable(staff_id, pin)
+            state.resident.identity
+            and not state.busy
+            and staff_assist_format.is_sendable(staff_id, pin)
         ):
             new, timer_effects = _enter(
                 dataclasses.replace(
@@ -1071,34 +1121,53 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
                 rules,
                 phase,
             )
-            return new, [StaffAssist(state.identity.session_id, staff_id, pin), *timer_effects]
+            return new, [
+                StaffAssist(state.resident.identity.session_id, staff_id, pin),
+                *timer_effects,
+            ]
         case Phase.SECOND_FACTOR, AccessGranted(token=token):
             assisted = state.staff_entered if state.factor is Factor.STAFF else None
             new = dataclasses.replace(
                 state,
                 pending=Pending.REPORT,
-                access_token=token,
-                assisted_by=assisted,
                 staff_entered=None,
-                # The staff member who confirmed is here: the call is answered.
-                staff_called=state.staff_called and assisted is None,
+                resident=dataclasses.replace(
+                    state.resident, access_token=token, assisted_by=assisted
+                ),
+                hall=dataclasses.replace(
+                    state.hall, staff_called=state.hall.staff_called and assisted is None
+                ),
             )
             return new, [FetchReport(token)]
         case Phase.SECOND_FACTOR, ReportLoaded(report=loaded):
             return _enter(
-                dataclasses.replace(state, pending=None, report=loaded), rules, Phase.REPORT
+                dataclasses.replace(
+                    state, pending=None, resident=dataclasses.replace(state.resident, report=loaded)
+                ),
+                rules,
+                Phase.REPORT,
             )
         case Phase.REPORT, _:
             return _on_report_screen(state, event, rules)
-        case Phase.PRINTING, PrinterReady() if state.report and state.access_token:
+        case Phase.PRINTING, PrinterReady() if (
+            state.resident.report and state.resident.access_token
+        ):
             recording = dataclasses.replace(state, print_stage=PrintStage.RECORDING)
-            return recording, [RecordPrint(state.access_token, state.report.report_id)]
-        case Phase.PRINTING, PrintRecorded(a4=a4) if state.report:
-            return state, [PrintReport(state.report, state.elder_mode, a4=a4)]
+            return recording, [
+                RecordPrint(state.resident.access_token, state.resident.report.report_id)
+            ]
+        case Phase.PRINTING, PrintRecorded(a4=a4) if state.resident.report:
+            return state, [PrintReport(state.resident.report, state.resident.elder_mode, a4=a4)]
         case Phase.PRINTING, PrintProgress(stage=stage):
             return dataclasses.replace(state, print_stage=stage), []
         case Phase.PRINTING, Printed():
-            return _enter(dataclasses.replace(state, pending=None, printed=True), rules, Phase.DONE)
+            return _enter(
+                dataclasses.replace(
+                    state, pending=None, resident=dataclasses.replace(state.resident, printed=True)
+                ),
+                rules,
+                Phase.DONE,
+            )
         case Phase.DONE, Finished():
             return _end_session(state, rules)
         case Phase.ERROR, Finished():
@@ -1108,7 +1177,7 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
 
 def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result:  # noqa: C901
     """The report and its pages: repair guide, repair slip, dispute form, phone link."""
-    shown, token = state.report, state.access_token
+    shown, token = state.resident.report, state.resident.access_token
     if shown is None or token is None:
         return state, []
     match event:
@@ -1156,12 +1225,12 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
                 Phase.REPORT,
             )
             if state.guide is not None and state.view_record == record_id:
-                slip = PrintRepairSlip(shown, record_id, state.guide, state.elder_mode)
+                slip = PrintRepairSlip(shown, record_id, state.guide, state.resident.elder_mode)
                 return new, [slip, *timer_effects]
             return new, [FetchRepairGuide(record_id, guide_id), *timer_effects]
         case RepairGuideLoaded(record_id=record_id, guide=guide, for_slip=for_slip) if state.busy:
             if for_slip:
-                return state, [PrintRepairSlip(shown, record_id, guide, state.elder_mode)]
+                return state, [PrintRepairSlip(shown, record_id, guide, state.resident.elder_mode)]
             if state.view is ReportView.GUIDE and state.view_record == record_id:
                 return dataclasses.replace(state, pending=None, guide=guide), []
             return dataclasses.replace(state, pending=None), []
@@ -1171,7 +1240,7 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
             )
             return new, []
         case DisputeRequested(record_id=record_id) if not state.busy:
-            if _record(shown, record_id) is None or record_id in state.disputed:
+            if _record(shown, record_id) is None or record_id in state.resident.disputed:
                 return state, []
             kept = state.guide if state.view_record == record_id else None
             return _report_page(
@@ -1196,10 +1265,16 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
             return new, [dispute, *timer_effects]
         case DisputeSent(record_id=record_id):
             disputed = (
-                (*state.disputed, record_id) if record_id not in state.disputed else state.disputed
+                (*state.resident.disputed, record_id)
+                if record_id not in state.resident.disputed
+                else state.resident.disputed
             )
             return _report_page(
-                dataclasses.replace(state, pending=None, disputed=disputed),
+                dataclasses.replace(
+                    state,
+                    pending=None,
+                    resident=dataclasses.replace(state.resident, disputed=disputed),
+                ),
                 rules,
                 ReportView.REPORT,
                 dispute_sent=record_id,

@@ -113,14 +113,14 @@ class SessionAuditor:
         ``staff_called`` when staff are called (which screen, nothing else),
         ``staff_assisted`` when a staff member confirmed a resident (their staff id) and
         ``card_refused`` with the reason code and who refused (``terminal``/``platform``)."""
-        if state.staff_called and state.staff_call != self._staff_call:
-            self._staff_call = state.staff_call
+        if state.hall.staff_called and state.hall.staff_call != self._staff_call:
+            self._staff_call = state.hall.staff_call
             self._audit.record(entry("staff_called", actor="system", phase=state.phase.value))
-        if state.assisted_by != self._assisted:
-            self._assisted = state.assisted_by
-            if state.assisted_by is not None:
+        if state.resident.assisted_by != self._assisted:
+            self._assisted = state.resident.assisted_by
+            if state.resident.assisted_by is not None:
                 self._audit.record(
-                    entry("staff_assisted", actor="staff", staff_id=state.assisted_by)
+                    entry("staff_assisted", actor="staff", staff_id=state.resident.assisted_by)
                 )
         old, new = self._phase, state.phase
         self._phase = new
@@ -138,7 +138,7 @@ class SessionAuditor:
             self._audit.record(entry("session_started", actor="system"))
         if new not in resident:
             self._furthest = _further(self._furthest, new)
-            self._printed = self._printed or state.printed
+            self._printed = self._printed or state.resident.printed
         elif old not in resident:
             self._audit.record(
                 entry(

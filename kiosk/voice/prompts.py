@@ -70,7 +70,7 @@ def _second_factor(state: session.SessionState) -> Prompt:
         if not state.otp_sent:
             return _say("sms-sending", QT_TRANSLATE_NOOP("Voice", "正在发送短信验证码，请稍候。"))
         return _say(
-            f"sms-sent:{state.otp_sends}",
+            f"sms-sent:{state.resident.otp_sends}",
             QT_TRANSLATE_NOOP(
                 "Voice",
                 "验证码已经发到您的手机。请在屏幕右边的数字键上输入6位验证码，再按“确认”。"
@@ -86,7 +86,7 @@ def _second_factor(state: session.SessionState) -> Prompt:
 
 
 def _report(state: session.SessionState) -> Prompt | None:
-    shown = state.report
+    shown = state.resident.report
     if shown is None:
         return None
     if state.view is View.GUIDE:
@@ -143,13 +143,13 @@ def prompt_for(state: session.SessionState) -> Prompt | None:
     if state.phase is Phase.REPORT:
         return _report(state)
     if state.phase is Phase.DONE:
-        if state.printed:
+        if state.resident.printed:
             return _say(
                 "done-printed",
                 QT_TRANSLATE_NOOP("Voice", "打印完成。请取走凭条，再取走您的身份证。"),
             )
         return _say("done", QT_TRANSLATE_NOOP("Voice", "查询结束。请取走您的身份证。"))
-    if state.phase is Phase.IDLE and state.elder_mode:
+    if state.phase is Phase.IDLE and state.resident.elder_mode:
         return _say(
             "idle-elder",
             QT_TRANSLATE_NOOP(

@@ -76,7 +76,7 @@ def test_a_resident_gets_their_report_printed_and_is_forgotten(
     click(qtbot, factor_screen.confirm_button)
 
     wait_phase(qtbot, kiosk_app, Phase.REPORT)
-    shown = kiosk_app.controller.state.report
+    shown = kiosk_app.controller.state.resident.report
     assert shown is not None
     assert "有 2 条失信记录" in report_screen.summary.text()
     texts = [label.text() for label in report_screen.body.findChildren(type(report_screen.meta))]
@@ -139,8 +139,8 @@ def test_a_resident_gets_their_report_printed_and_is_forgotten(
     card.remove()
     wait_phase(qtbot, kiosk_app, Phase.IDLE)
     state = kiosk_app.controller.state
-    assert state.identity is None
-    assert state.report is None
+    assert state.resident.identity is None
+    assert state.resident.report is None
     assert factor_screen.subject.text() == ""
     assert report_screen.body_layout.count() == 0
     assert report_screen.subject.text() == ""

@@ -55,12 +55,12 @@ def test_offline_idle_screen_refuses_cards_politely_and_recovers(
     assert isinstance(screen, idle.IdleScreen)
     # Online: the content is fetched and kept; the idle screen shows it.
     qtbot.wait_until(lambda: SERVICE_HOURS in screen.public.text(), timeout=WAIT_MS)
-    assert app.controller.state.online
+    assert app.controller.state.hall.online
     assert screen.instruction.text() == "请将本人居民身份证放在下方读卡区"
 
     port = int(platform_sim.base_url.rsplit(":", 1)[1])
     platform_sim.stop()
-    qtbot.wait_until(lambda: not app.controller.state.online, timeout=OFFLINE_WITHIN_MS)
+    qtbot.wait_until(lambda: not app.controller.state.hall.online, timeout=OFFLINE_WITHIN_MS)
     assert screen.instruction.text() == "信用平台暂时无法连接"
     assert "办事时间" in screen.hint.text() and "服务台" in screen.hint.text()
     assert SERVICE_HOURS in screen.public.text()  # from the public cache
@@ -86,7 +86,7 @@ def test_offline_idle_screen_refuses_cards_politely_and_recovers(
     with PlatformSimulator(
         tmp_path / "platform", issuer_ca_certs=issuer_ca_certs, port=port
     ) as back:
-        qtbot.wait_until(lambda: app.controller.state.online, timeout=WAIT_MS)
+        qtbot.wait_until(lambda: app.controller.state.hall.online, timeout=WAIT_MS)
         assert screen.instruction.text() == "请将本人居民身份证放在下方读卡区"
         app.offline.sender.sync_now(timeout=10)
         types = [e.type for e in back.audit_events]

@@ -260,7 +260,7 @@ def test_a_print_is_recorded_before_paper_and_an_expired_token_asks_the_factor_a
     not know of; a second factor again (the card is not read again), then the print."""
     platform_sim.token_life_s = 2
     to_report(qtbot, kiosk_app, platform_sim, lambda: virtual_card("zhang_wei"))
-    token = kiosk_app.controller.state.access_token
+    token = kiosk_app.controller.state.resident.access_token
     assert token is not None
     platform_sim.expire_token(token)
     challenges = len(statuses(platform_sim, "/v1/identity/challenge"))
@@ -301,14 +301,14 @@ def test_a_dispute_is_said_received_only_once_the_platform_has_it(
     ctl.handle(session.DisputeSubmitted("other", "不是我的记录"))
     qtbot.wait_until(lambda: not ctl.state.busy, timeout=WAIT_MS)
     state = ctl.state
-    assert state.dispute_sent is None and state.disputed == ()
+    assert state.dispute_sent is None and state.resident.disputed == ()
     assert state.message is not None and state.message.key == "platform_unavailable"
     assert state.view is session.ReportView.DISPUTE  # the form stays, to send again
     assert platform_sim.objections == []
 
     ctl.handle(session.DisputeSubmitted("other", "不是我的记录"))
     qtbot.wait_until(lambda: ctl.state.dispute_sent == "P-1", timeout=WAIT_MS)
-    assert ctl.state.disputed == ("P-1",)
+    assert ctl.state.resident.disputed == ("P-1",)
     assert [o.record_id for o in platform_sim.objections] == ["P-1"]
 
 
@@ -324,7 +324,7 @@ def test_trust_anchors_follow_the_platform_and_refusals_are_audited(
     refused with its reason code in the platform's audit trail (nothing personal)."""
     resident = RESIDENTS["zhang_wei"]
     # The kiosk has fetched the set of one CA by now (its first card check, or the probe).
-    qtbot.wait_until(lambda: kiosk_app.controller.state.online, timeout=WAIT_MS)
+    qtbot.wait_until(lambda: kiosk_app.controller.state.hall.online, timeout=WAIT_MS)
     new_ca = make_issuer_ca()
     platform_sim.set_issuer_cas([issuer_ca.cert_der, new_ca.cert_der])
     card = virtual_card(image=issue_card(resident, new_ca), wait=False)
@@ -361,17 +361,17 @@ def test_a_busy_platform_is_not_offline_but_two_failed_probes_are(
     qtbot.wait_until(
         lambda: statuses(platform_sim, "/v1/content")[-3:] == [429, 503, 200], timeout=WAIT_MS
     )
-    assert all(s.online for s in seen.states)
-    assert kiosk_app.controller.state.online
+    assert all(s.hall.online for s in seen.states)
+    assert kiosk_app.controller.state.hall.online
     # One 500 is not an outage either; two in a row are.
     platform_sim.fail_next(status=500, path="/v1/content")
     qtbot.wait_until(
         lambda: statuses(platform_sim, "/v1/content")[-2:] == [500, 200], timeout=WAIT_MS
     )
-    assert all(s.online for s in seen.states)
+    assert all(s.hall.online for s in seen.states)
     platform_sim.fail_next(2, status=500, path="/v1/content")
-    qtbot.wait_until(lambda: not kiosk_app.controller.state.online, timeout=WAIT_MS)
-    qtbot.wait_until(lambda: kiosk_app.controller.state.online, timeout=WAIT_MS)
+    qtbot.wait_until(lambda: not kiosk_app.controller.state.hall.online, timeout=WAIT_MS)
+    qtbot.wait_until(lambda: kiosk_app.controller.state.hall.online, timeout=WAIT_MS)
 
 
 def test_the_offline_notice_promises_no_time() -> None:

@@ -115,7 +115,7 @@ def test_taking_the_card_out_at_any_step_forgets_the_resident(
         assert any(p in shown for p in PERSONAL), f"{step}: the step shows its resident"
     harness.controller.handle(S.CardRemoved())
     _assert_forgotten(qtbot, window, harness)
-    assert not harness.controller.state.elder_mode  # large text was for that session only
+    assert not harness.controller.state.resident.elder_mode  # large text was for that session only
 
 
 @pytest.mark.parametrize("elder", [False, True], ids=["normal", "large"])

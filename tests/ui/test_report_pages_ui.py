@@ -174,7 +174,7 @@ def test_english_on_the_report_screen_and_back_to_chinese_for_the_next_resident(
     screen = _screen(win)
     assert win.language_button.text() == "English"
     qtbot.mouseClick(win.language_button, Qt.MouseButton.LeftButton)
-    assert harness.controller.state.language == "en"
+    assert harness.controller.state.resident.language == "en"
     assert screen.print_button.text() == "Print report"
     assert screen.title.text() == "Personal public credit report"
     qtbot.wait_until(lambda: "Administrative penalties" in _texts(screen.body))
@@ -251,7 +251,7 @@ def test_a_printer_problem_is_explained_with_print_again_and_staff(
     assert screen.print_button.text() == "重新打印" and screen.print_button.isEnabled()
     assert screen.staff_button.isVisible()
     qtbot.mouseClick(screen.staff_button, Qt.MouseButton.LeftButton)
-    assert harness.controller.state.staff_called
+    assert harness.controller.state.hall.staff_called
     assert win.staff_banner.isVisible() and not screen.staff_button.isVisible()
 
 

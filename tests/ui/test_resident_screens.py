@@ -144,7 +144,10 @@ def test_no_sms_offers_staff_on_the_code_page_in_large_text_too(
     qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
 ) -> None:
     # Large text skips the choice page and sends the code at once: this button is the way out.
-    elder = dataclasses.replace(at_phase(S.Phase.VERIFYING), elder_mode=True)
+    elder = dataclasses.replace(
+        at_phase(S.Phase.VERIFYING),
+        resident=dataclasses.replace(at_phase(S.Phase.VERIFYING).resident, elder_mode=True),
+    )
     state, effects = run(elder, S.IdentityVerified(IDENTITY))
     assert state.factor is Factor.SMS and S.SendOtp(IDENTITY.session_id) in effects
     state, _ = run(state, S.OtpSent(60))
@@ -194,7 +197,7 @@ def test_the_staff_form_says_staff_were_called_and_shows_the_active_field(
 ) -> None:
     screen = factor_screen
     state, _ = run(sms_sent(60), S.StaffChosen())
-    assert state.factor is Factor.STAFF and state.staff_called
+    assert state.factor is Factor.STAFF and state.hall.staff_called
     screen.show_state(state)
     assert screen.prompt.text() == "已通知工作人员，请稍候。"
     assert screen.detail.text() == "工作人员核对您本人与证件后，在此输入工号和密码。"
@@ -344,7 +347,13 @@ def test_the_letter_keypad_is_big_enough_to_type_standing(
     screen = second_factor.SecondFactorScreen()
     host = on_panel(qtbot, screen, *panel)
     state, _ = run(sms_sent(60), S.StaffChosen())
-    screen.show_state(dataclasses.replace(state, elder_mode=elder, message=STAFF_DENIED))
+    screen.show_state(
+        dataclasses.replace(
+            state,
+            message=STAFF_DENIED,
+            resident=dataclasses.replace(state.resident, elder_mode=elder),
+        )
+    )
     QApplication.processEvents()
     letters = screen.alnum_keypad
     assert letters.isVisible()
@@ -387,7 +396,9 @@ def test_a_long_id_of_wide_letters_is_shown_whole_in_large_text(
     screen = second_factor.SecondFactorScreen()
     host = on_panel(qtbot, screen, 1920, 1080)
     state, _ = run(sms_sent(60), S.StaffChosen())
-    screen.show_state(dataclasses.replace(state, elder_mode=True))
+    screen.show_state(
+        dataclasses.replace(state, resident=dataclasses.replace(state.resident, elder_mode=True))
+    )
     type_id(qtbot, screen, "w" * 16)
     QApplication.processEvents()
     field = screen.staff_id_field
@@ -451,7 +462,12 @@ def test_consent_is_short_and_plain_in_large_text(qtbot: QtBot) -> None:
     full = " ".join(label.text() for label in screen.full_notice.findChildren(QLabel))
     for fact in ("姓名", "证件号码", "有效期", "照片", "不保存", "查询记录", "取出身份证"):
         assert fact in full
-    screen.show_state(dataclasses.replace(at_phase(S.Phase.CONSENT), elder_mode=True))
+    screen.show_state(
+        dataclasses.replace(
+            at_phase(S.Phase.CONSENT),
+            resident=dataclasses.replace(at_phase(S.Phase.CONSENT).resident, elder_mode=True),
+        )
+    )
     assert screen.short_notice.isVisible() and not screen.full_notice.isVisible()
     lines = [line.text() for line in screen.short_lines]
     assert len(lines) == 3
@@ -512,7 +528,10 @@ def states_to_fit(elder: bool) -> list[tuple[type[base.Screen], S.SessionState]]
         (done.DoneScreen, done_state()),
         (error.ErrorScreen, S.SessionState(phase=S.Phase.ERROR, message=WRONG_CODE)),
     ]
-    return [(screen_type, on(state, elder_mode=elder)) for screen_type, state in cases]
+    return [
+        (screen_type, on(state, resident=on(state.resident, elder_mode=elder)))
+        for screen_type, state in cases
+    ]
 
 
 def on_panel(qtbot: QtBot, screen: base.Screen, width: int, height: int) -> QWidget:

@@ -110,7 +110,7 @@ def test_out_of_service_ignores_cards_and_outlives_staff_mode() -> None:
     state, _ = S.transition(S.SessionState(), S.StaffModeRequested(), rules)
     state, _ = S.transition(state, S.OutOfServiceSet(on=True), rules)
     state, _ = S.transition(state, S.TimedOut(state.timer), rules)
-    assert (state.phase, state.out_of_service) == (S.Phase.IDLE, True)
+    assert (state.phase, state.hall.out_of_service) == (S.Phase.IDLE, True)
     assert S.transition(state, S.CardInserted(), rules) == (state, [])
     state, _ = S.transition(state, S.OutOfServiceSet(on=False), rules)
     assert S.transition(state, S.CardInserted(), rules)[0].phase is S.Phase.CONSENT
@@ -298,7 +298,7 @@ def test_out_of_service_ignores_cards_says_so_and_survives_a_restart(
 ) -> None:
     unlock(kiosk, qtbot)
     qtbot.mouseClick(kiosk.screen.out_of_service_button, Qt.MouseButton.LeftButton)
-    assert kiosk.controller.state.out_of_service
+    assert kiosk.controller.state.hall.out_of_service
     assert kiosk.screen.out_of_service_button.isChecked()
     qtbot.mouseClick(kiosk.screen.leave_button, Qt.MouseButton.LeftButton)
     kiosk.controller.handle(S.CardInserted())
@@ -313,7 +313,7 @@ def test_out_of_service_ignores_cards_says_so_and_survives_a_restart(
     kiosk.controller.stop()
     again = build_kiosk(qtbot, tmp_path)  # the same data dir: the flag file is read back
     try:
-        assert again.controller.state.out_of_service
+        assert again.controller.state.hall.out_of_service
     finally:
         again.controller.stop()
         dispose_window(again.window)
@@ -331,4 +331,4 @@ def test_actions_need_the_pin(kiosk: Kiosk, qtbot: QtBot) -> None:
     kiosk.staff.restart_app()
     kiosk.staff.set_out_of_service(True)
     assert kiosk.restarts == []
-    assert not kiosk.controller.state.out_of_service
+    assert not kiosk.controller.state.hall.out_of_service

@@ -121,10 +121,10 @@ def test_after_a_wrong_code_the_resident_can_type_again(qtbot: QtBot) -> None:
     wrong = errors.to_user_message(errors.PlatformRejected("wrong_code", attempts_left=4))
     state = session.SessionState(
         phase=session.Phase.SECOND_FACTOR,
-        identity=identity,
         factor=session.Factor.SMS,
         otp_sent=True,
         message=wrong,
+        resident=session.Resident(identity=identity),
     )
     screen.show_state(state)
     assert "还可以尝试 4 次" in screen.message.text()
@@ -162,12 +162,12 @@ def test_every_screen_fits_a_1080p_panel(
         for factor in session.Factor:
             state = session.SessionState(
                 phase=phase,
-                elder_mode=elder,
-                identity=identity,
                 factor=factor,
                 otp_sent=True,
-                report=PENALTY_REPORT,
                 message=message,
+                resident=session.Resident(
+                    elder_mode=elder, identity=identity, report=PENALTY_REPORT
+                ),
             )
             window.show_state(state)
             qtbot.wait_until(lambda: window.current_screen().isVisible())
@@ -310,13 +310,20 @@ def test_call_staff_is_on_every_resident_screen_in_both_sizes(
 ) -> None:
     for elder in (False, True):
         for phase in session.Phase:
-            window.show_state(session.SessionState(phase=phase, elder_mode=elder))
+            window.show_state(
+                session.SessionState(phase=phase, resident=session.Resident(elder_mode=elder))
+            )
             assert window.call_staff_button.isVisible() is (phase is not session.Phase.STAFF)
             if phase is not session.Phase.STAFF:
                 # A full-size touch target in the header too: 96 px high in large text.
                 tokens = theme.ELDER if elder else theme.NORMAL
                 assert window.call_staff_button.height() >= tokens.button_height
-        window.show_state(session.SessionState(elder_mode=elder, staff_called=True, staff_call=1))
+        window.show_state(
+            session.SessionState(
+                resident=session.Resident(elder_mode=elder),
+                hall=session.Hall(staff_called=True, staff_call=1),
+            )
+        )
         assert window.staff_banner.isVisible()
         assert window.size().height() <= 1080
 
@@ -331,7 +338,11 @@ def test_a_busy_platform_says_please_wait_until_the_call_answers(
     assert window.busy_banner.isVisible()
     assert "请稍候" in window.busy_banner.text()
     window.resize(1080, 1920)  # a portrait panel: the whole text still has room
-    window.show_state(dataclasses.replace(waiting, elder_mode=True))
+    window.show_state(
+        dataclasses.replace(
+            waiting, resident=dataclasses.replace(waiting.resident, elder_mode=True)
+        )
+    )
     metrics = window.busy_banner.fontMetrics()
     assert metrics.horizontalAdvance(window.busy_banner.text()) <= window.busy_banner.width()
     window.show_state(

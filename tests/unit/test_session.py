@@ -79,7 +79,11 @@ def test_nothing_is_read_before_consent() -> None:
 def test_taking_the_card_out_ends_the_session_and_wipes_it(phase: S.Phase) -> None:
     state, effects = run(at_phase(phase), S.CardRemoved())
     assert state.phase is S.Phase.IDLE
-    assert state.identity is None and state.report is None and state.access_token is None
+    assert (
+        state.resident.identity is None
+        and state.resident.report is None
+        and state.resident.access_token is None
+    )
     if phase in {S.Phase.SECOND_FACTOR, S.Phase.REPORT, S.Phase.PRINTING, S.Phase.DONE}:
         assert S.EndPlatformSession("sess-1") in effects
 
@@ -94,7 +98,7 @@ def test_inactivity_ends_every_phase(phase: S.Phase) -> None:
         state = at_phase(phase)
     state, _ = run(state, S.TimedOut(state.timer))
     assert state.phase is S.Phase.IDLE
-    assert state.report is None
+    assert state.resident.report is None
 
 
 def test_a_stale_timer_is_ignored() -> None:
@@ -111,11 +115,11 @@ def test_a_stale_timer_is_ignored() -> None:
 
 def test_elder_mode_doubles_timeouts_and_resets_after_the_session() -> None:
     state, _ = run(S.SessionState(), S.ElderModeToggled())
-    assert state.elder_mode
+    assert state.resident.elder_mode
     state, effects = run(state, S.CardInserted())
     assert effects == [S.StartTimer(80, state.timer, warn=True)]  # 120 s, the last 40 warned
     state, _ = run(state, S.CardRemoved())
-    assert not state.elder_mode
+    assert not state.resident.elder_mode
 
 
 def test_resident_without_phone_goes_straight_to_staff_and_cannot_ask_for_sms() -> None:
@@ -142,7 +146,7 @@ def test_locked_session_ends_with_an_explanation() -> None:
     state = at_phase(S.Phase.SECOND_FACTOR)
     state, effects = run(state, S.Failed(errors.PlatformRejected("locked")))
     assert state.phase is S.Phase.ERROR
-    assert state.identity is None
+    assert state.resident.identity is None
     assert state.message is not None and state.message.key == "locked"
     assert S.EndPlatformSession("sess-1") in effects
 
@@ -159,7 +163,7 @@ def test_printer_fault_returns_to_the_report_and_never_reprints_by_itself() -> N
     state = at_phase(S.Phase.PRINTING)
     state, effects = run(state, S.Failed(device_errors.PaperOut("paper end")))
     assert state.phase is S.Phase.REPORT
-    assert state.report is REPORT
+    assert state.resident.report is REPORT
     assert state.message is not None and state.message.can_retry
     assert kinds(effects) == []
     state, effects = run(state, S.PrintRequested())
@@ -191,9 +195,9 @@ def test_an_expired_token_asks_for_a_second_factor_again_without_the_card() -> N
     state = at_phase(S.Phase.REPORT)
     state, effects = run(state, S.Failed(errors.PlatformRejected("token_expired")))
     assert state.phase is S.Phase.SECOND_FACTOR
-    assert state.identity is IDENTITY  # the platform session lives on
-    assert state.access_token is None
-    assert state.report is None
+    assert state.resident.identity is IDENTITY  # the platform session lives on
+    assert state.resident.access_token is None
+    assert state.resident.report is None
     assert state.factor is S.Factor.CHOOSING
     assert kinds(effects) == []  # no card read, no session ended
     state, effects = run(
@@ -213,7 +217,7 @@ def test_an_expired_session_starts_over() -> None:
         at_phase(S.Phase.REPORT), S.Failed(errors.PlatformRejected("session_expired"))
     )
     assert state.phase is S.Phase.ERROR
-    assert state.identity is None
+    assert state.resident.identity is None
     assert kinds(effects) == [S.EndPlatformSession]
 
 
@@ -241,7 +245,7 @@ def test_a_failed_repair_slip_keeps_the_report_and_explains() -> None:
     state, _ = run(at_penalty_report(), S.RepairSlipRequested("P-1"))
     state, effects = run(state, S.Failed(device_errors.PaperOut("paper end")))
     assert state.phase is S.Phase.REPORT
-    assert state.report is PENALTY_REPORT
+    assert state.resident.report is PENALTY_REPORT
     assert state.message is not None
     assert state.message.key == "paper_out"
     assert kinds(effects) == []
@@ -291,7 +295,7 @@ def test_platform_offline_table(
         state, effects = S.transition(state, event, RULES)
         all_effects += effects
     assert state.phase is phase
-    assert state.online is online
+    assert state.hall.online is online
     assert (state.message.key if state.message else None) == message
     if start is S.Phase.IDLE:
         assert S.ReadCard not in kinds(all_effects)
@@ -300,7 +304,7 @@ def test_platform_offline_table(
 def test_offline_refusal_ends_by_timeout_like_any_error() -> None:
     state, _ = run(S.SessionState(), OFFLINE, S.CardInserted())
     state, _ = run(state, S.TimedOut(state.timer))
-    assert (state.phase, state.online, state.message) == (S.Phase.IDLE, False, None)
+    assert (state.phase, state.hall.online, state.message) == (S.Phase.IDLE, False, None)
 
 
 # ---------------------------------------------------------------- "are you still there?"
@@ -337,7 +341,9 @@ def test_which_phases_warn_before_they_end(
     phase: S.Phase, elder: bool, rules: S.Rules, expected: tuple[float, bool]
 ) -> None:
     state = at_warned(phase)
-    state = dataclasses.replace(state, elder_mode=elder)
+    state = dataclasses.replace(
+        state, resident=dataclasses.replace(state.resident, elder_mode=elder)
+    )
     state, effects = S.transition(state, S.UserActive(), rules)
     assert effects == [S.StartTimer(expected[0], state.timer, warn=expected[1])]
 
@@ -351,7 +357,7 @@ def test_staff_mode_is_never_warned() -> None:
 def test_the_warning_counts_down_then_the_session_ends_and_is_wiped() -> None:
     state = at_phase(S.Phase.REPORT)
     state, effects = run(state, S.WarnInactive(state.timer))
-    assert state.phase is S.Phase.REPORT and state.report is not None
+    assert state.phase is S.Phase.REPORT and state.resident.report is not None
     assert state.still_there_s == 20
     assert effects == [S.StartTimer(20, state.timer)]  # same generation: the end itself
     state, effects = run(state, S.TimedOut(state.timer))
@@ -364,14 +370,17 @@ def test_a_touch_during_the_warning_continues_the_session() -> None:
     warned, _ = run(state, S.WarnInactive(state.timer))
     touched, effects = run(warned, S.UserActive())
     assert touched.still_there_s == 0
-    assert touched.phase is S.Phase.SECOND_FACTOR and touched.identity == IDENTITY
+    assert touched.phase is S.Phase.SECOND_FACTOR and touched.resident.identity == IDENTITY
     assert effects == [S.StartTimer(160, touched.timer, warn=True)]
     # The end scheduled by the warning is stale now.
     assert run(touched, S.TimedOut(warned.timer))[0] is touched
 
 
 def test_elder_mode_warns_longer() -> None:
-    state = dataclasses.replace(at_phase(S.Phase.CONSENT), elder_mode=True)
+    state = dataclasses.replace(
+        at_phase(S.Phase.CONSENT),
+        resident=dataclasses.replace(at_phase(S.Phase.CONSENT).resident, elder_mode=True),
+    )
     state, effects = run(state, S.WarnInactive(state.timer))
     assert state.still_there_s == 40
     assert effects == [S.StartTimer(40, state.timer)]
@@ -402,10 +411,15 @@ def test_stale_or_repeated_warnings_are_ignored() -> None:
 def test_staff_can_be_called_from_every_resident_screen(phase: S.Phase) -> None:
     before = at_warned(phase) if phase is not S.Phase.IDLE else S.SessionState()
     state, effects = run(before, S.StaffCallRequested())
-    assert state.staff_called and state.staff_call == 1
+    assert state.hall.staff_called and state.hall.staff_call == 1
     assert effects == [S.StartStaffCallTimer(60, 1)]
     # Nothing else moves: same screen, same inactivity timer, same data.
-    assert dataclasses.replace(state, staff_called=False, staff_call=0) == before
+    assert (
+        dataclasses.replace(
+            state, hall=dataclasses.replace(state.hall, staff_called=False, staff_call=0)
+        )
+        == before
+    )
 
 
 def test_calling_again_while_called_changes_nothing() -> None:
@@ -420,18 +434,18 @@ def test_no_staff_call_from_staff_mode() -> None:
 
 def test_the_call_expires_and_a_stale_expiry_is_ignored() -> None:
     called, _ = run(S.SessionState(), S.StaffCallRequested())
-    state, _ = run(called, S.StaffCallExpired(called.staff_call))
-    assert not state.staff_called
+    state, _ = run(called, S.StaffCallExpired(called.hall.staff_call))
+    assert not state.hall.staff_called
     again, effects = run(state, S.StaffCallRequested())
-    assert again.staff_call == 2 and effects == [S.StartStaffCallTimer(60, 2)]
+    assert again.hall.staff_call == 2 and effects == [S.StartStaffCallTimer(60, 2)]
     assert run(again, S.StaffCallExpired(1))[0] is again
 
 
 def test_opening_staff_mode_answers_the_call() -> None:
     called, _ = run(S.SessionState(), S.StaffCallRequested())
     state, _ = run(called, S.StaffModeRequested())
-    assert state.phase is S.Phase.STAFF and not state.staff_called
-    assert run(state, S.StaffCallExpired(called.staff_call))[0] is state
+    assert state.phase is S.Phase.STAFF and not state.hall.staff_called
+    assert run(state, S.StaffCallExpired(called.hall.staff_call))[0] is state
 
 
 @pytest.mark.parametrize("ending", [S.CardRemoved(), S.ConsentDeclined(), S.TimedOut(-1)], ids=repr)
@@ -440,9 +454,9 @@ def test_a_call_outlives_the_session_that_made_it(ending: S.Event) -> None:
     if isinstance(ending, S.TimedOut):
         ending = S.TimedOut(state.timer)
     state, _ = run(state, ending)
-    assert state.phase is S.Phase.IDLE and state.staff_called and state.staff_call == 1
+    assert state.phase is S.Phase.IDLE and state.hall.staff_called and state.hall.staff_call == 1
     state, _ = run(state, S.CardInserted())
-    assert state.phase is S.Phase.CONSENT and state.staff_called
+    assert state.phase is S.Phase.CONSENT and state.hall.staff_called
 
 
 # ---------------------------------------------------------------- issue 13: conformance
@@ -461,7 +475,7 @@ def test_a_platform_wait_shows_until_the_call_answers() -> None:
 def test_a_lost_verify_signs_a_new_challenge_once() -> None:
     state = at_phase(S.Phase.VERIFYING)
     state, effects = run(state, S.ChallengeRenewed(EVIDENCE, CHALLENGE))
-    assert state.verify_renewed and effects == [S.SignChallenge(EVIDENCE, CHALLENGE)]
+    assert state.resident.verify_renewed and effects == [S.SignChallenge(EVIDENCE, CHALLENGE)]
     state, effects = run(state, S.CardRead(EVIDENCE))
     assert effects == [S.VerifyIdentity(EVIDENCE, may_renew=False)]
     assert run(state, S.ChallengeRenewed(EVIDENCE, CHALLENGE)) == (state, [])
@@ -518,7 +532,7 @@ def test_printing_records_the_copy_between_the_printer_check_and_the_paper() -> 
     # The record refused for an expired token: the second factor again, nothing printed.
     expired = errors.PlatformRejected("token_expired", status=401)
     again, effects = run(at_phase(S.Phase.PRINTING), S.PrinterReady(), S.Failed(expired))
-    assert again.phase is S.Phase.SECOND_FACTOR and again.report is None
+    assert again.phase is S.Phase.SECOND_FACTOR and again.resident.report is None
     assert S.PrintReport not in kinds(effects)
 
 
@@ -557,7 +571,7 @@ def test_a_card_put_back_after_an_error_starts_over_with_the_same_settings() -> 
     state, effects = run(state, S.CardInserted())
     assert state.phase is S.Phase.CONSENT and state.message is None
     # The same person trying again keeps large text, language and silence.
-    assert state.elder_mode and state.language == "en" and state.muted
+    assert state.resident.elder_mode and state.resident.language == "en" and state.resident.muted
     assert [type(e) for e in effects] == [S.StartTimer]
 
 
@@ -584,7 +598,9 @@ def test_a_guide_already_loaded_opens_again_without_asking_the_platform() -> Non
 
 def test_report_screen_events_without_a_report_change_nothing() -> None:
     # A state no journey reaches (the report and token are set together); defended anyway.
-    broken = dataclasses.replace(at_penalty_report(), report=None)
+    broken = dataclasses.replace(
+        at_penalty_report(), resident=dataclasses.replace(at_penalty_report().resident, report=None)
+    )
     assert S.transition(broken, S.PrintRequested(), RULES) == (broken, [])
 
 

@@ -45,7 +45,7 @@ def test_normal_mode_lets_the_resident_choose() -> None:
 def test_choosing_staff_calls_staff() -> None:
     state, effects = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
     assert state.factor is S.Factor.STAFF
-    assert state.staff_called and state.staff_call == 1
+    assert state.hall.staff_called and state.hall.staff_call == 1
     assert S.StartStaffCallTimer(60, 1) in effects
 
 
@@ -53,16 +53,16 @@ def test_a_resident_without_a_phone_gets_staff_called_at_once() -> None:
     state = at_phase(S.Phase.VERIFYING)
     state, effects = run(state, S.IdentityVerified(NO_PHONE))
     assert state.factor is S.Factor.STAFF
-    assert state.staff_called
+    assert state.hall.staff_called
     assert kinds(effects) == [S.StartStaffCallTimer]
 
 
 def test_staff_id_that_confirmed_is_kept_for_the_audit_and_not_before() -> None:
     state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
     state, _ = run(state, S.StaffConfirmed("100001", "246810"))
-    assert state.assisted_by is None  # not yet accepted
+    assert state.resident.assisted_by is None  # not yet accepted
     state, _ = run(state, S.AccessGranted("tok"))
-    assert state.assisted_by == "100001"
+    assert state.resident.assisted_by == "100001"
     assert state.staff_entered is None
 
 
@@ -71,18 +71,18 @@ def test_an_sms_session_is_not_marked_as_assisted() -> None:
         at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60), S.OtpEntered("123456")
     )
     state, _ = run(state, S.AccessGranted("tok"))
-    assert state.assisted_by is None
+    assert state.resident.assisted_by is None
 
 
 def test_resend_asks_for_a_new_code_and_counts_the_sends() -> None:
     state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60))
-    assert state.otp_sends == 1 and state.resend_after_s == 60
+    assert state.resident.otp_sends == 1 and state.resend_after_s == 60
     state, effects = run(state, S.ResendRequested())
     assert S.SendOtp("sess-1") in effects and state.busy
     state, effects = run(state, S.ResendRequested())  # already sending: nothing more
     assert kinds(effects) == []
     state, _ = run(state, S.OtpSent(90))
-    assert state.otp_sends == 2 and state.resend_after_s == 90
+    assert state.resident.otp_sends == 2 and state.resend_after_s == 90
 
 
 def test_no_resend_on_the_staff_form() -> None:
@@ -126,7 +126,7 @@ def test_a_dispute_is_sent_with_the_reason_in_words_and_the_record_marked() -> N
     assert dispute.reason == "【我已经履行或整改完毕，记录没有更新】已于 2025 年 缴清罚款"
     state, _ = run(state, S.DisputeSent("P-1"))
     assert state.view is S.ReportView.REPORT and not state.busy
-    assert state.disputed == ("P-1",)
+    assert state.resident.disputed == ("P-1",)
     # The same record cannot be disputed twice in a session.
     assert run(state, S.DisputeRequested("P-1")) == (state, [])
 
@@ -161,7 +161,7 @@ def test_the_end_of_a_session_wipes_every_page(ending: S.Event) -> None:
     state, _ = run(state, ending)
     assert state.phase is S.Phase.IDLE
     assert state.share is None and state.guide is None and state.view_record is None
-    assert state.disputed == () and state.report is None
+    assert state.resident.disputed == () and state.resident.report is None
 
 
 def test_a_failed_phone_link_keeps_the_report() -> None:
@@ -170,7 +170,7 @@ def test_a_failed_phone_link_keeps_the_report() -> None:
     state, _ = run(at_penalty_report(), S.ShareRequested())
     state, _ = run(state, S.Failed(errors.PlatformUnavailable("down")))
     assert state.phase is S.Phase.REPORT and not state.busy
-    assert state.report is PENALTY_REPORT and state.message is not None
+    assert state.resident.report is PENALTY_REPORT and state.message is not None
 
 
 def test_printing_leaves_the_pages_for_the_report() -> None:
@@ -184,11 +184,11 @@ def test_printing_leaves_the_pages_for_the_report() -> None:
 
 def test_language_and_mute_last_for_one_session_only() -> None:
     state, _ = run(S.SessionState(), S.CardInserted(), S.LanguageChanged("en"), S.MuteToggled())
-    assert state.language == "en" and state.muted
+    assert state.resident.language == "en" and state.resident.muted
     state, _ = run(state, S.LanguageChanged("fr"))  # unknown: ignored
-    assert state.language == "en"
+    assert state.resident.language == "en"
     state, _ = run(state, S.CardRemoved())
-    assert state.language == "zh" and not state.muted
+    assert state.resident.language == "zh" and not state.resident.muted
 
 
 def test_the_done_screen_knows_its_countdown() -> None:
@@ -258,9 +258,9 @@ def test_a_notice_lasts_until_the_next_page_and_the_newest_wins() -> None:
 
 def test_staff_confirming_answers_the_call() -> None:
     state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
-    assert state.staff_called
+    assert state.hall.staff_called
     state, _ = run(state, S.StaffConfirmed("100001", "246810"), S.AccessGranted("tok"))
-    assert not state.staff_called
+    assert not state.hall.staff_called
 
 
 def test_printing_reports_its_stages_and_a_fault_returns_to_the_report() -> None:

@@ -36,7 +36,7 @@ class RecordingSpeaker:
 
 
 def _walk(events: list[S.Event], listener: voice.VoicePrompts, *, elder: bool = True) -> None:
-    state = S.SessionState(elder_mode=elder)
+    state = S.SessionState(resident=S.Resident(elder_mode=elder))
     listener(state)
     for event in events:
         state, _ = S.transition(state, event, RULES)
@@ -60,7 +60,13 @@ def test_every_screen_of_a_large_text_session_is_said_once() -> None:
 
 def test_the_summary_says_the_number_of_negative_records_and_nothing_personal() -> None:
     state = dataclasses.replace(
-        at_phase(S.Phase.REPORT), report=PENALTY_REPORT, elder_mode=True, identity=IDENTITY
+        at_phase(S.Phase.REPORT),
+        resident=dataclasses.replace(
+            at_phase(S.Phase.REPORT).resident,
+            report=PENALTY_REPORT,
+            elder_mode=True,
+            identity=IDENTITY,
+        ),
     )
     prompt = prompts.prompt_for(state)
     assert prompt is not None
@@ -79,7 +85,7 @@ def test_nothing_is_said_in_normal_mode() -> None:
 def test_muting_silences_at_once_and_unmuting_says_the_screen_again() -> None:
     speaker = RecordingSpeaker()
     listener = voice.VoicePrompts(speaker)
-    state = S.SessionState(elder_mode=True)
+    state = S.SessionState(resident=S.Resident(elder_mode=True))
     for event in (S.CardInserted(), S.MuteToggled()):
         state, _ = S.transition(state, event, RULES)
         listener(state)
@@ -107,7 +113,10 @@ def test_a_wrong_code_is_said_as_the_message() -> None:
 
     speaker = RecordingSpeaker()
     listener = voice.VoicePrompts(speaker)
-    state = dataclasses.replace(at_phase(S.Phase.SECOND_FACTOR), elder_mode=True)
+    state = dataclasses.replace(
+        at_phase(S.Phase.SECOND_FACTOR),
+        resident=dataclasses.replace(at_phase(S.Phase.SECOND_FACTOR).resident, elder_mode=True),
+    )
     for event in (S.SmsChosen(), S.OtpSent(60), S.OtpEntered("000000")):
         state, _ = S.transition(state, event, RULES)
         listener(state)
@@ -153,7 +162,11 @@ def test_a_message_is_said_as_sentences_in_english_too(qapp: object) -> None:
     from ui import i18n
 
     message = errors.to_user_message(errors.PlatformRejected("wrong_code", attempts_left=2))
-    state = dataclasses.replace(at_phase(S.Phase.SECOND_FACTOR), message=message, language="en")
+    state = dataclasses.replace(
+        at_phase(S.Phase.SECOND_FACTOR),
+        message=message,
+        resident=dataclasses.replace(at_phase(S.Phase.SECOND_FACTOR).resident, language="en"),
+    )
     prompt = prompts.prompt_for(state)
     assert prompt is not None
     languages = i18n.Languages()

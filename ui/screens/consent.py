@@ -127,5 +127,5 @@ class ConsentScreen(base.Screen):
 
     def show_state(self, state: session.SessionState) -> None:
         """The plain short notice in large-text mode, the full one otherwise."""
-        self.full_notice.setVisible(not state.elder_mode)
-        self.short_notice.setVisible(state.elder_mode)
+        self.full_notice.setVisible(not state.resident.elder_mode)
+        self.short_notice.setVisible(state.resident.elder_mode)

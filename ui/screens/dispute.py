@@ -154,11 +154,11 @@ class DisputePage(QWidget):
 
 
 def _title(state: session.SessionState) -> str:
-    if state.report is None or state.view_record is None:
+    if state.resident.report is None or state.view_record is None:
         return ""
-    for section in state.report.sections:
+    for section in state.resident.report.sections:
         for record in section.records:
             if record.record_id == state.view_record:
-                shown = privacy.masked_record(record, name=state.report.subject.name)
+                shown = privacy.masked_record(record, name=state.resident.report.subject.name)
                 return f"{shown.date.isoformat()}　{shown.title}　{shown.authority}"
     return ""

@@ -74,10 +74,10 @@ class DoneScreen(base.Screen):
             return
         self.title.setText(
             translate("DoneScreen", "请取走凭条")
-            if state.printed
+            if state.resident.printed
             else translate("DoneScreen", "查询结束")
         )
-        self.verify_note.setVisible(state.printed)
+        self.verify_note.setVisible(state.resident.printed)
         if state.timer != self._counted_timer:
             self._counted_timer = state.timer
             self.remaining = math.ceil(state.limit_s)

@@ -70,8 +70,8 @@ class IdleScreen(base.Screen):
     def show_state(self, state: session.SessionState) -> None:
         """The same for everyone; out of service or offline, it says so and what still works."""
         self._state = state
-        out = state.out_of_service
-        down = not out and not state.online
+        out = state.hall.out_of_service
+        down = not out and not state.hall.online
         self.instruction.setObjectName("HeadingWarning" if out or down else "Heading")
         if out:
             self.instruction.setText(translate("IdleScreen", "本机暂停服务"))
@@ -100,16 +100,16 @@ class IdleScreen(base.Screen):
             )
         base.repolish(self.instruction)
         self.animation.setVisible(not out and not down)
-        tokens = theme.ELDER if state.elder_mode else theme.NORMAL
+        tokens = theme.ELDER if state.resident.elder_mode else theme.NORMAL
         self.animation.set_colors(tokens.accent, tokens.surface, tokens.text)
         self.elder_button.setVisible(not out and not down)
         self.elder_button.setText(
             translate("IdleScreen", "已切换到大字和语音模式，请放置身份证")
-            if state.elder_mode
+            if state.resident.elder_mode
             else translate("IdleScreen", "看不清？点这里：大字 + 语音提示")
         )
         self.elder_button.setAccessibleName(self.elder_button.text())
-        self.elder_button.setEnabled(not state.elder_mode)
+        self.elder_button.setEnabled(not state.resident.elder_mode)
 
     def show_public(self, info: public_content.PublicInfo | None) -> None:
         """Service hours, current notices and the repair guides kept (nothing personal)."""

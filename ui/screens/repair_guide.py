@@ -91,10 +91,10 @@ class RepairGuidePage(QWidget):
             self._shown_guide = guide
             self.paged.to_top()  # a new guide starts at its first page
         self.loading.setVisible(guide is None and state.busy)
-        if guide is not None and state.report is not None:
+        if guide is not None and state.resident.report is not None:
             # The hall can see the screen: the guide's texts with the resident's name and
             # any ID or mobile number masked.
-            guide = privacy.masked_guide(guide, name=state.report.subject.name)
+            guide = privacy.masked_guide(guide, name=state.resident.report.subject.name)
         if guide is None:
             self.heading.setText("")
             for label in (self.steps, self.where, self.documents):
@@ -115,7 +115,7 @@ class RepairGuidePage(QWidget):
                 )
             self.where.setText("\n".join(where))
             self.documents.setText("\n".join(f"· {item}" for item in guide.documents))
-        disputed = state.view_record in state.disputed
+        disputed = state.view_record in state.resident.disputed
         self.dispute_button.setEnabled(not state.busy and not disputed and record is not None)
         self.slip_button.setEnabled(not state.busy and guide is not None)
 
@@ -130,10 +130,10 @@ class RepairGuidePage(QWidget):
 
 def _find(state: session.SessionState) -> report_model.Record | None:
     """The record the page is about, from the report in ``state``, masked for the screen."""
-    if state.report is None or state.view_record is None:
+    if state.resident.report is None or state.view_record is None:
         return None
-    for section in state.report.sections:
+    for section in state.resident.report.sections:
         for record in section.records:
             if record.record_id == state.view_record:
-                return privacy.masked_record(record, name=state.report.subject.name)
+                return privacy.masked_record(record, name=state.resident.report.subject.name)
     return None

@@ -214,7 +214,7 @@ class ReportScreen(base.Screen):
         self.message.setText(body)
         self.message.setVisible(state.message is not None)
         printer_problem = state.message is not None and state.message.key in _PRINTER_KEYS
-        self.staff_button.setVisible(printer_problem and not state.staff_called)
+        self.staff_button.setVisible(printer_problem and not state.hall.staff_called)
         self.print_button.setText(
             translate("ReportScreen", "重新打印")
             if state.message and state.message.key in _PRINTER_KEYS
@@ -231,7 +231,7 @@ class ReportScreen(base.Screen):
         self.notice.setVisible(bool(notice) and state.message is None)
         for button in (self.finish_button, self.share_button, self.print_button):
             button.setEnabled(not state.busy)
-        self.share_button.setVisible(state.report is not None)
+        self.share_button.setVisible(state.resident.report is not None)
         self.pages.setCurrentWidget(self._page_for[state.view])
         # A page has its own heading: the report's title row makes room for it (large text
         # in landscape needs every line).
@@ -241,19 +241,19 @@ class ReportScreen(base.Screen):
         self.guide_page.show_state(state)
         self.dispute_page.show_state(state)
         self.share_page.show_state(state)
-        brief = state.elder_mode
-        if state.report is not self._shown or brief != self._shown_brief:
-            self._shown = state.report
+        brief = state.resident.elder_mode
+        if state.resident.report is not self._shown or brief != self._shown_brief:
+            self._shown = state.resident.report
             self._shown_brief = brief
             self._clear_body()
-            if state.report is None:
+            if state.resident.report is None:
                 self.subject.setText("")
                 self.summary.setText("")
                 self.meta.setText("")
             else:
-                self._fill(state.report, brief)
+                self._fill(state.resident.report, brief)
         for record_id, button in self.dispute_buttons.items():
-            disputed = record_id in state.disputed
+            disputed = record_id in state.resident.disputed
             button.setEnabled(not state.busy and not disputed)
             button.setText(
                 translate("ReportScreen", "已提出异议")

@@ -290,14 +290,14 @@ class SecondFactorScreen(base.Screen):
     # -------------------------------------------------------------- rendering
     def show_state(self, state: session.SessionState) -> None:
         """Show the choice, the SMS code entry, or the staff form."""
-        identity = state.identity
+        identity = state.resident.identity
         if identity is None:
             self._forget()
             return
         self._pending = state.pending
         self._code_sent = state.otp_sent
-        if state.elder_mode != self._elder:
-            self._elder = state.elder_mode
+        if state.resident.elder_mode != self._elder:
+            self._elder = state.resident.elder_mode
             self._place_keypad()
         self.subject.setText(f"{mask_name(identity.name)}　{identity.id_masked}")
         self._place_message(on_entry=state.factor is not Factor.CHOOSING)
@@ -335,7 +335,7 @@ class SecondFactorScreen(base.Screen):
             self.pages.setCurrentWidget(self.entry_page)
             self.sms_box.setVisible(False)
             self.staff_box.setVisible(True)
-            self._show_staff_prompt(state.staff_called, has_phone)
+            self._show_staff_prompt(state.hall.staff_called, has_phone)
             # A refusal is the news now and takes the instructions' place: staff are at the
             # kiosk, and beside the letter keypad there is not room for both in large text.
             self.prompt.setVisible(state.message is None)
@@ -415,7 +415,7 @@ class SecondFactorScreen(base.Screen):
     # -------------------------------------------------------------- resend countdown
     def _follow_sends(self, state: session.SessionState, session_id: str) -> None:
         """Restart the countdown when another code went out; run it only on the code page."""
-        sends = (session_id, state.otp_sends)
+        sends = (session_id, state.resident.otp_sends)
         if state.otp_sent and sends != self._sends_counted:
             self._sends_counted = sends
             self.resend_left = max(0, state.resend_after_s)

@@ -210,7 +210,7 @@ class StaffScreen(base.Screen):
 
     def show_state(self, state: session.SessionState) -> None:
         """Only the out-of-service switch follows the session state (nothing personal)."""
-        out = state.out_of_service
+        out = state.hall.out_of_service
         self.out_of_service_button.setChecked(out)
         self.out_of_service_button.setText("恢复服务（现已暂停）" if out else "暂停服务")
         if state.phase is not session.Phase.STAFF:
