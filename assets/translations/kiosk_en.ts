@@ -1109,7 +1109,7 @@
 <context>
     <name>SecondFactorScreen</name>
     <message>
-        <location filename="../../ui/screens/second_factor.py" line="+237"/>
+        <location filename="../../ui/screens/second_factor.py" line="+239"/>
         <source>确认是您本人</source>
         <translation>Confirm it is you</translation>
     </message>
@@ -1141,42 +1141,42 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+200"/>
+        <location line="+202"/>
         <source>重新发送验证码</source>
         <translation>Resend code</translation>
     </message>
     <message>
-        <location line="-199"/>
+        <location line="-201"/>
         <location line="+2"/>
         <source>没有收到短信？请工作人员核验</source>
         <translation>No text message? Verify with staff</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+224"/>
+        <location line="+225"/>
         <source>工号</source>
         <translation>Staff ID</translation>
     </message>
     <message>
-        <location line="-223"/>
-        <location line="+229"/>
+        <location line="-224"/>
+        <location line="+230"/>
         <source>密码</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location line="-228"/>
+        <location line="-229"/>
         <location line="+1"/>
         <source>改用短信验证码</source>
         <translation>Use a text message instead</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+258"/>
+        <location line="+259"/>
         <source>确认</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location line="-197"/>
+        <location line="-198"/>
         <source>发送短信验证码到 %1</source>
         <translation>Send a code to %1</translation>
     </message>
@@ -1216,17 +1216,17 @@
         <translation>For help, press “Call staff” at the top of the screen.</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+68"/>
         <source>正在重新发送…</source>
         <translation>Resending…</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>%1 秒后可重新发送</source>
         <translation>Resend in %1 s</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+48"/>
         <source>正在输入</source>
         <translation>Now entering</translation>
     </message>

@@ -80,6 +80,7 @@ class SessionController:
         self._busy = False
         self._timer: runtime.Cancellable | None = None
         self._staff_call_timer: runtime.Cancellable | None = None
+        self._resend_timer: runtime.Cancellable | None = None
         self._serial = 0  # bumped whenever a session ends; stale results carry an old one
         self._stopped = False
         # lane -> when and what last failed there (an exception class name, nothing personal);
@@ -105,7 +106,7 @@ class SessionController:
             return
         self._stopped = True
         self._services.reader.stop()
-        for timer in (self._timer, self._staff_call_timer):
+        for timer in (self._timer, self._staff_call_timer, self._resend_timer):
             if timer is not None:
                 timer.cancel()
         self._runner.shutdown(wait=False)
@@ -179,7 +180,7 @@ class SessionController:
     def _run(self, effect: session.Effect) -> None:  # noqa: C901 - one case per effect
         services = self._services
         match effect:
-            case session.StartTimer() | session.StartStaffCallTimer():
+            case session.StartTimer() | session.StartStaffCallTimer() | session.StartResendTimer():
                 self._start_timer(effect)
             case session.FetchChallenge():
                 self._submit(
@@ -281,8 +282,18 @@ class SessionController:
 
         return post
 
-    def _start_timer(self, effect: session.StartTimer | session.StartStaffCallTimer) -> None:
-        """The inactivity timer and the staff call's timer: one of each runs at a time."""
+    def _start_timer(
+        self,
+        effect: session.StartTimer | session.StartStaffCallTimer | session.StartResendTimer,
+    ) -> None:
+        """The inactivity timer, the staff call's and the SMS resend wait: one of each runs
+        at a time (a stale resend wait is ignored by the session: it names its code)."""
+        if isinstance(effect, session.StartResendTimer):
+            if self._resend_timer is not None:
+                self._resend_timer.cancel()
+            ready = session.ResendReady(effect.session_id, effect.sends)
+            self._resend_timer = self._clock.call_later(effect.seconds, lambda: self.handle(ready))
+            return
         if isinstance(effect, session.StartStaffCallTimer):
             if self._staff_call_timer is not None:
                 self._staff_call_timer.cancel()

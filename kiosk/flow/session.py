@@ -156,7 +156,8 @@ class SessionState:
     message: errors.UserMessage | None = None
     factor: Factor = Factor.CHOOSING
     otp_sent: bool = False
-    resend_after_s: int = 0
+    resend_after_s: int = 0  # the platform's wait before another code, as last told
+    resend_ready: bool = False  # that wait is over: "send the code again" may be pressed
     staff_entered: str | None = None  # staff id typed on the staff form, until it is checked
     print_stage: PrintStage = PrintStage.CHECKING
     slip_printed: str | None = None  # record id of the last repair slip printed, for the notice
@@ -428,6 +429,15 @@ class StaffCallRequested:
 
 
 @dataclasses.dataclass(frozen=True)
+class ResendReady:
+    """The platform's wait before another code (``resend_after_s``) is over for the code
+    sent as number ``sends`` of platform session ``session_id``."""
+
+    session_id: str
+    sends: int
+
+
+@dataclasses.dataclass(frozen=True)
 class StaffCallExpired:
     """Call number ``call`` has been showing for ``Rules.staff_call_s``."""
 
@@ -513,6 +523,7 @@ Event = (
     | TimedOut
     | StaffCallRequested
     | StaffCallExpired
+    | ResendReady
     | StaffModeRequested
     | StaffModeLeft
     | OutOfServiceSet
@@ -633,6 +644,15 @@ class StartStaffCallTimer:
 
 
 @dataclasses.dataclass(frozen=True)
+class StartResendTimer:
+    """After ``seconds``, ``ResendReady(session_id, sends)`` comes back."""
+
+    seconds: float
+    session_id: str
+    sends: int
+
+
+@dataclasses.dataclass(frozen=True)
 class FetchRepairGuide:
     """Get one repair guide (net lane): the platform's, or the kept copy when it is away."""
 
@@ -689,6 +709,7 @@ Effect = (
     | EndPlatformSession
     | StartTimer
     | StartStaffCallTimer
+    | StartResendTimer
 )
 
 
@@ -1083,25 +1104,38 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             )
             return new, [SendOtp(state.resident.identity.session_id), *timer_effects]
         case Phase.SECOND_FACTOR, ResendRequested() if (
-            state.resident.identity and state.factor is Factor.SMS and not state.busy
+            state.resident.identity
+            and state.factor is Factor.SMS
+            and not state.busy
+            and state.resend_ready
         ):
-            new, timer_effects = _enter(
-                dataclasses.replace(state, pending=Pending.OTP_SEND, message=None), rules, phase
+            asked = dataclasses.replace(
+                state, pending=Pending.OTP_SEND, message=None, resend_ready=False
             )
+            new, timer_effects = _enter(asked, rules, phase)
             return new, [SendOtp(state.resident.identity.session_id), *timer_effects]
         case Phase.SECOND_FACTOR, StaffChosen() if not state.busy:
             return _to_staff_check(state, rules)
-        case Phase.SECOND_FACTOR, OtpSent(resend_after_s=seconds):
+        case Phase.SECOND_FACTOR, OtpSent(resend_after_s=seconds) if state.resident.identity:
+            sends = state.resident.otp_sends + 1
             new = dataclasses.replace(
                 state,
                 pending=None,
                 otp_sent=True,
                 resend_after_s=seconds,
-                resident=dataclasses.replace(
-                    state.resident, otp_sends=state.resident.otp_sends + 1
-                ),
+                resend_ready=seconds <= 0,
+                resident=dataclasses.replace(state.resident, otp_sends=sends),
             )
-            return new, []
+            if seconds <= 0:
+                return new, []
+            session_id = state.resident.identity.session_id
+            return new, [StartResendTimer(seconds, session_id, sends)]
+        case Phase.SECOND_FACTOR, ResendReady(session_id=session_id, sends=sends) if (
+            state.resident.identity
+            and state.resident.identity.session_id == session_id
+            and state.resident.otp_sends == sends
+        ):
+            return dataclasses.replace(state, resend_ready=True), []
         case Phase.SECOND_FACTOR, OtpEntered(code=code) if (
             state.resident.identity and not state.busy
         ):

@@ -100,7 +100,8 @@ def at_phase(phase: S.Phase) -> S.SessionState:
 
 
 def kinds(effects: list[S.Effect]) -> list[type]:
-    return [type(e) for e in effects if not isinstance(e, S.StartTimer)]
+    """The effects' types, leaving out the timers (inactivity, SMS resend wait)."""
+    return [type(e) for e in effects if not isinstance(e, S.StartTimer | S.StartResendTimer)]
 
 
 PENALTY_REPORT = report_model.parse_report(

@@ -109,3 +109,14 @@ def test_the_warning_comes_first_and_a_touch_keeps_the_session() -> None:
     clock.advance(1)
     assert ctl.state.phase is session.Phase.IDLE
     ctl.stop()
+
+
+def test_the_resend_wait_runs_on_the_controllers_clock() -> None:
+    harness = make_controller()
+    harness.to_second_factor()
+    harness.feed(session.SmsChosen(), session.OtpSent(60))
+    harness.held.drop_pending()
+    harness.clock.advance(59)
+    assert not harness.controller.state.resend_ready
+    harness.clock.advance(1)
+    assert harness.controller.state.resend_ready

@@ -75,14 +75,32 @@ def test_an_sms_session_is_not_marked_as_assisted() -> None:
 
 
 def test_resend_asks_for_a_new_code_and_counts_the_sends() -> None:
-    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60))
+    state, effects = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60))
     assert state.resident.otp_sends == 1 and state.resend_after_s == 60
+    assert S.StartResendTimer(60, "sess-1", 1) in effects
+    assert not state.resend_ready
+    state, effects = run(state, S.ResendRequested())  # the platform's wait is not over
+    assert effects == [] and not state.busy
+    state, _ = run(state, S.ResendReady("sess-1", 1))
+    assert state.resend_ready
     state, effects = run(state, S.ResendRequested())
     assert S.SendOtp("sess-1") in effects and state.busy
     state, effects = run(state, S.ResendRequested())  # already sending: nothing more
     assert kinds(effects) == []
     state, _ = run(state, S.OtpSent(90))
     assert state.resident.otp_sends == 2 and state.resend_after_s == 90
+
+
+def test_a_resend_wait_of_another_code_or_session_changes_nothing() -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60))
+    for stale in (S.ResendReady("sess-1", 0), S.ResendReady("an-earlier-session", 1)):
+        assert run(state, stale) == (state, [])
+
+
+def test_no_wait_asked_means_the_code_may_be_sent_again_at_once() -> None:
+    state, effects = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(0))
+    assert state.resend_ready
+    assert not any(isinstance(e, S.StartResendTimer) for e in effects)
 
 
 def test_no_resend_on_the_staff_form() -> None:

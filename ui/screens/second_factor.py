@@ -89,8 +89,10 @@ class SecondFactorScreen(base.Screen):
         # What the kiosk waits for, as the state says (a code sent, a code or PIN checked).
         self._pending: session.Pending | None = None
         self._code_sent = False  # a code went out this session: sending again is a resend
+        self._resend_ready = False  # the state says the platform's wait is over
         self._shown_message: errors.UserMessage | None = None
-        # The resend countdown: restarted whenever another code goes out.
+        # The resend countdown on the button: display only, restarted whenever another code
+        # goes out; whether "send again" may be pressed is the state's ``resend_ready``.
         self._sends_counted: tuple[str, int] | None = None  # (session id, otp_sends) counted
         self.resend_left = 0
         self.resend_timer = QTimer(self)
@@ -296,6 +298,7 @@ class SecondFactorScreen(base.Screen):
             return
         self._pending = state.pending
         self._code_sent = state.otp_sent
+        self._resend_ready = state.resend_ready
         if state.resident.elder_mode != self._elder:
             self._elder = state.resident.elder_mode
             self._place_keypad()
@@ -406,6 +409,7 @@ class SecondFactorScreen(base.Screen):
         self._place_keypad()
         self._pending = None
         self._code_sent = False
+        self._resend_ready = False
         self._sends_counted = None
         self.resend_left = 0
         self.resend_timer.stop()
@@ -437,18 +441,19 @@ class SecondFactorScreen(base.Screen):
     def _show_resend(self) -> None:
         if self._pending is session.Pending.OTP_SEND and self._code_sent:
             text = translate("SecondFactorScreen", "正在重新发送…")
-        elif self.resend_left > 0:
+        elif not self._resend_ready:
+            # The display may run a moment ahead of the state's timer: never "0 seconds".
             text = translate("SecondFactorScreen", "%1 秒后可重新发送").replace(
-                "%1", str(self.resend_left)
+                "%1", str(max(1, self.resend_left))
             )
         else:
             text = translate("SecondFactorScreen", "重新发送验证码")
         self.resend_button.setText(text)
         self.resend_button.setAccessibleDescription(text)
-        self.resend_button.setEnabled(self.resend_left == 0 and self._pending is None)
+        self.resend_button.setEnabled(self._resend_ready and self._pending is None)
 
     def _on_resend(self) -> None:
-        if self.resend_left == 0 and self._pending is None:
+        if self._resend_ready and self._pending is None:
             self.resend_requested.emit()
 
     # -------------------------------------------------------------- fields
