@@ -360,13 +360,13 @@ class Autopilot:
         state = self.state
         parts = [f"the kiosk shows {state.phase.value}"]
         if state.phase is Phase.SECOND_FACTOR:
-            parts.append(f"factor {state.factor.value}")
+            parts.append(f"factor {state.step.factor.value}")
         if state.phase is Phase.REPORT:
-            parts.append(f"page {state.view.value}")
-        if state.busy:
+            parts.append(f"page {state.step.view.value}")
+        if state.step.busy:
             parts.append("busy")
-        if state.message is not None:
-            parts.append(f"message {state.message.key!r} ({state.message.title})")
+        if state.step.message is not None:
+            parts.append(f"message {state.step.message.key!r} ({state.step.message.title})")
         return ", ".join(parts)
 
     def finish(self, status: int, why: str = "") -> None:
@@ -435,7 +435,7 @@ class Autopilot:
             self._passed.add(phase)
             self.shot(PASSING_SCREENS[phase])
         elif phase is Phase.ERROR:
-            title = state.message.title if state.message else "?"
+            title = state.step.message.title if state.step.message else "?"
             self.fail(f"the session failed: {title}", shot="error")
         elif phase is Phase.IDLE and self._in_session:
             self.fail(
@@ -451,7 +451,7 @@ class Autopilot:
 
     def until_phase(self, phase: Phase, what: str) -> Wait:
         """Wait for ``phase`` with nothing in progress."""
-        return Wait(what, lambda: self.state.phase is phase and not self.state.busy)
+        return Wait(what, lambda: self.state.phase is phase and not self.state.step.busy)
 
     def script(self) -> Script:
         """One resident's whole visit, as they would tap through it."""
@@ -480,10 +480,10 @@ class Autopilot:
         """SMS code from the SMS sink typed on the keypad, or staff's id and PIN."""
         screen = self.factor_screen
         yield self.until_phase(Phase.SECOND_FACTOR, "the second-factor screen")
-        if self.state.factor is Factor.CHOOSING:
+        if self.state.step.factor is Factor.CHOOSING:
             self.shot("second-factor")
             self.press(screen.sms_button)
-        if self.state.factor is Factor.STAFF:
+        if self.state.step.factor is Factor.STAFF:
             if not self.state.hall.staff_called:
                 raise AutopilotError("the staff form came up but staff were not called")
             # The id on the letter keypad (ids may have letters and any length, so staff end
@@ -513,9 +513,9 @@ class Autopilot:
         state = self.state
         return (
             self._sms_code is not None
-            and state.factor is Factor.SMS
-            and state.otp_sent
-            and not state.busy
+            and state.step.factor is Factor.SMS
+            and state.step.otp_sent
+            and not state.step.busy
         )
 
     def on_report(self) -> Script:
@@ -527,7 +527,7 @@ class Autopilot:
             lambda: (
                 self.state.phase is Phase.REPORT
                 and self.state.resident.report is not None
-                and not self.state.busy
+                and not self.state.step.busy
             ),
         )
         self.save_pdf()
@@ -557,9 +557,9 @@ class Autopilot:
         yield Wait(
             f"the repair guide of record {record_id}",
             lambda: (
-                self.state.view is View.GUIDE
-                and self.state.guide is not None
-                and not self.state.busy
+                self.state.step.view is View.GUIDE
+                and self.state.step.guide is not None
+                and not self.state.step.busy
             ),
         )
         self.shot("repair-guide")
@@ -567,8 +567,8 @@ class Autopilot:
         yield Wait(
             f"the repair slip of record {record_id} to print",
             lambda: (
-                self.state.slip_printed == record_id
-                and not self.state.busy
+                self.state.step.slip_printed == record_id
+                and not self.state.step.busy
                 and self._printed() > self._jobs_rendered
             ),
         )
@@ -579,7 +579,7 @@ class Autopilot:
         """ "提出异议" from the guide page: a reason, a few words typed in pinyin, submitted."""
         page = self.report_screen.dispute_page
         self.press(self.report_screen.guide_page.dispute_button)
-        yield Wait("the dispute form", lambda: self.state.view is View.DISPUTE)
+        yield Wait("the dispute form", lambda: self.state.step.view is View.DISPUTE)
         self.press(page.reason_buttons[DISPUTE_REASON])
         self.press(page.words_button)
         keyboard = page.keyboard
@@ -601,8 +601,8 @@ class Autopilot:
             f"the platform to receive the dispute of record {record_id}",
             lambda: (
                 record_id in self.state.resident.disputed
-                and self.state.view is View.REPORT
-                and not self.state.busy
+                and self.state.step.view is View.REPORT
+                and not self.state.step.busy
             ),
         )
         platform = self.platform
@@ -659,11 +659,11 @@ class Autopilot:
         self.press(screen.share_button)
         yield Wait(
             "the QR code of the download link",
-            lambda: self.state.view is View.SHARE and screen.share_page.qr.has_code(),
+            lambda: self.state.step.view is View.SHARE and screen.share_page.qr.has_code(),
         )
         self.shot("share-qr")
         self.press(screen.share_page.back_button)
-        yield Wait("the report again", lambda: self.state.view is View.REPORT)
+        yield Wait("the report again", lambda: self.state.step.view is View.REPORT)
 
     def english(self) -> Script:
         """The header's language button: the report in English, then back to Chinese."""

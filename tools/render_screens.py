@@ -121,9 +121,28 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
         "idle-out-of-service",
         dataclasses.replace(base, hall=dataclasses.replace(base.hall, out_of_service=True)),
     )
-    yield "consent", dataclasses.replace(base, phase=S.Phase.CONSENT, limit_s=60)
-    yield "reading", dataclasses.replace(base, phase=S.Phase.READING_CARD, pending=S.Pending.CARD)
-    yield "verifying", dataclasses.replace(base, phase=S.Phase.VERIFYING, pending=S.Pending.VERIFY)
+    yield (
+        "consent",
+        dataclasses.replace(
+            base, phase=S.Phase.CONSENT, step=dataclasses.replace(base.step, limit_s=60)
+        ),
+    )
+    yield (
+        "reading",
+        dataclasses.replace(
+            base,
+            phase=S.Phase.READING_CARD,
+            step=dataclasses.replace(base.step, pending=S.Pending.CARD),
+        ),
+    )
+    yield (
+        "verifying",
+        dataclasses.replace(
+            base,
+            phase=S.Phase.VERIFYING,
+            step=dataclasses.replace(base.step, pending=S.Pending.VERIFY),
+        ),
+    )
     factor = dataclasses.replace(
         base,
         phase=S.Phase.SECOND_FACTOR,
@@ -132,19 +151,22 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
     yield "choose-factor", factor
     sms = dataclasses.replace(
         factor,
-        factor=S.Factor.SMS,
-        otp_sent=True,
-        resend_after_s=60,
         resident=dataclasses.replace(factor.resident, otp_sends=1),
+        step=dataclasses.replace(
+            factor.step, factor=S.Factor.SMS, otp_sent=True, resend_after_s=60
+        ),
     )
     yield "sms-sent", sms
-    yield "sms-wrong-code", dataclasses.replace(sms, message=wrong)
+    yield (
+        "sms-wrong-code",
+        dataclasses.replace(sms, step=dataclasses.replace(sms.step, message=wrong)),
+    )
     yield (
         "staff-form",
         dataclasses.replace(
             factor,
-            factor=S.Factor.STAFF,
             hall=dataclasses.replace(factor.hall, staff_called=True, staff_call=1),
+            step=dataclasses.replace(factor.step, factor=S.Factor.STAFF),
         ),
     )
     on_report = dataclasses.replace(
@@ -157,36 +179,64 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
     yield "report", on_report
     yield (
         "guide",
-        dataclasses.replace(on_report, view=S.ReportView.GUIDE, view_record="P-1", guide=_guide()),
+        dataclasses.replace(
+            on_report,
+            step=dataclasses.replace(
+                on_report.step, view=S.ReportView.GUIDE, view_record="P-1", guide=_guide()
+            ),
+        ),
     )
-    yield "dispute", dataclasses.replace(on_report, view=S.ReportView.DISPUTE, view_record="P-1")
+    yield (
+        "dispute",
+        dataclasses.replace(
+            on_report,
+            step=dataclasses.replace(on_report.step, view=S.ReportView.DISPUTE, view_record="P-1"),
+        ),
+    )
     yield (
         "dispute-typing",
-        dataclasses.replace(on_report, view=S.ReportView.DISPUTE, view_record="P-1"),
+        dataclasses.replace(
+            on_report,
+            step=dataclasses.replace(on_report.step, view=S.ReportView.DISPUTE, view_record="P-1"),
+        ),
     )
     link = models.ShareLink(
         "https://platform.example.invalid/v1/share/3f9c2a7e5b1d4c8a",
         dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10),
     )
-    yield "share", dataclasses.replace(on_report, view=S.ReportView.SHARE, share=link)
+    yield (
+        "share",
+        dataclasses.replace(
+            on_report, step=dataclasses.replace(on_report.step, view=S.ReportView.SHARE, share=link)
+        ),
+    )
     yield (
         "printing",
-        dataclasses.replace(on_report, phase=S.Phase.PRINTING, pending=S.Pending.PRINT),
+        dataclasses.replace(
+            on_report,
+            phase=S.Phase.PRINTING,
+            step=dataclasses.replace(on_report.step, pending=S.Pending.PRINT),
+        ),
     )
     yield (
         "printing-recorded-throttled",
         dataclasses.replace(
             on_report,
             phase=S.Phase.PRINTING,
-            pending=S.Pending.PRINT,
-            print_stage=S.PrintStage.RECORDING,
-            platform_busy=True,
+            step=dataclasses.replace(
+                on_report.step,
+                pending=S.Pending.PRINT,
+                print_stage=S.PrintStage.RECORDING,
+                platform_busy=True,
+            ),
         ),
     )
     yield (
         "verifying-throttled",
         dataclasses.replace(
-            base, phase=S.Phase.VERIFYING, pending=S.Pending.VERIFY, platform_busy=True
+            base,
+            phase=S.Phase.VERIFYING,
+            step=dataclasses.replace(base.step, pending=S.Pending.VERIFY, platform_busy=True),
         ),
     )
     yield (
@@ -194,13 +244,21 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
         dataclasses.replace(
             base,
             phase=S.Phase.DONE,
-            limit_s=15,
             timer=7,
             resident=dataclasses.replace(base.resident, printed=True),
+            step=dataclasses.replace(base.step, limit_s=15),
         ),
     )
-    yield "error", dataclasses.replace(base, phase=S.Phase.ERROR, message=paper)
-    yield "still-there", dataclasses.replace(on_report, still_there_s=20)
+    yield (
+        "error",
+        dataclasses.replace(
+            base, phase=S.Phase.ERROR, step=dataclasses.replace(base.step, message=paper)
+        ),
+    )
+    yield (
+        "still-there",
+        dataclasses.replace(on_report, step=dataclasses.replace(on_report.step, still_there_s=20)),
+    )
 
 
 def _window(app: QApplication) -> main_window.KioskWindow:

@@ -345,7 +345,7 @@ class KioskWindow(QMainWindow):
             state.phase is not Phase.STAFF and not state.hall.staff_called
         )
         self.staff_banner.setVisible(state.hall.staff_called)
-        self.busy_banner.setVisible(state.platform_busy)
+        self.busy_banner.setVisible(state.step.platform_busy)
         self._show_title()
         if state.hall.staff_called and state.hall.staff_call != self._staff_call:
             self._staff_call = state.hall.staff_call

@@ -145,13 +145,10 @@ class Resident:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class SessionState:
-    """Everything the UI renders: the hall, the resident, and the current screen (``phase``
-    and the fields below it, which last as long as that screen)."""
+class Step:
+    """The current screen: what it shows and what it waits for. It lasts as long as the
+    screen, and goes with the resident when the session ends."""
 
-    hall: Hall = Hall()
-    resident: Resident = Resident()
-    phase: Phase = Phase.IDLE
     pending: Pending | None = None  # what the kiosk waits for on this screen
     message: errors.UserMessage | None = None
     factor: Factor = Factor.CHOOSING
@@ -167,7 +164,6 @@ class SessionState:
     guide: models.RepairGuide | None = None  # the guide of ``view_record``, once loaded
     share: models.ShareLink | None = dataclasses.field(default=None, repr=False)
     limit_s: float = 0  # the running inactivity limit (the done screen counts it down)
-    timer: int = 0  # generation of the running inactivity timer; stale timers are ignored
     # "Are you still there?": seconds left when the warning came up (0: no warning showing).
     # The session ends when the timer of this generation fires again; the screen counts down.
     still_there_s: int = 0
@@ -180,6 +176,18 @@ class SessionState:
     def busy(self) -> bool:
         """Whether the kiosk waits for a device or the platform on this screen."""
         return self.pending is not None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionState:
+    """Everything the UI renders, in three lifetimes: the hall (outlives every resident),
+    the resident (one session), and the step (the current screen)."""
+
+    phase: Phase = Phase.IDLE
+    timer: int = 0  # generation of the running inactivity timer; stale timers are ignored
+    hall: Hall = Hall()
+    resident: Resident = Resident()
+    step: Step = Step()
 
 
 # Events are facts: what happened.
@@ -768,9 +776,14 @@ def _enter(state: SessionState, rules: Rules, phase: Phase) -> Result:
     """Move to ``phase`` and restart the inactivity timer for it (any warning goes away).
     What else changes is set on ``state`` first (``dataclasses.replace``, which mypy checks
     field by field)."""
-    new = dataclasses.replace(state, phase=phase, timer=state.timer + 1, still_there_s=0)
+    new = dataclasses.replace(
+        state,
+        phase=phase,
+        timer=state.timer + 1,
+        step=dataclasses.replace(state.step, still_there_s=0),
+    )
     seconds = rules.for_phase(phase, new.resident.elder_mode)
-    new = dataclasses.replace(new, limit_s=seconds)
+    new = dataclasses.replace(new, step=dataclasses.replace(new.step, limit_s=seconds))
     if not seconds:
         return new, []
     warn = rules.warning_for(phase, new.resident.elder_mode)
@@ -837,7 +850,11 @@ def _call_staff(state: SessionState, rules: Rules) -> Result:
 def _to_staff_check(state: SessionState, rules: Rules) -> Result:
     """The staff form on the second-factor screen, and staff called to come and use it."""
     new, effects = _enter(
-        dataclasses.replace(state, factor=Factor.STAFF, message=None), rules, Phase.SECOND_FACTOR
+        dataclasses.replace(
+            state, step=dataclasses.replace(state.step, factor=Factor.STAFF, message=None)
+        ),
+        rules,
+        Phase.SECOND_FACTOR,
     )
     called, call_effects = _call_staff(new, rules)
     return called, effects + call_effects
@@ -862,7 +879,10 @@ def _report_page(
     """Another page of the report screen (same phase: the inactivity timer restarts); the
     notice of what was done last goes, unless it is given again."""
     shown = dataclasses.replace(
-        state, view=view, slip_printed=slip_printed, dispute_sent=dispute_sent
+        state,
+        step=dataclasses.replace(
+            state.step, view=view, slip_printed=slip_printed, dispute_sent=dispute_sent
+        ),
     )
     return _enter(shown, rules, Phase.REPORT)
 
@@ -872,23 +892,33 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     phase = state.phase
     code = error.code if isinstance(error, errors.PlatformRejected) else None
     if phase is Phase.SECOND_FACTOR and code in _RETRY_IN_PLACE:
-        return dataclasses.replace(state, pending=None, message=message), []
+        return dataclasses.replace(
+            state, step=dataclasses.replace(state.step, pending=None, message=message)
+        ), []
     if phase is Phase.SECOND_FACTOR and code == errors.PlatformCode.NO_PHONE_ON_FILE:
-        return dataclasses.replace(state, pending=None, factor=Factor.STAFF, message=message), []
+        return dataclasses.replace(
+            state,
+            step=dataclasses.replace(
+                state.step, pending=None, factor=Factor.STAFF, message=message
+            ),
+        ), []
     if code == errors.PlatformCode.TOKEN_EXPIRED and state.resident.identity is not None:
         # The session still lives: a second factor again, without reading the card again.
         return _enter(
             dataclasses.replace(
                 state,
-                pending=None,
-                message=message,
-                factor=_first_factor(state.resident.identity),
-                otp_sent=False,
-                view=ReportView.REPORT,
-                view_record=None,
-                guide=None,
-                share=None,
                 resident=dataclasses.replace(state.resident, access_token=None, report=None),
+                step=dataclasses.replace(
+                    state.step,
+                    pending=None,
+                    message=message,
+                    factor=_first_factor(state.resident.identity),
+                    otp_sent=False,
+                    view=ReportView.REPORT,
+                    view_record=None,
+                    guide=None,
+                    share=None,
+                ),
             ),
             rules,
             Phase.SECOND_FACTOR,
@@ -896,24 +926,31 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     if phase is Phase.PRINTING:
         # The report stays; a reprint happens only if the resident asks again.
         return _enter(
-            dataclasses.replace(state, pending=None, message=message), rules, Phase.REPORT
+            dataclasses.replace(
+                state, step=dataclasses.replace(state.step, pending=None, message=message)
+            ),
+            rules,
+            Phase.REPORT,
         )
-    if phase is Phase.REPORT and state.busy:
+    if phase is Phase.REPORT and state.step.busy:
         # A repair slip, guide, dispute or phone link failed: the report stays on screen.
-        return dataclasses.replace(state, pending=None, message=message), []
+        return dataclasses.replace(
+            state, step=dataclasses.replace(state.step, pending=None, message=message)
+        ), []
     # Anything else ends the session: wipe it and explain, in the resident's own text size,
     # language and voice setting (they are still there to read it).
     ended, effects = _end_session(state, rules)
     new, timer_effects = _enter(
         dataclasses.replace(
             ended,
-            message=message,
-            card_refused=_card_refusal(error),
             resident=dataclasses.replace(
                 ended.resident,
                 elder_mode=state.resident.elder_mode,
                 language=state.resident.language,
                 muted=state.resident.muted,
+            ),
+            step=dataclasses.replace(
+                ended.step, message=message, card_refused=_card_refusal(error)
             ),
         ),
         rules,
@@ -959,8 +996,8 @@ _RESULTS = (
 def transition(state: SessionState, event: Event, rules: Rules) -> Result:
     """Return the next state and the effects to run. Unlisted (phase, event) pairs are ignored."""
     new, effects = _transition(state, event, rules)
-    if new.platform_busy and isinstance(event, _RESULTS):
-        new = dataclasses.replace(new, platform_busy=False)
+    if new.step.platform_busy and isinstance(event, _RESULTS):
+        new = dataclasses.replace(new, step=dataclasses.replace(new.step, platform_busy=False))
     return new, effects
 
 
@@ -971,11 +1008,13 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return _end_session(state, rules)
         case WarnInactive(timer=timer):
             warn = rules.warning_for(phase, state.resident.elder_mode)
-            if timer != state.timer or not warn or state.still_there_s:
+            if timer != state.timer or not warn or state.step.still_there_s:
                 return state, []
             # Same generation: a touch (UserActive) makes a new one, so this end goes stale.
             seconds = max(1, round(warn))
-            return dataclasses.replace(state, still_there_s=seconds), [StartTimer(warn, timer)]
+            return dataclasses.replace(
+                state, step=dataclasses.replace(state.step, still_there_s=seconds)
+            ), [StartTimer(warn, timer)]
         case TimedOut(timer=timer):
             if timer != state.timer or phase is Phase.IDLE:
                 return state, []
@@ -1018,12 +1057,18 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return dataclasses.replace(
                 state, hall=dataclasses.replace(state.hall, online=online)
             ), []
-        case PlatformBusy() if phase not in _NO_SESSION and state.busy:
-            return dataclasses.replace(state, platform_busy=True), []
+        case PlatformBusy() if phase not in _NO_SESSION and state.step.busy:
+            return dataclasses.replace(
+                state, step=dataclasses.replace(state.step, platform_busy=True)
+            ), []
         case CardInserted() if not state.hall.online and phase in (Phase.IDLE, Phase.ERROR):
             # No report can be had: say so plainly before anything is read from the card.
             return _enter(
-                dataclasses.replace(state, message=errors.PLATFORM_OFFLINE), rules, Phase.ERROR
+                dataclasses.replace(
+                    state, step=dataclasses.replace(state.step, message=errors.PLATFORM_OFFLINE)
+                ),
+                rules,
+                Phase.ERROR,
             )
 
     match phase, event:
@@ -1053,7 +1098,11 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return _enter(fresh, rules, Phase.CONSENT)
         case Phase.CONSENT, ConsentGiven():
             new, timer_effects = _enter(
-                dataclasses.replace(state, pending=Pending.CARD), rules, Phase.READING_CARD
+                dataclasses.replace(
+                    state, step=dataclasses.replace(state.step, pending=Pending.CARD)
+                ),
+                rules,
+                Phase.READING_CARD,
             )
             return new, [FetchChallenge(), *timer_effects]
         case Phase.READING_CARD, ChallengeReady(challenge=challenge):
@@ -1062,7 +1111,11 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return _end_session(state, rules)
         case Phase.READING_CARD, CardRead(evidence=evidence):
             new, timer_effects = _enter(
-                dataclasses.replace(state, pending=Pending.VERIFY), rules, Phase.VERIFYING
+                dataclasses.replace(
+                    state, step=dataclasses.replace(state.step, pending=Pending.VERIFY)
+                ),
+                rules,
+                Phase.VERIFYING,
             )
             return new, [VerifyIdentity(evidence, may_renew=True), *timer_effects]
         case Phase.VERIFYING, ChallengeRenewed(evidence=evidence, challenge=challenge) if (
@@ -1076,7 +1129,9 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return state, [VerifyIdentity(evidence, may_renew=False)]
         case Phase.VERIFYING, IdentityVerified(identity=identity):
             verified = dataclasses.replace(
-                state, pending=None, resident=dataclasses.replace(state.resident, identity=identity)
+                state,
+                resident=dataclasses.replace(state.resident, identity=identity),
+                step=dataclasses.replace(state.step, pending=None),
             )
             if _first_factor(identity) is Factor.STAFF:
                 return _to_staff_check(verified, rules)  # no phone on file: staff come
@@ -1084,20 +1139,32 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
                 # Fewer steps in large-text mode: the code is sent at once; the code screen
                 # still offers staff's check for whoever does not have the phone with them.
                 new, timer_effects = _enter(
-                    dataclasses.replace(verified, factor=Factor.SMS, pending=Pending.OTP_SEND),
+                    dataclasses.replace(
+                        verified,
+                        step=dataclasses.replace(
+                            verified.step, factor=Factor.SMS, pending=Pending.OTP_SEND
+                        ),
+                    ),
                     rules,
                     Phase.SECOND_FACTOR,
                 )
                 return new, [SendOtp(identity.session_id), *timer_effects]
             return _enter(
-                dataclasses.replace(verified, factor=Factor.CHOOSING), rules, Phase.SECOND_FACTOR
+                dataclasses.replace(
+                    verified, step=dataclasses.replace(verified.step, factor=Factor.CHOOSING)
+                ),
+                rules,
+                Phase.SECOND_FACTOR,
             )
-        case Phase.SECOND_FACTOR, SmsChosen() if state.resident.identity and not state.busy:
+        case Phase.SECOND_FACTOR, SmsChosen() if state.resident.identity and not state.step.busy:
             if "sms_otp" not in state.resident.identity.second_factors:
                 return state, []
             new, timer_effects = _enter(
                 dataclasses.replace(
-                    state, factor=Factor.SMS, pending=Pending.OTP_SEND, message=None
+                    state,
+                    step=dataclasses.replace(
+                        state.step, factor=Factor.SMS, pending=Pending.OTP_SEND, message=None
+                    ),
                 ),
                 rules,
                 phase,
@@ -1105,26 +1172,32 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return new, [SendOtp(state.resident.identity.session_id), *timer_effects]
         case Phase.SECOND_FACTOR, ResendRequested() if (
             state.resident.identity
-            and state.factor is Factor.SMS
-            and not state.busy
-            and state.resend_ready
+            and state.step.factor is Factor.SMS
+            and not state.step.busy
+            and state.step.resend_ready
         ):
             asked = dataclasses.replace(
-                state, pending=Pending.OTP_SEND, message=None, resend_ready=False
+                state,
+                step=dataclasses.replace(
+                    state.step, pending=Pending.OTP_SEND, message=None, resend_ready=False
+                ),
             )
             new, timer_effects = _enter(asked, rules, phase)
             return new, [SendOtp(state.resident.identity.session_id), *timer_effects]
-        case Phase.SECOND_FACTOR, StaffChosen() if not state.busy:
+        case Phase.SECOND_FACTOR, StaffChosen() if not state.step.busy:
             return _to_staff_check(state, rules)
         case Phase.SECOND_FACTOR, OtpSent(resend_after_s=seconds) if state.resident.identity:
             sends = state.resident.otp_sends + 1
             new = dataclasses.replace(
                 state,
-                pending=None,
-                otp_sent=True,
-                resend_after_s=seconds,
-                resend_ready=seconds <= 0,
                 resident=dataclasses.replace(state.resident, otp_sends=sends),
+                step=dataclasses.replace(
+                    state.step,
+                    pending=None,
+                    otp_sent=True,
+                    resend_after_s=seconds,
+                    resend_ready=seconds <= 0,
+                ),
             )
             if seconds <= 0:
                 return new, []
@@ -1135,22 +1208,35 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             and state.resident.identity.session_id == session_id
             and state.resident.otp_sends == sends
         ):
-            return dataclasses.replace(state, resend_ready=True), []
+            return dataclasses.replace(
+                state, step=dataclasses.replace(state.step, resend_ready=True)
+            ), []
         case Phase.SECOND_FACTOR, OtpEntered(code=code) if (
-            state.resident.identity and not state.busy
+            state.resident.identity and not state.step.busy
         ):
             new, timer_effects = _enter(
-                dataclasses.replace(state, pending=Pending.OTP_CHECK, message=None), rules, phase
+                dataclasses.replace(
+                    state,
+                    step=dataclasses.replace(state.step, pending=Pending.OTP_CHECK, message=None),
+                ),
+                rules,
+                phase,
             )
             return new, [VerifyOtp(state.resident.identity.session_id, code), *timer_effects]
         case Phase.SECOND_FACTOR, StaffConfirmed(staff_id=staff_id, pin=pin) if (
             state.resident.identity
-            and not state.busy
+            and not state.step.busy
             and staff_assist_format.is_sendable(staff_id, pin)
         ):
             new, timer_effects = _enter(
                 dataclasses.replace(
-                    state, pending=Pending.STAFF_CHECK, message=None, staff_entered=staff_id
+                    state,
+                    step=dataclasses.replace(
+                        state.step,
+                        pending=Pending.STAFF_CHECK,
+                        message=None,
+                        staff_entered=staff_id,
+                    ),
                 ),
                 rules,
                 phase,
@@ -1160,23 +1246,24 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
                 *timer_effects,
             ]
         case Phase.SECOND_FACTOR, AccessGranted(token=token):
-            assisted = state.staff_entered if state.factor is Factor.STAFF else None
+            assisted = state.step.staff_entered if state.step.factor is Factor.STAFF else None
             new = dataclasses.replace(
                 state,
-                pending=Pending.REPORT,
-                staff_entered=None,
                 resident=dataclasses.replace(
                     state.resident, access_token=token, assisted_by=assisted
                 ),
                 hall=dataclasses.replace(
                     state.hall, staff_called=state.hall.staff_called and assisted is None
                 ),
+                step=dataclasses.replace(state.step, pending=Pending.REPORT, staff_entered=None),
             )
             return new, [FetchReport(token)]
         case Phase.SECOND_FACTOR, ReportLoaded(report=loaded):
             return _enter(
                 dataclasses.replace(
-                    state, pending=None, resident=dataclasses.replace(state.resident, report=loaded)
+                    state,
+                    resident=dataclasses.replace(state.resident, report=loaded),
+                    step=dataclasses.replace(state.step, pending=None),
                 ),
                 rules,
                 Phase.REPORT,
@@ -1186,18 +1273,24 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
         case Phase.PRINTING, PrinterReady() if (
             state.resident.report and state.resident.access_token
         ):
-            recording = dataclasses.replace(state, print_stage=PrintStage.RECORDING)
+            recording = dataclasses.replace(
+                state, step=dataclasses.replace(state.step, print_stage=PrintStage.RECORDING)
+            )
             return recording, [
                 RecordPrint(state.resident.access_token, state.resident.report.report_id)
             ]
         case Phase.PRINTING, PrintRecorded(a4=a4) if state.resident.report:
             return state, [PrintReport(state.resident.report, state.resident.elder_mode, a4=a4)]
         case Phase.PRINTING, PrintProgress(stage=stage):
-            return dataclasses.replace(state, print_stage=stage), []
+            return dataclasses.replace(
+                state, step=dataclasses.replace(state.step, print_stage=stage)
+            ), []
         case Phase.PRINTING, Printed():
             return _enter(
                 dataclasses.replace(
-                    state, pending=None, resident=dataclasses.replace(state.resident, printed=True)
+                    state,
+                    resident=dataclasses.replace(state.resident, printed=True),
+                    step=dataclasses.replace(state.step, pending=None),
                 ),
                 rules,
                 Phase.DONE,
@@ -1215,14 +1308,17 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
     if shown is None or token is None:
         return state, []
     match event:
-        case PrintRequested() if not state.busy:
+        case PrintRequested() if not state.step.busy:
             new, timer_effects = _enter(
                 dataclasses.replace(
                     state,
-                    pending=Pending.PRINT,
-                    message=None,
-                    view=ReportView.REPORT,
-                    print_stage=PrintStage.CHECKING,
+                    step=dataclasses.replace(
+                        state.step,
+                        pending=Pending.PRINT,
+                        message=None,
+                        view=ReportView.REPORT,
+                        print_stage=PrintStage.CHECKING,
+                    ),
                 ),
                 rules,
                 Phase.PRINTING,
@@ -1230,60 +1326,94 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
             return new, [CheckPrinter(), *timer_effects]
         case Finished():
             return _enter(
-                dataclasses.replace(state, view=ReportView.REPORT, share=None), rules, Phase.DONE
+                dataclasses.replace(
+                    state, step=dataclasses.replace(state.step, view=ReportView.REPORT, share=None)
+                ),
+                rules,
+                Phase.DONE,
             )
-        case RepairGuideRequested(record_id=record_id) if not state.busy:
+        case RepairGuideRequested(record_id=record_id) if not state.step.busy:
             guide_id = _guide_id(shown, record_id)
             if guide_id is None:
                 return state, []  # the screen offers a guide only where one exists
-            if state.guide is not None and state.view_record == record_id:
+            if state.step.guide is not None and state.step.view_record == record_id:
                 return _report_page(
-                    dataclasses.replace(state, message=None), rules, ReportView.GUIDE
+                    dataclasses.replace(state, step=dataclasses.replace(state.step, message=None)),
+                    rules,
+                    ReportView.GUIDE,
                 )
             new, timer_effects = _report_page(
                 dataclasses.replace(
-                    state, pending=Pending.GUIDE, message=None, view_record=record_id, guide=None
+                    state,
+                    step=dataclasses.replace(
+                        state.step,
+                        pending=Pending.GUIDE,
+                        message=None,
+                        view_record=record_id,
+                        guide=None,
+                    ),
                 ),
                 rules,
                 ReportView.GUIDE,
                 slip_printed=None,
             )
             return new, [FetchRepairGuide(record_id, guide_id, for_slip=False), *timer_effects]
-        case RepairSlipRequested(record_id=record_id) if not state.busy:
+        case RepairSlipRequested(record_id=record_id) if not state.step.busy:
             guide_id = _guide_id(shown, record_id)
             if guide_id is None:
                 return state, []
             new, timer_effects = _enter(
-                dataclasses.replace(state, pending=Pending.SLIP, message=None, slip_printed=None),
+                dataclasses.replace(
+                    state,
+                    step=dataclasses.replace(
+                        state.step, pending=Pending.SLIP, message=None, slip_printed=None
+                    ),
+                ),
                 rules,
                 Phase.REPORT,
             )
-            if state.guide is not None and state.view_record == record_id:
-                slip = PrintRepairSlip(shown, record_id, state.guide, state.resident.elder_mode)
+            if state.step.guide is not None and state.step.view_record == record_id:
+                slip = PrintRepairSlip(
+                    shown, record_id, state.step.guide, state.resident.elder_mode
+                )
                 return new, [slip, *timer_effects]
             return new, [FetchRepairGuide(record_id, guide_id), *timer_effects]
-        case RepairGuideLoaded(record_id=record_id, guide=guide, for_slip=for_slip) if state.busy:
+        case RepairGuideLoaded(record_id=record_id, guide=guide, for_slip=for_slip) if (
+            state.step.busy
+        ):
             if for_slip:
                 return state, [PrintRepairSlip(shown, record_id, guide, state.resident.elder_mode)]
-            if state.view is ReportView.GUIDE and state.view_record == record_id:
-                return dataclasses.replace(state, pending=None, guide=guide), []
-            return dataclasses.replace(state, pending=None), []
+            if state.step.view is ReportView.GUIDE and state.step.view_record == record_id:
+                return dataclasses.replace(
+                    state, step=dataclasses.replace(state.step, pending=None, guide=guide)
+                ), []
+            return dataclasses.replace(
+                state, step=dataclasses.replace(state.step, pending=None)
+            ), []
         case SlipPrinted(record_id=record_id):
             new = dataclasses.replace(
-                state, pending=None, slip_printed=record_id, dispute_sent=None
+                state,
+                step=dataclasses.replace(
+                    state.step, pending=None, slip_printed=record_id, dispute_sent=None
+                ),
             )
             return new, []
-        case DisputeRequested(record_id=record_id) if not state.busy:
+        case DisputeRequested(record_id=record_id) if not state.step.busy:
             if _record(shown, record_id) is None or record_id in state.resident.disputed:
                 return state, []
-            kept = state.guide if state.view_record == record_id else None
+            kept = state.step.guide if state.step.view_record == record_id else None
             return _report_page(
-                dataclasses.replace(state, message=None, view_record=record_id, guide=kept),
+                dataclasses.replace(
+                    state,
+                    step=dataclasses.replace(
+                        state.step, message=None, view_record=record_id, guide=kept
+                    ),
+                ),
                 rules,
                 ReportView.DISPUTE,
             )
         case DisputeSubmitted(reason=reason, text=text) if (
-            state.view is ReportView.DISPUTE and state.view_record and not state.busy
+            state.step.view is ReportView.DISPUTE and state.step.view_record and not state.step.busy
         ):
             reasons = dict(DISPUTE_REASONS)
             if reason not in reasons:
@@ -1291,11 +1421,14 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
             words = " ".join(text.split())[:DISPUTE_TEXT_MAX]
             sent = f"【{reasons[reason]}】{words}" if words else f"【{reasons[reason]}】"
             new, timer_effects = _enter(
-                dataclasses.replace(state, pending=Pending.DISPUTE, message=None),
+                dataclasses.replace(
+                    state,
+                    step=dataclasses.replace(state.step, pending=Pending.DISPUTE, message=None),
+                ),
                 rules,
                 Phase.REPORT,
             )
-            dispute = SendDispute(token, shown.report_id, state.view_record, sent)
+            dispute = SendDispute(token, shown.report_id, state.step.view_record, sent)
             return new, [dispute, *timer_effects]
         case DisputeSent(record_id=record_id):
             disputed = (
@@ -1306,24 +1439,36 @@ def _on_report_screen(state: SessionState, event: Event, rules: Rules) -> Result
             return _report_page(
                 dataclasses.replace(
                     state,
-                    pending=None,
                     resident=dataclasses.replace(state.resident, disputed=disputed),
+                    step=dataclasses.replace(state.step, pending=None),
                 ),
                 rules,
                 ReportView.REPORT,
                 dispute_sent=record_id,
             )
-        case ShareRequested() if not state.busy:
+        case ShareRequested() if not state.step.busy:
             new, timer_effects = _enter(
-                dataclasses.replace(state, pending=Pending.SHARE, message=None), rules, Phase.REPORT
+                dataclasses.replace(
+                    state, step=dataclasses.replace(state.step, pending=Pending.SHARE, message=None)
+                ),
+                rules,
+                Phase.REPORT,
             )
             return new, [ShareReport(token, shown.report_id), *timer_effects]
-        case ShareReady(link=link) if state.busy:
+        case ShareReady(link=link) if state.step.busy:
             return _report_page(
-                dataclasses.replace(state, pending=None, share=link), rules, ReportView.SHARE
+                dataclasses.replace(
+                    state, step=dataclasses.replace(state.step, pending=None, share=link)
+                ),
+                rules,
+                ReportView.SHARE,
             )
         case ViewClosed():
             # The phone link goes with its page: it is a secret and should not linger. Work
             # in flight (a slip printing, a guide loading) goes on; its result is handled above.
-            return _report_page(dataclasses.replace(state, share=None), rules, ReportView.REPORT)
+            return _report_page(
+                dataclasses.replace(state, step=dataclasses.replace(state.step, share=None)),
+                rules,
+                ReportView.REPORT,
+            )
     return state, []

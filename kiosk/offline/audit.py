@@ -126,7 +126,7 @@ class SessionAuditor:
         self._phase = new
         if old is new:
             return
-        refusal = state.card_refused
+        refusal = state.step.card_refused
         if new is session.Phase.ERROR and refusal is not None:
             # The card profile: every refusal leaves its reason code in the audit log.
             self._audit.record(

@@ -51,7 +51,7 @@ _PHASE_PROMPTS: dict[Phase, Prompt] = {
 
 
 def _message(state: session.SessionState) -> Prompt | None:
-    message = state.message
+    message = state.step.message
     if message is None:
         return None
     parts = (("Errors", message.title), ("Errors", message.body))
@@ -59,15 +59,15 @@ def _message(state: session.SessionState) -> Prompt | None:
 
 
 def _second_factor(state: session.SessionState) -> Prompt:
-    if state.factor is session.Factor.STAFF:
+    if state.step.factor is session.Factor.STAFF:
         return _say(
             "staff",
             QT_TRANSLATE_NOOP(
                 "Voice", "已通知工作人员，请稍候。工作人员核对您本人和证件后，会帮您输入。"
             ),
         )
-    if state.factor is session.Factor.SMS:
-        if not state.otp_sent:
+    if state.step.factor is session.Factor.SMS:
+        if not state.step.otp_sent:
             return _say("sms-sending", QT_TRANSLATE_NOOP("Voice", "正在发送短信验证码，请稍候。"))
         return _say(
             f"sms-sent:{state.resident.otp_sends}",
@@ -89,19 +89,19 @@ def _report(state: session.SessionState) -> Prompt | None:
     shown = state.resident.report
     if shown is None:
         return None
-    if state.view is View.GUIDE:
+    if state.step.view is View.GUIDE:
         return _say(
-            f"guide:{state.view_record}",
+            f"guide:{state.step.view_record}",
             QT_TRANSLATE_NOOP(
                 "Voice", "这是这条记录的修复办法。按“打印修复指引”，可以带回家照着办。"
             ),
         )
-    if state.view is View.DISPUTE:
+    if state.step.view is View.DISPUTE:
         return _say(
-            f"dispute:{state.view_record}",
+            f"dispute:{state.step.view_record}",
             QT_TRANSLATE_NOOP("Voice", "请选择提出异议的原因，然后按“提交异议”。"),
         )
-    if state.view is View.SHARE:
+    if state.step.view is View.SHARE:
         return _say(
             "share",
             QT_TRANSLATE_NOOP("Voice", "请用手机扫描屏幕上的二维码，下载电子版报告。"),
@@ -127,14 +127,14 @@ def _report(state: session.SessionState) -> Prompt | None:
 
 def prompt_for(state: session.SessionState) -> Prompt | None:
     """The prompt of ``state``, or None where nothing needs saying (idle, staff mode)."""
-    if state.still_there_s:
+    if state.step.still_there_s:
         return _say(
             f"still-there:{state.timer}",
             QT_TRANSLATE_NOOP("Voice", "您还在吗？要继续查询，请触摸屏幕。"),
         )
-    if state.message is not None and state.phase in (Phase.ERROR, Phase.SECOND_FACTOR):
+    if state.step.message is not None and state.phase in (Phase.ERROR, Phase.SECOND_FACTOR):
         return _message(state)
-    if state.message is not None and state.phase is Phase.REPORT:
+    if state.step.message is not None and state.phase is Phase.REPORT:
         return _message(state)
     if state.phase in _PHASE_PROMPTS:
         return _PHASE_PROMPTS[state.phase]

@@ -352,7 +352,7 @@ def test_controller_never_reprints_by_itself(virtual_printer: VirtualPrinter) ->
     virtual_printer.fail_after(300, "paper_end")
     assert harness.held.run_next() is Lane.PRINT
     assert ctl.state.phase is session.Phase.REPORT
-    assert ctl.state.message is not None and ctl.state.message.key == "paper_out"
+    assert ctl.state.step.message is not None and ctl.state.step.message.key == "paper_out"
     # Recorded before the paper came out: the platform may count a copy that failed, never
     # miss one that was printed.
     assert len(platform.prints) == 1

@@ -36,7 +36,7 @@ def kiosk_app(
 def wait_phase(qtbot: QtBot, app: ui_app.KioskApp, phase: Phase) -> None:
     def reached() -> None:
         state = app.controller.state
-        assert state.phase is phase, f"still {state.phase} ({state.message})"
+        assert state.phase is phase, f"still {state.phase} ({state.step.message})"
 
     qtbot.wait_until(reached, timeout=WAIT_MS)
 
@@ -69,7 +69,7 @@ def test_a_resident_gets_their_report_printed_and_is_forgotten(
     assert factor_screen.subject.text() == "张*　" + ZHANG_WEI.id_masked
     assert "138****1234" in factor_screen.sms_button.text()
     click(qtbot, factor_screen.sms_button)
-    qtbot.wait_until(lambda: kiosk_app.controller.state.otp_sent, timeout=WAIT_MS)
+    qtbot.wait_until(lambda: kiosk_app.controller.state.step.otp_sent, timeout=WAIT_MS)
     assert factor_screen.prompt.text() == "验证码已发送至 138****1234"
     for digit in platform_sim.sent_codes[0]:
         click(qtbot, factor_screen.keypad.buttons[digit])
@@ -90,7 +90,7 @@ def test_a_resident_gets_their_report_printed_and_is_forgotten(
     assert guide_page.heading.text() == "行政处罚信息信用修复"
     assert "罚款缴纳凭证" in guide_page.documents.text()
     click(qtbot, guide_page.slip_button)
-    qtbot.wait_until(lambda: kiosk_app.controller.state.slip_printed == "P-1", timeout=WAIT_MS)
+    qtbot.wait_until(lambda: kiosk_app.controller.state.step.slip_printed == "P-1", timeout=WAIT_MS)
     assert kiosk_app.controller.state.phase is Phase.REPORT
     (slip,) = virtual_printer.wait_for_jobs(1, timeout=10)
     assert "信用修复指引" in "\n".join(slip.lines)

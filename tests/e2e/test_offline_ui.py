@@ -72,7 +72,7 @@ def test_offline_idle_screen_refuses_cards_politely_and_recovers(
     applet = Rid1Applet(issue_card(RESIDENTS["zhang_wei"], issuer_ca))
     card = virtual_card(applet=applet)
     qtbot.wait_until(lambda: app.controller.state.phase is Phase.ERROR, timeout=WAIT_MS)
-    message = app.controller.state.message
+    message = app.controller.state.step.message
     assert message is not None and message.key == "platform_offline"
     assert "服务台" in message.body and "再来" in message.body
     assert applet.apdu_count == 0

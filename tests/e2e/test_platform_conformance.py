@@ -168,7 +168,7 @@ class Seen:
 def wait_phase(qtbot: QtBot, app: ui_app.KioskApp, phase: Phase) -> None:
     def reached() -> None:
         state = app.controller.state
-        assert state.phase is phase, f"still {state.phase} ({state.message})"
+        assert state.phase is phase, f"still {state.phase} ({state.step.message})"
 
     qtbot.wait_until(reached, timeout=WAIT_MS)
 
@@ -191,10 +191,10 @@ def to_report(
 def enter_sms_code(qtbot: QtBot, app: ui_app.KioskApp, sim: PlatformSimulator) -> None:
     wait_phase(qtbot, app, Phase.SECOND_FACTOR)
     sent = len(sim.sent_codes)
-    qtbot.wait_until(lambda: not app.controller.state.busy, timeout=WAIT_MS)
+    qtbot.wait_until(lambda: not app.controller.state.step.busy, timeout=WAIT_MS)
     app.controller.handle(session.SmsChosen())
     qtbot.wait_until(lambda: len(sim.sent_codes) > sent, timeout=WAIT_MS)
-    qtbot.wait_until(lambda: not app.controller.state.busy, timeout=WAIT_MS)
+    qtbot.wait_until(lambda: not app.controller.state.step.busy, timeout=WAIT_MS)
     app.controller.handle(session.OtpEntered(sim.sent_codes[-1]))
     wait_phase(qtbot, app, Phase.REPORT)
 
@@ -217,8 +217,8 @@ def test_a_platform_throttling_the_first_call_of_each_step_still_serves_the_resi
     wait_phase(qtbot, kiosk_app, Phase.DONE)
 
     assert Phase.ERROR not in seen.phases  # no "service unavailable", no card out and in
-    assert any(s.platform_busy for s in seen.states)  # the header said "please wait"
-    assert not kiosk_app.controller.state.platform_busy
+    assert any(s.step.platform_busy for s in seen.states)  # the header said "please wait"
+    assert not kiosk_app.controller.state.step.platform_busy
     for pattern in (
         "/v1/identity/challenge",
         "/v1/identity/verify",
@@ -267,7 +267,7 @@ def test_a_print_is_recorded_before_paper_and_an_expired_token_asks_the_factor_a
 
     kiosk_app.controller.handle(session.PrintRequested())
     wait_phase(qtbot, kiosk_app, Phase.SECOND_FACTOR)
-    message = kiosk_app.controller.state.message
+    message = kiosk_app.controller.state.step.message
     assert message is not None and message.key == "token_expired"
     assert virtual_printer.jobs == [] and platform_sim.prints == []
 
@@ -299,15 +299,15 @@ def test_a_dispute_is_said_received_only_once_the_platform_has_it(
     # The platform is down for longer than the call's retries: the screen says so.
     platform_sim.fail_next(3, status=503, path="/v1/objections")
     ctl.handle(session.DisputeSubmitted("other", "不是我的记录"))
-    qtbot.wait_until(lambda: not ctl.state.busy, timeout=WAIT_MS)
+    qtbot.wait_until(lambda: not ctl.state.step.busy, timeout=WAIT_MS)
     state = ctl.state
-    assert state.dispute_sent is None and state.resident.disputed == ()
-    assert state.message is not None and state.message.key == "platform_unavailable"
-    assert state.view is session.ReportView.DISPUTE  # the form stays, to send again
+    assert state.step.dispute_sent is None and state.resident.disputed == ()
+    assert state.step.message is not None and state.step.message.key == "platform_unavailable"
+    assert state.step.view is session.ReportView.DISPUTE  # the form stays, to send again
     assert platform_sim.objections == []
 
     ctl.handle(session.DisputeSubmitted("other", "不是我的记录"))
-    qtbot.wait_until(lambda: ctl.state.dispute_sent == "P-1", timeout=WAIT_MS)
+    qtbot.wait_until(lambda: ctl.state.step.dispute_sent == "P-1", timeout=WAIT_MS)
     assert ctl.state.resident.disputed == ("P-1",)
     assert [o.record_id for o in platform_sim.objections] == ["P-1"]
 
@@ -337,7 +337,7 @@ def test_trust_anchors_follow_the_platform_and_refusals_are_audited(
     card = virtual_card(image=issue_card(resident, stranger), wait=False)
     card_in_and_consent(qtbot, kiosk_app, lambda: None)
     wait_phase(qtbot, kiosk_app, Phase.ERROR)
-    refused = kiosk_app.controller.state.card_refused
+    refused = kiosk_app.controller.state.step.card_refused
     assert refused == session.CardRefusal("unknown_issuer", "terminal")
     assert kiosk_app.offline is not None
     kiosk_app.offline.sender.sync_now(timeout=10)

@@ -149,7 +149,7 @@ def test_a_touch_on_any_page_keeps_the_resident_there(
     clock.advance(170)
     harness.controller.handle(S.UserActive())
     clock.advance(170)
-    assert harness.controller.state.view is S.ReportView.DISPUTE
+    assert harness.controller.state.step.view is S.ReportView.DISPUTE
 
 
 @pytest.mark.parametrize("step", STEPS)

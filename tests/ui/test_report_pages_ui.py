@@ -91,7 +91,7 @@ def test_a_negative_record_opens_its_repair_guide(qtbot: QtBot, kiosk: ReportKio
     qtbot.mouseClick(screen.guide_buttons["P-1"], Qt.MouseButton.LeftButton)
     assert screen.pages.currentWidget() is screen.guide_page
     assert screen.guide_page.loading.isVisible()
-    _settle(harness, lambda: harness.controller.state.guide is not None)
+    _settle(harness, lambda: harness.controller.state.step.guide is not None)
     page = screen.guide_page
     assert page.heading.text() == GUIDE.title
     assert "1. 提交申请" in page.steps.text()
@@ -146,7 +146,7 @@ def test_the_phone_qr_shows_with_its_expiry_and_goes_with_its_page(
     assert 590 <= page.seconds_left() <= 600
     assert "分" in page.expiry.text()
     qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
-    assert harness.controller.state.share is None
+    assert harness.controller.state.step.share is None
     assert page.seconds_left() == 0
 
 
@@ -220,7 +220,7 @@ def test_report_pages_fit_the_panel(
     ):
         harness.controller.handle(S.ViewClosed())
         open_page()
-        _settle(harness, lambda: not harness.controller.state.busy)
+        _settle(harness, lambda: not harness.controller.state.step.busy)
         qtbot.wait(10)
         assert win.size().width() <= size[0] and win.size().height() <= size[1]
         page = screen.pages.currentWidget()
@@ -337,7 +337,7 @@ def test_platform_texts_show_the_name_and_id_numbers_masked(qtbot: QtBot) -> Non
         no_full_name_or_id()
 
         qtbot.mouseClick(screen.guide_buttons["P-9"], Qt.MouseButton.LeftButton)
-        _settle(harness, lambda: harness.controller.state.guide is not None)
+        _settle(harness, lambda: harness.controller.state.step.guide is not None)
         page = screen.guide_page
         assert page.heading.text() == "张*的信用修复"
         assert f"2. 核对身份证号{masked_id}" in page.steps.text()

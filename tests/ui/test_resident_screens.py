@@ -67,7 +67,7 @@ def factor_screen(qtbot: QtBot) -> second_factor.SecondFactorScreen:
 def sms_sent(resend_after_s: int) -> S.SessionState:
     """The code page once a code went out, reached through the session's own transitions."""
     state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(resend_after_s))
-    assert state.factor is Factor.SMS and state.otp_sent
+    assert state.step.factor is Factor.SMS and state.step.otp_sent
     return state
 
 
@@ -157,7 +157,7 @@ def test_no_sms_offers_staff_on_the_code_page_in_large_text_too(
         resident=dataclasses.replace(at_phase(S.Phase.VERIFYING).resident, elder_mode=True),
     )
     state, effects = run(elder, S.IdentityVerified(IDENTITY))
-    assert state.factor is Factor.SMS and S.SendOtp(IDENTITY.session_id) in effects
+    assert state.step.factor is Factor.SMS and S.SendOtp(IDENTITY.session_id) in effects
     state, _ = run(state, S.OtpSent(60))
     factor_screen.show_state(state)
     button = factor_screen.no_sms_button
@@ -205,7 +205,7 @@ def test_the_staff_form_says_staff_were_called_and_shows_the_active_field(
 ) -> None:
     screen = factor_screen
     state, _ = run(sms_sent(60), S.StaffChosen())
-    assert state.factor is Factor.STAFF and state.hall.staff_called
+    assert state.step.factor is Factor.STAFF and state.hall.staff_called
     screen.show_state(state)
     assert screen.prompt.text() == "已通知工作人员，请稍候。"
     assert screen.detail.text() == "工作人员核对您本人与证件后，在此输入工号和密码。"
@@ -358,8 +358,8 @@ def test_the_letter_keypad_is_big_enough_to_type_standing(
     screen.show_state(
         dataclasses.replace(
             state,
-            message=STAFF_DENIED,
             resident=dataclasses.replace(state.resident, elder_mode=elder),
+            step=dataclasses.replace(state.step, message=STAFF_DENIED),
         )
     )
     QApplication.processEvents()
@@ -425,7 +425,7 @@ def test_a_long_id_of_wide_letters_is_shown_whole_in_large_text(
 # -------------------------------------------------------------- other screens
 def done_state() -> S.SessionState:
     state = at_phase(S.Phase.DONE)
-    assert state.limit_s == RULES.done == 15
+    assert state.step.limit_s == RULES.done == 15
     return state
 
 
@@ -489,7 +489,12 @@ def test_printing_shows_an_honest_busy_bar_and_where_the_paper_comes_out(qtbot: 
     printing_state = dataclasses.replace(at_phase(S.Phase.PRINTING))
     screen.show_state(printing_state)
     assert screen.title.text() == "正在准备打印…"  # until the printer says it is ready
-    screen.show_state(dataclasses.replace(printing_state, print_stage=S.PrintStage.RECEIPT))
+    screen.show_state(
+        dataclasses.replace(
+            printing_state,
+            step=dataclasses.replace(printing_state.step, print_stage=S.PrintStage.RECEIPT),
+        )
+    )
     assert screen.title.text() == "正在打印…"
     assert screen.hint.text() == "凭条将从下方出纸口送出，请稍候。"
     assert screen.progress.minimum() == screen.progress.maximum() == 0  # busy, no percentage
@@ -510,12 +515,12 @@ def test_the_error_screen_says_whether_trying_again_helps(qtbot: QtBot) -> None:
     screen = error.ErrorScreen()
     qtbot.add_widget(screen)
     locked = errors.to_user_message(errors.PlatformRejected("locked"))
-    screen.show_state(S.SessionState(phase=S.Phase.ERROR, message=locked))
+    screen.show_state(S.SessionState(phase=S.Phase.ERROR, step=S.Step(message=locked)))
     assert screen.title.text() == "验证已锁定"
     assert "重试" not in screen.hint.text()
     expired = errors.to_user_message(errors.PlatformRejected("ticket_expired"))
     assert expired.can_retry
-    screen.show_state(S.SessionState(phase=S.Phase.ERROR, message=expired))
+    screen.show_state(S.SessionState(phase=S.Phase.ERROR, step=S.Step(message=expired)))
     assert "重试" in screen.hint.text()
 
 
@@ -523,7 +528,8 @@ def test_the_error_screen_says_whether_trying_again_helps(qtbot: QtBot) -> None:
 def states_to_fit(elder: bool) -> list[tuple[type[base.Screen], S.SessionState]]:
     """Each screen with the most it ever shows at once."""
     on = dataclasses.replace
-    sms = on(sms_sent(60), message=WRONG_CODE)
+    sent = sms_sent(60)
+    sms = on(sent, step=on(sent.step, message=WRONG_CODE))
     staff, _ = run(sms_sent(60), S.StaffChosen())
     cases: list[tuple[type[base.Screen], S.SessionState]] = [
         (consent.ConsentScreen, at_phase(S.Phase.CONSENT)),
@@ -531,10 +537,10 @@ def states_to_fit(elder: bool) -> list[tuple[type[base.Screen], S.SessionState]]
         (verifying.VerifyingScreen, at_phase(S.Phase.VERIFYING)),
         (second_factor.SecondFactorScreen, at_phase(S.Phase.SECOND_FACTOR)),
         (second_factor.SecondFactorScreen, sms),
-        (second_factor.SecondFactorScreen, on(staff, message=STAFF_DENIED)),
+        (second_factor.SecondFactorScreen, on(staff, step=on(staff.step, message=STAFF_DENIED))),
         (printing.PrintingScreen, at_phase(S.Phase.PRINTING)),
         (done.DoneScreen, done_state()),
-        (error.ErrorScreen, S.SessionState(phase=S.Phase.ERROR, message=WRONG_CODE)),
+        (error.ErrorScreen, S.SessionState(phase=S.Phase.ERROR, step=S.Step(message=WRONG_CODE))),
     ]
     return [
         (screen_type, on(state, resident=on(state.resident, elder_mode=elder)))
@@ -611,7 +617,7 @@ def test_every_resident_screen_fits_the_panel(
         screen.show_state(state)
         QApplication.processEvents()  # let the layouts settle after the texts changed
         problems = squeezed_or_outside(screen)
-        assert not problems, (screen_type.__name__, state.factor, problems)
+        assert not problems, (screen_type.__name__, state.step.factor, problems)
         host.close()
 
 

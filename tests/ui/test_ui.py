@@ -73,7 +73,9 @@ def test_chinese_renders_without_any_system_font(tmp_path: Path) -> None:
 def test_an_error_is_shown_in_plain_words(window: main_window.KioskWindow) -> None:
     state = session.SessionState(
         phase=session.Phase.ERROR,
-        message=errors.to_user_message(errors.PlatformRejected("locked", "session locked")),
+        step=session.Step(
+            message=errors.to_user_message(errors.PlatformRejected("locked", "session locked"))
+        ),
     )
     window.show_state(state)
     screen = window.screen_of(error.ErrorScreen)
@@ -121,10 +123,8 @@ def test_after_a_wrong_code_the_resident_can_type_again(qtbot: QtBot) -> None:
     wrong = errors.to_user_message(errors.PlatformRejected("wrong_code", attempts_left=4))
     state = session.SessionState(
         phase=session.Phase.SECOND_FACTOR,
-        factor=session.Factor.SMS,
-        otp_sent=True,
-        message=wrong,
         resident=session.Resident(identity=identity),
+        step=session.Step(factor=session.Factor.SMS, otp_sent=True, message=wrong),
     )
     screen.show_state(state)
     assert "还可以尝试 4 次" in screen.message.text()
@@ -162,12 +162,10 @@ def test_every_screen_fits_a_1080p_panel(
         for factor in session.Factor:
             state = session.SessionState(
                 phase=phase,
-                factor=factor,
-                otp_sent=True,
-                message=message,
                 resident=session.Resident(
                     elder_mode=elder, identity=identity, report=PENALTY_REPORT
                 ),
+                step=session.Step(factor=factor, otp_sent=True, message=message),
             )
             window.show_state(state)
             qtbot.wait_until(lambda: window.current_screen().isVisible())
@@ -332,7 +330,8 @@ def test_a_busy_platform_says_please_wait_until_the_call_answers(
     window: main_window.KioskWindow,
 ) -> None:
     waiting = session.SessionState(
-        phase=session.Phase.VERIFYING, pending=session.Pending.VERIFY, platform_busy=True
+        phase=session.Phase.VERIFYING,
+        step=session.Step(pending=session.Pending.VERIFY, platform_busy=True),
     )
     window.show_state(waiting)
     assert window.busy_banner.isVisible()
@@ -346,6 +345,8 @@ def test_a_busy_platform_says_please_wait_until_the_call_answers(
     metrics = window.busy_banner.fontMetrics()
     assert metrics.horizontalAdvance(window.busy_banner.text()) <= window.busy_banner.width()
     window.show_state(
-        session.SessionState(phase=session.Phase.VERIFYING, pending=session.Pending.VERIFY)
+        session.SessionState(
+            phase=session.Phase.VERIFYING, step=session.Step(pending=session.Pending.VERIFY)
+        )
     )
     assert not window.busy_banner.isVisible()

@@ -64,8 +64,8 @@ def _printing_at_report(
     stages: list[session.PrintStage] = []
     harness.controller.add_listener(
         lambda state: (
-            stages.append(state.print_stage)
-            if not stages or stages[-1] is not state.print_stage
+            stages.append(state.step.print_stage)
+            if not stages or stages[-1] is not state.step.print_stage
             else None
         )
     )
@@ -104,7 +104,7 @@ def test_an_a4_failure_does_not_undo_the_receipt(fake_lp: Path) -> None:
     harness.held.run_pending()
     assert len(receipt_printer.jobs) == 1
     assert harness.controller.state.phase is session.Phase.DONE
-    assert harness.controller.state.message is None
+    assert harness.controller.state.step.message is None
 
 
 @pytest.mark.expect_log("kiosk.flow.controller")

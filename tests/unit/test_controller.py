@@ -71,7 +71,7 @@ def test_a_late_answer_from_an_ended_session_is_dropped() -> None:
     reader.release.set()  # the first session's read now fails late
     pump(dispatcher, 1.0)
     assert ctl.state.phase is session.Phase.CONSENT
-    assert ctl.state.message is None
+    assert ctl.state.step.message is None
     ctl.stop()
 
 
@@ -96,14 +96,14 @@ def test_the_warning_comes_first_and_a_touch_keeps_the_session() -> None:
     ctl.add_listener(seen.append)
     ctl.handle(session.CardInserted())
     clock.advance(39)
-    assert ctl.state.still_there_s == 0
+    assert ctl.state.step.still_there_s == 0
     clock.advance(1)  # 20 s before the minute is up
     assert ctl.state.phase is session.Phase.CONSENT
-    assert ctl.state.still_there_s == 20
-    assert seen[-1].still_there_s == 20  # the window hears about it
+    assert ctl.state.step.still_there_s == 20
+    assert seen[-1].step.still_there_s == 20  # the window hears about it
     ctl.handle(session.UserActive())
-    assert ctl.state.still_there_s == 0
-    assert seen[-1].still_there_s == 0
+    assert ctl.state.step.still_there_s == 0
+    assert seen[-1].step.still_there_s == 0
     clock.advance(59)
     assert ctl.state.phase is session.Phase.CONSENT  # the warned end was cancelled
     clock.advance(1)
@@ -117,6 +117,6 @@ def test_the_resend_wait_runs_on_the_controllers_clock() -> None:
     harness.feed(session.SmsChosen(), session.OtpSent(60))
     harness.held.drop_pending()
     harness.clock.advance(59)
-    assert not harness.controller.state.resend_ready
+    assert not harness.controller.state.step.resend_ready
     harness.clock.advance(1)
-    assert harness.controller.state.resend_ready
+    assert harness.controller.state.step.resend_ready

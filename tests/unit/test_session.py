@@ -124,7 +124,7 @@ def test_elder_mode_doubles_timeouts_and_resets_after_the_session() -> None:
 
 def test_resident_without_phone_goes_straight_to_staff_and_cannot_ask_for_sms() -> None:
     state, _ = run(at_phase(S.Phase.VERIFYING), S.IdentityVerified(NO_PHONE))
-    assert state.factor is S.Factor.STAFF
+    assert state.step.factor is S.Factor.STAFF
     state, effects = run(state, S.SmsChosen())
     assert kinds(effects) == []
     state, effects = run(state, S.StaffConfirmed("100001", "246810"))
@@ -135,10 +135,10 @@ def test_wrong_code_keeps_the_resident_on_the_code_screen_with_attempts_left() -
     state, _ = run(
         at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60), S.OtpEntered("000000")
     )
-    assert state.busy
+    assert state.step.busy
     state, effects = run(state, S.Failed(errors.PlatformRejected("wrong_code", attempts_left=4)))
-    assert state.phase is S.Phase.SECOND_FACTOR and not state.busy
-    assert state.message is not None and state.message.attempts_left == 4
+    assert state.phase is S.Phase.SECOND_FACTOR and not state.step.busy
+    assert state.step.message is not None and state.step.message.attempts_left == 4
     assert kinds(effects) == []
 
 
@@ -147,16 +147,16 @@ def test_locked_session_ends_with_an_explanation() -> None:
     state, effects = run(state, S.Failed(errors.PlatformRejected("locked")))
     assert state.phase is S.Phase.ERROR
     assert state.resident.identity is None
-    assert state.message is not None and state.message.key == "locked"
+    assert state.step.message is not None and state.step.message.key == "locked"
     assert S.EndPlatformSession("sess-1") in effects
 
 
 def test_card_refused_shows_a_plain_message_not_the_reason_code() -> None:
     state, _ = run(at_phase(S.Phase.VERIFYING), S.Failed(errors.CardInvalid("holder_hash")))
     assert state.phase is S.Phase.ERROR
-    assert state.message is not None
-    assert "holder_hash" not in state.message.body
-    assert "工作人员" in state.message.body
+    assert state.step.message is not None
+    assert "holder_hash" not in state.step.message.body
+    assert "工作人员" in state.step.message.body
 
 
 def test_printer_fault_returns_to_the_report_and_never_reprints_by_itself() -> None:
@@ -164,7 +164,7 @@ def test_printer_fault_returns_to_the_report_and_never_reprints_by_itself() -> N
     state, effects = run(state, S.Failed(device_errors.PaperOut("paper end")))
     assert state.phase is S.Phase.REPORT
     assert state.resident.report is REPORT
-    assert state.message is not None and state.message.can_retry
+    assert state.step.message is not None and state.step.message.can_retry
     assert kinds(effects) == []
     state, effects = run(state, S.PrintRequested())
     assert kinds(effects) == [S.CheckPrinter]
@@ -187,8 +187,8 @@ def test_results_arriving_after_the_session_ended_are_ignored() -> None:
 def test_unexpected_bug_becomes_a_generic_message() -> None:
     state, _ = run(at_phase(S.Phase.READING_CARD), S.Failed(RuntimeError("boom")))
     assert state.phase is S.Phase.ERROR
-    assert state.message is not None and state.message.key == "internal_error"
-    assert "boom" not in state.message.body
+    assert state.step.message is not None and state.step.message.key == "internal_error"
+    assert "boom" not in state.step.message.body
 
 
 def test_an_expired_token_asks_for_a_second_factor_again_without_the_card() -> None:
@@ -198,7 +198,7 @@ def test_an_expired_token_asks_for_a_second_factor_again_without_the_card() -> N
     assert state.resident.identity is IDENTITY  # the platform session lives on
     assert state.resident.access_token is None
     assert state.resident.report is None
-    assert state.factor is S.Factor.CHOOSING
+    assert state.step.factor is S.Factor.CHOOSING
     assert kinds(effects) == []  # no card read, no session ended
     state, effects = run(
         state,
@@ -224,7 +224,7 @@ def test_an_expired_session_starts_over() -> None:
 def test_a_repair_slip_prints_without_leaving_the_report() -> None:
     state, effects = run(at_penalty_report(), S.RepairSlipRequested("P-1"))
     assert state.phase is S.Phase.REPORT
-    assert state.busy
+    assert state.step.busy
     assert effects[0] == S.FetchRepairGuide("P-1", "repair-admin-penalty")
     state, effects = run(state, S.PrintRequested())  # one print job at a time
     assert kinds(effects) == []
@@ -232,8 +232,8 @@ def test_a_repair_slip_prints_without_leaving_the_report() -> None:
     assert effects == [S.PrintRepairSlip(PENALTY_REPORT, "P-1", GUIDE, large_print=False)]
     state, _ = run(state, S.SlipPrinted("P-1"))
     assert state.phase is S.Phase.REPORT
-    assert not state.busy
-    assert state.slip_printed == "P-1"
+    assert not state.step.busy
+    assert state.step.slip_printed == "P-1"
 
 
 def test_no_slip_for_a_record_without_a_guide() -> None:
@@ -246,8 +246,8 @@ def test_a_failed_repair_slip_keeps_the_report_and_explains() -> None:
     state, effects = run(state, S.Failed(device_errors.PaperOut("paper end")))
     assert state.phase is S.Phase.REPORT
     assert state.resident.report is PENALTY_REPORT
-    assert state.message is not None
-    assert state.message.key == "paper_out"
+    assert state.step.message is not None
+    assert state.step.message.key == "paper_out"
     assert kinds(effects) == []
 
 
@@ -296,7 +296,7 @@ def test_platform_offline_table(
         all_effects += effects
     assert state.phase is phase
     assert state.hall.online is online
-    assert (state.message.key if state.message else None) == message
+    assert (state.step.message.key if state.step.message else None) == message
     if start is S.Phase.IDLE:
         assert S.ReadCard not in kinds(all_effects)
 
@@ -304,7 +304,7 @@ def test_platform_offline_table(
 def test_offline_refusal_ends_by_timeout_like_any_error() -> None:
     state, _ = run(S.SessionState(), OFFLINE, S.CardInserted())
     state, _ = run(state, S.TimedOut(state.timer))
-    assert (state.phase, state.hall.online, state.message) == (S.Phase.IDLE, False, None)
+    assert (state.phase, state.hall.online, state.step.message) == (S.Phase.IDLE, False, None)
 
 
 # ---------------------------------------------------------------- "are you still there?"
@@ -358,7 +358,7 @@ def test_the_warning_counts_down_then_the_session_ends_and_is_wiped() -> None:
     state = at_phase(S.Phase.REPORT)
     state, effects = run(state, S.WarnInactive(state.timer))
     assert state.phase is S.Phase.REPORT and state.resident.report is not None
-    assert state.still_there_s == 20
+    assert state.step.still_there_s == 20
     assert effects == [S.StartTimer(20, state.timer)]  # same generation: the end itself
     state, effects = run(state, S.TimedOut(state.timer))
     assert state == S.SessionState(timer=state.timer)
@@ -369,7 +369,7 @@ def test_a_touch_during_the_warning_continues_the_session() -> None:
     state = at_phase(S.Phase.SECOND_FACTOR)
     warned, _ = run(state, S.WarnInactive(state.timer))
     touched, effects = run(warned, S.UserActive())
-    assert touched.still_there_s == 0
+    assert touched.step.still_there_s == 0
     assert touched.phase is S.Phase.SECOND_FACTOR and touched.resident.identity == IDENTITY
     assert effects == [S.StartTimer(160, touched.timer, warn=True)]
     # The end scheduled by the warning is stale now.
@@ -382,7 +382,7 @@ def test_elder_mode_warns_longer() -> None:
         resident=dataclasses.replace(at_phase(S.Phase.CONSENT).resident, elder_mode=True),
     )
     state, effects = run(state, S.WarnInactive(state.timer))
-    assert state.still_there_s == 40
+    assert state.step.still_there_s == 40
     assert effects == [S.StartTimer(40, state.timer)]
 
 
@@ -394,7 +394,7 @@ def test_anything_that_restarts_the_timer_clears_the_warning(event: S.Event) -> 
     state = at_phase(S.Phase.CONSENT)
     state, _ = run(state, S.WarnInactive(state.timer))
     state, _ = run(state, event)
-    assert state.still_there_s == 0
+    assert state.step.still_there_s == 0
 
 
 def test_stale_or_repeated_warnings_are_ignored() -> None:
@@ -465,11 +465,11 @@ def test_a_call_outlives_the_session_that_made_it(ending: S.Event) -> None:
 def test_a_platform_wait_shows_until_the_call_answers() -> None:
     state = at_phase(S.Phase.VERIFYING)
     state, effects = run(state, S.PlatformBusy(2.0))
-    assert state.platform_busy and effects == []
+    assert state.step.platform_busy and effects == []
     state, _ = run(state, S.IdentityVerified(IDENTITY))
-    assert not state.platform_busy
+    assert not state.step.platform_busy
     idle, _ = run(S.SessionState(), S.PlatformBusy(2.0))
-    assert not idle.platform_busy  # a late notice from an ended session changes nothing
+    assert not idle.step.platform_busy  # a late notice from an ended session changes nothing
 
 
 def test_a_lost_verify_signs_a_new_challenge_once() -> None:
@@ -480,7 +480,7 @@ def test_a_lost_verify_signs_a_new_challenge_once() -> None:
     assert effects == [S.VerifyIdentity(EVIDENCE, may_renew=False)]
     assert run(state, S.ChallengeRenewed(EVIDENCE, CHALLENGE)) == (state, [])
     state, _ = run(state, S.Failed(errors.PlatformUnavailable("down", status=503)))
-    assert state.phase is S.Phase.ERROR and state.card_refused is None
+    assert state.phase is S.Phase.ERROR and state.step.card_refused is None
 
 
 @pytest.mark.parametrize(
@@ -512,7 +512,7 @@ def test_a_refused_card_carries_its_reason_for_the_audit(
     for event in [*events, S.Failed(error)]:
         state, _ = S.transition(state, event, RULES)
         auditor(state)
-    assert state.phase is S.Phase.ERROR and state.card_refused == refusal
+    assert state.phase is S.Phase.ERROR and state.step.card_refused == refusal
     refused = [e for e in audit_log.entries if e.action == "card_refused"]
     if refusal is None:
         assert refused == []
@@ -525,7 +525,7 @@ def test_printing_records_the_copy_between_the_printer_check_and_the_paper() -> 
     state, effects = run(state, S.PrintRequested())
     assert kinds(effects) == [S.CheckPrinter]
     state, effects = run(state, S.PrinterReady())
-    assert state.print_stage is S.PrintStage.RECORDING
+    assert state.step.print_stage is S.PrintStage.RECORDING
     assert effects == [S.RecordPrint("tok", "R1")]
     state, effects = run(state, S.PrintRecorded(a4=True))
     assert effects == [S.PrintReport(REPORT, False, a4=True)]
@@ -550,7 +550,7 @@ def test_staff_credentials_out_of_format_are_never_sent() -> None:
 def test_a_phase_without_a_limit_starts_no_timer() -> None:
     rules = dataclasses.replace(RULES, consent=0)
     state, effects = S.transition(S.SessionState(), S.CardInserted(), rules)
-    assert state.phase is S.Phase.CONSENT and state.limit_s == 0
+    assert state.phase is S.Phase.CONSENT and state.step.limit_s == 0
     assert effects == []
 
 
@@ -559,9 +559,9 @@ def test_no_phone_on_file_turns_the_resident_to_staff_with_a_message() -> None:
     state, effects = run(
         state, S.Failed(errors.PlatformRejected(errors.PlatformCode.NO_PHONE_ON_FILE))
     )
-    assert state.phase is S.Phase.SECOND_FACTOR and state.factor is S.Factor.STAFF
-    assert state.message is not None and state.message.key == "no_phone_on_file"
-    assert not state.busy and effects == []
+    assert state.phase is S.Phase.SECOND_FACTOR and state.step.factor is S.Factor.STAFF
+    assert state.step.message is not None and state.step.message.key == "no_phone_on_file"
+    assert not state.step.busy and effects == []
 
 
 def test_a_card_put_back_after_an_error_starts_over_with_the_same_settings() -> None:
@@ -569,7 +569,7 @@ def test_a_card_put_back_after_an_error_starts_over_with_the_same_settings() -> 
     state, _ = run(state, S.MuteToggled(), S.ConsentGiven(), S.Failed(device_errors.CardRemoved()))
     assert state.phase is S.Phase.ERROR
     state, effects = run(state, S.CardInserted())
-    assert state.phase is S.Phase.CONSENT and state.message is None
+    assert state.phase is S.Phase.CONSENT and state.step.message is None
     # The same person trying again keeps large text, language and silence.
     assert state.resident.elder_mode and state.resident.language == "en" and state.resident.muted
     assert [type(e) for e in effects] == [S.StartTimer]
@@ -577,10 +577,10 @@ def test_a_card_put_back_after_an_error_starts_over_with_the_same_settings() -> 
 
 def test_finishing_on_the_report_screen_says_goodbye_and_drops_the_phone_link() -> None:
     state, _ = run(at_penalty_report(), S.ShareRequested(), S.ShareReady(LINK))
-    assert state.share is not None
+    assert state.step.share is not None
     state, _ = run(state, S.Finished())
     assert state.phase is S.Phase.DONE
-    assert state.share is None and state.view is S.ReportView.REPORT
+    assert state.step.share is None and state.step.view is S.ReportView.REPORT
 
 
 def test_a_guide_already_loaded_opens_again_without_asking_the_platform() -> None:
@@ -590,9 +590,9 @@ def test_a_guide_already_loaded_opens_again_without_asking_the_platform() -> Non
         S.RepairGuideLoaded("P-1", GUIDE, for_slip=False),
         S.ViewClosed(),
     )
-    assert state.view is S.ReportView.REPORT
+    assert state.step.view is S.ReportView.REPORT
     state, effects = run(state, S.RepairGuideRequested("P-1"))
-    assert state.view is S.ReportView.GUIDE and state.guide == GUIDE
+    assert state.step.view is S.ReportView.GUIDE and state.step.guide == GUIDE
     assert kinds(effects) == []
 
 
@@ -608,7 +608,7 @@ def test_finishing_on_the_error_screen_ends_at_once() -> None:
     state, _ = run(at_phase(S.Phase.READING_CARD), S.Failed(device_errors.CardRemoved()))
     assert state.phase is S.Phase.ERROR
     state, _ = run(state, S.Finished())
-    assert state.phase is S.Phase.IDLE and state.message is None
+    assert state.phase is S.Phase.IDLE and state.step.message is None
 
 
 def test_each_wait_says_what_it_waits_for() -> None:
@@ -616,7 +616,7 @@ def test_each_wait_says_what_it_waits_for() -> None:
     seen: list[S.Pending | None] = []
     for event in JOURNEY:
         state, _ = S.transition(state, event, RULES)
-        seen.append(state.pending)
+        seen.append(state.step.pending)
     assert seen == [
         None,  # consent asked
         S.Pending.CARD,  # the challenge, then the card
@@ -633,7 +633,7 @@ def test_each_wait_says_what_it_waits_for() -> None:
         S.Pending.PRINT,
         None,  # printed
     ]
-    assert not state.busy
+    assert not state.step.busy
 
 
 @pytest.mark.parametrize(
@@ -646,13 +646,13 @@ def test_each_wait_says_what_it_waits_for() -> None:
 )
 def test_the_report_pages_say_what_they_wait_for(event: S.Event, pending: S.Pending) -> None:
     state, _ = run(at_penalty_report(), event)
-    assert state.pending is pending and state.busy
+    assert state.step.pending is pending and state.step.busy
 
 
 def test_a_dispute_waits_for_the_platform_and_a_staff_check_for_the_pin() -> None:
     state, _ = run(at_penalty_report(), S.DisputeRequested("P-1"), S.DisputeSubmitted("other"))
-    assert state.pending is S.Pending.DISPUTE
+    assert state.step.pending is S.Pending.DISPUTE
     state, _ = run(
         at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen(), S.StaffConfirmed("ST001", "2468")
     )
-    assert state.pending is S.Pending.STAFF_CHECK
+    assert state.step.pending is S.Pending.STAFF_CHECK

@@ -32,19 +32,19 @@ def test_large_text_mode_sends_the_code_at_once_without_a_choice() -> None:
     state, _ = run(state, S.CardRead(_evidence()))
     state, effects = run(state, S.IdentityVerified(IDENTITY))
     assert state.phase is S.Phase.SECOND_FACTOR
-    assert state.factor is S.Factor.SMS and state.busy
+    assert state.step.factor is S.Factor.SMS and state.step.busy
     assert S.SendOtp("sess-1") in effects
 
 
 def test_normal_mode_lets_the_resident_choose() -> None:
     state = at_phase(S.Phase.SECOND_FACTOR)
-    assert state.factor is S.Factor.CHOOSING
-    assert not state.busy
+    assert state.step.factor is S.Factor.CHOOSING
+    assert not state.step.busy
 
 
 def test_choosing_staff_calls_staff() -> None:
     state, effects = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
-    assert state.factor is S.Factor.STAFF
+    assert state.step.factor is S.Factor.STAFF
     assert state.hall.staff_called and state.hall.staff_call == 1
     assert S.StartStaffCallTimer(60, 1) in effects
 
@@ -52,7 +52,7 @@ def test_choosing_staff_calls_staff() -> None:
 def test_a_resident_without_a_phone_gets_staff_called_at_once() -> None:
     state = at_phase(S.Phase.VERIFYING)
     state, effects = run(state, S.IdentityVerified(NO_PHONE))
-    assert state.factor is S.Factor.STAFF
+    assert state.step.factor is S.Factor.STAFF
     assert state.hall.staff_called
     assert kinds(effects) == [S.StartStaffCallTimer]
 
@@ -63,7 +63,7 @@ def test_staff_id_that_confirmed_is_kept_for_the_audit_and_not_before() -> None:
     assert state.resident.assisted_by is None  # not yet accepted
     state, _ = run(state, S.AccessGranted("tok"))
     assert state.resident.assisted_by == "100001"
-    assert state.staff_entered is None
+    assert state.step.staff_entered is None
 
 
 def test_an_sms_session_is_not_marked_as_assisted() -> None:
@@ -76,19 +76,19 @@ def test_an_sms_session_is_not_marked_as_assisted() -> None:
 
 def test_resend_asks_for_a_new_code_and_counts_the_sends() -> None:
     state, effects = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60))
-    assert state.resident.otp_sends == 1 and state.resend_after_s == 60
+    assert state.resident.otp_sends == 1 and state.step.resend_after_s == 60
     assert S.StartResendTimer(60, "sess-1", 1) in effects
-    assert not state.resend_ready
+    assert not state.step.resend_ready
     state, effects = run(state, S.ResendRequested())  # the platform's wait is not over
-    assert effects == [] and not state.busy
+    assert effects == [] and not state.step.busy
     state, _ = run(state, S.ResendReady("sess-1", 1))
-    assert state.resend_ready
+    assert state.step.resend_ready
     state, effects = run(state, S.ResendRequested())
-    assert S.SendOtp("sess-1") in effects and state.busy
+    assert S.SendOtp("sess-1") in effects and state.step.busy
     state, effects = run(state, S.ResendRequested())  # already sending: nothing more
     assert kinds(effects) == []
     state, _ = run(state, S.OtpSent(90))
-    assert state.resident.otp_sends == 2 and state.resend_after_s == 90
+    assert state.resident.otp_sends == 2 and state.step.resend_after_s == 90
 
 
 def test_a_resend_wait_of_another_code_or_session_changes_nothing() -> None:
@@ -99,7 +99,7 @@ def test_a_resend_wait_of_another_code_or_session_changes_nothing() -> None:
 
 def test_no_wait_asked_means_the_code_may_be_sent_again_at_once() -> None:
     state, effects = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(0))
-    assert state.resend_ready
+    assert state.step.resend_ready
     assert not any(isinstance(e, S.StartResendTimer) for e in effects)
 
 
@@ -113,10 +113,14 @@ def test_no_resend_on_the_staff_form() -> None:
 
 def test_a_repair_guide_opens_on_screen_then_prints_without_fetching_again() -> None:
     state, effects = run(at_penalty_report(), S.RepairGuideRequested("P-1"))
-    assert state.view is S.ReportView.GUIDE and state.view_record == "P-1" and state.busy
+    assert (
+        state.step.view is S.ReportView.GUIDE
+        and state.step.view_record == "P-1"
+        and state.step.busy
+    )
     assert S.FetchRepairGuide("P-1", "repair-admin-penalty", for_slip=False) in effects
     state, effects = run(state, S.RepairGuideLoaded("P-1", GUIDE, for_slip=False))
-    assert state.guide == GUIDE and not state.busy
+    assert state.step.guide == GUIDE and not state.step.busy
     assert kinds(effects) == []
     state, effects = run(state, S.RepairSlipRequested("P-1"))
     assert kinds(effects) == [S.PrintRepairSlip]
@@ -129,21 +133,21 @@ def test_no_guide_page_for_a_record_without_a_guide() -> None:
 
 def test_a_guide_that_arrives_after_its_page_closed_is_not_shown() -> None:
     state, _ = run(at_penalty_report(), S.RepairGuideRequested("P-1"), S.ViewClosed())
-    assert state.view is S.ReportView.REPORT and state.busy
+    assert state.step.view is S.ReportView.REPORT and state.step.busy
     state, _ = run(state, S.RepairGuideLoaded("P-1", GUIDE, for_slip=False))
-    assert state.view is S.ReportView.REPORT and not state.busy
+    assert state.step.view is S.ReportView.REPORT and not state.step.busy
 
 
 def test_a_dispute_is_sent_with_the_reason_in_words_and_the_record_marked() -> None:
     state, _ = run(at_penalty_report(), S.DisputeRequested("P-1"))
-    assert state.view is S.ReportView.DISPUTE and state.view_record == "P-1"
+    assert state.step.view is S.ReportView.DISPUTE and state.step.view_record == "P-1"
     state, effects = run(state, S.DisputeSubmitted("already_done", "  已于 2025 年\n缴清罚款 "))
-    assert state.busy
+    assert state.step.busy
     (dispute,) = [e for e in effects if isinstance(e, S.SendDispute)]
     assert dispute.token == "tok" and dispute.report_id == "R2" and dispute.record_id == "P-1"
     assert dispute.reason == "【我已经履行或整改完毕，记录没有更新】已于 2025 年 缴清罚款"
     state, _ = run(state, S.DisputeSent("P-1"))
-    assert state.view is S.ReportView.REPORT and not state.busy
+    assert state.step.view is S.ReportView.REPORT and not state.step.busy
     assert state.resident.disputed == ("P-1",)
     # The same record cannot be disputed twice in a session.
     assert run(state, S.DisputeRequested("P-1")) == (state, [])
@@ -164,11 +168,11 @@ def test_a_record_not_in_the_report_cannot_be_disputed() -> None:
 
 def test_the_phone_link_shows_on_its_page_and_goes_when_the_page_closes() -> None:
     state, effects = run(at_penalty_report(), S.ShareRequested())
-    assert S.ShareReport("tok", "R2") in effects and state.busy
+    assert S.ShareReport("tok", "R2") in effects and state.step.busy
     state, _ = run(state, S.ShareReady(LINK))
-    assert state.view is S.ReportView.SHARE and state.share == LINK
+    assert state.step.view is S.ReportView.SHARE and state.step.share == LINK
     state, _ = run(state, S.ViewClosed())
-    assert state.view is S.ReportView.REPORT and state.share is None
+    assert state.step.view is S.ReportView.REPORT and state.step.share is None
 
 
 @pytest.mark.parametrize("ending", [S.CardRemoved(), S.TimedOut(0)])
@@ -178,7 +182,7 @@ def test_the_end_of_a_session_wipes_every_page(ending: S.Event) -> None:
         ending = S.TimedOut(state.timer)
     state, _ = run(state, ending)
     assert state.phase is S.Phase.IDLE
-    assert state.share is None and state.guide is None and state.view_record is None
+    assert state.step.share is None and state.step.guide is None and state.step.view_record is None
     assert state.resident.disputed == () and state.resident.report is None
 
 
@@ -187,8 +191,8 @@ def test_a_failed_phone_link_keeps_the_report() -> None:
 
     state, _ = run(at_penalty_report(), S.ShareRequested())
     state, _ = run(state, S.Failed(errors.PlatformUnavailable("down")))
-    assert state.phase is S.Phase.REPORT and not state.busy
-    assert state.resident.report is PENALTY_REPORT and state.message is not None
+    assert state.phase is S.Phase.REPORT and not state.step.busy
+    assert state.resident.report is PENALTY_REPORT and state.step.message is not None
 
 
 def test_printing_leaves_the_pages_for_the_report() -> None:
@@ -211,9 +215,9 @@ def test_language_and_mute_last_for_one_session_only() -> None:
 
 def test_the_done_screen_knows_its_countdown() -> None:
     state = at_phase(S.Phase.DONE)
-    assert state.limit_s == 15
+    assert state.step.limit_s == 15
     elder, _ = run(state, S.ElderModeToggled())
-    assert elder.limit_s == 30
+    assert elder.step.limit_s == 30
 
 
 def _evidence() -> S.CardEvidence:
@@ -265,13 +269,13 @@ def test_a_staff_assisted_session_is_audited_with_the_staff_id_only() -> None:
 def test_a_notice_lasts_until_the_next_page_and_the_newest_wins() -> None:
     state, _ = run(at_penalty_report(), S.RepairSlipRequested("P-1"))
     state, _ = run(state, S.RepairGuideLoaded("P-1", GUIDE), S.SlipPrinted("P-1"))
-    assert state.slip_printed == "P-1"
+    assert state.step.slip_printed == "P-1"
     state, _ = run(state, S.DisputeRequested("P-1"))
-    assert state.slip_printed is None
+    assert state.step.slip_printed is None
     state, _ = run(state, S.DisputeSubmitted("other", ""), S.DisputeSent("P-1"))
-    assert state.dispute_sent == "P-1" and state.slip_printed is None
+    assert state.step.dispute_sent == "P-1" and state.step.slip_printed is None
     state, _ = run(state, S.ShareRequested(), S.ShareReady(LINK))
-    assert state.dispute_sent is None
+    assert state.step.dispute_sent is None
 
 
 def test_staff_confirming_answers_the_call() -> None:
@@ -285,12 +289,12 @@ def test_printing_reports_its_stages_and_a_fault_returns_to_the_report() -> None
     from devices import errors as device_errors
 
     state, _ = run(at_penalty_report(), S.PrintRequested())
-    assert state.print_stage is S.PrintStage.CHECKING
+    assert state.step.print_stage is S.PrintStage.CHECKING
     state, _ = run(state, S.PrintProgress(S.PrintStage.RECEIPT))
-    assert state.phase is S.Phase.PRINTING and state.print_stage is S.PrintStage.RECEIPT
+    assert state.phase is S.Phase.PRINTING and state.step.print_stage is S.PrintStage.RECEIPT
     state, effects = run(state, S.Failed(device_errors.PaperOut("paper end")))
     assert state.phase is S.Phase.REPORT and kinds(effects) == []
-    assert state.message is not None and state.message.key == "paper_out"
+    assert state.step.message is not None and state.step.message.key == "paper_out"
     # Asked again, it starts from the check again.
     state, _ = run(state, S.PrintRequested())
-    assert state.print_stage is S.PrintStage.CHECKING
+    assert state.step.print_stage is S.PrintStage.CHECKING

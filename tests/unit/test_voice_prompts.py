@@ -164,8 +164,8 @@ def test_a_message_is_said_as_sentences_in_english_too(qapp: object) -> None:
     message = errors.to_user_message(errors.PlatformRejected("wrong_code", attempts_left=2))
     state = dataclasses.replace(
         at_phase(S.Phase.SECOND_FACTOR),
-        message=message,
         resident=dataclasses.replace(at_phase(S.Phase.SECOND_FACTOR).resident, language="en"),
+        step=dataclasses.replace(at_phase(S.Phase.SECOND_FACTOR).step, message=message),
     )
     prompt = prompts.prompt_for(state)
     assert prompt is not None

@@ -110,13 +110,15 @@ class DisputePage(QWidget):
 
     def show_state(self, state: session.SessionState) -> None:
         """The form for ``state.view_record``; a new record (or none) starts a blank form."""
-        record_id = state.view_record if state.view is session.ReportView.DISPUTE else None
+        record_id = (
+            state.step.view_record if state.step.view is session.ReportView.DISPUTE else None
+        )
         if record_id != self._record_id:
             self._record_id = record_id
             self._clear()
         record = _title(state)
         self.record.setText(record)
-        self._busy = state.busy
+        self._busy = state.step.busy
         self._update_buttons()
 
     def _clear(self) -> None:
@@ -154,11 +156,11 @@ class DisputePage(QWidget):
 
 
 def _title(state: session.SessionState) -> str:
-    if state.resident.report is None or state.view_record is None:
+    if state.resident.report is None or state.step.view_record is None:
         return ""
     for section in state.resident.report.sections:
         for record in section.records:
-            if record.record_id == state.view_record:
+            if record.record_id == state.step.view_record:
                 shown = privacy.masked_record(record, name=state.resident.report.subject.name)
                 return f"{shown.date.isoformat()}　{shown.title}　{shown.authority}"
     return ""

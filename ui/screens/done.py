@@ -80,7 +80,7 @@ class DoneScreen(base.Screen):
         self.verify_note.setVisible(state.resident.printed)
         if state.timer != self._counted_timer:
             self._counted_timer = state.timer
-            self.remaining = math.ceil(state.limit_s)
+            self.remaining = math.ceil(state.step.limit_s)
             self.ticker.start()
         self._show_remaining()
 

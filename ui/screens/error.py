@@ -44,10 +44,10 @@ class ErrorScreen(base.Screen):
 
     def show_state(self, state: session.SessionState) -> None:
         """Show the message, and whether trying again can help."""
-        title, body = base.message_texts(state.message)
+        title, body = base.message_texts(state.step.message)
         self.title.setText(title)
         self.body.setText(body)
-        self._can_retry = state.message is not None and state.message.can_retry
+        self._can_retry = state.step.message is not None and state.step.message.can_retry
         self._show_hint()
 
     def _show_hint(self) -> None:

@@ -60,7 +60,7 @@ class PrintingScreen(base.Screen):
 
     def show_state(self, state: session.SessionState) -> None:
         """Where printing is: checking the printer, the receipt going out, the A4 report."""
-        stage = state.print_stage
+        stage = state.step.print_stage
         if stage is session.PrintStage.CHECKING:
             self.title.setText(translate("PrintingScreen", "正在准备打印…"))
             self.stage.setText(translate("PrintingScreen", "正在检查打印机的纸张和状态"))

@@ -83,14 +83,14 @@ class RepairGuidePage(QWidget):
 
     def show_state(self, state: session.SessionState) -> None:
         """The guide of ``state.view_record``; empty while it loads and after the session."""
-        self._record_id = state.view_record
+        self._record_id = state.step.view_record
         record = _find(state)
         self.record.setText(f"{record.date.isoformat()}　{record.title}" if record else "")
-        guide = state.guide
+        guide = state.step.guide
         if guide is not self._shown_guide:
             self._shown_guide = guide
             self.paged.to_top()  # a new guide starts at its first page
-        self.loading.setVisible(guide is None and state.busy)
+        self.loading.setVisible(guide is None and state.step.busy)
         if guide is not None and state.resident.report is not None:
             # The hall can see the screen: the guide's texts with the resident's name and
             # any ID or mobile number masked.
@@ -115,9 +115,9 @@ class RepairGuidePage(QWidget):
                 )
             self.where.setText("\n".join(where))
             self.documents.setText("\n".join(f"· {item}" for item in guide.documents))
-        disputed = state.view_record in state.resident.disputed
-        self.dispute_button.setEnabled(not state.busy and not disputed and record is not None)
-        self.slip_button.setEnabled(not state.busy and guide is not None)
+        disputed = state.step.view_record in state.resident.disputed
+        self.dispute_button.setEnabled(not state.step.busy and not disputed and record is not None)
+        self.slip_button.setEnabled(not state.step.busy and guide is not None)
 
     def _slip(self) -> None:
         if self._record_id:
@@ -130,10 +130,10 @@ class RepairGuidePage(QWidget):
 
 def _find(state: session.SessionState) -> report_model.Record | None:
     """The record the page is about, from the report in ``state``, masked for the screen."""
-    if state.resident.report is None or state.view_record is None:
+    if state.resident.report is None or state.step.view_record is None:
         return None
     for section in state.resident.report.sections:
         for record in section.records:
-            if record.record_id == state.view_record:
+            if record.record_id == state.step.view_record:
                 return privacy.masked_record(record, name=state.resident.report.subject.name)
     return None

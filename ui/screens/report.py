@@ -210,32 +210,32 @@ class ReportScreen(base.Screen):
 
     def show_state(self, state: session.SessionState) -> None:
         """Show the report or one of its pages; rebuild the list only when it changes."""
-        _title, body = base.message_texts(state.message)
+        _title, body = base.message_texts(state.step.message)
         self.message.setText(body)
-        self.message.setVisible(state.message is not None)
-        printer_problem = state.message is not None and state.message.key in _PRINTER_KEYS
+        self.message.setVisible(state.step.message is not None)
+        printer_problem = state.step.message is not None and state.step.message.key in _PRINTER_KEYS
         self.staff_button.setVisible(printer_problem and not state.hall.staff_called)
         self.print_button.setText(
             translate("ReportScreen", "重新打印")
-            if state.message and state.message.key in _PRINTER_KEYS
+            if state.step.message and state.step.message.key in _PRINTER_KEYS
             else translate("ReportScreen", "打印报告")
         )
         notice = ""
-        if state.slip_printed:
+        if state.step.slip_printed:
             notice = translate("ReportScreen", "修复指引已打印，请从出纸口取走。")
-        elif state.dispute_sent:
+        elif state.step.dispute_sent:
             notice = translate(
                 "ReportScreen", "异议已提交，信用平台将核查处理；进度可到服务窗口查询。"
             )
         self.notice.setText(notice)
-        self.notice.setVisible(bool(notice) and state.message is None)
+        self.notice.setVisible(bool(notice) and state.step.message is None)
         for button in (self.finish_button, self.share_button, self.print_button):
-            button.setEnabled(not state.busy)
+            button.setEnabled(not state.step.busy)
         self.share_button.setVisible(state.resident.report is not None)
-        self.pages.setCurrentWidget(self._page_for[state.view])
+        self.pages.setCurrentWidget(self._page_for[state.step.view])
         # A page has its own heading: the report's title row makes room for it (large text
         # in landscape needs every line).
-        on_report = state.view is View.REPORT
+        on_report = state.step.view is View.REPORT
         self.title.setVisible(on_report)
         self.subject.setVisible(on_report)
         self.guide_page.show_state(state)
@@ -254,14 +254,14 @@ class ReportScreen(base.Screen):
                 self._fill(state.resident.report, brief)
         for record_id, button in self.dispute_buttons.items():
             disputed = record_id in state.resident.disputed
-            button.setEnabled(not state.busy and not disputed)
+            button.setEnabled(not state.step.busy and not disputed)
             button.setText(
                 translate("ReportScreen", "已提出异议")
                 if disputed
                 else translate("ReportScreen", "提出异议")
             )
         for button in self.guide_buttons.values():
-            button.setEnabled(not state.busy)
+            button.setEnabled(not state.step.busy)
 
     def _clear_body(self) -> None:
         self.guide_buttons.clear()

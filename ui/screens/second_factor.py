@@ -296,35 +296,35 @@ class SecondFactorScreen(base.Screen):
         if identity is None:
             self._forget()
             return
-        self._pending = state.pending
-        self._code_sent = state.otp_sent
-        self._resend_ready = state.resend_ready
+        self._pending = state.step.pending
+        self._code_sent = state.step.otp_sent
+        self._resend_ready = state.step.resend_ready
         if state.resident.elder_mode != self._elder:
             self._elder = state.resident.elder_mode
             self._place_keypad()
         self.subject.setText(f"{mask_name(identity.name)}　{identity.id_masked}")
-        self._place_message(on_entry=state.factor is not Factor.CHOOSING)
-        self._show_message(state.message)
-        if state.factor is not self._mode:
+        self._place_message(on_entry=state.step.factor is not Factor.CHOOSING)
+        self._show_message(state.step.message)
+        if state.step.factor is not self._mode:
             self._clear_fields()
-            self._mode = state.factor
+            self._mode = state.step.factor
             self._place_keypad()
         has_phone = bool("sms_otp" in identity.second_factors and identity.phone_masked)
         phone = identity.phone_masked or ""
-        if state.factor is Factor.CHOOSING:
+        if state.step.factor is Factor.CHOOSING:
             self.pages.setCurrentWidget(self.choice_page)
             self.sms_button.setVisible(has_phone)
             self.sms_button.setText(
                 translate("SecondFactorScreen", "发送短信验证码到 %1").replace("%1", phone)
             )
             self.no_phone_note.setVisible(not has_phone)
-            self.sms_button.setEnabled(not state.busy)
-            self.staff_button.setEnabled(not state.busy)
-        elif state.factor is Factor.SMS:
+            self.sms_button.setEnabled(not state.step.busy)
+            self.staff_button.setEnabled(not state.step.busy)
+        elif state.step.factor is Factor.SMS:
             self.pages.setCurrentWidget(self.entry_page)
             self.sms_box.setVisible(True)
             self.staff_box.setVisible(False)
-            if state.otp_sent:
+            if state.step.otp_sent:
                 self.prompt.setText(
                     translate("SecondFactorScreen", "验证码已发送至 %1").replace("%1", phone)
                 )
@@ -332,8 +332,8 @@ class SecondFactorScreen(base.Screen):
                 self.prompt.setText(translate("SecondFactorScreen", "正在发送验证码…"))
             self.prompt.setVisible(True)
             self.detail.setVisible(False)
-            self.resend_button.setVisible(state.otp_sent)
-            self.no_sms_button.setEnabled(not state.busy)
+            self.resend_button.setVisible(state.step.otp_sent)
+            self.no_sms_button.setEnabled(not state.step.busy)
         else:
             self.pages.setCurrentWidget(self.entry_page)
             self.sms_box.setVisible(False)
@@ -341,17 +341,17 @@ class SecondFactorScreen(base.Screen):
             self._show_staff_prompt(state.hall.staff_called, has_phone)
             # A refusal is the news now and takes the instructions' place: staff are at the
             # kiosk, and beside the letter keypad there is not room for both in large text.
-            self.prompt.setVisible(state.message is None)
-            self.detail.setVisible(state.message is None)
+            self.prompt.setVisible(state.step.message is None)
+            self.detail.setVisible(state.step.message is None)
             self.use_sms_button.setVisible(has_phone)
-            self.use_sms_button.setEnabled(not state.busy)
+            self.use_sms_button.setEnabled(not state.step.busy)
         self._follow_sends(state, identity.session_id)
-        if state.message is not None and state.message is not self._shown_message:
+        if state.step.message is not None and state.step.message is not self._shown_message:
             # A refused code or PIN: start the entry again, keep the staff id.
             self._code = ""
             self._pin = ""
             self._pin_active = staff_format.is_staff_id(self._staff_id)
-        self._shown_message = state.message
+        self._shown_message = state.step.message
         self._show_fields()
 
     def _show_staff_prompt(self, staff_called: bool, has_phone: bool) -> None:
@@ -420,10 +420,12 @@ class SecondFactorScreen(base.Screen):
     def _follow_sends(self, state: session.SessionState, session_id: str) -> None:
         """Restart the countdown when another code went out; run it only on the code page."""
         sends = (session_id, state.resident.otp_sends)
-        if state.otp_sent and sends != self._sends_counted:
+        if state.step.otp_sent and sends != self._sends_counted:
             self._sends_counted = sends
-            self.resend_left = max(0, state.resend_after_s)
-        on_code_page = state.phase is session.Phase.SECOND_FACTOR and state.factor is Factor.SMS
+            self.resend_left = max(0, state.step.resend_after_s)
+        on_code_page = (
+            state.phase is session.Phase.SECOND_FACTOR and state.step.factor is Factor.SMS
+        )
         if on_code_page and self.resend_left > 0:
             if not self.resend_timer.isActive():
                 self.resend_timer.start()

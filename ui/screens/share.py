@@ -74,7 +74,7 @@ class SharePage(QWidget):
 
     def show_state(self, state: session.SessionState) -> None:
         """Show the link of ``state.share``; nothing once it is gone from state."""
-        link = state.share if state.view is session.ReportView.SHARE else None
+        link = state.step.share if state.step.view is session.ReportView.SHARE else None
         if link is not self._link:
             self._link = link
             self.qr.set_url(link.url if link else None)

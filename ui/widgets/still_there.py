@@ -76,13 +76,13 @@ class StillThereOverlay(QWidget):
 
     def show_state(self, state: session.SessionState) -> None:
         """Show the warning while the core has one; start the countdown when it appears."""
-        if not state.still_there_s:
+        if not state.step.still_there_s:
             self.ticker.stop()
             self.remaining = 0
             self.hide()
             return
         if self.isHidden():
-            self.remaining = state.still_there_s
+            self.remaining = state.step.still_there_s
             self._show_remaining()
             self.ticker.start()
             parent = self.parentWidget()
