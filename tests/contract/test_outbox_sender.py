@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import pathlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from kiosk import errors
 from kiosk.offline.sender import (
     Backoff,
     OutboxSender,
@@ -22,11 +20,12 @@ from kiosk.offline.sender import (
     queue_print,
 )
 from kiosk.platform.client import PlatformClient
-from kiosk.platform.models import AuditEvent, AuditResult, Objection
+from kiosk.platform.models import AuditEvent
 from offline_cache.keys import StaticKeyProvider
 from offline_cache.outbox import Outbox, read_stats
 from simulators.platform_server import PlatformSimulator
 from tests.fixtures.platform import Issuer
+from tests.support import fakes
 from tests.support.outbox import ResidentReport, resident_report, sender_client
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -249,40 +248,14 @@ def test_expired_token_drops_the_print_record_with_a_log_line(
     assert resident.token not in caplog.text
 
 
-# ---------------------------------------------------------------------- fakes for refusals
-
-
-@dataclasses.dataclass
-class FakePlatform:
-    """Refuses any audit batch holding ``bad`` as a whole, like the platform's 400."""
-
-    bad: str
-    batches: list[list[str]] = dataclasses.field(default_factory=list)
-
-    def record_print(self, token: str, report_id: str, **kwargs: Any) -> None:
-        raise ValueError("copies must be 1 to 10")
-
-    def create_objection(
-        self, token: str, report_id: str, record_id: str, reason: str, idempotency_key: str
-    ) -> Objection:
-        raise errors.PlatformUnavailable("down")
-
-    def send_audit_events(self, events: list[AuditEvent]) -> AuditResult:
-        ids = [e.event_id for e in events]
-        self.batches.append(ids)
-        if self.bad in ids:
-            raise errors.PlatformRejected("invalid_request", status=400)
-        return AuditResult(tuple(ids), ())
-
-    def heartbeat(self, version: str, devices: Mapping[str, Any], outbox_backlog: int) -> None:
-        raise errors.NotEnrolled("no credentials")
+# ---------------------------------------------------------------------- refusals
 
 
 @pytest.mark.expect_log("kiosk.offline.sender")
 def test_a_refused_batch_is_split_to_find_the_bad_event(outbox: Outbox, clock: Clock) -> None:
     for n in range(4):
         queue_audit_event(outbox, audit(n))
-    fake = FakePlatform(bad="evt-0002")
+    fake = fakes.RefusingSubmitter(bad="evt-0002")
     result = sender(outbox, fake, clock).run_once()
     assert (result.delivered, result.dropped) == (3, 1)
     assert fake.batches[0] == ["evt-0000", "evt-0001", "evt-0002", "evt-0003"]
@@ -295,7 +268,7 @@ def test_bad_payloads_are_dropped_and_unknown_states_kept(outbox: Outbox, clock:
                              "printed_at": "2024-05-01T09:00:00+08:00"}, "p1")  # fmt: skip
     outbox.enqueue("mystery", {}, "m1")
     queue_heartbeat(outbox, "0.1", {})
-    s = sender(outbox, FakePlatform(bad=""), clock)
+    s = sender(outbox, fakes.RefusingSubmitter(bad=""), clock)
     result = s.run_once()
     assert (result.dropped, result.failed) == (2, 1)  # NotEnrolled: the terminal, kept
     assert outbox.stats().size == 1

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from devices import card_reader, receipt_printer
 from kiosk import errors
 from kiosk.card.trust_anchors import TrustAnchors
 from kiosk.flow import controller, ports
+from kiosk.offline import sender
 from kiosk.platform import models
 from kiosk.platform import report as report_model
+from kiosk.platform.models import AuditEvent, AuditResult, Objection
 
 NOW = dt.datetime(2026, 11, 25, 10, tzinfo=dt.UTC)
 
@@ -186,6 +189,34 @@ class CountingBuffer:
         self.wipes += 1
 
 
+@dataclasses.dataclass
+class RefusingSubmitter:
+    """``kiosk.offline.sender.Submitter`` that refuses any audit batch holding ``bad`` as a
+    whole (like the platform's 400), any print record as malformed, objections as an
+    outage and heartbeats as not enrolled."""
+
+    bad: str
+    batches: list[list[str]] = dataclasses.field(default_factory=list)
+
+    def record_print(self, token: str, report_id: str, **kwargs: Any) -> None:
+        raise ValueError("copies must be 1 to 10")
+
+    def create_objection(
+        self, token: str, report_id: str, record_id: str, reason: str, idempotency_key: str
+    ) -> Objection:
+        raise errors.PlatformUnavailable("down")
+
+    def send_audit_events(self, events: list[AuditEvent]) -> AuditResult:
+        ids = [e.event_id for e in events]
+        self.batches.append(ids)
+        if self.bad in ids:
+            raise errors.PlatformRejected("invalid_request", status=400)
+        return AuditResult(tuple(ids), ())
+
+    def heartbeat(self, version: str, devices: Mapping[str, Any], outbox_backlog: int) -> None:
+        raise errors.NotEnrolled("no credentials")
+
+
 def services(
     *,
     reader: card_reader.CardReader | None = None,
@@ -215,3 +246,4 @@ def check_fakes_fit() -> None:
     _platform: ports.Platform = Platform()
     _kept: ports.KeptContent = KeptGuides()
     _buffer: ports.SealedBuffer = CountingBuffer()
+    _submitter: sender.Submitter = RefusingSubmitter(bad="")
