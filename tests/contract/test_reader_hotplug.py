@@ -129,6 +129,8 @@ def test_service_down_is_not_no_reader_and_recovers(
     events.expect(CardRemoved(READER))
 
 
+# pcscd is stopped on purpose: the reader says so in the log.
+@pytest.mark.expect_log("devices.pcsc_reader")
 def test_service_down_at_start_then_up(
     start_reader: Callable[..., PcscCardReader],
     events: CardEvents,
@@ -176,6 +178,8 @@ class EstablishSpy:
             return len(self.failures)
 
 
+# pcscd is stopped on purpose: the reader says so in the log.
+@pytest.mark.expect_log("devices.pcsc_reader")
 def test_reconnects_with_back_off(
     start_reader: Callable[..., PcscCardReader],
     events: CardEvents,
