@@ -190,7 +190,12 @@ def test_reconnects_with_back_off(
     monkeypatch.setattr(pcsc_reader, "_scard_module", spy)
     start_reader(max_backoff_s=1.0)
     owned_pcscd.stop()
-    events.expect(ReaderUnavailable("service_down"))
+    first = events.next()
+    if first == ReaderUnavailable("no_reader"):
+        # A pcscd stopped in an orderly way drops its readers before it goes: a monitor that
+        # had only just started may see that first.
+        first = events.next()
+    assert first == ReaderUnavailable("service_down")
 
     wait_until(lambda: spy.failure_count() >= 5, 15.0, "five reconnection attempts")
     events.none_within(0.1)  # "service down" is said once, not at every attempt
