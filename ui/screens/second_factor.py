@@ -86,10 +86,9 @@ class SecondFactorScreen(base.Screen):
         self._pin_active = False  # the keypad types the PIN (else the staff id)
         self._mode = Factor.CHOOSING
         self._elder = False  # large text: the staff form's keypad is sized from its tokens
-        # What the kiosk waits for, as the state says (a code sent, a code or PIN checked).
-        self._pending: session.Pending | None = None
-        self._code_sent = False  # a code went out this session: sending again is a resend
-        self._resend_ready = False  # the state says the platform's wait is over
+        # The step last shown: what the kiosk waits for, whether a code went out and may
+        # be sent again (the buttons' callbacks read it).
+        self._step = session.Step()
         self._shown_message: errors.UserMessage | None = None
         # The resend countdown on the button: display only, restarted whenever another code
         # goes out; whether "send again" may be pressed is the state's ``resend_ready``.
@@ -296,9 +295,7 @@ class SecondFactorScreen(base.Screen):
         if identity is None:
             self._forget()
             return
-        self._pending = state.step.pending
-        self._code_sent = state.step.otp_sent
-        self._resend_ready = state.step.resend_ready
+        self._step = state.step
         if state.resident.elder_mode != self._elder:
             self._elder = state.resident.elder_mode
             self._place_keypad()
@@ -407,9 +404,7 @@ class SecondFactorScreen(base.Screen):
         self._shown_message = None
         self._mode = Factor.CHOOSING
         self._place_keypad()
-        self._pending = None
-        self._code_sent = False
-        self._resend_ready = False
+        self._step = session.Step()
         self._sends_counted = None
         self.resend_left = 0
         self.resend_timer.stop()
@@ -441,9 +436,9 @@ class SecondFactorScreen(base.Screen):
         self._show_resend()
 
     def _show_resend(self) -> None:
-        if self._pending is session.Pending.OTP_SEND and self._code_sent:
+        if self._step.pending is session.Pending.OTP_SEND and self._step.otp_sent:
             text = translate("SecondFactorScreen", "正在重新发送…")
-        elif not self._resend_ready:
+        elif not self._step.resend_ready:
             # The display may run a moment ahead of the state's timer: never "0 seconds".
             text = translate("SecondFactorScreen", "%1 秒后可重新发送").replace(
                 "%1", str(max(1, self.resend_left))
@@ -452,10 +447,10 @@ class SecondFactorScreen(base.Screen):
             text = translate("SecondFactorScreen", "重新发送验证码")
         self.resend_button.setText(text)
         self.resend_button.setAccessibleDescription(text)
-        self.resend_button.setEnabled(self._resend_ready and self._pending is None)
+        self.resend_button.setEnabled(self._step.resend_ready and not self._step.busy)
 
     def _on_resend(self) -> None:
-        if self._resend_ready and self._pending is None:
+        if self._step.resend_ready and not self._step.busy:
             self.resend_requested.emit()
 
     # -------------------------------------------------------------- fields
@@ -504,10 +499,10 @@ class SecondFactorScreen(base.Screen):
         return len(self._code) == CODE_LENGTH
 
     def _show_confirm(self) -> None:
-        checking = self._pending in (session.Pending.OTP_CHECK, session.Pending.STAFF_CHECK)
+        checking = self._step.pending in (session.Pending.OTP_CHECK, session.Pending.STAFF_CHECK)
         # Filled only when it can be pressed: a disabled Primary button looks the same as an
         # enabled one, and an outlined grey one clearly says "not yet".
-        ready = self._pending is None and self._entry_complete()
+        ready = not self._step.busy and self._entry_complete()
         name = "Primary" if ready else ""
         if self.confirm_button.objectName() != name:
             self.confirm_button.setObjectName(name)
@@ -559,7 +554,7 @@ class SecondFactorScreen(base.Screen):
         self._show_fields()
 
     def _on_confirm(self) -> None:
-        if self._pending is not None or not self._entry_complete():
+        if self._step.busy or not self._entry_complete():
             return
         if self._mode is Factor.STAFF:
             self.staff_confirmed.emit(staff_format.canonical_staff_id(self._staff_id), self._pin)
