@@ -482,29 +482,31 @@ class Autopilot:
         yield self.until_phase(Phase.SECOND_FACTOR, "the second-factor screen")
         if self.state.step.factor is Factor.CHOOSING:
             self.shot("second-factor")
-            self.press(screen.sms_button)
+            self.press(screen.choice_page.sms_button)
         if self.state.step.factor is Factor.STAFF:
             if not self.state.hall.staff_called:
                 raise AutopilotError("the staff form came up but staff were not called")
             # The id on the letter keypad (ids may have letters and any length, so staff end
             # it with "next"), then the PIN on the digit keypad that takes its place.
-            letters = screen.alnum_keypad
+            staff = screen.staff_page
+            letters = staff.alnum_keypad
             for key in DEMO_STAFF_ID.lower():
                 self.press(letters.buttons[key], f"key {key}")
             self.press(letters.buttons[alnum_keypad.NEXT], "next")
             for digit in DEMO_STAFF_PIN:
-                self.press(screen.keypad.buttons[digit], f"key {digit}")
+                self.press(staff.keypad.buttons[digit], f"key {digit}")
             yield self.pause()
             self.shot("staff-confirm")
             _say(f"staff member {DEMO_STAFF_ID} confirms the resident in person: id and PIN")
+            self.press(staff.confirm_button)
         else:
             yield Wait("the SMS code", self._sms_arrived)
             assert self._sms_code is not None
             for digit in self._sms_code:
-                self.press(screen.keypad.buttons[digit], f"key {digit}")
+                self.press(screen.code_page.keypad.buttons[digit], f"key {digit}")
             yield self.pause()
             self.shot("sms-code")
-        self.press(screen.confirm_button)
+            self.press(screen.code_page.confirm_button)
 
     def _sms_arrived(self) -> bool:
         if self._sms_code is None:

@@ -180,7 +180,7 @@
         <translation>Submit dispute</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+33"/>
         <source>（未填写）</source>
         <translation>(none)</translation>
     </message>
@@ -1109,12 +1109,12 @@
 <context>
     <name>SecondFactorScreen</name>
     <message>
-        <location filename="../../ui/screens/second_factor.py" line="+239"/>
+        <location filename="../../ui/screens/second_factor.py" line="+130"/>
         <source>确认是您本人</source>
         <translation>Confirm it is you</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-80"/>
         <location line="+1"/>
         <source>请工作人员现场核验</source>
         <translation>Verify with staff</translation>
@@ -1130,7 +1130,7 @@
         <translation>There is no phone number on record for you. Please have staff check your identity here.</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location filename="../../ui/screens/sms_code.py" line="+66"/>
         <source>请输入短信中的6位验证码</source>
         <translation>Enter the 6-digit code from the text message</translation>
     </message>
@@ -1141,47 +1141,47 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+202"/>
+        <location line="+88"/>
         <source>重新发送验证码</source>
         <translation>Resend code</translation>
     </message>
     <message>
-        <location line="-201"/>
+        <location line="-87"/>
         <location line="+2"/>
         <source>没有收到短信？请工作人员核验</source>
         <translation>No text message? Verify with staff</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+225"/>
+        <location filename="../../ui/screens/staff_check.py" line="+110"/>
+        <location line="+84"/>
         <source>工号</source>
         <translation>Staff ID</translation>
     </message>
     <message>
-        <location line="-224"/>
-        <location line="+230"/>
+        <location line="-83"/>
+        <location line="+89"/>
         <source>密码</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location line="-229"/>
+        <location line="-88"/>
         <location line="+1"/>
         <source>改用短信验证码</source>
         <translation>Use a text message instead</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <location line="+259"/>
+        <location filename="../../ui/screens/entry_page.py" line="+72"/>
+        <location line="+39"/>
         <source>确认</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location line="-198"/>
+        <location filename="../../ui/screens/second_factor.py" line="+10"/>
         <source>发送短信验证码到 %1</source>
         <translation>Send a code to %1</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location filename="../../ui/screens/sms_code.py" line="+21"/>
         <source>验证码已发送至 %1</source>
         <translation>Code sent to %1</translation>
     </message>
@@ -1191,7 +1191,7 @@
         <translation>Sending code…</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location filename="../../ui/screens/staff_check.py" line="+52"/>
         <source>已通知工作人员，请稍候。</source>
         <translation>Staff have been called. Please wait.</translation>
     </message>
@@ -1216,7 +1216,7 @@
         <translation>For help, press “Call staff” at the top of the screen.</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location filename="../../ui/screens/sms_code.py" line="+54"/>
         <source>正在重新发送…</source>
         <translation>Resending…</translation>
     </message>
@@ -1226,12 +1226,12 @@
         <translation>Resend in %1 s</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location filename="../../ui/screens/staff_check.py" line="+30"/>
         <source>正在输入</source>
         <translation>Now entering</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location filename="../../ui/screens/entry_page.py" line="-2"/>
         <source>正在核对…</source>
         <translation>Checking…</translation>
     </message>

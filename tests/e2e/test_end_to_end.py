@@ -67,13 +67,13 @@ def test_a_resident_gets_their_report_printed_and_is_forgotten(
 
     wait_phase(qtbot, kiosk_app, Phase.SECOND_FACTOR)
     assert factor_screen.subject.text() == "张*　" + ZHANG_WEI.id_masked
-    assert "138****1234" in factor_screen.sms_button.text()
-    click(qtbot, factor_screen.sms_button)
+    assert "138****1234" in factor_screen.choice_page.sms_button.text()
+    click(qtbot, factor_screen.choice_page.sms_button)
     qtbot.wait_until(lambda: kiosk_app.controller.state.step.otp_sent, timeout=WAIT_MS)
-    assert factor_screen.prompt.text() == "验证码已发送至 138****1234"
+    assert factor_screen.code_page.prompt.text() == "验证码已发送至 138****1234"
     for digit in platform_sim.sent_codes[0]:
-        click(qtbot, factor_screen.keypad.buttons[digit])
-    click(qtbot, factor_screen.confirm_button)
+        click(qtbot, factor_screen.code_page.keypad.buttons[digit])
+    click(qtbot, factor_screen.code_page.confirm_button)
 
     wait_phase(qtbot, kiosk_app, Phase.REPORT)
     shown = kiosk_app.controller.state.resident.report

@@ -28,6 +28,8 @@ from ui.screens import (
     printing,
     reading,
     second_factor,
+    sms_code,
+    staff_check,
     verifying,
 )
 from ui.widgets import alnum_keypad, fit_button, keypad
@@ -72,8 +74,11 @@ def sms_sent(resend_after_s: int) -> S.SessionState:
 
 
 def press(screen: second_factor.SecondFactorScreen, keys: str) -> None:
+    """Click keys of the digit keypad of the page shown (the code's, or the staff PIN's)."""
+    page = screen.pages.currentWidget()
+    assert isinstance(page, sms_code.SmsCodePage | staff_check.StaffCheckPage)
     for key in keys:
-        screen.keypad.buttons[key].click()
+        page.keypad.buttons[key].click()
 
 
 # -------------------------------------------------------------- SMS code page
@@ -83,24 +88,27 @@ def test_resend_waits_out_its_countdown_then_asks_for_a_new_code(
     screen = factor_screen
     sending, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen())
     screen.show_state(sending)
-    assert screen.prompt.text() == "正在发送验证码…"
-    assert not screen.resend_button.isVisible()  # nothing sent yet, nothing to send again
+    assert screen.code_page.prompt.text() == "正在发送验证码…"
+    assert not screen.code_page.resend_button.isVisible()  # nothing sent yet, nothing to send again
 
     state = sms_sent(3)
     screen.show_state(state)
-    assert screen.prompt.text() == "验证码已发送至 138****1234"
-    resend = screen.resend_button
+    assert screen.code_page.prompt.text() == "验证码已发送至 138****1234"
+    resend = screen.code_page.resend_button
     assert resend.isVisible() and not resend.isEnabled()
     assert resend.text() == "3 秒后可重新发送"
-    assert screen.resend_timer.isActive() and screen.resend_timer.interval() == 1000
+    assert (
+        screen.code_page.resend_timer.isActive()
+        and screen.code_page.resend_timer.interval() == 1000
+    )
     with qtbot.assert_not_emitted(screen.resend_requested):
         qtbot.mouseClick(resend, Qt.MouseButton.LeftButton)
-    screen.tick_resend()
+    screen.code_page.tick_resend()
     screen.show_state(state)  # a re-render (a touch restarts the inactivity timer) keeps counting
     assert resend.text() == "2 秒后可重新发送" and not resend.isEnabled()
-    screen.tick_resend()
-    screen.tick_resend()
-    assert not screen.resend_timer.isActive()
+    screen.code_page.tick_resend()
+    screen.code_page.tick_resend()
+    assert not screen.code_page.resend_timer.isActive()
     # The display ran out; the button waits for the state (the controller's own clock).
     assert resend.text() == "1 秒后可重新发送" and not resend.isEnabled()
     state, _ = run(state, S.ResendReady(IDENTITY.session_id, 1))
@@ -117,20 +125,20 @@ def test_resend_waits_out_its_countdown_then_asks_for_a_new_code(
     state, _ = run(state, S.OtpSent(60))
     screen.show_state(state)
     assert resend.text() == "60 秒后可重新发送" and not resend.isEnabled()
-    assert screen.resend_timer.isActive()
+    assert screen.code_page.resend_timer.isActive()
 
 
 def test_the_resend_countdown_runs_on_its_own_and_the_state_enables_the_button(
     qtbot: QtBot, factor_screen: second_factor.SecondFactorScreen
 ) -> None:
     factor_screen.show_state(sms_sent(2))
-    assert factor_screen.resend_button.text() == "2 秒后可重新发送"
-    qtbot.wait_until(lambda: factor_screen.resend_left == 0, timeout=4000)
-    assert not factor_screen.resend_button.isEnabled()
+    assert factor_screen.code_page.resend_button.text() == "2 秒后可重新发送"
+    qtbot.wait_until(lambda: factor_screen.code_page.resend_left == 0, timeout=4000)
+    assert not factor_screen.code_page.resend_button.isEnabled()
     ready, _ = run(sms_sent(2), S.ResendReady(IDENTITY.session_id, 1))
     factor_screen.show_state(ready)
-    assert factor_screen.resend_button.isEnabled()
-    assert factor_screen.resend_button.text() == "重新发送验证码"
+    assert factor_screen.code_page.resend_button.isEnabled()
+    assert factor_screen.code_page.resend_button.text() == "重新发送验证码"
 
 
 def test_the_countdown_and_everything_typed_go_when_the_session_ends(
@@ -139,13 +147,13 @@ def test_the_countdown_and_everything_typed_go_when_the_session_ends(
     screen = factor_screen
     screen.show_state(sms_sent(60))
     press(screen, "123")
-    assert screen.resend_timer.isActive()
+    assert screen.code_page.resend_timer.isActive()
     ended, _ = run(sms_sent(60), S.CardRemoved())
     screen.show_state(ended)
-    assert not screen.resend_timer.isActive()
-    assert screen.resend_left == 0
-    assert screen.subject.text() == "" and screen.prompt.text() == ""
-    assert screen.field.text() == "_ _ _ _ _ _"
+    assert not screen.code_page.resend_timer.isActive()
+    assert screen.code_page.resend_left == 0
+    assert screen.subject.text() == "" and screen.code_page.prompt.text() == ""
+    assert screen.code_page.field.text() == "_ _ _ _ _ _"
 
 
 def test_no_sms_offers_staff_on_the_code_page_in_large_text_too(
@@ -160,7 +168,7 @@ def test_no_sms_offers_staff_on_the_code_page_in_large_text_too(
     assert state.step.factor is Factor.SMS and S.SendOtp(IDENTITY.session_id) in effects
     state, _ = run(state, S.OtpSent(60))
     factor_screen.show_state(state)
-    button = factor_screen.no_sms_button
+    button = factor_screen.code_page.no_sms_button
     assert button.isVisible() and button.isEnabled()
     assert button.text() == "没有收到短信？请工作人员核验"
     with qtbot.wait_signal(factor_screen.staff_requested):
@@ -173,15 +181,17 @@ def test_a_wrong_code_says_so_prominently_with_the_tries_left(
     screen = factor_screen
     state, _ = run(sms_sent(60), S.OtpEntered("000000"))
     screen.show_state(state)
-    assert screen.confirm_button.text() == "正在核对…"  # the state says the code is checked
+    assert (
+        screen.code_page.confirm_button.text() == "正在核对…"
+    )  # the state says the code is checked
     state, _ = run(state, S.Failed(errors.PlatformRejected("wrong_code", attempts_left=4)))
     screen.show_state(state)
-    assert screen.confirm_button.text() == "确认"
-    assert screen.message_title.isVisible() and screen.message.isVisible()
-    assert screen.message_title.text() == "验证码不正确"
-    assert screen.message_title.objectName() == "HeadingWarning"
-    assert screen.message.objectName() == "Warning"
-    assert screen.message.text().endswith("还可以尝试 4 次。")
+    assert screen.code_page.confirm_button.text() == "确认"
+    assert screen.code_page.message_title.isVisible() and screen.code_page.message.isVisible()
+    assert screen.code_page.message_title.text() == "验证码不正确"
+    assert screen.code_page.message_title.objectName() == "HeadingWarning"
+    assert screen.code_page.message.objectName() == "Warning"
+    assert screen.code_page.message.text().endswith("还可以尝试 4 次。")
 
 
 def test_confirm_is_offered_only_for_a_whole_code(
@@ -190,12 +200,15 @@ def test_confirm_is_offered_only_for_a_whole_code(
     screen = factor_screen
     screen.show_state(sms_sent(60))
     press(screen, "12345")
-    assert not screen.confirm_button.isEnabled()
-    assert screen.confirm_button.objectName() != "Primary"  # not filled: "not yet"
+    assert not screen.code_page.confirm_button.isEnabled()
+    assert screen.code_page.confirm_button.objectName() != "Primary"  # not filled: "not yet"
     press(screen, "6")
-    assert screen.confirm_button.isEnabled() and screen.confirm_button.objectName() == "Primary"
+    assert (
+        screen.code_page.confirm_button.isEnabled()
+        and screen.code_page.confirm_button.objectName() == "Primary"
+    )
     with qtbot.wait_signal(screen.code_entered) as entered:
-        qtbot.mouseClick(screen.confirm_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(screen.code_page.confirm_button, Qt.MouseButton.LeftButton)
     assert entered.args == ["123456"]
 
 
@@ -207,34 +220,34 @@ def test_the_staff_form_says_staff_were_called_and_shows_the_active_field(
     state, _ = run(sms_sent(60), S.StaffChosen())
     assert state.step.factor is Factor.STAFF and state.hall.staff_called
     screen.show_state(state)
-    assert screen.prompt.text() == "已通知工作人员，请稍候。"
-    assert screen.detail.text() == "工作人员核对您本人与证件后，在此输入工号和密码。"
-    staff_id, pin = screen.staff_id_field, screen.pin_field
+    assert screen.staff_page.prompt.text() == "已通知工作人员，请稍候。"
+    assert screen.staff_page.detail.text() == "工作人员核对您本人与证件后，在此输入工号和密码。"
+    staff_id, pin = screen.staff_page.staff_id_field, screen.staff_page.pin_field
     assert staff_id.objectName() == "FieldActive" and pin.objectName() == "Field"
-    assert screen.staff_id_caption.text().startswith(second_factor.ACTIVE_MARK)
+    assert screen.staff_page.staff_id_caption.text().startswith(staff_check.ACTIVE_MARK)
     type_id(qtbot, screen, "100234")
     # Ids have no fixed length any more: the keypad stays on the id until staff say it is done.
     assert staff_id.text() == "100234" and staff_id.objectName() == "FieldActive"
-    tap(qtbot, screen.alnum_keypad.buttons[alnum_keypad.NEXT])
+    tap(qtbot, screen.staff_page.alnum_keypad.buttons[alnum_keypad.NEXT])
     assert pin.objectName() == "FieldActive" and staff_id.objectName() == "Field"
-    assert screen.pin_caption.text().startswith(second_factor.ACTIVE_MARK)
-    assert not screen.staff_id_caption.text().startswith(second_factor.ACTIVE_MARK)
+    assert screen.staff_page.pin_caption.text().startswith(staff_check.ACTIVE_MARK)
+    assert not screen.staff_page.staff_id_caption.text().startswith(staff_check.ACTIVE_MARK)
     press(screen, "98")
     assert pin.text() == "● ●"
     press(screen, keypad.BACKSPACE * 3)  # past the PIN's start: back into the staff id
     assert pin.text() == "" and staff_id.text() == "10023"
     assert staff_id.objectName() == "FieldActive"
-    assert screen.alnum_keypad.isVisible() and not screen.keypad.isVisible()
+    assert screen.staff_page.alnum_keypad.isVisible() and not screen.staff_page.keypad.isVisible()
     # A tap on a field types into it.
     qtbot.mouseClick(pin, Qt.MouseButton.LeftButton)
     assert pin.objectName() == "FieldActive"
-    assert screen.keypad.isVisible() and not screen.alnum_keypad.isVisible()
+    assert screen.staff_page.keypad.isVisible() and not screen.staff_page.alnum_keypad.isVisible()
     press(screen, "9876")
     qtbot.mouseClick(staff_id, Qt.MouseButton.LeftButton)
     type_id(qtbot, screen, "4")
     assert staff_id.text() == "100234" and pin.text() == "● ● ● ●"
     with qtbot.wait_signal(screen.staff_confirmed) as confirmed:
-        qtbot.mouseClick(screen.confirm_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(screen.staff_page.confirm_button, Qt.MouseButton.LeftButton)
     assert confirmed.args == ["100234", "9876"]
 
     ended, _ = run(state, S.CardRemoved())
@@ -255,7 +268,7 @@ def tap(qtbot: QtBot, button: QPushButton) -> None:
 def type_id(qtbot: QtBot, screen: second_factor.SecondFactorScreen, keys: str) -> None:
     """Touch each key of the letter keypad in turn (letters by their lower-case names)."""
     for key in keys:
-        tap(qtbot, screen.alnum_keypad.buttons[key])
+        tap(qtbot, screen.staff_page.alnum_keypad.buttons[key])
 
 
 @pytest.mark.parametrize("pin", ["13579", "246801357913"])
@@ -264,24 +277,24 @@ def test_staff_type_a_letter_id_then_a_pin_of_any_length_in_format(
 ) -> None:
     screen = factor_screen
     staff_form(screen)
-    letters = screen.alnum_keypad
-    assert letters.isVisible() and not screen.keypad.isVisible()
+    letters = screen.staff_page.alnum_keypad
+    assert letters.isVisible() and not screen.staff_page.keypad.isVisible()
     assert not letters.buttons[alnum_keypad.NEXT].isEnabled()  # nothing typed: nothing to end
     type_id(qtbot, screen, "st001")
-    assert screen.staff_id_field.text() == "ST001"  # letters are shown upper-case
+    assert screen.staff_page.staff_id_field.text() == "ST001"  # letters are shown upper-case
     assert letters.buttons["s"].text() == "S"
     assert letters.buttons[alnum_keypad.NEXT].isEnabled()
-    assert not screen.confirm_button.isEnabled()  # no PIN yet
+    assert not screen.staff_page.confirm_button.isEnabled()  # no PIN yet
     tap(qtbot, letters.buttons[alnum_keypad.NEXT])
-    assert screen.pin_field.objectName() == "FieldActive"
-    assert screen.keypad.isVisible() and not letters.isVisible()
+    assert screen.staff_page.pin_field.objectName() == "FieldActive"
+    assert screen.staff_page.keypad.isVisible() and not letters.isVisible()
     press(screen, pin + "7")  # a digit past the twelfth is refused
-    assert screen.pin_field.text() == " ".join("●" * min(len(pin) + 1, 12))
+    assert screen.staff_page.pin_field.text() == " ".join("●" * min(len(pin) + 1, 12))
     entered = (pin + "7")[:12]
-    assert screen.confirm_button.isEnabled()
-    assert screen.confirm_button.objectName() == "Primary"
+    assert screen.staff_page.confirm_button.isEnabled()
+    assert screen.staff_page.confirm_button.objectName() == "Primary"
     with qtbot.wait_signal(screen.staff_confirmed) as confirmed:
-        tap(qtbot, screen.confirm_button)
+        tap(qtbot, screen.staff_page.confirm_button)
     assert confirmed.args == ["ST001", entered]
 
 
@@ -291,15 +304,15 @@ def test_a_seventeenth_character_of_a_staff_id_is_refused(
     screen = factor_screen
     staff_form(screen)
     type_id(qtbot, screen, "abcdefghijklmnop")
-    assert screen.staff_id_field.text() == "ABCDEFGHIJKLMNOP"
+    assert screen.staff_page.staff_id_field.text() == "ABCDEFGHIJKLMNOP"
     type_id(qtbot, screen, "q7")
-    assert screen.staff_id_field.text() == "ABCDEFGHIJKLMNOP"
-    tap(qtbot, screen.alnum_keypad.buttons[alnum_keypad.BACKSPACE])
+    assert screen.staff_page.staff_id_field.text() == "ABCDEFGHIJKLMNOP"
+    tap(qtbot, screen.staff_page.alnum_keypad.buttons[alnum_keypad.BACKSPACE])
     type_id(qtbot, screen, "q")
-    assert screen.staff_id_field.text() == "ABCDEFGHIJKLMNOQ"
-    tap(qtbot, screen.alnum_keypad.buttons[alnum_keypad.CLEAR])
-    assert screen.staff_id_field.text() == ""
-    assert not screen.alnum_keypad.buttons[alnum_keypad.NEXT].isEnabled()
+    assert screen.staff_page.staff_id_field.text() == "ABCDEFGHIJKLMNOQ"
+    tap(qtbot, screen.staff_page.alnum_keypad.buttons[alnum_keypad.CLEAR])
+    assert screen.staff_page.staff_id_field.text() == ""
+    assert not screen.staff_page.alnum_keypad.buttons[alnum_keypad.NEXT].isEnabled()
 
 
 def test_a_three_digit_pin_cannot_be_confirmed(
@@ -308,18 +321,21 @@ def test_a_three_digit_pin_cannot_be_confirmed(
     screen = factor_screen
     staff_form(screen)
     type_id(qtbot, screen, "st001")
-    tap(qtbot, screen.pin_field)
+    tap(qtbot, screen.staff_page.pin_field)
     press(screen, "135")
-    assert not screen.confirm_button.isEnabled()
-    assert screen.confirm_button.objectName() != "Primary"
+    assert not screen.staff_page.confirm_button.isEnabled()
+    assert screen.staff_page.confirm_button.objectName() != "Primary"
     with qtbot.assert_not_emitted(screen.staff_confirmed):
-        tap(qtbot, screen.confirm_button)
+        tap(qtbot, screen.staff_page.confirm_button)
     press(screen, "7")
-    assert screen.confirm_button.isEnabled()
+    assert screen.staff_page.confirm_button.isEnabled()
     # Clear on the digit keypad empties the PIN only: the id stays.
-    screen.keypad.buttons["clear"].click()
-    assert screen.pin_field.text() == "" and screen.staff_id_field.text() == "ST001"
-    assert not screen.confirm_button.isEnabled()
+    screen.staff_page.keypad.buttons["clear"].click()
+    assert (
+        screen.staff_page.pin_field.text() == ""
+        and screen.staff_page.staff_id_field.text() == "ST001"
+    )
+    assert not screen.staff_page.confirm_button.isEnabled()
 
 
 def test_a_refused_pin_starts_the_pin_again_and_keeps_the_letter_id(
@@ -328,15 +344,21 @@ def test_a_refused_pin_starts_the_pin_again_and_keeps_the_letter_id(
     screen = factor_screen
     state = staff_form(screen)
     type_id(qtbot, screen, "st001")
-    tap(qtbot, screen.alnum_keypad.buttons[alnum_keypad.NEXT])
+    tap(qtbot, screen.staff_page.alnum_keypad.buttons[alnum_keypad.NEXT])
     press(screen, "97531")
-    tap(qtbot, screen.confirm_button)
+    tap(qtbot, screen.staff_page.confirm_button)
     state, _ = run(state, S.StaffConfirmed("ST001", "97531"))
     screen.show_state(state)
     state, _ = run(state, S.Failed(errors.PlatformRejected("staff_denied", attempts_left=2)))
     screen.show_state(state)
-    assert screen.staff_id_field.text() == "ST001" and screen.pin_field.text() == ""
-    assert screen.pin_field.objectName() == "FieldActive" and screen.keypad.isVisible()
+    assert (
+        screen.staff_page.staff_id_field.text() == "ST001"
+        and screen.staff_page.pin_field.text() == ""
+    )
+    assert (
+        screen.staff_page.pin_field.objectName() == "FieldActive"
+        and screen.staff_page.keypad.isVisible()
+    )
 
 
 @pytest.mark.parametrize("panel", PANELS, ids=["landscape", "portrait"])
@@ -363,9 +385,9 @@ def test_the_letter_keypad_is_big_enough_to_type_standing(
         )
     )
     QApplication.processEvents()
-    letters = screen.alnum_keypad
+    letters = screen.staff_page.alnum_keypad
     assert letters.isVisible()
-    digit = screen.keypad.buttons["1"]
+    digit = screen.staff_page.keypad.buttons["1"]
     for key in ("q", "1", alnum_keypad.NEXT, alnum_keypad.BACKSPACE):
         button = letters.buttons[key]
         assert button.height() >= tokens.key_size * 2 // 3 >= touch, key
@@ -380,7 +402,7 @@ def test_the_letter_keypad_is_big_enough_to_type_standing(
     type_id(qtbot, screen, "st001")
     tap(qtbot, letters.buttons[alnum_keypad.NEXT])
     QApplication.processEvents()
-    assert screen.keypad.isVisible()
+    assert screen.staff_page.keypad.isVisible()
     assert digit.width() >= tokens.key_size and digit.height() >= tokens.key_size * 2 // 3
     assert not squeezed_or_outside(screen)
     host.close()
@@ -392,7 +414,7 @@ def test_the_staff_form_can_go_back_to_an_sms_code(
     state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.StaffChosen())
     factor_screen.show_state(state)
     with qtbot.wait_signal(factor_screen.sms_requested):
-        qtbot.mouseClick(factor_screen.use_sms_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(factor_screen.staff_page.use_sms_button, Qt.MouseButton.LeftButton)
 
 
 def test_a_long_id_of_wide_letters_is_shown_whole_in_large_text(
@@ -409,7 +431,7 @@ def test_a_long_id_of_wide_letters_is_shown_whole_in_large_text(
     )
     type_id(qtbot, screen, "w" * 16)
     QApplication.processEvents()
-    field = screen.staff_id_field
+    field = screen.staff_page.staff_id_field
     assert field.text() == "W" * 16
     room = field.width() - 2 * 30  # the theme's border and padding, and the text's own air
     full = QFontMetrics(field.font()).horizontalAdvance(field.text())

@@ -127,15 +127,15 @@ def test_after_a_wrong_code_the_resident_can_type_again(qtbot: QtBot) -> None:
         step=session.Step(factor=session.Factor.SMS, otp_sent=True, message=wrong),
     )
     screen.show_state(state)
-    assert "还可以尝试 4 次" in screen.message.text()
+    assert "还可以尝试 4 次" in screen.code_page.message.text()
     for digit in "12":
-        screen.keypad.buttons[digit].click()
+        screen.code_page.keypad.buttons[digit].click()
         screen.show_state(state)  # any re-render (a touch, a timer) keeps what was typed
-    assert screen.field.text() == "1 2 _ _ _ _"
+    assert screen.code_page.field.text() == "1 2 _ _ _ _"
     with qtbot.wait_signal(screen.code_entered) as entered:
         for digit in "3456":
-            screen.keypad.buttons[digit].click()
-        screen.confirm_button.click()
+            screen.code_page.keypad.buttons[digit].click()
+        screen.code_page.confirm_button.click()
     assert entered.args == ["123456"]
 
 
@@ -189,7 +189,7 @@ def test_still_there_warns_counts_down_and_a_touch_continues(
     overlay = window.still_there
     factor = window.screen_of(second_factor.SecondFactorScreen)
     assert isinstance(factor, second_factor.SecondFactorScreen)
-    assert "138****1234" in factor.sms_button.text()
+    assert "138****1234" in factor.choice_page.sms_button.text()
     clock.advance(159)
     assert not overlay.isVisible()
     clock.advance(1)  # 20 s before the 180 s limit
@@ -204,7 +204,7 @@ def test_still_there_warns_counts_down_and_a_touch_continues(
     qtbot.mouseClick(overlay, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
     assert not overlay.isVisible()
     assert window.current_screen() is factor
-    assert "138****1234" in factor.sms_button.text()
+    assert "138****1234" in factor.choice_page.sms_button.text()
     # The next warning starts from the full countdown again, and "继续" continues too.
     clock.advance(160)
     assert overlay.isVisible() and overlay.seconds.text() == "20"
