@@ -76,3 +76,11 @@ class SecurityModuleRejected(DeviceError):
 
 class CardAlreadyRead(DeviceError):
     """The card was read already since it was placed: it must leave the field first."""
+
+
+class PhotoNotDecodable(DeviceError):
+    """The reader vendor's decoder could not turn a card's photo block into a bitmap."""
+
+
+class CameraUnavailable(DeviceUnavailable):
+    """The camera cannot be opened, or stopped sending frames (unplugged, stream closed)."""

@@ -46,6 +46,10 @@ class ReaderConfig:
     backend: ReaderBackend = "pcsc"
     name_pattern: str = ""  # pcsc: the first reader whose name matches this regex
     vendor_library: str = ""  # vendor: absolute path of the sdtapi-style library
+    # vendor: absolute path of the vendor's photo decoder library ("" = no face check against
+    # the card photo on this terminal)
+    vendor_decoder_library: str = ""
+    model: str = ""  # the reader's model, as declared to the platform's operators
     vendor_api: VendorApi = "sdtapi"
     vendor_port: int = 1001
     vendor_call_timeout_s: float = 5.0

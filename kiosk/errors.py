@@ -45,6 +45,7 @@ class PlatformCode(enum.StrEnum):
 
     CARD_INVALID = "card_invalid"
     CARD_REPORTED_LOST = "card_reported_lost"
+    ATTESTATION_NOT_ALLOWED = "attestation_not_allowed"
     TICKET_EXPIRED = "ticket_expired"
     WRONG_CODE = "wrong_code"
     CODE_EXPIRED = "code_expired"
@@ -146,6 +147,15 @@ _PLATFORM_CODE_TEXT: dict[PlatformCode, tuple[str, str, bool]] = {
     PlatformCode.CARD_REPORTED_LOST: (
         QT_TRANSLATE_NOOP("Errors", "证件已挂失"),
         QT_TRANSLATE_NOOP("Errors", "这张证件已挂失，不能用于查询。请到服务窗口办理。"),
+        False,
+    ),
+    # The platform does not take this terminal's certified reader (not approved, another
+    # security module, or a v1 platform): nothing the resident can do but go to a window.
+    PlatformCode.ATTESTATION_NOT_ALLOWED: (
+        QT_TRANSLATE_NOOP("Errors", "本机暂不能读取身份证"),
+        QT_TRANSLATE_NOOP(
+            "Errors", "本机的身份证阅读器暂未获准使用，请到服务窗口办理或联系工作人员。"
+        ),
         False,
     ),
     PlatformCode.TICKET_EXPIRED: (

@@ -43,9 +43,10 @@ from kiosk.platform import credentials
 from kiosk.printing import report_pdf
 from kiosk.voice import speech
 from simulators import card_factory, pcscd, virtual_card
+from simulators.certified_reader import CertifiedReaderSimulator, text_block
 from simulators.memory_keyring import MemoryKeyring
 from simulators.platform_server import DEMO_STAFF, PlatformSimulator
-from simulators.residents import RESIDENTS
+from simulators.residents import RESIDENTS, Resident
 from simulators.virtual_printer import VirtualPrinter
 from ui import app as ui_app
 from ui.screens import base, consent, idle, report, second_factor
@@ -96,14 +97,80 @@ def simulator_config(
 def enroll(
     cfg: kiosk_config.KioskConfig, platform: PlatformSimulator
 ) -> credentials.TerminalCredentials:
-    """Enroll the terminal with a fresh one-time code, as staff would; keep it in the keyring."""
+    """Enroll the terminal with a fresh one-time code, as staff would (declaring its
+    hardware, as ``kiosk enroll`` does); keep the credentials in the keyring."""
     client = composition.build_platform_client(cfg, None)
     try:
-        creds = client.enroll(platform.new_enrollment_code(), socket.gethostname())
+        creds = client.enroll(
+            platform.new_enrollment_code(),
+            socket.gethostname(),
+            composition.hardware_for_enrollment(cfg),
+        )
     finally:
         client.close()
     credentials.CredentialStore().save(creds)
     return creds
+
+
+CERTIFIED_READER_MODEL = "certified reader simulator (sdtapi)"
+
+
+def certified_reader_config(
+    cfg: kiosk_config.KioskConfig, reader: CertifiedReaderSimulator
+) -> kiosk_config.KioskConfig:
+    """``cfg`` with the certified-reader simulator's libraries in place of pcscd's reader."""
+    return dataclasses.replace(
+        cfg,
+        reader=kiosk_config.ReaderConfig(
+            backend="vendor",
+            vendor_library=str(reader.libraries.sdtapi),
+            vendor_decoder_library=str(reader.libraries.wlt),
+            model=CERTIFIED_READER_MODEL,
+            vendor_poll_interval_s=0.1,
+        ),
+    )
+
+
+_CARD_KIND_OF_DOCUMENT = {
+    "resident_id": "resident_id",
+    "hmt_residence_permit": "hmt_residence_permit",
+    "foreign_permanent_resident": "foreign_permanent_resident",
+}
+
+
+class CertifiedCard:
+    """A resident's card on the certified reader's simulator: the holder block of their
+    document, put down and taken off as ``virtual_card.VirtualCardClient`` is."""
+
+    def __init__(self, reader: CertifiedReaderSimulator, resident: Resident) -> None:
+        self.reader = reader
+        self.kind = _CARD_KIND_OF_DOCUMENT[resident.document]
+        fields = {
+            "name": resident.name,
+            "sex": resident.sex,
+            "birth_date": resident.birth_date,
+            "id_number": resident.id_number,
+            "valid_from": resident.valid_from,
+            "valid_until": resident.valid_until,
+        }
+        if self.kind == "foreign_permanent_resident":
+            fields["nationality"] = "DEU"
+        else:
+            fields |= {
+                "address": resident.address,
+                "issuing_authority": resident.issuing_authority,
+            }
+            if self.kind == "resident_id":
+                fields["ethnicity"] = resident.ethnicity
+        self.block = text_block(self.kind, **fields)
+
+    def insert(self) -> None:
+        """Put the card on the reader."""
+        self.reader.place_card(self.kind, block=self.block)
+
+    def remove(self) -> None:
+        """Take it off."""
+        self.reader.remove_card()
 
 
 def _port_or_free(preferred: int) -> int:
@@ -151,8 +218,15 @@ def _drain_voice(speaker: speech.Speaker) -> None:
         _say(f"the voice was still busy after {VOICE_DRAIN_S:g} s: its last prompt is missing")
 
 
-def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
-    """Start every simulator and the kiosk; return the process exit status."""
+def run_demo(
+    out_dir: Path, *, autoplay: bool | None, resident: str, certified_reader: bool = False
+) -> int:
+    """Start every simulator and the kiosk; return the process exit status.
+
+    Args:
+        certified_reader: Read the resident's card with the certified-reader simulator (a
+            reader with a security module, ``identity/attest``) instead of RID-1 over pcscd.
+    """
     if resident not in RESIDENTS:
         _say(f"unknown resident {resident!r}; choose one of {', '.join(RESIDENTS)}")
         return 2
@@ -174,32 +248,41 @@ def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
         sms_codes.put(code)
 
     with contextlib.ExitStack() as stack:
-        daemon = stack.enter_context(pcscd.running())
+        # A certified reader is not a PC/SC reader: pcscd is started only for RID-1 cards.
+        daemon = None if certified_reader else stack.enter_context(pcscd.running())
         issuer = card_factory.make_issuer_ca()
         card = card_factory.issue_card(RESIDENTS[resident], issuer)
         printer = stack.enter_context(VirtualPrinter(port=_port_or_free(9100)))
+        # The operators' approval of the terminal's hardware is the platform's decision; the
+        # demo's platform approves what the terminal declares (auto_approve).
         platform = stack.enter_context(
             PlatformSimulator(
-                work / "platform", issuer_ca_certs=[issuer.cert_der], sms_sink=sms_sink
+                work / "platform",
+                issuer_ca_certs=[issuer.cert_der],
+                sms_sink=sms_sink,
+                auto_approve=True,
             )
         )
         _say(f"platform simulator: {platform.base_url} (HTTPS, CA {platform.ca_bundle_path})")
         _say(f"virtual printer: raw ESC/POS on 127.0.0.1:{printer.port}")
-        _say(
-            f"card reader: {daemon.reader} via pcscd "
-            f"({'started by the demo' if daemon.started_here else 'already running'})"
-        )
+        certified = CertifiedReaderSimulator.load() if certified_reader else None
+        if certified is not None:
+            _say(f"card reader: certified reader simulator ({certified.libraries.sdtapi})")
+        elif daemon is not None:
+            _say(
+                f"card reader: {daemon.reader} via pcscd "
+                f"({'started by the demo' if daemon.started_here else 'already running'})"
+            )
 
         keyring.set_keyring(MemoryKeyring())
         # Written out and read back: the demo's configuration goes through the same file
         # loading and validation as a hall's /etc/credit-kiosk/kiosk.toml.
         config_path = work / "kiosk.toml"
-        config_path.write_text(
-            kiosk_config.to_toml(
-                simulator_config(platform, printer, daemon.reader, work, out_dir / "logs")
-            ),
-            encoding="utf-8",
-        )
+        pcsc_reader = daemon.reader if daemon is not None else ""
+        demo_cfg = simulator_config(platform, printer, pcsc_reader, work, out_dir / "logs")
+        if certified is not None:
+            demo_cfg = certified_reader_config(demo_cfg, certified)
+        config_path.write_text(kiosk_config.to_toml(demo_cfg), encoding="utf-8")
         cfg = kiosk_config.load_config(config_path)
         _say(f"kiosk configuration: {config_path}")
         creds = enroll(cfg, platform)
@@ -209,9 +292,14 @@ def run_demo(out_dir: Path, *, autoplay: bool | None, resident: str) -> int:
         speaker = _voice(cfg, out_dir / "voice") if autoplay else None
         kiosk = ui_app.KioskApp(cfg, composition.build_kiosk(cfg, creds), speaker=speaker)
         stack.callback(kiosk.stop)
-        card_client = virtual_card.VirtualCardClient(
-            virtual_card.Rid1Applet(card), port=daemon.port
-        )
+        card_client: virtual_card.VirtualCardClient | CertifiedCard
+        if certified is not None:
+            card_client = CertifiedCard(certified, RESIDENTS[resident])
+        else:
+            assert daemon is not None
+            card_client = virtual_card.VirtualCardClient(
+                virtual_card.Rid1Applet(card), port=daemon.port
+            )
         stack.callback(card_client.remove)
         if autoplay:
             pilot = Autopilot(
@@ -284,7 +372,7 @@ class Autopilot:
     def __init__(
         self,
         kiosk: ui_app.KioskApp,
-        card: virtual_card.VirtualCardClient,
+        card: virtual_card.VirtualCardClient | CertifiedCard,
         sms_codes: queue.SimpleQueue[str],
         printer: VirtualPrinter,
         out_dir: Path,

@@ -1,11 +1,14 @@
-"""A demo central credit platform (platform-api.md v1) over real HTTPS on loopback.
+"""A demo central credit platform (platform-api.md v1.2, or v1) over real HTTPS on loopback.
 
 It follows the contract closely enough that the kiosk's client is tested against it as if it
 were the real platform: HMAC terminal authentication with clock-skew and nonce-replay checks,
 the card checks of the ID card profile (implemented here independently of the kiosk's own
 code, so a shared misreading of the profile does not hide), one-time codes, staff assist,
 EdDSA- or ES256-signed reports, idempotent prints and objections, one-time share links,
-repair guides, audit events, heartbeats and content with ETags. State lives in SQLite
+repair guides, audit events, heartbeats and content with ETags. Of v1.2: terminals' declared
+hardware and the operators' approvals, ID cards attested by a certified reader's security
+module, and the face check against the card photo as a second factor; ``api_version="1.0"``
+turns these off so the kiosk can be tested against a v1 platform. State lives in SQLite
 (``simulators.platform_store``) in the data dir, so it survives a restart. Faults can be
 injected for tests and demos: error statuses with Retry-After, dropped connections, bodies
 that are not JSON, late answers, tampered signatures and rotated keys.
@@ -51,6 +54,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from simulators.pki import LocalCA
 from simulators.platform_store import (
     AuditEvent,
+    FaceAttempt,
     Objection,
     PrintRecord,
     Session,
@@ -59,7 +63,14 @@ from simulators.platform_store import (
     Ticket,
     Token,
 )
-from simulators.residents import REPAIR_GUIDES, RESIDENTS, Resident
+from simulators.residents import (
+    FOREIGN_PERMANENT_RESIDENT,
+    HMT_RESIDENCE_PERMIT,
+    REPAIR_GUIDES,
+    RESIDENT_ID,
+    RESIDENTS,
+    Resident,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +108,48 @@ ANNOUNCEMENTS: list[dict[str, str]] = [
 ]
 HALL = {"id": "ZJ-JK-01", "name": "镇江市京口区政务服务中心"}
 UNKNOWN_RESIDENT_REASON = "unknown_resident"
+NO_EXPIRY = "长期"
+API_VERSIONS = ("1.0", "1.2")
+
+# v1.2 §1: the reader kind operators approve for /v1/identity/attest, and its module's id.
+SECURITY_MODULE = "security_module"
+_SAM_ID = re.compile(r"[!-~]{1,64}")
+# v1.2 §2: how the platform established the identity of a session.
+ASSURANCE_ACTIVE_AUTH = "active_auth"
+ASSURANCE_SECURITY_MODULE = "security_module"
+# v1.2 §2b: the documents a certified reader reads, and the 18-character number they share.
+ATTESTED_DOCUMENTS = (RESIDENT_ID, HMT_RESIDENCE_PERMIT, FOREIGN_PERMANENT_RESIDENT)
+ATTESTED_HOLDER_MEMBERS = frozenset({"document", "id_number", "name", "valid_from", "valid_until"})
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")  # [0-9], not \d: no digits of other scripts
+_PLAIN_DATE = re.compile(r"[0-9]{8}")
+_RFC3339_WITH_OFFSET = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+# v1.2 §2 and §3b: the face factor. Children under 14 are never offered it.
+FACE = "face"
+FACE_MIN_AGE = 14
+FACE_NOTICE_VERSION = "face-2026-12"
+FACE_POLICY: dict[str, Any] = {
+    "models": {"sface-2021dec": {"min_score": 0.363}},
+    "liveness": ["head_turn"],
+    "attempts": 3,
+    "notice": {
+        "version": FACE_NOTICE_VERSION,
+        "title": "刷脸核验说明",
+        "body": (
+            "本机会用摄像头拍下您现在的脸，和您证件里的照片比一比，看是不是同一个人。"
+            "比对时请按提示向左、向右转头。\n"
+            "比对只在这台机器上进行：您的照片和脸部图像不保存，也不发送给任何人，"
+            "离开后即清除。平台只收到比对的分数和是否通过。\n"
+            "刷脸不是必须的。您也可以用手机短信验证码，或请大厅工作人员当面核对。"
+        ),
+    },
+}
+FACE_REFERENCE = "card_photo"
+FACE_BODY_MEMBERS = frozenset(
+    {"model", "score", "reference", "reference_sha256", "liveness", "consent"}
+)
 
 _SHA256_OID_DER = bytes.fromhex("0609608648016503040201")
 _PROVINCES = frozenset(
@@ -212,8 +265,11 @@ def _check_sod(
     cert_der: bytes,
     cas: Mapping[bytes, x509.Certificate],
     now: dt.datetime,
-) -> x509.Certificate:
-    """Profile checks 1 and 2; returns the issuer CA the SOD names."""
+) -> tuple[x509.Certificate, bytes]:
+    """Profile checks 1 and 2; returns the issuer CA the SOD names and the EF.PHOTO hash.
+
+    The photo hash (tag ``82``) is what a face check's ``reference_sha256`` must equal (§3b).
+    """
     fields = _template(sod, 0x77)
     if any(t not in fields for t in (0x80, 0x81, 0x82, 0x83, 0x84, 0x85)):
         raise CardCheckError("malformed_data")
@@ -236,7 +292,7 @@ def _check_sod(
         raise CardCheckError("holder_hash")
     if not hmac.compare_digest(hashlib.sha256(cert_der).digest(), fields[0x83]):
         raise CardCheckError("cardcert_hash")
-    return ca
+    return ca, fields[0x82]
 
 
 def _check_card_cert(
@@ -275,14 +331,42 @@ def _id_check_char(first17: str) -> str:
     return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
 
 
-def _check_holder(holder: bytes, today: dt.date) -> str:
-    """Profile checks 5 and 6; returns the ID number."""
+def _region_fits(id_number: str, document: str | None) -> bool:
+    """Whether the number's prefix is a known region for ``document``.
+
+    The card profile's check 5 (``document`` None, an RID-1 card) knows every kind: a GB/T
+    2260 province code, 83 for Taiwan residents' permits, or 9 and a province code for a
+    foreigner's card. The attest call (§2b) names its document, and the prefix must fit it.
+    """
+    province = int(id_number[:2]) in _PROVINCES
+    permit = id_number[:2] in ("81", "82", "83")
+    foreigner = id_number[0] == "9" and int(id_number[1:3]) in _PROVINCES
+    if document == RESIDENT_ID:
+        return province
+    if document == HMT_RESIDENCE_PERMIT:
+        return permit
+    if document == FOREIGN_PERMANENT_RESIDENT:
+        return foreigner
+    return province or permit or foreigner
+
+
+@dataclasses.dataclass(frozen=True)
+class _CardHolder:
+    """What the platform keeps of a checked RID-1 EF.HOLDER: the card's identifying pair."""
+
+    id_number: str
+    valid_from: str | None  # DF08; None on a card without it
+
+
+def _check_holder(holder: bytes, today: dt.date) -> _CardHolder:
+    """Profile checks 5 and 6."""
     fields = _template(holder, 0x61)
     try:
         id_number = fields[0xDF01].decode()
         birth = fields[0xDF05].decode()
         valid_until = fields[0xDF09].decode()
         name = fields[0xDF02].decode()
+        valid_from = fields[0xDF08].decode() if 0xDF08 in fields else None
     except (KeyError, UnicodeDecodeError):
         raise CardCheckError("malformed_data") from None
     if not name or not re.fullmatch(r"\d{17}[\dX]", id_number):
@@ -291,16 +375,135 @@ def _check_holder(holder: bytes, today: dt.date) -> str:
         raise CardCheckError("id_check_char")
     if birth != id_number[6:14]:
         raise CardCheckError("birth_date_mismatch")
-    if int(id_number[:2]) not in _PROVINCES:
+    if not _region_fits(id_number, None):
         raise CardCheckError("unknown_region")
-    if valid_until != "长期":
+    if valid_until != NO_EXPIRY:
         try:
             expiry = dt.datetime.strptime(valid_until, "%Y%m%d").replace(tzinfo=CST).date()
         except ValueError:
             raise CardCheckError("malformed_data") from None
         if expiry < today:
             raise CardCheckError("card_expired")
-    return id_number
+    return _CardHolder(id_number, valid_from)
+
+
+def _plain_date(text: str) -> dt.date | None:
+    """A ``YYYYMMDD`` date, or None if the text is not one (wrong format, no such day)."""
+    if not _PLAIN_DATE.fullmatch(text):
+        return None
+    try:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+
+
+def _is_rfc3339_with_offset(value: object) -> bool:
+    """An RFC 3339 date-time with an offset (``Z`` or ``+hh:mm``), and a real moment."""
+    if not isinstance(value, str) or not _RFC3339_WITH_OFFSET.fullmatch(value):
+        return False
+    try:
+        dt.datetime.fromisoformat(value.upper())
+    except ValueError:
+        return False
+    return True
+
+
+def _check_attested_card(holder: Mapping[str, str], today: dt.date) -> None:
+    """The card checks of §2b on a certified reader's holder text, in the spec's order.
+
+    ``holder`` has exactly the five members, all strings (the caller checked). The reader's
+    security module authenticated the card, so only what the text allows is checked.
+    """
+    number, name = holder["id_number"], holder["name"]
+    birth = _plain_date(number[6:14])
+    valid_from = _plain_date(holder["valid_from"])
+    until_text = holder["valid_until"]
+    valid_until = None if until_text == NO_EXPIRY else _plain_date(until_text)
+    if (
+        holder["document"] not in ATTESTED_DOCUMENTS
+        # Only 18 characters: a foreigner's card of the pre-2023 kind (15) is refused here.
+        or not _ID_NUMBER.fullmatch(number)
+        # The reader's padding is cut: a name with spaces around it is not as the spec says.
+        or not 1 <= len(name) <= 30
+        or name != name.strip()
+        or birth is None
+        or birth > today
+        or valid_from is None
+        or valid_from > today
+        or (until_text != NO_EXPIRY and valid_until is None)
+        or (valid_until is not None and valid_from > valid_until)
+    ):
+        raise CardCheckError("malformed_data")
+    if _id_check_char(number[:17]) != number[17]:
+        raise CardCheckError("id_check_char")
+    if not _region_fits(number, holder["document"]):
+        raise CardCheckError("unknown_region")
+    if valid_until is not None and valid_until < today:
+        raise CardCheckError("card_expired")
+
+
+def _under_face_age(id_number: str, today: dt.date) -> bool:
+    """Whether ``today`` (CST) is before the 14th anniversary of the number's birth date.
+
+    Positions 7..14 hold the birth date; one born on 29 February has the anniversary on
+    1 March in a year without that day. A number whose date is not real counts as a child:
+    it never gets the face check by mistake.
+    """
+    birth = _plain_date(id_number[6:14])
+    if birth is None:
+        return True
+    year = birth.year + FACE_MIN_AGE
+    try:
+        anniversary = birth.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        anniversary = dt.date(year, 3, 1)
+    return today < anniversary
+
+
+# ---------------------------------------------------------------------------- hardware
+
+
+def _checked_hardware(value: object) -> dict[str, Any]:
+    """A declared ``hardware`` (§1) if it follows the rules, else 400 ``bad_request``.
+
+    Unknown members and reader kinds are kept: they approve nothing, and a later platform
+    may know them.
+    """
+
+    def malformed(why: str) -> ApiError:
+        return ApiError(400, "bad_request", f"hardware: {why}")
+
+    if not isinstance(value, dict):
+        raise malformed("not an object")
+    readers = value.get("readers", [])
+    if not isinstance(readers, list):
+        raise malformed("readers is not a list")
+    for reader in readers:
+        if not isinstance(reader, dict) or not isinstance(reader.get("kind"), str):
+            raise malformed("every reader needs a kind")
+        if not reader["kind"]:
+            raise malformed("a reader's kind is empty")
+        if "model" in reader and not isinstance(reader["model"], str):
+            raise malformed("a reader's model is not a string")
+        sam_id = reader.get("sam_id")
+        if reader["kind"] == SECURITY_MODULE:
+            if not isinstance(sam_id, str) or not _SAM_ID.fullmatch(sam_id):
+                raise malformed("a security module needs a sam_id of 1..64 characters ! to ~")
+        elif "sam_id" in reader:
+            raise malformed("only a security module has a sam_id")
+    if "camera" in value and not isinstance(value["camera"], bool):
+        raise malformed("camera is not a boolean")
+    return value
+
+
+def _declared_sam_ids(hardware: Mapping[str, Any] | None) -> frozenset[str]:
+    """The security module ids a checked ``hardware`` declares."""
+    readers = [] if hardware is None else hardware.get("readers", [])
+    return frozenset(r["sam_id"] for r in readers if r["kind"] == SECURITY_MODULE)
+
+
+def _declares_camera(hardware: Mapping[str, Any] | None) -> bool:
+    return hardware is not None and hardware.get("camera") is True
 
 
 # ---------------------------------------------------------------------------- reports
@@ -597,6 +800,14 @@ class PlatformSimulator:
         port: TCP port; 0 picks a free one.
         sms_sink: Receives ``(phone_masked, code)`` for every one-time code "sent".
         report_alg: ``EdDSA`` (Ed25519) or ``ES256`` (P-256) for signing reports.
+        api_version: ``1.2`` (default) or ``1.0``, a v1 platform: ``/v1/identity/attest`` and
+            ``/v1/sessions/{id}/face`` answer 404 ``not_found`` like any unknown path, face is
+            never offered, ``hardware`` is ignored, and answers carry no ``approvals``,
+            ``assurance`` or ``face_policy``; so the kiosk can be tested against a v1 server.
+        auto_approve: A demo convenience standing in for the platform's operators: approve
+            whatever a terminal declares, at enrolment and in every later heartbeat with
+            ``hardware`` (its set of security modules, and face if it has a camera). Off by
+            default: tests decide approvals with ``approve()``, as operators would.
 
     Attributes:
         clock: Returns the platform's current Unix time; tests replace it to skew time.
@@ -609,6 +820,8 @@ class PlatformSimulator:
         token_life_s: ``expires_in`` of the access tokens issued from now on.
         serve_pdf: Whether ``/v1/reports/current/pdf`` renders a PDF instead of answering
             404 ``pdf_not_available``.
+        face_policy: The ``face_policy`` new sessions are offered (default ``FACE_POLICY``);
+            each session keeps the policy it was offered.
     """
 
     def __init__(
@@ -622,7 +835,13 @@ class PlatformSimulator:
         port: int = 0,
         sms_sink: Callable[[str, str], None] | None = None,
         report_alg: str = "EdDSA",
+        api_version: str = "1.2",
+        auto_approve: bool = False,
     ) -> None:
+        if api_version not in API_VERSIONS:
+            raise ValueError(f"api_version must be one of {API_VERSIONS}")
+        self.api_version = api_version
+        self.auto_approve = auto_approve
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._pki = LocalCA(self.data_dir / "tls")
@@ -647,6 +866,7 @@ class PlatformSimulator:
         self.latency_s = 0.0
         self.token_life_s = TOKEN_LIFE_S
         self.serve_pdf = False
+        self.face_policy: dict[str, Any] = json.loads(json.dumps(FACE_POLICY))
         self._keys: list[_SigningKey] = [self._load_signing_key(report_alg)]
         self._server: _TLSServer | None = None
         self._thread: threading.Thread | None = None
@@ -741,6 +961,65 @@ class PlatformSimulator:
         """Mark the card with this EF.CARDCERT serial as reported lost."""
         with self.store.transaction():
             self.store.mark_card_lost(card_cert_serial)
+
+    def report_card_lost_by_number(self, id_number: str, valid_from: str) -> None:
+        """Mark the card with this ID number and valid-from date (DF08) as reported lost.
+
+        A replacement card keeps the ID number but not the date, so it stays usable (§2b).
+        """
+        with self.store.transaction():
+            self.store.mark_number_lost(id_number, valid_from)
+
+    def approve(
+        self, terminal_id: str, *, security_module: bool | None = None, face: bool | None = None
+    ) -> None:
+        """Decide a terminal's approvals, as the platform's operators would (§1).
+
+        Args:
+            terminal_id: An enrolled terminal.
+            security_module: True approves the set of security module ids (``sam_id``) the
+                terminal declares now (a heartbeat declaring another set withdraws it);
+                False withdraws it; None leaves it as it is.
+            face: True approves the face factor (it counts only while the latest hardware
+                declares a camera); False withdraws it; None leaves it as it is.
+
+        Raises:
+            LookupError: The terminal is not enrolled.
+            ValueError: ``security_module=True`` for a terminal that declares no module.
+        """
+        with self.store.transaction():
+            if self.store.terminal(terminal_id) is None:
+                raise LookupError("no such terminal")
+            record = self.store.hardware_approval(terminal_id)
+            if security_module is not None:
+                declared = _declared_sam_ids(record.hardware)
+                if security_module and not declared:
+                    raise ValueError("the terminal declares no security module to approve")
+                record.approved_sam_ids = declared if security_module else None
+            if face is not None:
+                record.face_approved = face
+            self.store.put_hardware_approval(record)
+
+    def approvals(self, terminal_id: str) -> dict[str, bool]:
+        """A terminal's approvals as the platform answers them: ``security_module``, ``face``."""
+        with self.store.transaction():
+            return self._approvals(terminal_id)
+
+    def declared_hardware(self, terminal_id: str) -> dict[str, Any] | None:
+        """The ``hardware`` a terminal declared last, as stored (None: never declared)."""
+        with self.store.transaction():
+            return self.store.hardware_approval(terminal_id).hardware
+
+    def session_record(self, session_id: str) -> Session | None:
+        """A session as the platform keeps it (assurance, face count...), or None."""
+        with self.store.transaction():
+            return self.store.session(session_id)
+
+    @property
+    def face_attempts(self) -> list[FaceAttempt]:
+        """Face attempts that reached the verdict (so used an attempt), in order."""
+        with self.store.transaction():
+            return self.store.face_attempts()
 
     def disable_terminal(self, terminal_id: str, disabled: bool = True) -> None:
         """Disable (or re-enable) a terminal, as the platform's operators would."""
@@ -922,9 +1201,10 @@ class PlatformSimulator:
         return reply
 
     def _route(self, method: str, path: str) -> tuple[_Handler, str, dict[str, str]]:
-        for pattern, methods in _ROUTES:
+        for pattern, methods, since in _ROUTES:
             match = pattern.fullmatch(path)
-            if match is None:
+            if match is None or _version(since) > _version(self.api_version):
+                # A path a v1 platform does not have is unknown to it: 404 not_found.
                 continue
             if method not in methods:
                 allow = ", ".join(sorted(methods))
@@ -1088,16 +1368,32 @@ class PlatformSimulator:
         self.store.put_token(token)
         return 200, {"access_token": token.token, "expires_in": self.token_life_s}, {}
 
-    def _idempotent(
-        self, request: _Request, endpoint: str, act: Callable[[], dict[str, Any]]
-    ) -> _Reply:
-        """Run ``act`` once per Idempotency-Key (kept 24 h per terminal and endpoint)."""
-        assert request.terminal is not None
+    @staticmethod
+    def _idempotency_key(request: _Request) -> str:
+        """The request's Idempotency-Key, or 400 (missing, or longer than 64 characters)."""
         key = request.headers.get("Idempotency-Key")
         if not key:
             raise ApiError(400, "missing_idempotency_key", "Idempotency-Key is required")
         if len(key) > 64:
             raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key is too long")
+        return key
+
+    def _idempotent(
+        self,
+        request: _Request,
+        endpoint: str,
+        act: Callable[[], dict[str, Any]],
+        *,
+        created_status: int = 201,
+    ) -> _Reply:
+        """Run ``act`` once per Idempotency-Key (kept 24 h per terminal and endpoint).
+
+        A fresh success answers ``created_status`` (201 for what creates a record, as prints
+        and objections; 200 where the spec says so, as attest), a replay 200 with the same
+        body. Refusals are not remembered: a retry is checked again.
+        """
+        assert request.terminal is not None
+        key = self._idempotency_key(request)
         # The parsed body is compared, so the same JSON with other spacing is the same call.
         fingerprint = json.dumps(request.json, sort_keys=True, ensure_ascii=False)
         terminal_id, now = request.terminal.terminal_id, self._now()
@@ -1108,13 +1404,47 @@ class PlatformSimulator:
             return 200, known[1], {}
         body = act()  # refusals raise and are not remembered: only a success is replayed
         self.store.keep_idempotent_reply(terminal_id, endpoint, key, fingerprint, body, now)
-        return 201, body, {}
+        return created_status, body, {}
 
     # ------------------------------------------------------------------ endpoints
+
+    @property
+    def _v12(self) -> bool:
+        return self.api_version == "1.2"
+
+    def _approvals(self, terminal_id: str) -> dict[str, bool]:
+        """Effective approvals: the approved module set is the declared one, face has a camera."""
+        record = self.store.hardware_approval(terminal_id)
+        declared = _declared_sam_ids(record.hardware)
+        return {
+            "security_module": bool(declared) and record.approved_sam_ids == declared,
+            "face": record.face_approved and _declares_camera(record.hardware),
+        }
+
+    def _declare_hardware(self, terminal_id: str, hardware: dict[str, Any]) -> None:
+        """Keep a terminal's newly declared (checked) hardware, as §1 says approvals follow it.
+
+        Another set of security modules than the approved one withdraws that approval (a
+        module added, removed or replaced), even if the approved set comes back later:
+        operators approve again. Face is kept: it counts whenever a camera is declared.
+        """
+        record = self.store.hardware_approval(terminal_id)
+        record.hardware = hardware
+        declared = _declared_sam_ids(hardware)
+        if record.approved_sam_ids is not None and record.approved_sam_ids != declared:
+            record.approved_sam_ids = None
+        if self.auto_approve:
+            record.approved_sam_ids = declared or None
+            record.face_approved = _declares_camera(hardware)
+        self.store.put_hardware_approval(record)
 
     def _enroll(self, request: _Request) -> _Reply:
         code = request.json.get("enrollment_code")
         hostname = request.json.get("hostname")
+        hardware: dict[str, Any] | None = None
+        if self._v12 and "hardware" in request.json:
+            # Checked before the code is taken: a malformed declaration leaves it unspent.
+            hardware = _checked_hardware(request.json["hardware"])
         normalised = code.strip().upper() if isinstance(code, str) else ""
         if not normalised or not self.store.take_enrollment_code(normalised):
             raise ApiError(403, "invalid_enrollment_code", "unknown or used enrolment code")
@@ -1122,15 +1452,16 @@ class PlatformSimulator:
             "T" + secrets.token_hex(6).upper(), secrets.token_bytes(32), str(hostname or "")
         )
         self.store.add_terminal(terminal)
-        return (
-            200,
-            {
-                "terminal_id": terminal.terminal_id,
-                "terminal_secret": base64.b64encode(terminal.secret).decode(),
-                "hall": HALL,
-            },
-            {},
-        )
+        answer: dict[str, Any] = {
+            "terminal_id": terminal.terminal_id,
+            "terminal_secret": base64.b64encode(terminal.secret).decode(),
+            "hall": HALL,
+        }
+        if self._v12:
+            if hardware is not None:
+                self._declare_hardware(terminal.terminal_id, hardware)
+            answer["approvals"] = self._approvals(terminal.terminal_id)
+        return 200, answer, {}
 
     def _jwks(self, request: _Request) -> _Reply:
         keys = [signing.public_jwk() for signing in self._keys if signing.published]
@@ -1190,17 +1521,21 @@ class PlatformSimulator:
         holder, cert_der, sod, signature = self._card_bytes(request)
         now = dt.datetime.fromtimestamp(self._now(), dt.UTC)
         try:
-            ca = _check_sod(sod, holder, cert_der, self._issuer_cas, now)
+            ca, photo_hash = _check_sod(sod, holder, cert_der, self._issuer_cas, now)
             cert, card_key = _check_card_cert(cert_der, ca, now)
             _check_active_auth(card_key, ticket.challenge, signature)
-            id_number = _check_holder(holder, now.astimezone(CST).date())
+            card = _check_holder(holder, now.astimezone(CST).date())
         except CardCheckError as refused:
             raise ApiError(
                 422, "card_invalid", "card check failed", reason=refused.reason
             ) from None
-        if self.store.card_lost(cert.serial_number):
+        # Lost by its certificate, or (v1.2 §2) by DF01 and DF08 together; without DF08, by
+        # the ID number alone.
+        if self.store.card_lost(cert.serial_number) or self.store.number_lost(
+            card.id_number, card.valid_from
+        ):
             raise ApiError(403, "card_reported_lost", "card reported lost")
-        resident = self._lookup(id_number)
+        resident = self._lookup(card.id_number)
         if resident is None:
             raise ApiError(
                 422,
@@ -1213,20 +1548,117 @@ class PlatformSimulator:
             request.terminal.terminal_id,
             resident.id_number,
             self._now() + SESSION_LIFE_S,
+            assurance=ASSURANCE_ACTIVE_AUTH,
+            photo_sha256=photo_hash.hex(),
         )
-        self.store.put_session(session)
+        return 200, self._open_session(session, resident), {}
+
+    def _open_session(self, session: Session, resident: Resident) -> dict[str, Any]:
+        """Store a session whose identity was just established; the identity answer (§2).
+
+        The face factor is offered beside the others (never alone: staff assist is always
+        there) to a terminal approved for it, and never to a child under 14.
+        """
         factors = (["sms_otp"] if resident.phone else []) + ["staff_assist"]
-        return (
-            200,
-            {
-                "session_id": session.session_id,
-                "expires_at": self._iso(session.expires_at),
-                "subject": {"name": resident.name, "id_masked": resident.id_masked},
-                "second_factors": factors,
-                "phone_masked": resident.phone_masked,
-            },
-            {},
+        offer_face = (
+            self._v12
+            and self._approvals(session.terminal_id)["face"]
+            and not _under_face_age(resident.id_number, self._now_cst().date())
         )
+        if offer_face:
+            factors.append(FACE)
+            session.face_policy = json.loads(json.dumps(self.face_policy))
+        self.store.put_session(session)
+        answer: dict[str, Any] = {
+            "session_id": session.session_id,
+            "expires_at": self._iso(session.expires_at),
+            "subject": {"name": resident.name, "id_masked": resident.id_masked},
+            "second_factors": factors,
+            "phone_masked": resident.phone_masked,
+        }
+        if self._v12:
+            answer["assurance"] = session.assurance
+        if session.face_policy is not None:
+            answer["face_policy"] = session.face_policy
+        return answer
+
+    def _attest_identity(self, request: _Request) -> _Reply:
+        """``POST /v1/identity/attest`` (§2b): a certified reader's reading of an ID card.
+
+        The Idempotency-Key is looked at before anything else: missing, 400; known with the
+        same body, the same session again; known with another body, 422. Then the checks in
+        the spec's order.
+        """
+        terminal = request.terminal
+        assert terminal is not None
+
+        def attest() -> dict[str, Any]:
+            body = request.json
+            reader = body.get("reader")
+            sam_id = reader.get("sam_id") if isinstance(reader, dict) else None
+            approvals = self._approvals(terminal.terminal_id)
+            if not approvals["security_module"]:
+                raise ApiError(
+                    403,
+                    "attestation_not_allowed",
+                    "terminal not approved for certified readers",
+                    reason="terminal_not_approved",
+                )
+            record = self.store.hardware_approval(terminal.terminal_id)
+            if not isinstance(sam_id, str) or sam_id not in (record.approved_sam_ids or ()):
+                raise ApiError(
+                    403,
+                    "attestation_not_allowed",
+                    "reader.sam_id is not an approved security module",
+                    reason="sam_mismatch",
+                )
+            holder = self._attested_holder(body)
+            try:
+                _check_attested_card(holder, self._now_cst().date())
+            except CardCheckError as refused:
+                raise ApiError(
+                    422, "card_invalid", "card check failed", reason=refused.reason
+                ) from None
+            resident = self._lookup(holder["id_number"])
+            if resident is None or resident.name != holder["name"]:
+                raise ApiError(
+                    422,
+                    "card_invalid",
+                    "no resident with this ID number and name",
+                    reason=UNKNOWN_RESIDENT_REASON,
+                )
+            if self.store.number_lost(holder["id_number"], holder["valid_from"]):
+                raise ApiError(403, "card_reported_lost", "card reported lost")
+            session = Session(
+                secrets.token_urlsafe(16),
+                terminal.terminal_id,
+                resident.id_number,
+                self._now() + SESSION_LIFE_S,
+                assurance=ASSURANCE_SECURITY_MODULE,
+                sam_id=sam_id,
+                read_at=body["read_at"],
+            )
+            return self._open_session(session, resident)
+
+        return self._idempotent(request, "POST /v1/identity/attest", attest, created_status=200)
+
+    @staticmethod
+    def _attested_holder(body: Mapping[str, Any]) -> dict[str, str]:
+        """The attest body's shape (§2b: 400 ``bad_request``): its holder, five strings."""
+        reader = body["reader"]  # an object: the sam_id check before this one saw to it
+        holder = body.get("holder")
+        if not isinstance(reader.get("model"), str):
+            raise ApiError(400, "bad_request", "reader.model is required")
+        if not isinstance(holder, dict) or set(holder) != ATTESTED_HOLDER_MEMBERS:
+            # Extra members (an address, a photo...) are refused and nothing of them kept.
+            raise ApiError(
+                400, "bad_request", f"holder has exactly {sorted(ATTESTED_HOLDER_MEMBERS)}"
+            )
+        if not all(isinstance(value, str) for value in holder.values()):
+            raise ApiError(400, "bad_request", "holder members are strings")
+        if not _is_rfc3339_with_offset(body.get("read_at")):
+            raise ApiError(400, "bad_request", "read_at is an RFC 3339 time with offset")
+        return dict(holder)
 
     def _send_otp(self, request: _Request) -> _Reply:
         session = self._session(request)
@@ -1284,6 +1716,88 @@ class PlatformSimulator:
         if session.locked:
             raise ApiError(423, "locked", "too many wrong staff PINs")
         raise ApiError(403, "staff_denied", "staff id or PIN wrong", attempts_left=left)
+
+    def _face_check(self, request: _Request) -> _Reply:
+        """``POST /v1/sessions/{id}/face`` (§3b): a face attempt's outcome, checks in order.
+
+        An answer of 200 or 403 ``face_rejected`` binds the Idempotency-Key: the same key
+        and body get it again without using an attempt, even once the factor is closed. A
+        400 or 409 binds nothing. Only the outcome is kept, never anything image-like.
+        """
+        session = self._session(request)
+        terminal_id = session.terminal_id
+        key = self._idempotency_key(request)
+        # The session is part of what a key stands for: the same key sent on another session
+        # is another request, so 422 rather than that session's answer.
+        fingerprint = json.dumps(
+            {"session_id": session.session_id, "body": request.json},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        known = self.store.face_answer(terminal_id, key)
+        if known is not None:
+            if known[0] != fingerprint:
+                raise ApiError(422, "idempotency_key_reused", "key used with another body")
+            return known[1], known[2], {}
+        policy = session.face_policy
+        if policy is None or session.face_rejections >= policy["attempts"]:
+            raise ApiError(409, "factor_unavailable", "the face check is not open here")
+        body = request.json
+        model, score = body.get("model"), body.get("score")
+        liveness, consent = body.get("liveness"), body.get("consent")
+        if (
+            set(body) != FACE_BODY_MEMBERS  # nothing else: no image, template or embedding
+            or not isinstance(model, str)
+            or not isinstance(score, int | float)
+            or isinstance(score, bool)
+            or not -1 <= score <= 1  # NaN too: it compares false
+            or body["reference"] != FACE_REFERENCE
+            or not isinstance(body["reference_sha256"], str)
+            or not _HEX64.fullmatch(body["reference_sha256"])
+            or not isinstance(liveness, dict)
+            or set(liveness) != {"method", "passed"}
+            or not isinstance(liveness["method"], str)
+            or not isinstance(liveness["passed"], bool)
+            or not isinstance(consent, dict)
+            or set(consent) != {"notice", "at"}
+            or consent["notice"] != policy["notice"]["version"]
+            or not isinstance(consent["at"], str)  # recorded, not checked
+        ):
+            raise ApiError(400, "bad_request", "face attempt out of format; no attempt used")
+        if session.photo_sha256 is not None and not hmac.compare_digest(
+            body["reference_sha256"], session.photo_sha256
+        ):
+            raise ApiError(400, "reference_mismatch", "not the photo the card's SOD binds")
+        threshold = policy["models"].get(model, {}).get("min_score")
+        passed = (
+            threshold is not None
+            and score >= threshold
+            and liveness["method"] in policy["liveness"]
+            and liveness["passed"] is True
+        )
+        if passed:
+            status, answer, _ = self._issue_token(session)
+        else:  # a pass does not reset the count: only rejections are counted
+            session.face_rejections += 1
+            self.store.put_session(session)
+            left = policy["attempts"] - session.face_rejections
+            status = 403
+            answer = ApiError(
+                403, "face_rejected", "the faces do not match well enough", attempts_left=left
+            ).body()
+        attempt = FaceAttempt(
+            session.session_id,
+            terminal_id,
+            model,
+            float(score),
+            liveness["method"],
+            liveness["passed"],
+            passed,
+            consent["notice"],
+            consent["at"],
+        )
+        self.store.add_face_attempt(attempt, key, fingerprint, (status, answer), self._now())
+        return status, answer, {}
 
     def _end_session(self, request: _Request) -> _Reply:
         assert request.terminal is not None
@@ -1507,20 +2021,38 @@ class PlatformSimulator:
             or backlog < 0
         ):
             raise ApiError(400, "invalid_request", "version, devices and outbox_backlog needed")
+        # v1.2 §6: a malformed hardware refuses the whole heartbeat and changes nothing; one
+        # without hardware leaves the declared hardware and the approvals as they are.
+        hardware = None
+        if self._v12 and "hardware" in body:
+            hardware = _checked_hardware(body["hardware"])
         self.store.record_heartbeat(request.terminal.terminal_id, self._now(), body)
+        if hardware is not None:
+            self._declare_hardware(request.terminal.terminal_id, hardware)
         return 204, None, {}
 
-    def content_body(self) -> dict[str, Any]:
-        """What ``GET /v1/content`` serves (tests compare against it)."""
-        return {
+    def content_body(self, terminal_id: str | None = None) -> dict[str, Any]:
+        """What ``GET /v1/content`` serves (tests compare against it).
+
+        Args:
+            terminal_id: The terminal asking: a v1.2 platform adds its ``approvals``.
+        """
+        body: dict[str, Any] = {
             "announcements": ANNOUNCEMENTS,
             "repair_guides": [{"guide_id": k, **v} for k, v in REPAIR_GUIDES.items()],
             "service_hours": SERVICE_HOURS,
             "hall": HALL,
         }
+        if terminal_id is not None and self._v12:
+            with self.store.transaction():
+                body["approvals"] = self._approvals(terminal_id)
+        return body
 
     def _content(self, request: _Request) -> _Reply:
-        body = self.content_body()
+        assert request.terminal is not None
+        # The ETag is taken over the whole body, approvals included: a terminal whose
+        # approvals changed gets 200 with them, not 304.
+        body = self.content_body(request.terminal.terminal_id)
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")
         etag = f'"{hashlib.sha256(canonical).hexdigest()[:32]}"'
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
@@ -1559,20 +2091,29 @@ class PlatformSimulator:
         return 200, page.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8"}
 
 
-def _route(pattern: str, **methods: tuple[_Handler, str]) -> tuple[re.Pattern[str], Any]:
-    return re.compile(pattern), methods
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def _route(
+    pattern: str, since: str = "1.0", **methods: tuple[_Handler, str]
+) -> tuple[re.Pattern[str], dict[str, tuple[_Handler, str]], str]:
+    """A route; ``since`` is the API version that added it (older platforms answer 404)."""
+    return re.compile(pattern), methods, since
 
 
 _S = PlatformSimulator
-_ROUTES: list[tuple[re.Pattern[str], dict[str, tuple[_Handler, str]]]] = [
+_ROUTES: list[tuple[re.Pattern[str], dict[str, tuple[_Handler, str]], str]] = [
     _route(r"/v1/enroll", POST=(_S._enroll, "public")),
     _route(r"/v1/keys", GET=(_S._jwks, "public")),
     _route(r"/v1/trust-anchors", GET=(_S._trust_anchors, "terminal")),
     _route(r"/v1/identity/challenge", POST=(_S._challenge, "terminal")),
     _route(r"/v1/identity/verify", POST=(_S._verify_identity, "terminal")),
+    _route(r"/v1/identity/attest", "1.2", POST=(_S._attest_identity, "terminal")),
     _route(r"/v1/sessions/(?P<session_id>[^/]+)/otp", POST=(_S._send_otp, "terminal")),
     _route(r"/v1/sessions/(?P<session_id>[^/]+)/otp/verify", POST=(_S._verify_otp, "terminal")),
     _route(r"/v1/sessions/(?P<session_id>[^/]+)/staff-assist", POST=(_S._staff_assist, "terminal")),
+    _route(r"/v1/sessions/(?P<session_id>[^/]+)/face", "1.2", POST=(_S._face_check, "terminal")),
     _route(r"/v1/sessions/(?P<session_id>[^/]+)", DELETE=(_S._end_session, "terminal")),
     _route(r"/v1/reports/current", GET=(_S._current_report, "bearer")),
     _route(r"/v1/reports/current/pdf", GET=(_S._pdf, "bearer")),

@@ -2,7 +2,9 @@
 
 Everything the platform must remember across a restart lives here: terminals and one-time
 enrolment codes, spent nonces, tickets, sessions and tokens, issued reports, prints,
-objections, idempotency keys, share links, audit events and heartbeats. One connection is
+objections, idempotency keys, share links, audit events and heartbeats, and what v1.2 added:
+terminals' declared hardware and approvals, how a session's identity was established, face
+attempts and cards reported lost by number. One connection is
 shared by the server threads behind a lock; every access happens inside ``transaction()``,
 which makes a request's reads and writes one SQLite transaction.
 """
@@ -65,6 +67,22 @@ CREATE TABLE IF NOT EXISTS audit_events (
 CREATE TABLE IF NOT EXISTS heartbeats (
     terminal_id TEXT PRIMARY KEY, at REAL NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS lost_cards (serial TEXT PRIMARY KEY);
+-- v1.2. Tables of their own rather than new columns of terminals and sessions: a data dir
+-- made by an older simulator gets them from CREATE TABLE IF NOT EXISTS, with no migration.
+CREATE TABLE IF NOT EXISTS terminal_hardware (
+    terminal_id TEXT PRIMARY KEY, hardware TEXT, approved_sam_ids TEXT,
+    face_approved INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS session_identity (
+    session_id TEXT PRIMARY KEY, assurance TEXT NOT NULL, photo_sha256 TEXT, sam_id TEXT,
+    read_at TEXT, face_policy TEXT, face_rejections INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS face_attempts (
+    terminal_id TEXT NOT NULL, idempotency_key TEXT NOT NULL, session_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, status INTEGER NOT NULL, answer TEXT NOT NULL,
+    model TEXT NOT NULL, score REAL NOT NULL, liveness_method TEXT NOT NULL,
+    liveness_passed INTEGER NOT NULL, passed INTEGER NOT NULL, consent_notice TEXT NOT NULL,
+    consent_at TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (terminal_id, idempotency_key));
+CREATE TABLE IF NOT EXISTS lost_card_numbers (
+    id_number TEXT NOT NULL, valid_from TEXT NOT NULL, PRIMARY KEY (id_number, valid_from));
 """
 
 
@@ -76,6 +94,20 @@ class Terminal:
     secret: bytes = dataclasses.field(repr=False)
     hostname: str
     disabled: bool = False
+
+
+@dataclasses.dataclass
+class HardwareApproval:
+    """A terminal's latest declared ``hardware`` and what operators approved (spec §1).
+
+    ``approved_sam_ids`` is the set of security module ids operators approved (None: none);
+    ``face_approved`` is their face decision, which counts only while a camera is declared.
+    """
+
+    terminal_id: str
+    hardware: dict[str, Any] | None = None
+    approved_sam_ids: frozenset[str] | None = None
+    face_approved: bool = False
 
 
 @dataclasses.dataclass
@@ -104,6 +136,16 @@ class Session:
     locked: bool = False
     ended: bool = False
     report_id: str | None = None
+    # v1.2: how the identity was established (``active_auth`` or ``security_module``), the
+    # SOD's EF.PHOTO hash (hex) of an RID-1 card, the certified reader's SAM and reading time
+    # of an attested one, the face policy the session offered (None: no face factor) and the
+    # face attempts rejected so far.
+    assurance: str = "active_auth"
+    photo_sha256: str | None = dataclasses.field(default=None, repr=False)
+    sam_id: str | None = None
+    read_at: str | None = None
+    face_policy: dict[str, Any] | None = dataclasses.field(default=None, repr=False)
+    face_rejections: int = 0
 
 
 @dataclasses.dataclass
@@ -139,6 +181,21 @@ class Objection:
     terminal_id: str
     reason: str = dataclasses.field(repr=False)
     received_at: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceAttempt:
+    """One face attempt that reached the verdict (spec §3b): no image, only the outcome."""
+
+    session_id: str
+    terminal_id: str
+    model: str
+    score: float
+    liveness_method: str
+    liveness_passed: bool
+    passed: bool
+    consent_notice: str
+    consent_at: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,6 +310,35 @@ class SqliteStore:
             "UPDATE terminals SET disabled = ? WHERE terminal_id = ?", (int(disabled), terminal_id)
         )
 
+    def hardware_approval(self, terminal_id: str) -> HardwareApproval:
+        """A terminal's declared hardware and approvals (nothing declared or approved yet)."""
+        row = self._one(
+            "SELECT hardware, approved_sam_ids, face_approved FROM terminal_hardware "
+            "WHERE terminal_id = ?",
+            (terminal_id,),
+        )
+        if row is None:
+            return HardwareApproval(terminal_id)
+        return HardwareApproval(
+            terminal_id,
+            None if row[0] is None else dict(json.loads(row[0])),
+            None if row[1] is None else frozenset(json.loads(row[1])),
+            bool(row[2]),
+        )
+
+    def put_hardware_approval(self, record: HardwareApproval) -> None:
+        """Insert or update a terminal's declared hardware and approvals."""
+        sam_ids = record.approved_sam_ids
+        self._sql(
+            "INSERT OR REPLACE INTO terminal_hardware VALUES (?, ?, ?, ?)",
+            (
+                record.terminal_id,
+                None if record.hardware is None else json.dumps(record.hardware),
+                None if sam_ids is None else json.dumps(sorted(sam_ids)),
+                int(record.face_approved),
+            ),
+        )
+
     def spend_nonce(self, terminal_id: str, nonce: str, now: float) -> bool:
         """Record ``nonce``; False if the terminal used it in the last 10 minutes."""
         self._sql("DELETE FROM nonces WHERE at < ?", (now - NONCE_WINDOW_S,))
@@ -298,6 +384,21 @@ class SqliteStore:
         """Whether the card certificate with this serial was reported lost."""
         return self._one("SELECT 1 FROM lost_cards WHERE serial = ?", (str(serial),)) is not None
 
+    def mark_number_lost(self, id_number: str, valid_from: str) -> None:
+        """Mark the card with this ID number and valid-from date as reported lost."""
+        self._sql("INSERT OR IGNORE INTO lost_card_numbers VALUES (?, ?)", (id_number, valid_from))
+
+    def number_lost(self, id_number: str, valid_from: str | None) -> bool:
+        """Whether that card was reported lost; ``valid_from`` None: any card of the number."""
+        if valid_from is None:
+            row = self._one("SELECT 1 FROM lost_card_numbers WHERE id_number = ?", (id_number,))
+        else:
+            row = self._one(
+                "SELECT 1 FROM lost_card_numbers WHERE id_number = ? AND valid_from = ?",
+                (id_number, valid_from),
+            )
+        return row is not None
+
     _SESSION_COLUMNS = (
         "session_id, terminal_id, resident_id, expires_at, otp_code, otp_expires_at, "
         "otp_sent_at, otp_failures, staff_failures, locked, ended, report_id"
@@ -323,6 +424,18 @@ class SqliteStore:
                 session.report_id,
             ),
         )
+        self._sql(
+            "INSERT OR REPLACE INTO session_identity VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                session.session_id,
+                session.assurance,
+                session.photo_sha256,
+                session.sam_id,
+                session.read_at,
+                None if session.face_policy is None else json.dumps(session.face_policy),
+                session.face_rejections,
+            ),
+        )
 
     def session(self, session_id: str) -> Session | None:
         """The session with this id, ended ones included."""
@@ -333,7 +446,69 @@ class SqliteStore:
             return None
         values = list(row)
         values[9], values[10] = bool(values[9]), bool(values[10])
-        return Session(*values)
+        session = Session(*values)
+        identity = self._one(
+            "SELECT assurance, photo_sha256, sam_id, read_at, face_policy, face_rejections "
+            "FROM session_identity WHERE session_id = ?",
+            (session_id,),
+        )
+        if identity is not None:  # absent for a session an older simulator stored
+            session.assurance, session.photo_sha256, session.sam_id = identity[:3]
+            session.read_at = identity[3]
+            session.face_policy = None if identity[4] is None else dict(json.loads(identity[4]))
+            session.face_rejections = identity[5]
+        return session
+
+    def add_face_attempt(
+        self,
+        attempt: FaceAttempt,
+        idempotency_key: str,
+        fingerprint: str,
+        answer: tuple[int, dict[str, Any]],
+        now: float,
+    ) -> None:
+        """Record an attempt and the answer given, which its Idempotency-Key replays."""
+        self._sql(
+            "INSERT INTO face_attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                attempt.terminal_id,
+                idempotency_key,
+                attempt.session_id,
+                fingerprint,
+                answer[0],
+                json.dumps(answer[1], ensure_ascii=False),
+                attempt.model,
+                attempt.score,
+                attempt.liveness_method,
+                int(attempt.liveness_passed),
+                int(attempt.passed),
+                attempt.consent_notice,
+                attempt.consent_at,
+                now,
+            ),
+        )
+
+    def face_answer(
+        self, terminal_id: str, idempotency_key: str
+    ) -> tuple[str, int, dict[str, Any]] | None:
+        """(fingerprint, status, body) of the face attempt sent with this key, if any."""
+        row = self._one(
+            "SELECT fingerprint, status, answer FROM face_attempts "
+            "WHERE terminal_id = ? AND idempotency_key = ?",
+            (terminal_id, idempotency_key),
+        )
+        return None if row is None else (row[0], row[1], dict(json.loads(row[2])))
+
+    def face_attempts(self) -> list[FaceAttempt]:
+        """Every face attempt that reached the verdict, in the order received."""
+        rows = self._sql(
+            "SELECT session_id, terminal_id, model, score, liveness_method, liveness_passed, "
+            "passed, consent_notice, consent_at FROM face_attempts ORDER BY rowid"
+        ).fetchall()
+        return [
+            FaceAttempt(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]), r[7], r[8])
+            for r in rows
+        ]
 
     def put_token(self, token: Token) -> None:
         """Insert or update an access token."""

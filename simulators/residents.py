@@ -1,7 +1,10 @@
 """Synthetic residents of the demo platform: card data, phone on file and report content.
 
 All people here are invented. ID numbers are well-formed (GB 11643 check character) so the
-kiosk's checks pass; they belong to nobody.
+kiosk's checks pass; they belong to nobody. Besides holders of a resident ID card there are a
+Taiwan resident with a residence permit, a foreign permanent resident with a card of the 2023
+kind and a child under 14 (platform-api.md §2 and §2b: documents, and no face check for
+children).
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ def make_id_number(region: str, birth: str, sequence: str) -> str:
     first17 = region + birth + sequence
     return first17 + id_check_char(first17)
 
+
+# Documents a certified reader reads (platform-api.md §2b), as the attest call names them.
+RESIDENT_ID = "resident_id"  # 居民身份证
+HMT_RESIDENCE_PERMIT = "hmt_residence_permit"  # 港澳台居民居住证, numbers 81/82/83...
+FOREIGN_PERMANENT_RESIDENT = "foreign_permanent_resident"  # 外国人永久居留身份证, 9...
 
 # Sections in the order the platform sends them (platform-api.md §4).
 SECTION_TITLES: dict[str, str] = {
@@ -51,7 +59,7 @@ class Resident:
     id_number: str
     name: str
     sex: str  # "1" male, "2" female
-    ethnicity: str
+    ethnicity: str  # GB/T 3304 code; empty on documents without it (permits, foreigners)
     birth_date: str  # YYYYMMDD
     address: str
     issuing_authority: str
@@ -59,6 +67,7 @@ class Resident:
     valid_until: str  # YYYYMMDD or "长期"
     phone: str | None
     records: dict[str, list[dict[str, Any]]]
+    document: str = RESIDENT_ID
 
     @property
     def id_masked(self) -> str:
@@ -336,8 +345,86 @@ ZHAO_LEI = Resident(
     },
 )
 
+LIN_ZHIHAO = Resident(
+    key="lin_zhihao",  # a Taiwan resident: residence permit number 830000...
+    id_number=make_id_number("830000", "19880612", "035"),
+    name="林志豪",
+    sex="1",
+    ethnicity="",
+    birth_date="19880612",
+    address="江苏省镇江市京口区梦溪路9号",
+    issuing_authority="镇江市公安局京口分局",
+    valid_from="20230315",
+    valid_until="20280315",
+    phone="13500003579",
+    document=HMT_RESIDENCE_PERMIT,
+    records={
+        "identity": [
+            _record("I-1", "2023-03-15", "镇江市公安局", "港澳台居民居住证登记"),
+        ],
+        "admin_license": [
+            _record("L-1", "2024-02-20", "镇江市京口区行政审批局", "个体工商户营业执照登记")
+        ],
+        "tax": [_record("T-1", "2025-04-01", "国家税务总局镇江市税务局", "个体工商户按期申报")],
+        "query_log": [_record("Q-1", "2026-07-18", "本人（自助终端）", "本人查询")],
+    },
+)
+
+ANNA_MULLER = Resident(
+    key="anna_muller",  # a foreign permanent resident, card of the 2023 kind: 9, 32, 276...
+    id_number=make_id_number("932276", "19800203", "022"),
+    name="安娜·米勒",
+    sex="2",
+    ethnicity="",
+    birth_date="19800203",
+    address="江苏省镇江市润州区金山路120号",
+    issuing_authority="国家移民管理局",
+    valid_from="20240110",
+    valid_until="20340110",
+    phone=None,
+    document=FOREIGN_PERMANENT_RESIDENT,
+    records={
+        "identity": [
+            _record("I-1", "2024-01-10", "国家移民管理局", "外国人永久居留身份证登记"),
+        ],
+        "social_insurance": [
+            _record("S-1", "2019-05-01", "镇江市社会保险基金管理中心", "职工养老保险连续缴费")
+        ],
+        "query_log": [_record("Q-1", "2026-05-06", "建设银行镇江分行", "房贷审批")],
+    },
+)
+
+LIU_XIAOYU = Resident(
+    key="liu_xiaoyu",  # a child (born 2018): never offered the face check
+    id_number=make_id_number("321102", "20180520", "048"),
+    name="刘小雨",
+    sex="2",
+    ethnicity="01",
+    birth_date="20180520",
+    address="江苏省镇江市京口区学府路88号",
+    issuing_authority="镇江市公安局京口分局",
+    valid_from="20240520",
+    valid_until="20290520",
+    phone=None,
+    records={
+        "identity": [_record("I-1", "2024-05-20", "镇江市公安局", "居民身份证登记")],
+        "honors": [_record("H-1", "2026-06-01", "镇江市京口区教育局", "区级三好学生")],
+        "query_log": [_record("Q-1", "2026-09-15", "本人（自助终端）", "本人查询")],
+    },
+)
+
 RESIDENTS: dict[str, Resident] = {
-    r.key: r for r in (ZHANG_WEI, WANG_XIUYING, LI_NA, CHEN_JING, ZHAO_LEI)
+    r.key: r
+    for r in (
+        ZHANG_WEI,
+        WANG_XIUYING,
+        LI_NA,
+        CHEN_JING,
+        ZHAO_LEI,
+        LIN_ZHIHAO,
+        ANNA_MULLER,
+        LIU_XIAOYU,
+    )
 }
 
 

@@ -21,6 +21,7 @@ import pytest
 from simulators.card_factory import IssuerCA
 
 pytest_plugins = [
+    "tests.fixtures.certified_reader",
     "tests.fixtures.kiosk",
     "tests.fixtures.pcsc",
     "tests.fixtures.platform",

@@ -122,7 +122,7 @@
 <context>
     <name>Dispute</name>
     <message>
-        <location filename="../../kiosk/flow/session.py" line="+51"/>
+        <location filename="../../kiosk/flow/session.py" line="+52"/>
         <source>这条记录不是我的</source>
         <translation>This record is not mine</translation>
     </message>
@@ -246,19 +246,19 @@
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../kiosk/errors.py" line="+138"/>
+        <location filename="../../kiosk/errors.py" line="+139"/>
         <source>这张卡不能在本机使用，请联系大厅工作人员。</source>
         <translation>This card cannot be used at this kiosk. Please ask the hall staff for help.</translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+169"/>
+        <location line="+178"/>
         <location line="+78"/>
         <source>证件无法使用</source>
         <translation>ID card cannot be used</translation>
     </message>
     <message>
-        <location line="-242"/>
+        <location line="-251"/>
         <source>证件已挂失</source>
         <translation>ID card reported lost</translation>
     </message>
@@ -268,7 +268,17 @@
         <translation>This ID card has been reported lost and cannot be used for a query. Please go to a service counter.</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
+        <source>本机暂不能读取身份证</source>
+        <translation>This kiosk cannot read ID cards now</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>本机的身份证阅读器暂未获准使用，请到服务窗口办理或联系工作人员。</source>
+        <translation>This kiosk&apos;s ID card reader is not approved for use yet. Please go to a service window or ask staff.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>读卡超时</source>
         <translation>Card reading timed out</translation>
     </message>

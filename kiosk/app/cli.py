@@ -67,7 +67,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Start the simulators and the kiosk against them."""
     from simulators import demo  # only the demo command reaches the simulators
 
-    return demo.run_demo(Path(args.out), autoplay=args.autoplay, resident=args.resident)
+    return demo.run_demo(
+        Path(args.out),
+        autoplay=args.autoplay,
+        resident=args.resident,
+        certified_reader=args.reader == "certified",
+    )
 
 
 ENROLL_PATIENCE_S = 120.0
@@ -77,17 +82,32 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     """Enroll this terminal with a one-time code and keep its credentials in the keyring."""
     cfg = _load(args)
     store = credentials.CredentialStore()
+    try:
+        hardware = composition.hardware_for_enrollment(cfg)
+    except device_errors.DeviceError as exc:
+        print(f"cannot read the card reader's security module: {exc}", file=sys.stderr)
+        return 1
     # Staff wait at the terminal: a busy platform's Retry-After is waited out, and said.
     client = composition.build_platform_client(cfg, None, patience_s=ENROLL_PATIENCE_S)
     client.on_wait = lambda seconds: print(
         f"the platform is busy: trying again in {seconds:.0f} s", flush=True
     )
     try:
-        creds = client.enroll(args.code.strip(), socket.gethostname())
+        creds = client.enroll(args.code.strip(), socket.gethostname(), hardware)
+        approvals = client.approvals
     finally:
         client.close()
     store.save(creds)
     print(f"enrolled as terminal {creds.terminal_id}; credentials are in the OS keyring")
+    for reader in hardware.readers:
+        sam = f", security module {reader.sam_id}" if reader.sam_id else ""
+        print(f"declared reader: {reader.kind} {reader.model}{sam}")
+    if approvals is not None:
+        print(
+            "platform approvals: certified reader "
+            f"{'yes' if approvals.security_module else 'not yet'}, face check "
+            f"{'yes' if approvals.face else 'not yet'} (the platform's operators decide)"
+        )
     return 0
 
 
@@ -168,7 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--resident",
         default="zhang_wei",
-        help="synthetic resident whose card is inserted (zhang_wei, wang_xiuying, li_na)",
+        help="synthetic resident whose card is inserted (zhang_wei, wang_xiuying, li_na, ...)",
+    )
+    demo.add_argument(
+        "--reader",
+        choices=("rid1", "certified"),
+        default="rid1",
+        help="rid1: the RID-1 card through pcscd (default); certified: a certified reader "
+        "with a security module (the vendor-library simulator)",
     )
     demo.set_defaults(func=cmd_demo)
     diag = with_config(sub.add_parser("diag", help="check devices and platform"))

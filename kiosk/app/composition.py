@@ -8,7 +8,9 @@ the core (import-linter contract "Only the composition root imports concrete dev
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
+from typing import Any
 
 from devices import (
     a4_printer,
@@ -18,6 +20,7 @@ from devices import (
     receipt_printer,
     vendor_reader,
 )
+from devices import errors as device_errors
 from kiosk import assets
 from kiosk import config as kiosk_config
 from kiosk.card import trust_anchors as trust_anchors_mod
@@ -27,11 +30,14 @@ from kiosk.offline import sender as outbox_sender
 from kiosk.offline import services as offline_services
 from kiosk.platform import client as platform_client
 from kiosk.platform import credentials
+from kiosk.platform import models as platform_models
 from kiosk.staff import diagnostics
 from offline_cache.keys import OUTBOX_KEY_NAME, REPORT_BUFFER_KEY_NAME, KeyringKeyProvider
 from offline_cache.outbox import Outbox
 from offline_cache.public_cache import PublicCache
 from offline_cache.report_buffer import ReportBuffer
+
+log = logging.getLogger(__name__)
 
 # The probe's connect and read timeouts at most: a probe that hangs says nothing in time.
 PROBE_TIMEOUTS_S = (3.0, 5.0)
@@ -52,6 +58,7 @@ def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
         elder_default=cfg.elder_mode.default_on,
         staff=cfg.staff.idle_s,
         warn_before_s=t.warn_before_s,
+        certified_reader=cfg.reader.backend == "vendor",
     )
 
 
@@ -65,6 +72,7 @@ def build_reader(cfg: kiosk_config.ReaderConfig) -> card_reader.CardReader:
     if cfg.backend == "vendor":
         return vendor_reader.VendorCardReader(
             cfg.vendor_library,
+            decoder_library=cfg.vendor_decoder_library or None,
             port=cfg.vendor_port,
             call_timeout_s=cfg.vendor_call_timeout_s,
             poll_interval_s=cfg.vendor_poll_interval_s,
@@ -158,10 +166,10 @@ def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCreden
         ValueError: A device setting the adapters refuse (the configuration loader reports
             these first, naming the key).
     """
-    offline = build_offline(cfg, creds)
+    reader = build_reader(cfg.reader)
+    offline = build_offline(cfg, creds, reader)
     platform = build_platform_client(cfg, creds, patience_s=resident_patience_s(rules(cfg)))
     platform.jwks_store = public_content.CacheJwksStore(offline.public.cache)
-    reader = build_reader(cfg.reader)
     printer = build_printer(cfg.printer)
     services = controller.Services(
         reader=reader,
@@ -175,8 +183,34 @@ def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCreden
         paper_columns=cfg.printer.columns,
         hotline=cfg.terminal.hotline,
         a4_printer=a4_printer.CupsA4Printer(cfg.printer.a4_queue) if cfg.printer.a4_queue else None,
+        certified_reader=reader if isinstance(reader, vendor_reader.VendorCardReader) else None,
+        reader_model=reader_model(cfg.reader),
     )
     return Kiosk(services=services, offline=offline, diagnosis=_diagnosis(cfg, reader, printer))
+
+
+def reader_model(cfg: kiosk_config.ReaderConfig) -> str:
+    """The reader's model as declared to the platform: as configured, else its back-end."""
+    return cfg.model or ("certified reader" if cfg.backend == "vendor" else "PC/SC reader")
+
+
+def declared_hardware(
+    cfg: kiosk_config.KioskConfig, reader: card_reader.CardReader
+) -> platform_models.Hardware:
+    """What this terminal declares to the platform at enrollment and in each heartbeat
+    (spec §1): its reader, with the security module's id for a certified reader, and
+    whether it has a camera.
+
+    Raises:
+        devices.errors.DeviceError: The security module's id cannot be read.
+    """
+    if isinstance(reader, vendor_reader.VendorCardReader):
+        declared = platform_models.ReaderDeclaration(
+            "security_module", reader_model(cfg.reader), reader.security_module_id()
+        )
+    else:
+        declared = platform_models.ReaderDeclaration("pcsc", reader_model(cfg.reader))
+    return platform_models.Hardware(readers=(declared,), camera=False)
 
 
 def build_diagnosis(cfg: kiosk_config.KioskConfig) -> diagnostics.Targets:
@@ -207,11 +241,18 @@ def _diagnosis(
         printer=printer,
         survey_readers=reader.survey if isinstance(reader, pcsc_reader.PcscCardReader) else None,
         platform_client=diagnosis_client,
+        security_module_id=(
+            reader.security_module_id
+            if isinstance(reader, vendor_reader.VendorCardReader)
+            else None
+        ),
     )
 
 
 def build_offline(
-    cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials
+    cfg: kiosk_config.KioskConfig,
+    creds: credentials.TerminalCredentials,
+    reader: card_reader.CardReader | None = None,
 ) -> offline_services.OfflineServices:
     """Outbox and sender, report buffer (wiped now: start-up), public cache, under data_dir.
 
@@ -245,7 +286,9 @@ def build_offline(
         audit_batch_size=off.audit_batch_size,
         backoff=outbox_sender.Backoff(base_s=off.backoff_base_s, max_s=off.backoff_max_s),
         idle_poll_s=off.idle_poll_s,
-        heartbeat=lambda: (version, _heartbeat_devices(cfg)),
+        heartbeat=lambda: outbox_sender.Heartbeat(
+            version, _heartbeat_devices(cfg), _hardware_or_none(cfg, reader)
+        ),
         heartbeat_interval_s=off.heartbeat_interval_s,
     )
     return offline_services.OfflineServices(
@@ -259,6 +302,37 @@ def build_offline(
         probe_client=probe_client,
         probe_interval_s=off.probe_interval_s,
     )
+
+
+def hardware_for_enrollment(cfg: kiosk_config.KioskConfig) -> platform_models.Hardware:
+    """The hardware ``kiosk enroll`` declares: the configured reader is opened just long
+    enough to read its security module's id (a certified reader's approval is tied to it).
+
+    Raises:
+        devices.errors.DeviceError: The reader or its security module cannot be read.
+    """
+    reader = build_reader(cfg.reader)
+    if not isinstance(reader, vendor_reader.VendorCardReader):
+        return declared_hardware(cfg, reader)
+    reader.start(lambda event: None)
+    try:
+        return declared_hardware(cfg, reader)
+    finally:
+        reader.stop()
+
+
+def _hardware_or_none(
+    cfg: kiosk_config.KioskConfig, reader: card_reader.CardReader | None
+) -> dict[str, Any] | None:
+    """The hardware a heartbeat re-declares; None (the platform keeps what it had) when the
+    reader cannot say now, e.g. a certified reader whose library is not answering."""
+    if reader is None:
+        return None
+    try:
+        return declared_hardware(cfg, reader).to_wire()
+    except device_errors.DeviceError as exc:
+        log.warning("heartbeat without hardware: the reader cannot say now (%s)", exc)
+        return None
 
 
 def _heartbeat_devices(cfg: kiosk_config.KioskConfig) -> dict[str, str]:

@@ -449,8 +449,33 @@ def validate_id_number(number: str, birth_date: dt.date | None = None) -> None:
             raise CardInvalid("birth_date_mismatch", "no such date in the ID number") from exc
     elif number[6:14] != birth_date.strftime("%Y%m%d"):
         raise CardInvalid("birth_date_mismatch")
-    if int(number[:2]) not in _PROVINCES:
+    if not _known_region(number):
         raise CardInvalid("unknown_region")
+
+
+def _known_region(number: str) -> bool:
+    """Check 5's region prefix: a province code, 83 (Taiwan residents' residence permits),
+    or 9 and a province code (foreigners' permanent residence cards)."""
+    if number[0] == "9":
+        return int(number[1:3]) in _PROVINCES
+    return int(number[:2]) in _PROVINCES or number[:2] == "83"
+
+
+#: Documents a certified reader may read (platform-api.md §2b ``holder.document``).
+DOCUMENT_RESIDENT_ID = "resident_id"  # 居民身份证
+DOCUMENT_HMT_PERMIT = "hmt_residence_permit"  # 港澳台居民居住证, numbers 81/82/83...
+DOCUMENT_FOREIGN_PERMANENT = "foreign_permanent_resident"  # 外国人永久居留身份证, 9 + province
+DOCUMENTS = frozenset({DOCUMENT_RESIDENT_ID, DOCUMENT_HMT_PERMIT, DOCUMENT_FOREIGN_PERMANENT})
+_HMT_PREFIXES = frozenset({81, 82, 83})
+
+
+def _region_fits(number: str, document: str) -> bool:
+    """Whether the number's region prefix fits its document (check 5; spec §2b)."""
+    if document == DOCUMENT_HMT_PERMIT:
+        return int(number[:2]) in _HMT_PREFIXES
+    if document == DOCUMENT_FOREIGN_PERMANENT:
+        return number[0] == "9" and int(number[1:3]) in _PROVINCES
+    return int(number[:2]) in _PROVINCES
 
 
 def holder_from_security_module(text: SecurityModuleText, *, today_cst: dt.date) -> Holder:
@@ -458,27 +483,68 @@ def holder_from_security_module(text: SecurityModuleText, *, today_cst: dt.date)
 
     The reader's security module has authenticated the card (checks 1 to 4 of the profile
     have no equivalent here: there is no EF.SOD, certificate or signature to see). The
-    terminal still checks what it can: field formats, the ID number (check 5) and expiry
-    (check 6). The result is marked ``verified_by = VERIFIED_BY_SECURITY_MODULE``.
+    terminal still checks what the text allows, as the platform will (spec §2b): the
+    document type, field formats, dates, the ID number (check 5, with the region prefix its
+    document allows), the birth-date field against the number, and expiry (check 6). Only a
+    resident ID card carries sex, ethnicity and address in the profile's formats; the
+    permits' other fields are not needed and not checked. The result is marked
+    ``verified_by = VERIFIED_BY_SECURITY_MODULE``.
 
     Raises:
-        kiosk.errors.CardInvalid: ``malformed_data``, ``id_check_char``,
-            ``birth_date_mismatch``, ``unknown_region`` or ``card_expired``.
+        kiosk.errors.CardInvalid: ``malformed_data`` (including a foreigner's card of the
+            pre-2023 kind, whose 15-character number the platform does not take),
+            ``id_check_char``, ``birth_date_mismatch``, ``unknown_region`` or
+            ``card_expired``.
     """
-    fields = {
-        0xDF01: text.id_number,
-        0xDF02: text.name,
-        0xDF03: text.sex,
-        0xDF04: text.ethnicity,
-        0xDF05: text.birth_date,
-        0xDF06: text.address,
-        0xDF07: text.issuing_authority,
-        0xDF08: text.valid_from,
-        0xDF09: text.valid_until,
-    }
-    holder = Holder.from_fields(fields, verified_by=VERIFIED_BY_SECURITY_MODULE)
-    _check_id_number(holder)
-    if holder.valid_until is not None and holder.valid_until < today_cst:
+    document = text.document
+    if document not in DOCUMENTS:
+        raise CardInvalid("malformed_data", f"document type {document!r}")
+    number = text.id_number.upper()
+    if document == DOCUMENT_FOREIGN_PERMANENT and len(number) == 15:
+        raise CardInvalid("malformed_data", "a foreigner's permanent residence card of 2004")
+    if not _ID_RE.fullmatch(number):
+        raise CardInvalid("malformed_data", "ID number is not 17 digits and a check char")
+    if not 1 <= len(text.name) <= 30:
+        raise CardInvalid("malformed_data", "name length")
+    birth_date = _parse_date(text.birth_date, "birth date")
+    valid_from = _parse_date(text.valid_from, "valid from")
+    valid_until = None if text.valid_until == NO_EXPIRY else _parse_date(text.valid_until, "until")
+    if valid_from > today_cst or (valid_until is not None and valid_from > valid_until):
+        raise CardInvalid("malformed_data", "valid-from after today or after valid-until")
+    if document == DOCUMENT_RESIDENT_ID:
+        # The profile's formats for the fields only a resident ID card has.
+        fields = {
+            0xDF01: number,
+            0xDF02: text.name,
+            0xDF03: text.sex,
+            0xDF04: text.ethnicity,
+            0xDF05: text.birth_date,
+            0xDF06: text.address,
+            0xDF07: text.issuing_authority,
+            0xDF08: text.valid_from,
+            0xDF09: text.valid_until,
+        }
+        holder = Holder.from_fields(fields, verified_by=VERIFIED_BY_SECURITY_MODULE)
+    else:
+        holder = Holder(
+            id_number=number,
+            name=text.name,
+            sex=text.sex,
+            ethnicity=text.ethnicity,
+            birth_date=birth_date,
+            address=text.address,
+            issuing_authority=text.issuing_authority,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            verified_by=VERIFIED_BY_SECURITY_MODULE,
+        )
+    if id_check_char(number[:17]) != number[17]:
+        raise CardInvalid("id_check_char")
+    if number[6:14] != birth_date.strftime("%Y%m%d"):
+        raise CardInvalid("birth_date_mismatch")
+    if not _region_fits(number, document):
+        raise CardInvalid("unknown_region")
+    if valid_until is not None and valid_until < today_cst:
         raise CardInvalid("card_expired")
-    logger.info("card accepted (security module): %s", holder)
+    logger.info("card accepted (security module, %s): %s", document, holder)
     return holder

@@ -48,6 +48,9 @@ class Services:
     paper_columns: int = 48
     hotline: str = "12345"
     a4_printer: ports.A4Printer | None = None  # the full report on A4, where a hall has one
+    # A reader with a security module (``Rules.certified_reader``), and its model as declared.
+    certified_reader: ports.CertifiedReader | None = None
+    reader_model: str = ""
 
     @property
     def a4_available(self) -> bool:
@@ -188,6 +191,10 @@ class SessionController:
                 )
             case session.ReadCard(challenge=challenge):
                 self._submit(Lane.CARD, lambda: self._read_card(challenge))
+            case session.ReadCertifiedCard():
+                self._submit(Lane.CARD, self._read_certified_card)
+            case session.AttestIdentity(evidence=certified):
+                self._submit(Lane.NET, lambda: self._attest_identity(certified))
             case session.SignChallenge(evidence=evidence, challenge=challenge):
                 self._submit(Lane.CARD, lambda: self._sign_challenge(evidence, challenge))
             case session.VerifyIdentity(evidence=evidence, may_renew=may_renew):
@@ -327,6 +334,59 @@ class SessionController:
                 ticket=challenge.ticket,
             )
         )
+
+    def _read_certified_card(self) -> session.Event:
+        """Card lane: the certified reader's reading, and the checks its text allows (the
+        security module vouched for the card itself)."""
+        reader = self._services.certified_reader
+        if reader is None:
+            raise device_errors.DeviceUnavailable("no certified reader is configured")
+        reading = reader.read_identity()
+        sam_id = reader.security_module_id()
+        text = reading.text
+        holder = card_identity.holder_from_security_module(
+            text, today_cst=card_identity.today_in_china()
+        )
+        log.info("card checks passed for %s (security module)", holder.id_masked)
+        return session.CertifiedCardRead(
+            session.CertifiedEvidence(
+                holder=models.AttestedHolder(
+                    document=text.document,
+                    id_number=holder.id_number,
+                    name=text.name,
+                    valid_from=text.valid_from,
+                    valid_until=text.valid_until,
+                ),
+                reader=models.ReaderDeclaration(
+                    "security_module", self._services.reader_model, sam_id
+                ),
+                read_at=dt.datetime.now(card_identity.CST),
+                idempotency_key=uuid.uuid4().hex,
+            )
+        )
+
+    def _attest_identity(self, evidence: session.CertifiedEvidence) -> session.Event:
+        """Net lane: the platform opens the session of a certified reading (retried with the
+        same key after a network error, so the card is not read again)."""
+        try:
+            identity = self._services.platform.attest_identity(
+                evidence.reader,
+                evidence.holder,
+                read_at=evidence.read_at,
+                idempotency_key=evidence.idempotency_key,
+            )
+        except errors.PlatformRejected as exc:
+            if exc.code != errors.PlatformCode.NOT_FOUND:
+                raise
+            # A v1 platform has no identity/attest (spec v1.2 intro): it takes no
+            # certified reading, which is what the resident and staff need to hear.
+            raise errors.PlatformRejected(
+                errors.PlatformCode.ATTESTATION_NOT_ALLOWED,
+                "the platform has no identity/attest (API v1)",
+                status=exc.status,
+                reason="platform_v1",
+            ) from exc
+        return session.IdentityVerified(identity)
 
     def _sign_challenge(
         self, evidence: session.CardEvidence, challenge: models.Challenge

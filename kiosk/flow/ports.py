@@ -11,11 +11,14 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Protocol
 
+from devices.card_reader import CertifiedReading
 from kiosk.platform.models import (
     AccessToken,
+    AttestedHolder,
     Challenge,
     IdentitySession,
     Objection,
+    ReaderDeclaration,
     RepairGuide,
     ShareLink,
 )
@@ -48,6 +51,17 @@ class Platform(Protocol):
         self, ticket: str, *, holder: bytes, card_cert: bytes, sod: bytes, signature: bytes
     ) -> IdentitySession:
         """The card's files and its signature of the challenge, for an identity session."""
+        ...
+
+    def attest_identity(
+        self,
+        reader: ReaderDeclaration,
+        holder: AttestedHolder,
+        *,
+        read_at: dt.datetime,
+        idempotency_key: str,
+    ) -> IdentitySession:
+        """A certified reader's reading of the card, for an identity session (spec §2b)."""
         ...
 
     def send_otp(self, session_id: str) -> int:
@@ -95,6 +109,23 @@ class Platform(Protocol):
 
     def repair_guide(self, guide_id: str) -> RepairGuide:
         """How to repair one kind of record."""
+        ...
+
+
+class CertifiedReader(Protocol):
+    """A certified ID reader whose security module authenticates the card and whose vendor
+    library gives the holder's text and photo (``devices.vendor_reader.VendorCardReader``)."""
+
+    def read_identity(self) -> CertifiedReading:
+        """Read the card on the reader, once per placement.
+
+        Raises:
+            devices.errors.DeviceError: No card, a card the module refused, a hung library.
+        """
+        ...
+
+    def security_module_id(self) -> str:
+        """The reader's security module id, as the platform approved it (``sam_id``)."""
         ...
 
 

@@ -14,6 +14,7 @@ the card out, or a timeout, ends the session from any phase and wipes what it he
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import enum
 
 from devices import errors as device_errors
@@ -100,6 +101,21 @@ class CardEvidence:
     signature: bytes = dataclasses.field(repr=False)
     challenge: bytes = dataclasses.field(repr=False)
     ticket: str = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class CertifiedEvidence:
+    """What a certified reader gave for one identity check (spec §2b); travels in events,
+    never kept in state. ``idempotency_key`` is the attest call's: a retry after a network
+    error answers the same session, so the card is not read again."""
+
+    holder: models.AttestedHolder
+    reader: models.ReaderDeclaration
+    read_at: dt.datetime
+    idempotency_key: str
+
+    def __repr__(self) -> str:
+        return f"CertifiedEvidence({self.holder.document}, read at {self.read_at:%H:%M:%S})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,6 +239,13 @@ class CardRead:
     """The card's files and its answer to the platform's challenge were read."""
 
     evidence: CardEvidence
+
+
+@dataclasses.dataclass(frozen=True)
+class CertifiedCardRead:
+    """A certified reader read the card (its text passed the terminal's checks)."""
+
+    evidence: CertifiedEvidence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -497,6 +520,7 @@ Event = (
     | ConsentDeclined
     | ChallengeReady
     | CardRead
+    | CertifiedCardRead
     | ChallengeRenewed
     | IdentityVerified
     | SmsChosen
@@ -552,6 +576,18 @@ class ReadCard:
     """Read the card: its files, and its signature of ``challenge`` (INTERNAL AUTHENTICATE)."""
 
     challenge: models.Challenge = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadCertifiedCard:
+    """Have the certified reader read the card and check what its text allows."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AttestIdentity:
+    """Open the platform session of a card a certified reader read (spec §2b)."""
+
+    evidence: CertifiedEvidence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -701,6 +737,8 @@ class PrintRepairSlip:
 Effect = (
     FetchChallenge
     | ReadCard
+    | ReadCertifiedCard
+    | AttestIdentity
     | SignChallenge
     | VerifyIdentity
     | SendOtp
@@ -724,7 +762,11 @@ Effect = (
 # ---------------------------------------------------------------- rules
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Rules:
-    """Per-terminal settings of the journey: inactivity limits in seconds, elder default."""
+    """Per-terminal settings of the journey: inactivity limits in seconds, elder default,
+    and how cards are read (``certified_reader``: a reader with a security module and
+    ``identity/attest``; otherwise RID-1 cards over PC/SC and ``identity/verify``)."""
+
+    certified_reader: bool = False
 
     consent: float = 60
     card_read: float = 30
@@ -970,6 +1012,10 @@ def _card_refusal(error: BaseException) -> CardRefusal | None:
             return CardRefusal(error.reason or "unspecified", "platform")
         if error.code == errors.PlatformCode.CARD_REPORTED_LOST:
             return CardRefusal("card_reported_lost", "platform")
+        if error.code == errors.PlatformCode.ATTESTATION_NOT_ALLOWED:
+            # Not the card's fault but the terminal's: audited all the same, so operators
+            # see kiosks whose reader the platform does not (or no longer) accept.
+            return CardRefusal(error.reason or "attestation_not_allowed", "platform")
     return None
 
 
@@ -977,6 +1023,7 @@ def _card_refusal(error: BaseException) -> CardRefusal | None:
 _RESULTS = (
     ChallengeReady,
     CardRead,
+    CertifiedCardRead,
     ChallengeRenewed,
     IdentityVerified,
     OtpSent,
@@ -1104,7 +1151,8 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
                 rules,
                 Phase.READING_CARD,
             )
-            return new, [FetchChallenge(), *timer_effects]
+            read: Effect = ReadCertifiedCard() if rules.certified_reader else FetchChallenge()
+            return new, [read, *timer_effects]
         case Phase.READING_CARD, ChallengeReady(challenge=challenge):
             return state, [ReadCard(challenge)]
         case Phase.CONSENT, ConsentDeclined():
@@ -1118,6 +1166,15 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
                 Phase.VERIFYING,
             )
             return new, [VerifyIdentity(evidence, may_renew=True), *timer_effects]
+        case Phase.READING_CARD, CertifiedCardRead(evidence=certified):
+            new, timer_effects = _enter(
+                dataclasses.replace(
+                    state, step=dataclasses.replace(state.step, pending=Pending.VERIFY)
+                ),
+                rules,
+                Phase.VERIFYING,
+            )
+            return new, [AttestIdentity(certified), *timer_effects]
         case Phase.VERIFYING, ChallengeRenewed(evidence=evidence, challenge=challenge) if (
             not state.resident.verify_renewed
         ):

@@ -99,7 +99,13 @@ class Submitter(Protocol):
         """POST /v1/audit-events."""
         ...
 
-    def heartbeat(self, version: str, devices: Mapping[str, Any], outbox_backlog: int) -> None:
+    def heartbeat(
+        self,
+        version: str,
+        devices: Mapping[str, Any],
+        outbox_backlog: int,
+        hardware: Mapping[str, Any] | None = None,
+    ) -> None:
         """POST /v1/terminal/heartbeat."""
         ...
 
@@ -173,15 +179,27 @@ def queue_audit_event(outbox: Outbox, event: AuditEvent) -> str:
     return event.event_id
 
 
-def queue_heartbeat(outbox: Outbox, version: str, devices: Mapping[str, Any]) -> str:
+@dataclasses.dataclass(frozen=True)
+class Heartbeat:
+    """What a heartbeat says: the software version, how the devices are connected, and
+    the hardware declared to the platform (None: not known now; the platform then keeps
+    what it had, spec §1)."""
+
+    version: str
+    devices: Mapping[str, Any]
+    hardware: Mapping[str, Any] | None = None
+
+
+def queue_heartbeat(outbox: Outbox, heartbeat: Heartbeat) -> str:
     """Keep a heartbeat, replacing any still waiting (only the latest one matters).
 
     The backlog it reports is filled in when it is sent, so it is current then.
     """
     key = new_key()
-    outbox.enqueue(
-        KIND_HEARTBEAT, {"version": version, "devices": dict(devices)}, key, replace_pending=True
-    )
+    payload: dict[str, Any] = {"version": heartbeat.version, "devices": dict(heartbeat.devices)}
+    if heartbeat.hardware is not None:
+        payload["hardware"] = dict(heartbeat.hardware)
+    outbox.enqueue(KIND_HEARTBEAT, payload, key, replace_pending=True)
     return key
 
 
@@ -279,7 +297,7 @@ class OutboxSender:
         idle_poll_s: Longest sleep of the thread when nothing is due (``wake`` cuts it short).
         wait: The thread's sleep: ``wait(seconds)`` returns early when woken or stopped.
             Tests pass a recorder.
-        heartbeat: Gives ``(version, devices)`` for a heartbeat; the thread queues one at
+        heartbeat: Gives the ``Heartbeat`` to send; the thread queues one at
             start and then every ``heartbeat_interval_s`` (None: no heartbeats). Called on
             the sender's thread: it must be thread-safe and quick.
         heartbeat_interval_s: Seconds between heartbeats.
@@ -297,7 +315,7 @@ class OutboxSender:
         rand: Callable[[], float] = random.random,
         idle_poll_s: float = 30.0,
         wait: Callable[[float], object] | None = None,
-        heartbeat: Callable[[], tuple[str, Mapping[str, Any]]] | None = None,
+        heartbeat: Callable[[], Heartbeat] | None = None,
         heartbeat_interval_s: float = 300.0,
     ) -> None:
         if batch_size < 1 or audit_batch_size < 1:
@@ -425,7 +443,13 @@ class OutboxSender:
         elif item.kind == KIND_HEARTBEAT:
             # The heartbeat itself is not backlog.
             backlog = max(0, self._outbox.size() - 1)
-            self._client.heartbeat(str(p["version"]), dict(p["devices"]), backlog)
+            hardware = p.get("hardware")
+            self._client.heartbeat(
+                str(p["version"]),
+                dict(p["devices"]),
+                backlog,
+                dict(hardware) if isinstance(hardware, dict) else None,
+            )
         else:
             raise ValueError(f"unknown outbox kind {item.kind!r}")
 
@@ -540,8 +564,7 @@ class OutboxSender:
         if self._next_heartbeat_at is not None and now < self._next_heartbeat_at:
             return
         self._next_heartbeat_at = now + self._heartbeat_interval_s
-        version, devices = self._heartbeat()
-        queue_heartbeat(self._outbox, version, devices)
+        queue_heartbeat(self._outbox, self._heartbeat())
 
     def _wait_for_wake(self, seconds: float) -> None:
         self._wake.wait(seconds)

@@ -1,4 +1,4 @@
-"""Client of the central credit platform API v1 (docs: specs/platform-api.md).
+"""Client of the central credit platform API v1.2 (docs: specs/platform-api.md).
 
 One ``requests.Session`` over TLS verified against the platform's CA bundle, every request
 signed with the terminal's HMAC key (a new nonce and timestamp per attempt), typed results,
@@ -34,14 +34,21 @@ from kiosk.platform.credentials import TerminalCredentials
 from kiosk.platform.models import (
     AccessToken,
     Announcement,
+    Approvals,
+    AttestedHolder,
     AuditEvent,
     AuditResult,
     Challenge,
     Content,
+    FaceAttemptReport,
+    FaceNotice,
+    FacePolicy,
     Hall,
+    Hardware,
     IdentitySession,
     JwksStore,
     Objection,
+    ReaderDeclaration,
     RepairGuide,
     ShareLink,
 )
@@ -209,6 +216,9 @@ class PlatformClient:
         self._jwks_lock = threading.Lock()
         # Set by the composition root: the JWKS is kept in the public cache (offline use).
         self.jwks_store: JwksStore | None = None
+        # The operators' approvals as the enroll answer gave them (None: not enrolled here);
+        # later changes come with GET /v1/content.
+        self.approvals: Approvals | None = None
 
     # ------------------------------------------------------------------ plumbing
 
@@ -435,19 +445,22 @@ class PlatformClient:
 
     # ------------------------------------------------------------------ terminal
 
-    def enroll(self, code: str, hostname: str) -> TerminalCredentials:
+    def enroll(
+        self, code: str, hostname: str, hardware: Hardware | None = None
+    ) -> TerminalCredentials:
         """Enrol this terminal with a one-time staff code; later calls are signed with it.
 
-        The caller stores the returned credentials (``CredentialStore.save``).
+        The caller stores the returned credentials (``CredentialStore.save``); the
+        operators' approvals of the declared ``hardware`` are in ``approvals`` afterwards.
 
         Raises:
-            kiosk.errors.PlatformRejected: ``invalid_enrollment_code`` among others.
+            kiosk.errors.PlatformRejected: ``invalid_enrollment_code``, ``bad_request`` (a
+                hardware declaration the platform refuses) among others.
         """
-        body = {
-            "enrollment_code": code.strip().upper(),
-            "hostname": hostname,
-            "hardware": {"machine": platform.machine(), "system": platform.system()},
-        }
+        declared: dict[str, Any] = {"machine": platform.machine(), "system": platform.system()}
+        if hardware is not None:
+            declared |= hardware.to_wire()
+        body = {"enrollment_code": code.strip().upper(), "hostname": hostname, "hardware": declared}
         data = self._call("POST", "/v1/enroll", json_body=body, signed=False)
         try:
             creds = TerminalCredentials(
@@ -456,6 +469,7 @@ class PlatformClient:
         except ValueError as exc:
             raise _malformed(str(exc)) from None
         self._credentials = creds
+        self.approvals = parse_approvals(data)
         return creds
 
     def trust_anchors(self) -> list[bytes]:
@@ -506,21 +520,45 @@ class PlatformClient:
             "signature": _b64(signature),
         }
         data = self._call("POST", "/v1/identity/verify", json_body=body)
-        subject = data.get("subject")
-        factors = data.get("second_factors")
-        phone = data.get("phone_masked")
-        if not isinstance(subject, dict) or not isinstance(factors, list):
-            raise _malformed("subject or second_factors missing")
-        if phone is not None and not isinstance(phone, str):
-            raise _malformed("phone_masked is not text")
-        return IdentitySession(
-            session_id=_text(data, "session_id"),
-            expires_at=_time(data, "expires_at"),
-            name=_text(subject, "name"),
-            id_masked=_text(subject, "id_masked"),
-            second_factors=tuple(f for f in factors if isinstance(f, str)),
-            phone_masked=phone,
+        return parse_identity_session(data)
+
+    def attest_identity(
+        self,
+        reader: ReaderDeclaration,
+        holder: AttestedHolder,
+        *,
+        read_at: dt.datetime,
+        idempotency_key: str,
+    ) -> IdentitySession:
+        """Open a session for a card a certified reader read (spec §2b).
+
+        Safe to repeat with the same ``idempotency_key`` and arguments: a retry after a
+        network error or a 503 answers the same session, so the card is not read again.
+
+        Raises:
+            ValueError: A reader without a ``sam_id``, a naive time or a bad key.
+            kiosk.errors.PlatformRejected: ``attestation_not_allowed`` (``reason``
+                ``terminal_not_approved`` or ``sam_mismatch``), ``card_invalid`` (with
+                ``reason``), ``card_reported_lost``; ``not_found`` from a v1 platform.
+        """
+        if reader.sam_id is None:
+            raise ValueError("attestation needs the reader's security module id")
+        _check_idempotency_key(idempotency_key)
+        body = {
+            "reader": {"sam_id": reader.sam_id, "model": reader.model},
+            "holder": {
+                "document": holder.document,
+                "id_number": holder.id_number,
+                "name": holder.name,
+                "valid_from": holder.valid_from,
+                "valid_until": holder.valid_until,
+            },
+            "read_at": _rfc3339(read_at),
+        }
+        data = self._call(
+            "POST", "/v1/identity/attest", json_body=body, idempotency_key=idempotency_key
         )
+        return parse_identity_session(data)
 
     # ------------------------------------------------------------------ second factor
 
@@ -550,6 +588,43 @@ class PlatformClient:
         path = self._session_path(session_id, "/staff-assist")
         body = {"staff_id": staff_id, "staff_pin": staff_pin}
         return self._token(self._call("POST", path, json_body=body))
+
+    def report_face_attempt(
+        self,
+        session_id: str,
+        attempt: FaceAttemptReport,
+        *,
+        idempotency_key: str,
+    ) -> AccessToken:
+        """Report one face-check attempt (spec §3b); a pass answers an access token.
+
+        One key per attempt: a retry after a network error or a 503 gets the first answer
+        again and uses no attempt.
+
+        Raises:
+            ValueError: A naive consent time, a score outside -1..1 or a bad key.
+            kiosk.errors.PlatformRejected: ``face_rejected`` (``attempts_left``),
+                ``factor_unavailable``, ``reference_mismatch``, ``bad_request`` and the
+                session's errors; ``not_found`` from a v1 platform.
+        """
+        if not -1.0 <= attempt.score <= 1.0:
+            raise ValueError("a cosine score lies within -1..1")
+        _check_idempotency_key(idempotency_key)
+        body = {
+            "model": attempt.model,
+            "score": attempt.score,
+            "reference": "card_photo",
+            "reference_sha256": attempt.reference_sha256,
+            "liveness": {"method": attempt.liveness_method, "passed": attempt.liveness_passed},
+            "consent": {
+                "notice": attempt.notice_version,
+                "at": _rfc3339(attempt.consented_at),
+            },
+        }
+        path = self._session_path(session_id, "/face")
+        return self._token(
+            self._call("POST", path, json_body=body, idempotency_key=idempotency_key)
+        )
 
     def end_session(self, session_id: str) -> None:
         """End the session; an already ended or expired one is fine (idempotent)."""
@@ -766,11 +841,24 @@ class PlatformClient:
         data = self._call("POST", "/v1/audit-events", json_body=body)
         return AuditResult(_texts(data, "accepted"), _texts(data, "duplicates"))
 
-    def heartbeat(self, version: str, devices: Mapping[str, Any], outbox_backlog: int) -> None:
-        """Tell the platform this terminal is alive and how its devices are."""
+    def heartbeat(
+        self,
+        version: str,
+        devices: Mapping[str, Any],
+        outbox_backlog: int,
+        hardware: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Tell the platform this terminal is alive, how its devices are and (re-declared
+        each time, spec §6) what hardware it has."""
         if outbox_backlog < 0:
             raise ValueError("outbox_backlog must not be negative")
-        body = {"version": version, "devices": dict(devices), "outbox_backlog": outbox_backlog}
+        body: dict[str, Any] = {
+            "version": version,
+            "devices": dict(devices),
+            "outbox_backlog": outbox_backlog,
+        }
+        if hardware is not None:
+            body["hardware"] = dict(hardware)
         self._request("POST", "/v1/terminal/heartbeat", json_body=body, accept=(200, 204))
 
     def content_document(self, etag: str | None) -> tuple[dict[str, Any], str | None] | None:
@@ -811,4 +899,73 @@ def parse_content(data: Mapping[str, Any], etag: str | None) -> Content:
         service_hours=_text(data, "service_hours"),
         hall=Hall(_text(hall, "id"), _text(hall, "name")),
         etag=etag,
+        approvals=parse_approvals(data),
+    )
+
+
+def parse_approvals(data: Mapping[str, Any]) -> Approvals:
+    """``approvals`` of an enroll answer or the content; missing (a v1 platform) approves
+    nothing, and so does anything but ``true``."""
+    approvals = data.get("approvals")
+    if not isinstance(approvals, dict):
+        return Approvals()
+    return Approvals(
+        security_module=approvals.get("security_module") is True,
+        face=approvals.get("face") is True,
+    )
+
+
+def parse_identity_session(data: Mapping[str, Any]) -> IdentitySession:
+    """The answer of ``identity/verify`` or ``identity/attest``.
+
+    A ``face`` factor without a usable ``face_policy`` is not offered (logged): the resident
+    still has the other factors, which the spec guarantees beside it.
+
+    Raises:
+        kiosk.errors.PlatformRejected: ``malformed_response`` naming what is wrong.
+    """
+    subject = data.get("subject")
+    factors = data.get("second_factors")
+    phone = data.get("phone_masked")
+    if not isinstance(subject, dict) or not isinstance(factors, list):
+        raise _malformed("subject or second_factors missing")
+    if phone is not None and not isinstance(phone, str):
+        raise _malformed("phone_masked is not text")
+    offered = tuple(f for f in factors if isinstance(f, str))
+    policy: FacePolicy | None = None
+    if "face" in offered:
+        try:
+            policy = _face_policy(_object(data, "face_policy"))
+        except errors.PlatformRejected as exc:
+            log.warning("face offered without a usable face_policy (%s): not offered", exc)
+            offered = tuple(f for f in offered if f != "face")
+    assurance = data.get("assurance")
+    return IdentitySession(
+        session_id=_text(data, "session_id"),
+        expires_at=_time(data, "expires_at"),
+        name=_text(subject, "name"),
+        id_masked=_text(subject, "id_masked"),
+        second_factors=offered,
+        phone_masked=phone,
+        assurance=assurance if isinstance(assurance, str) else None,
+        face_policy=policy,
+    )
+
+
+def _face_policy(data: Mapping[str, Any]) -> FacePolicy:
+    models = _object(data, "models")
+    min_scores: dict[str, float] = {}
+    for name, rule in models.items():
+        score = rule.get("min_score") if isinstance(rule, dict) else None
+        if isinstance(score, int | float) and not isinstance(score, bool):
+            min_scores[name] = float(score)
+    notice = _object(data, "notice")
+    attempts = _int(data, "attempts")
+    if not min_scores or attempts < 1:
+        raise _malformed("face_policy names no model with a min_score, or no attempts")
+    return FacePolicy(
+        min_scores=min_scores,
+        liveness=_texts(data, "liveness"),
+        attempts=attempts,
+        notice=FaceNotice(_text(notice, "version"), _text(notice, "title"), _text(notice, "body")),
     )

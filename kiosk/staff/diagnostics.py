@@ -81,6 +81,8 @@ class Targets:
             the longest connect and read timeout: one attempt, no waiting out a busy
             platform. New each time because a check abandoned at the deadline may still
             hold it on its thread.
+        security_module_id: Reads a certified reader's security module id (None: the reader
+            has no security module).
     """
 
     cfg: kiosk_config.KioskConfig
@@ -90,6 +92,7 @@ class Targets:
     platform_client: Callable[
         [credentials.TerminalCredentials, float], platform_client.PlatformClient
     ]
+    security_module_id: Callable[[], str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,14 +155,7 @@ def check_reader(targets: Targets) -> Check:
     compatible list."""
     cfg = targets.cfg
     if targets.survey_readers is None:
-        present = Path(cfg.reader.vendor_library).is_file()
-        return Check(
-            "card reader",
-            GREEN if present else RED,
-            f"vendor library {'present' if present else 'missing'}: {cfg.reader.vendor_library}",
-            {"backend": "vendor", "library": cfg.reader.vendor_library},
-            "" if present else "读卡器驱动文件缺失，请联系技术支持。",
-        )
+        return _check_certified_reader(targets)
     try:
         slots = targets.survey_readers()
     except device_errors.DeviceUnavailable as exc:
@@ -213,6 +209,34 @@ def check_reader(targets: Targets) -> Check:
             "读卡区里的卡不是已知的身份证类型，请取出。",
         )
     return Check("card reader", GREEN, f"using {used['name']}", details)
+
+
+def _check_certified_reader(targets: Targets) -> Check:
+    """A certified reader: its vendor library, and its security module answering."""
+    cfg = targets.cfg
+    details: dict[str, Any] = {"backend": "vendor", "library": cfg.reader.vendor_library}
+    if not Path(cfg.reader.vendor_library).is_file():
+        return Check(
+            "card reader",
+            RED,
+            f"vendor library missing: {cfg.reader.vendor_library}",
+            details,
+            "读卡器驱动文件缺失，请联系技术支持。",
+        )
+    module = targets.security_module_id
+    if module is None:
+        return Check("card reader", GREEN, "vendor library present", details)
+    try:
+        details["sam_id"] = module()
+    except device_errors.DeviceError as exc:
+        return Check(
+            "card reader",
+            RED,
+            f"security module not answering: {exc}",
+            details,
+            "身份证阅读器没有响应。请检查 USB 线，然后点“重新检测”。",
+        )
+    return Check("card reader", GREEN, f"security module {details['sam_id']}", details)
 
 
 def read_test_card(targets: Targets) -> Check:
@@ -438,6 +462,7 @@ def check_platform(targets: Targets, *, timeout_s: float = 5.0) -> list[Check]:
             )
     else:
         checks.append(_platform_ok(round((time.monotonic() - started) * 1000), cert))
+        checks.append(_check_approvals(targets, client))
     finally:
         client.close()
     skew = client.clock_skew_s
@@ -453,6 +478,40 @@ def check_platform(targets: Targets, *, timeout_s: float = 5.0) -> list[Check]:
             )
         )
     return checks
+
+
+def _check_approvals(targets: Targets, client: platform_client.PlatformClient) -> Check:
+    """What the platform's operators approved for this terminal (spec v1.2 §1, §6): a
+    certified reader serves nobody until they approve its security module."""
+    certified = targets.cfg.reader.backend == "vendor"
+    try:
+        document = client.content_document(None)
+    except errors.PlatformError as exc:
+        return Check("approvals", AMBER, f"not known: {exc}", {})
+    data = document[0] if document is not None else {}
+    if "approvals" not in data:
+        return Check(
+            "approvals",
+            RED if certified else AMBER,
+            "the platform speaks API v1: no certified reader, no face check",
+            {"api": "v1"},
+            "信用平台尚不支持身份证阅读器和刷脸核验，请联系技术支持。" if certified else "",
+        )
+    approvals = platform_client.parse_approvals(data)
+    details = {"security_module": approvals.security_module, "face": approvals.face}
+    summary = (
+        f"certified reader {'approved' if approvals.security_module else 'not approved'}, "
+        f"face check {'approved' if approvals.face else 'not approved'}"
+    )
+    if certified and not approvals.security_module:
+        return Check(
+            "approvals",
+            RED,
+            summary,
+            details,
+            "本机的身份证阅读器尚未获信用平台批准（或更换过安全模块），请联系技术支持。",
+        )
+    return Check("approvals", GREEN, summary, details)
 
 
 # ---------------------------------------------------------------- queue and system

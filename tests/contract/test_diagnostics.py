@@ -63,11 +63,14 @@ def test_everything_green_against_the_simulators(
         "printer": "green",
         "enrollment": "green",
         "platform": "green",
+        "approvals": "green",
         "clock": "green",
         "offline queue": "green",
         "system": "green",
     }
     found = by_name(checks)
+    # A PC/SC terminal is served without approvals: they are shown for staff to see.
+    assert found["approvals"].summary == "certified reader not approved, face check not approved"
     assert found["card reader"].summary == f"using {pcscd.reader}"
     assert found["card reader"].details["pcscd_reachable"] is True
     platform = found["platform"].details

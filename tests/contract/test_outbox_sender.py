@@ -13,6 +13,7 @@ import pytest
 
 from kiosk.offline.sender import (
     Backoff,
+    Heartbeat,
     OutboxSender,
     queue_audit_event,
     queue_heartbeat,
@@ -110,7 +111,7 @@ def test_every_kind_is_delivered_oldest_first(
         reason="不是我本人的记录",
     )
     queue_audit_event(outbox, audit(2))
-    queue_heartbeat(outbox, "0.1", {"printer": "ok"})
+    queue_heartbeat(outbox, Heartbeat("0.1", {"printer": "ok"}))
     result = sender(outbox, client, clock).run_once()
     assert (result.delivered, result.dropped, result.failed) == (5, 0, 0)
     assert [p.report_id for p in platform_sim.prints] == [resident.report_id]
@@ -267,7 +268,7 @@ def test_bad_payloads_are_dropped_and_unknown_states_kept(outbox: Outbox, clock:
     outbox.enqueue("print", {"token": "t", "report_id": "r", "copies": 99, "kind": "receipt",
                              "printed_at": "2024-05-01T09:00:00+08:00"}, "p1")  # fmt: skip
     outbox.enqueue("mystery", {}, "m1")
-    queue_heartbeat(outbox, "0.1", {})
+    queue_heartbeat(outbox, Heartbeat("0.1", {}))
     s = sender(outbox, fakes.RefusingSubmitter(bad=""), clock)
     result = s.run_once()
     assert (result.dropped, result.failed) == (2, 1)  # NotEnrolled: the terminal, kept
@@ -341,7 +342,7 @@ def test_sync_now_ends_the_back_off_and_heartbeats_come_on_their_own(
             client,
             idle_poll_s=60,
             backoff=Backoff(base_s=600, max_s=600, jitter=0),
-            heartbeat=lambda: ("9.9", {"printer": "ok"}),
+            heartbeat=lambda: Heartbeat("9.9", {"printer": "ok"}),
             heartbeat_interval_s=3600,
         )
         queue_audit_event(box, audit(1))

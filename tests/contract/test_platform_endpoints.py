@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import hmac
 import json
-import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,6 +34,7 @@ from tests.fixtures.platform import (
     open_session,
     staff_token,
 )
+from tests.support.platform_http import http_session, signed
 
 ZHANG = RESIDENTS["zhang_wei"]
 WANG = RESIDENTS["wang_xiuying"]  # no phone on file
@@ -46,41 +44,6 @@ SPEC_STATUSES = {"in_effect", "repaired", "expired", "under_objection"}
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def http_session(sim: PlatformSimulator) -> requests.Session:
-    """A plain HTTPS session trusting the simulator (environment ignored)."""
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = sim.ca_bundle_path
-    return session
-
-
-def signed(
-    sim: PlatformSimulator,
-    creds: TerminalCredentials | None,
-    method: str,
-    target: str,
-    body: bytes = b"",
-    headers: dict[str, str] | None = None,
-) -> requests.Response:
-    """One request signed as spec §1 says (independently of the client), or unsigned."""
-    all_headers = dict(headers or {})
-    if creds is not None:
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-        message = "\n".join(
-            [method, target, timestamp, nonce, hashlib.sha256(body).hexdigest()]
-        ).encode()
-        all_headers |= {
-            "X-Terminal-Id": creds.terminal_id,
-            "X-Timestamp": timestamp,
-            "X-Nonce": nonce,
-            "X-Signature": hmac.new(creds.secret, message, "sha256").hexdigest(),
-        }
-    with http_session(sim) as session:
-        return session.request(
-            method, sim.base_url + target, data=body, headers=all_headers, timeout=10
-        )
 
 
 def creds_of(client: PlatformClient) -> TerminalCredentials:

@@ -96,6 +96,7 @@ class Platform:
         self.objections: list[tuple[str, str, str]] = []
         self.shares = 0
         self.ended: list[str] = []
+        self.attested: list[tuple[models.ReaderDeclaration, models.AttestedHolder, str]] = []
 
     def trust_anchors_document(self, etag: str | None) -> tuple[list[bytes], str | None] | None:
         """No issuer CAs: a card checked against this platform is refused."""
@@ -110,6 +111,19 @@ class Platform:
     ) -> models.IdentitySession:
         """The scripted identity."""
         assert self.identity is not None, "this test scripts no identity"
+        return self.identity
+
+    def attest_identity(
+        self,
+        reader: models.ReaderDeclaration,
+        holder: models.AttestedHolder,
+        *,
+        read_at: dt.datetime,
+        idempotency_key: str,
+    ) -> models.IdentitySession:
+        """The scripted identity; the reading is recorded."""
+        assert self.identity is not None, "this test scripts no identity"
+        self.attested.append((reader, holder, idempotency_key))
         return self.identity
 
     def send_otp(self, session_id: str) -> int:
@@ -213,7 +227,13 @@ class RefusingSubmitter:
             raise errors.PlatformRejected("invalid_request", status=400)
         return AuditResult(tuple(ids), ())
 
-    def heartbeat(self, version: str, devices: Mapping[str, Any], outbox_backlog: int) -> None:
+    def heartbeat(
+        self,
+        version: str,
+        devices: Mapping[str, Any],
+        outbox_backlog: int,
+        hardware: Mapping[str, Any] | None = None,
+    ) -> None:
         raise errors.NotEnrolled("no credentials")
 
 

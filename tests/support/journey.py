@@ -48,6 +48,22 @@ EVIDENCE = S.CardEvidence(
 )
 
 
+CERTIFIED = S.CertifiedEvidence(
+    holder=models.AttestedHolder(
+        document="resident_id",
+        id_number="321102198703150014",
+        name="张伟",
+        valid_from="20190601",
+        valid_until="20390601",
+    ),
+    reader=models.ReaderDeclaration("security_module", "demo reader", "05.01-20101111-0012345678"),
+    read_at=dt.datetime(2026, 11, 25, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    idempotency_key="k-1",
+)
+
+CERTIFIED_RULES = dataclasses.replace(RULES, certified_reader=True)
+
+
 REPORT = report_model.parse_report(
     {
         "report_id": "R1",

@@ -13,11 +13,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from devices.card_reader import SecurityModuleText
 from devices.rid_card import CardFiles
 from kiosk.card.identity import (
+    VERIFIED_BY_SECURITY_MODULE,
     Holder,
     TlvError,
     check_card,
+    holder_from_security_module,
     parse_single,
     parse_tlv,
     parse_tlvs,
@@ -204,6 +207,95 @@ def test_holder_content_checks(issuer_ca: IssuerCA, change: dict[str, Any], expe
     resident: Resident = dataclasses.replace(ZHANG_WEI, **change)
     with pytest.raises(CardInvalid) as info:
         check(issue_card(resident, issuer_ca), issuer_ca)
+    assert reason(info) == expected
+
+
+@pytest.mark.parametrize(
+    "id_number",
+    [
+        make_id_number("830000", "19870315", "001"),  # Taiwan residents' residence permit
+        make_id_number("932110", "19870315", "001"),  # foreigner's permanent residence card
+    ],
+    ids=["83-permit", "9-foreigner"],
+)
+def test_the_other_region_prefixes_of_check_5_are_known(
+    issuer_ca: IssuerCA, id_number: str
+) -> None:
+    resident = dataclasses.replace(ZHANG_WEI, id_number=id_number)
+    assert check(issue_card(resident, issuer_ca), issuer_ca).id_number == id_number
+
+
+# ------------------------------------------------------------------ certified readers
+def module_text(**change: str) -> SecurityModuleText:
+    """A resident ID card's text as a certified reader gives it (padding cut)."""
+    fields = {
+        "name": ZHANG_WEI.name,
+        "sex": ZHANG_WEI.sex,
+        "ethnicity": ZHANG_WEI.ethnicity,
+        "birth_date": ZHANG_WEI.birth_date,
+        "address": ZHANG_WEI.address,
+        "id_number": ZHANG_WEI.id_number,
+        "issuing_authority": ZHANG_WEI.issuing_authority,
+        "valid_from": ZHANG_WEI.valid_from,
+        "valid_until": ZHANG_WEI.valid_until,
+        "document": "resident_id",
+    } | change
+    return SecurityModuleText(**fields)
+
+
+def test_a_certified_reading_of_a_resident_id_card_is_checked_and_marked() -> None:
+    holder = holder_from_security_module(module_text(), today_cst=TODAY)
+    assert holder.id_number == ZHANG_WEI.id_number
+    assert holder.verified_by == VERIFIED_BY_SECURITY_MODULE
+
+
+@pytest.mark.parametrize(
+    ("document", "region", "accepted"),
+    [
+        ("hmt_residence_permit", "810000", True),
+        ("hmt_residence_permit", "830000", True),
+        ("hmt_residence_permit", "321102", False),  # a mainland number on a permit
+        ("foreign_permanent_resident", "932110", True),
+        ("foreign_permanent_resident", "321102", False),
+        ("resident_id", "932110", False),  # a foreigner's number on a resident ID card
+    ],
+)
+def test_a_permit_number_must_fit_its_document(document: str, region: str, accepted: bool) -> None:
+    number = make_id_number(region, "19870315", "001")
+    text = module_text(document=document, id_number=number, birth_date="19870315")
+    if document != "resident_id":
+        # The permits carry no address or ethnicity in the resident card's formats.
+        text = dataclasses.replace(text, address="", ethnicity="")
+    if accepted:
+        assert holder_from_security_module(text, today_cst=TODAY).id_number == number
+    else:
+        with pytest.raises(CardInvalid) as info:
+            holder_from_security_module(text, today_cst=TODAY)
+        assert reason(info) == "unknown_region"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"document": "passport"}, "malformed_data"),
+        # A foreigner's card of the 2004 kind has a 15-character number: not taken (§2b).
+        (
+            {"document": "foreign_permanent_resident", "id_number": "USA320087031501"},
+            "malformed_data",
+        ),
+        ({"valid_from": "20270101", "valid_until": "长期"}, "malformed_data"),  # not yet valid
+        ({"valid_from": "20200101", "valid_until": "20190101"}, "malformed_data"),
+        ({"valid_until": "20261119"}, "card_expired"),
+        ({"birth_date": "19870316"}, "birth_date_mismatch"),
+        ({"id_number": ZHANG_WEI.id_number[:17] + "0"}, "id_check_char"),
+        ({"name": ""}, "malformed_data"),
+    ],
+)
+def test_a_certified_reading_is_refused_for_what_its_text_shows(
+    change: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(CardInvalid) as info:
+        holder_from_security_module(module_text(**change), today_cst=TODAY)
     assert reason(info) == expected
 
 

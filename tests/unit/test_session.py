@@ -10,6 +10,8 @@ from devices import errors as device_errors
 from kiosk import errors
 from kiosk.flow import session
 from tests.support.journey import (
+    CERTIFIED,
+    CERTIFIED_RULES,
     CHALLENGE,
     EVIDENCE,
     GUIDE,
@@ -61,6 +63,35 @@ def test_full_journey_visits_every_phase_in_order() -> None:
         S.PrintReport,
         S.EndPlatformSession,
     ]
+
+
+def test_a_certified_reader_reads_the_card_after_consent_and_the_platform_attests_it() -> None:
+    """No challenge: the reader's security module vouches for the card (spec §2b)."""
+    state = S.SessionState()
+    seen: list[S.Effect] = []
+    events: list[S.Event] = [
+        S.CardInserted(),
+        S.ConsentGiven(),
+        S.CertifiedCardRead(CERTIFIED),
+        S.IdentityVerified(IDENTITY),
+    ]
+    for event in events:
+        state, effects = S.transition(state, event, CERTIFIED_RULES)
+        seen.extend(e for e in effects if not isinstance(e, S.StartTimer))
+    assert seen == [S.ReadCertifiedCard(), S.AttestIdentity(CERTIFIED)]
+    assert state.phase is S.Phase.SECOND_FACTOR and state.resident.identity == IDENTITY
+    # Nothing of the reading is kept in the state: it travelled in the event and the effect.
+    assert "张伟" not in repr(state) and CERTIFIED.holder.id_number not in repr(state)
+
+
+def test_a_certified_reading_says_nothing_personal_when_logged() -> None:
+    text = repr(S.AttestIdentity(CERTIFIED))
+    assert CERTIFIED.holder.id_number not in text and CERTIFIED.holder.name not in text
+
+
+def test_a_certified_reading_arriving_late_is_ignored() -> None:
+    state, _ = run(S.SessionState(), S.CardInserted(), S.ConsentGiven(), S.CardRemoved())
+    assert S.transition(state, S.CertifiedCardRead(CERTIFIED), CERTIFIED_RULES) == (state, [])
 
 
 def test_nothing_is_read_before_consent() -> None:
@@ -496,6 +527,10 @@ def test_a_lost_verify_signs_a_new_challenge_once() -> None:
             S.CardRefusal("card_reported_lost", "platform"),
         ),
         (device_errors.SecurityModuleRejected(0x31), S.CardRefusal("security_module", "terminal")),
+        (
+            errors.PlatformRejected("attestation_not_allowed", reason="sam_mismatch", status=403),
+            S.CardRefusal("sam_mismatch", "platform"),
+        ),
         (errors.PlatformUnavailable("down"), None),
     ],
 )

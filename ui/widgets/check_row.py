@@ -22,6 +22,7 @@ TITLES = {
     "printer": "打印机",
     "enrollment": "终端注册",
     "platform": "信用平台",
+    "approvals": "平台批准",
     "clock": "时钟",
     "offline queue": "离线队列",
     "trust anchors": "证件签发机构证书",
@@ -35,7 +36,8 @@ def _yes(value: object, yes: str = "是", no: str = "否") -> str:
 
 def _reader_facts(d: dict[str, Any]) -> str:
     if "backend" in d:
-        return f"厂商读卡库：{d.get('library', '')}"
+        module = f"；安全模块 {d['sam_id']}" if "sam_id" in d else ""
+        return f"身份证阅读器（厂商读卡库 {d.get('library', '')}）{module}"
     if not d.get("pcscd_reachable"):
         return "读卡服务 pcscd：连不上"
     using = next((r for r in d.get("readers", []) if r["name"] == d.get("using")), None)
@@ -70,6 +72,17 @@ def _system_facts(d: dict[str, Any]) -> str:
     return text
 
 
+def _approvals_facts(d: dict[str, Any]) -> str:
+    if "security_module" in d:
+        return (
+            f"身份证阅读器：{_yes(d['security_module'], '已批准', '未批准')}；"
+            f"刷脸核验：{_yes(d['face'], '已批准', '未批准')}（由平台运营方决定）"
+        )
+    if d.get("api") == "v1":
+        return "信用平台为 v1 接口：不支持身份证阅读器和刷脸核验"
+    return ""
+
+
 def facts(check: diagnostics.Check) -> str:
     """The check's details in plain words; the technical summary when there are none."""
     d = check.details
@@ -92,6 +105,8 @@ def facts(check: diagnostics.Check) -> str:
             f"可以连接，往返 {d['latency_ms']} 毫秒；证书 {d['tls_subject']}，"
             f"有效期至 {d['tls_expires'][:10]}"
         )
+    if check.name == "approvals":
+        return _approvals_facts(d) or check.summary
     if check.name == "clock" and "skew_s" in d:
         return f"本机时间与平台相差 {d['skew_s']:+.0f} 秒"
     if check.name == "offline queue":
