@@ -67,6 +67,7 @@ install_python_package() {
         "$VENV/bin/python" -m pip install -q -e ".[test]"
         echo "$want" >"$stamp"
     fi
+    "$VENV/bin/python" -m tools.fetch_face_models   # face models, SHA-256 pinned; no-op when present
 }
 
 cmd=${1:-}
