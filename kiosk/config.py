@@ -92,6 +92,17 @@ class TimeoutsConfig:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class CameraConfig:
+    """The camera of the face check (none: the face check is never offered)."""
+
+    # "" none; a number: /dev/videoN (a USB camera); a URL: an IP camera's MJPEG stream
+    source: str = ""
+    frame_timeout_s: float = 2.0  # no frame for this long: the camera has failed
+    attempt_s: float = 30.0  # one face-check attempt at most (doubled in large-text mode)
+    models_dir: str = ""  # the two pinned model files ("" = the assets folder)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ElderModeConfig:
     """Large-text assisted mode."""
 
@@ -167,6 +178,7 @@ class KioskConfig:
     platform: PlatformConfig = PlatformConfig()
     reader: ReaderConfig = ReaderConfig()
     printer: PrinterConfig = PrinterConfig()
+    camera: CameraConfig = CameraConfig()
     timeouts: TimeoutsConfig = TimeoutsConfig()
     elder_mode: ElderModeConfig = ElderModeConfig()
     voice: VoiceConfig = VoiceConfig()
@@ -253,6 +265,14 @@ def _voice_checks(voice: VoiceConfig, problems: list[str]) -> None:
         )
 
 
+def _camera_checks(camera: CameraConfig, problems: list[str]) -> None:
+    for key in ("frame_timeout_s", "attempt_s"):
+        if getattr(camera, key) <= 0:
+            problems.append(f"camera.{key}: must be more than 0")
+    if camera.models_dir and not Path(camera.models_dir).is_absolute():
+        problems.append(f"camera.models_dir: must be an absolute path (got {camera.models_dir!r})")
+
+
 def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
     if not re.match(r"^https?://", cfg.platform.url):
         problems.append(f"platform.url: must start with https:// (got {cfg.platform.url!r})")
@@ -284,6 +304,7 @@ def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
             problems.append(f"staff.pin_hash: {exc}")
     _offline_checks(cfg.offline, problems)
     _voice_checks(cfg.voice, problems)
+    _camera_checks(cfg.camera, problems)
     if cfg.elder_mode.timeout_factor < 1:
         problems.append("elder_mode.timeout_factor: must be at least 1 (longer, never shorter)")
 

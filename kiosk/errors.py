@@ -37,6 +37,11 @@ class CardInvalid(KioskError):
         self.reason = reason
 
 
+class FaceCheckUnavailable(KioskError):
+    """The face check cannot go on at this kiosk now (models, the card photo): the resident
+    uses another way. ``kiosk.face.errors.FaceError`` is one."""
+
+
 class PlatformCode(enum.StrEnum):
     """The platform's ``error.code`` values the kiosk explains or acts on (spec §1-§7), and the
     client's own codes for answers that break the spec (``malformed_response``,
@@ -46,6 +51,9 @@ class PlatformCode(enum.StrEnum):
     CARD_INVALID = "card_invalid"
     CARD_REPORTED_LOST = "card_reported_lost"
     ATTESTATION_NOT_ALLOWED = "attestation_not_allowed"
+    FACE_REJECTED = "face_rejected"
+    FACTOR_UNAVAILABLE = "factor_unavailable"
+    REFERENCE_MISMATCH = "reference_mismatch"
     TICKET_EXPIRED = "ticket_expired"
     WRONG_CODE = "wrong_code"
     CODE_EXPIRED = "code_expired"
@@ -156,6 +164,16 @@ _PLATFORM_CODE_TEXT: dict[PlatformCode, tuple[str, str, bool]] = {
         QT_TRANSLATE_NOOP(
             "Errors", "本机的身份证阅读器暂未获准使用，请到服务窗口办理或联系工作人员。"
         ),
+        False,
+    ),
+    PlatformCode.FACE_REJECTED: (
+        QT_TRANSLATE_NOOP("Errors", "未能确认是您本人"),
+        QT_TRANSLATE_NOOP("Errors", "这次没有核验成功，没关系。可以再试一次，也可以改用其他方式。"),
+        True,
+    ),
+    PlatformCode.FACTOR_UNAVAILABLE: (
+        QT_TRANSLATE_NOOP("Errors", "刷脸核验已结束"),
+        QT_TRANSLATE_NOOP("Errors", "本次不能再刷脸核验，请改用短信验证码或请工作人员核验。"),
         False,
     ),
     PlatformCode.TICKET_EXPIRED: (
@@ -293,6 +311,24 @@ _PLATFORM_CODE_TEXT: dict[PlatformCode, tuple[str, str, bool]] = {
 }
 
 
+# The face check is over for this session (the attempts the platform allows are used up):
+# kind words, and the other ways, which are always there.
+FACE_CLOSED = UserMessage(
+    "face_closed",
+    QT_TRANSLATE_NOOP("Errors", "刷脸没有通过，没关系"),
+    QT_TRANSLATE_NOOP(
+        "Errors",
+        "证件照片年代较久、戴眼镜或光线不好时常会这样。请改用短信验证码，或请工作人员现场核验。",
+    ),
+)
+
+# The face check cannot go on here now (camera, the card photo, the models).
+FACE_UNAVAILABLE = UserMessage(
+    "face_unavailable",
+    QT_TRANSLATE_NOOP("Errors", "暂时不能刷脸核验"),
+    QT_TRANSLATE_NOOP("Errors", "请改用短信验证码，或请工作人员现场核验。"),
+)
+
 # Device failures in the order they are matched: the first class that fits wins (a
 # PrinterOffline is both a PrinterError and a DeviceUnavailable: it is a printer problem).
 _DEVICE_MESSAGES: tuple[tuple[type[device_errors.DeviceError], UserMessage], ...] = (
@@ -322,6 +358,8 @@ _DEVICE_MESSAGES: tuple[tuple[type[device_errors.DeviceError], UserMessage], ...
             _CARD_REASON_TEXT,
         ),
     ),
+    (device_errors.CameraUnavailable, FACE_UNAVAILABLE),
+    (device_errors.PhotoNotDecodable, FACE_UNAVAILABLE),
     (
         device_errors.CardAlreadyRead,
         UserMessage(
@@ -415,6 +453,8 @@ def to_user_message(exc: BaseException) -> UserMessage:
             QT_TRANSLATE_NOOP("Errors", "报告无法核验"),
             QT_TRANSLATE_NOOP("Errors", "收到的报告未通过签名核验，不能显示。请联系工作人员。"),
         )
+    if isinstance(exc, FaceCheckUnavailable):
+        return FACE_UNAVAILABLE
     if isinstance(exc, NotEnrolled):
         return UserMessage(
             "not_enrolled",

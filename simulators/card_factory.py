@@ -210,6 +210,7 @@ def issue_card(
     today: dt.date | None = None,
     atr: bytes | None = None,
     card_key: ec.EllipticCurvePrivateKey | None = None,
+    photo_jpeg: bytes | None = None,
 ) -> CardImage:
     """Issue a card for ``resident`` signed by ``issuer``.
 
@@ -221,6 +222,8 @@ def issue_card(
             earlier of this day and the card's valid-from date until the issuer CA's end.
         atr: The card's ATR; default a T=1 ATR (see ``atr_t1``).
         card_key: The card's private key; default a fresh P-256 key.
+        photo_jpeg: EF.PHOTO's JPEG (2..30 KB); default a synthetic face-free picture (for
+            the face check, a real face: ``simulators.camera_server.card_photo_jpeg``).
 
     Returns:
         The card image with EF.HOLDER, EF.PHOTO, EF.CARDCERT and EF.SOD.
@@ -249,7 +252,7 @@ def issue_card(
     )
     card_cert = cert.public_bytes(serialization.Encoding.DER)
     holder = holder_file(resident)
-    photo = tlv(0x5F2E, make_photo_jpeg(resident.key))
+    photo = tlv(0x5F2E, photo_jpeg if photo_jpeg is not None else make_photo_jpeg(resident.key))
     sod = sign_sod(issuer, holder, photo, card_cert)
     return CardImage(
         files={FID_HOLDER: holder, FID_PHOTO: photo, FID_CARDCERT: card_cert, FID_SOD: sod},

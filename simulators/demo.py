@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import keyring
 from PySide6.QtCore import Qt, QTimer
@@ -43,7 +43,8 @@ from kiosk.platform import credentials
 from kiosk.printing import report_pdf
 from kiosk.voice import speech
 from simulators import card_factory, pcscd, virtual_card
-from simulators.certified_reader import CertifiedReaderSimulator, text_block
+from simulators.camera_server import CameraSimulator, Scene, card_photo_jpeg
+from simulators.certified_reader import CertifiedReaderSimulator, chip_photo, text_block
 from simulators.memory_keyring import MemoryKeyring
 from simulators.platform_server import DEMO_STAFF, PlatformSimulator
 from simulators.residents import RESIDENTS, Resident
@@ -54,8 +55,9 @@ from ui.widgets import alnum_keypad, text_keyboard
 
 log = logging.getLogger(__name__)
 
-AUTOPLAY_DEADLINE_S = 120  # the whole session; each step has its own deadline too
+AUTOPLAY_DEADLINE_S = 180  # the whole session; each step has its own deadline too
 STEP_TIMEOUT_S = 30.0  # one step: a card read through pcscd, TLS, the printer, the outbox
+FACE_CHECK_TIMEOUT_S = 90.0  # a whole attempt (30 s, 60 in large text) and the platform
 DEMO_STAFF_ID, DEMO_STAFF_PIN = next(iter(DEMO_STAFF.items()))
 STEP_DELAY_MS = 400  # lets each screen paint (and a watching person read it) before acting
 KEY_DELAY_MS = 150  # between syllables typed on the on-screen keyboard
@@ -71,6 +73,7 @@ DISPUTE_WORDS = (("yijing", "已经"), ("jiaoqing", "交清"), ("fakuan", "罚�
 
 Phase = session.Phase
 Factor = session.Factor
+FaceStage = session.FaceStage
 View = session.ReportView
 ScreenT = TypeVar("ScreenT", bound=base.Screen)
 
@@ -113,6 +116,32 @@ def enroll(
 
 
 CERTIFIED_READER_MODEL = "certified reader simulator (sdtapi)"
+FaceScene = Literal["follow", "printed-photo", "off"]
+# What a resident does for each instruction of the face check, as the camera simulator's scene.
+SCENE_FOR_PROMPT: dict[str, Scene] = {
+    "face_straight": "straight",
+    "turn_left": "turn_left",
+    "turn_right": "turn_right",
+}
+
+
+def camera_config(
+    cfg: kiosk_config.KioskConfig, camera: CameraSimulator
+) -> kiosk_config.KioskConfig:
+    """``cfg`` with the camera simulator's MJPEG stream as the face check's camera."""
+    return dataclasses.replace(cfg, camera=dataclasses.replace(cfg.camera, source=camera.url))
+
+
+def follow_prompts(camera: CameraSimulator) -> Callable[[session.SessionState], None]:
+    """A resident in front of the camera doing what the screen asks (a controller listener):
+    facing it, turning their head left or right. Other scenes are left as they are."""
+
+    def follow(state: session.SessionState) -> None:
+        scene = SCENE_FOR_PROMPT.get(state.step.face_prompt or "")
+        if scene is not None and camera.scene in ("straight", "turn_left", "turn_right"):
+            camera.set_scene(scene)
+
+    return follow
 
 
 def certified_reader_config(
@@ -142,8 +171,13 @@ class CertifiedCard:
     """A resident's card on the certified reader's simulator: the holder block of their
     document, put down and taken off as ``virtual_card.VirtualCardClient`` is."""
 
-    def __init__(self, reader: CertifiedReaderSimulator, resident: Resident) -> None:
+    def __init__(
+        self, reader: CertifiedReaderSimulator, resident: Resident, portrait: bytes | None = None
+    ) -> None:
         self.reader = reader
+        # What the vendor's decoder gives for the card's photo block (None: the simulator's
+        # synthetic face-free picture).
+        self.photo = chip_photo(portrait) if portrait is not None else None
         self.kind = _CARD_KIND_OF_DOCUMENT[resident.document]
         fields = {
             "name": resident.name,
@@ -166,7 +200,7 @@ class CertifiedCard:
 
     def insert(self) -> None:
         """Put the card on the reader."""
-        self.reader.place_card(self.kind, block=self.block)
+        self.reader.place_card(self.kind, block=self.block, photo=self.photo)
 
     def remove(self) -> None:
         """Take it off."""
@@ -219,13 +253,21 @@ def _drain_voice(speaker: speech.Speaker) -> None:
 
 
 def run_demo(
-    out_dir: Path, *, autoplay: bool | None, resident: str, certified_reader: bool = False
+    out_dir: Path,
+    *,
+    autoplay: bool | None,
+    resident: str,
+    certified_reader: bool = False,
+    face: FaceScene = "follow",
 ) -> int:
     """Start every simulator and the kiosk; return the process exit status.
 
     Args:
         certified_reader: Read the resident's card with the certified-reader simulator (a
             reader with a security module, ``identity/attest``) instead of RID-1 over pcscd.
+        face: Who stands before the camera simulator: ``follow`` the resident, doing what the
+            screen asks; ``printed-photo`` someone holding up the resident's printed photo;
+            ``off`` no camera at all (the face check is not offered).
     """
     if resident not in RESIDENTS:
         _say(f"unknown resident {resident!r}; choose one of {', '.join(RESIDENTS)}")
@@ -251,7 +293,10 @@ def run_demo(
         # A certified reader is not a PC/SC reader: pcscd is started only for RID-1 cards.
         daemon = None if certified_reader else stack.enter_context(pcscd.running())
         issuer = card_factory.make_issuer_ca()
-        card = card_factory.issue_card(RESIDENTS[resident], issuer)
+        # Every demo resident's card carries the same public-domain portrait (see
+        # simulators/images/SOURCES.md), the face the camera simulator shows.
+        portrait = card_photo_jpeg("astronaut")
+        card = card_factory.issue_card(RESIDENTS[resident], issuer, photo_jpeg=portrait)
         printer = stack.enter_context(VirtualPrinter(port=_port_or_free(9100)))
         # The operators' approval of the terminal's hardware is the platform's decision; the
         # demo's platform approves what the terminal declares (auto_approve).
@@ -266,6 +311,7 @@ def run_demo(
         _say(f"platform simulator: {platform.base_url} (HTTPS, CA {platform.ca_bundle_path})")
         _say(f"virtual printer: raw ESC/POS on 127.0.0.1:{printer.port}")
         certified = CertifiedReaderSimulator.load() if certified_reader else None
+        camera = _start_camera(stack, face)
         if certified is not None:
             _say(f"card reader: certified reader simulator ({certified.libraries.sdtapi})")
         elif daemon is not None:
@@ -282,6 +328,8 @@ def run_demo(
         demo_cfg = simulator_config(platform, printer, pcsc_reader, work, out_dir / "logs")
         if certified is not None:
             demo_cfg = certified_reader_config(demo_cfg, certified)
+        if camera is not None:
+            demo_cfg = camera_config(demo_cfg, camera)
         config_path.write_text(kiosk_config.to_toml(demo_cfg), encoding="utf-8")
         cfg = kiosk_config.load_config(config_path)
         _say(f"kiosk configuration: {config_path}")
@@ -292,9 +340,11 @@ def run_demo(
         speaker = _voice(cfg, out_dir / "voice") if autoplay else None
         kiosk = ui_app.KioskApp(cfg, composition.build_kiosk(cfg, creds), speaker=speaker)
         stack.callback(kiosk.stop)
+        if camera is not None:
+            kiosk.controller.add_listener(follow_prompts(camera))
         card_client: virtual_card.VirtualCardClient | CertifiedCard
         if certified is not None:
-            card_client = CertifiedCard(certified, RESIDENTS[resident])
+            card_client = CertifiedCard(certified, RESIDENTS[resident], portrait)
         else:
             assert daemon is not None
             card_client = virtual_card.VirtualCardClient(
@@ -312,26 +362,44 @@ def run_demo(
                 platform=platform,
                 large_text=resident in LARGE_TEXT_RESIDENTS,
             )
-            kiosk.start(fullscreen=False)
-            pilot.start()
-            started = time.monotonic()
-            status = kiosk.qt_app.exec()
-            _drain_voice(kiosk.speaker)
-            if status == 0:
-                _say(
-                    f"done in {time.monotonic() - started:.0f} s: everything the session "
-                    f"showed, printed and said is in {out_dir}"
-                )
-                shown = {".png", ".pdf", ".wav"}
-                for path in sorted(p for p in out_dir.rglob("*") if p.suffix in shown):
-                    _say(f"  {path.relative_to(out_dir)}")
-            else:
-                _say(f"the session did not finish; see {log_path}")
-            return status
+            return _play(kiosk, pilot, out_dir, log_path)
         kiosk.start(fullscreen=True)
         _say(f"the card of {resident} is inserted; SMS codes appear here. Ctrl+C ends the demo.")
         card_client.insert()
         return ui_app.run_event_loop(kiosk)
+
+
+def _start_camera(
+    stack: contextlib.ExitStack[bool | None], face: FaceScene
+) -> CameraSimulator | None:
+    """The camera simulator showing the resident (or a printed photo of them); None: off."""
+    if face == "off":
+        return None
+    camera = stack.enter_context(CameraSimulator())
+    _say(f"camera: MJPEG stream {camera.url} ({face})")
+    if face == "printed-photo":
+        camera.set_scene("printed_photo")
+    return camera
+
+
+def _play(kiosk: ui_app.KioskApp, pilot: Autopilot, out_dir: Path, log_path: Path) -> int:
+    """The autopilot's session in a window of its own; the exit status and what it left."""
+    kiosk.start(fullscreen=False)
+    pilot.start()
+    started = time.monotonic()
+    status = kiosk.qt_app.exec()
+    _drain_voice(kiosk.speaker)
+    if status == 0:
+        _say(
+            f"done in {time.monotonic() - started:.0f} s: everything the session "
+            f"showed, printed and said is in {out_dir}"
+        )
+        shown = {".png", ".pdf", ".wav"}
+        for path in sorted(p for p in out_dir.rglob("*") if p.suffix in shown):
+            _say(f"  {path.relative_to(out_dir)}")
+    else:
+        _say(f"the session did not finish; see {log_path}")
+    return status
 
 
 class AutopilotError(Exception):
@@ -565,12 +633,22 @@ class Autopilot:
         yield from self.take_receipt_and_card()
 
     def second_factor(self) -> Script:
-        """SMS code from the SMS sink typed on the keypad, or staff's id and PIN."""
+        """The face check where it is offered; else (or after it did not pass) the SMS code
+        from the SMS sink typed on the keypad, or staff's id and PIN."""
         screen = self.factor_screen
         yield self.until_phase(Phase.SECOND_FACTOR, "the second-factor screen")
         if self.state.step.factor is Factor.CHOOSING:
             self.shot("second-factor")
-            self.press(screen.choice_page.sms_button)
+            if self.state.resident.face_offered:
+                yield from self.face_check()
+                if self.state.phase is not Phase.SECOND_FACTOR:
+                    return  # passed: the report is on its way
+            identity = self.state.resident.identity
+            if identity is not None and "sms_otp" in identity.second_factors:
+                self.press(screen.choice_page.sms_button)
+            else:
+                self.press(screen.choice_page.staff_button)
+            yield self.pause()
         if self.state.step.factor is Factor.STAFF:
             if not self.state.hall.staff_called:
                 raise AutopilotError("the staff form came up but staff were not called")
@@ -595,6 +673,44 @@ class Autopilot:
             yield self.pause()
             self.shot("sms-code")
             self.press(screen.code_page.confirm_button)
+
+    def face_check(self) -> Script:
+        """The face check: its notice agreed to, the resident following the instructions in
+        front of the camera simulator; after a refusal, another way."""
+        screen = self.factor_screen
+        self.press(screen.choice_page.face_button)
+        yield Wait(
+            "the face check's notice",
+            lambda: (
+                self.state.step.factor is Factor.FACE
+                and self.state.step.face_stage is FaceStage.CONSENT
+            ),
+        )
+        self.shot("face-consent")
+        self.press(screen.face_consent_page.agree_button)
+        agreed = time.monotonic()
+        # A moment into the challenge, so the picture shows the resident and an instruction.
+        yield Wait(
+            "the camera on and an instruction",
+            lambda: self.state.step.face_stage is FaceStage.LOOKING,
+            delay_ms=1200,
+        )
+        self.shot("face-check")
+        yield Wait(
+            "the face check's verdict",
+            lambda: (
+                self.state.phase is not Phase.SECOND_FACTOR
+                or self.state.step.face_stage is FaceStage.RETRY
+                or self.state.step.factor is not Factor.FACE
+            ),
+            timeout_s=FACE_CHECK_TIMEOUT_S,
+        )
+        verdict = "passed" if self.state.phase is not Phase.SECOND_FACTOR else "not passed"
+        _say(f"face check {verdict}: {time.monotonic() - agreed:.1f} s from consent to verdict")
+        if self.state.step.face_stage is FaceStage.RETRY:
+            self.shot("face-retry")
+            self.press(screen.face_page.other_way_button)
+            yield Wait("the other ways", lambda: self.state.step.factor is not Factor.FACE)
 
     def _sms_arrived(self) -> bool:
         if self._sms_code is None:

@@ -3,6 +3,7 @@ portrait, Chinese and English. For the README and docs, and for looking at the s
 
     python -m tools.render_screens                 # all of them into out/screens/
     python -m tools.render_screens --out DIR
+    python -m tools.render_screens face-consent face-looking   # only these states
     python -m tools.render_screens --docs          # the README's pictures into docs/images/
 
 Each screen is shown by handing the window a ``SessionState`` (the same way the controller
@@ -20,6 +21,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
+import numpy as np
+import numpy.typing as npt
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
@@ -28,13 +33,18 @@ from kiosk import errors
 from kiosk.flow import controller, runtime, session
 from kiosk.platform import models
 from kiosk.platform import report as report_model
-from simulators import residents
+from simulators import camera_server, platform_server, residents
 from tests.support import fakes
 from ui import main_window, theme
-from ui.screens import idle, report
+from ui.screens import idle, report, second_factor
 
 ROOT = Path(__file__).resolve().parent.parent
 ANIMATION_FRAME = 0.62  # of the idle animation's loop: the card lies on the reader
+PREVIEW_TURN_DEGREES = 20.0  # the demo resident halfway into a turn to her own left
+# Where the camera simulator's 640x480 frame is cut (x, y, width, height) to show the demo
+# resident at a kiosk's distance: her face (at 247, 59, 84x106 on the simulator's wall) in
+# the face page's oval.
+PREVIEW_CROP = (142, 6, 296, 222)
 S = session
 NEGATIVE = frozenset({"admin_penalty", "dishonest_debtor", "serious_dishonesty"})
 POSITIVE = frozenset({"honors", "redlist", "tax", "social_insurance", "commitments"})
@@ -54,6 +64,12 @@ DOCS = [
     ("report-english.png", "report", False, (1920, 1080), "en"),
     ("report-portrait.png", "report", False, (1080, 1920), "zh"),
     ("sms-portrait-large-text.png", "sms-sent", True, (1080, 1920), "zh"),
+    ("face-choice.png", "choose-factor-face", False, (1920, 1080), "zh"),
+    ("face-consent.png", "face-consent", False, (1920, 1080), "zh"),
+    ("face-check.png", "face-looking", False, (1920, 1080), "zh"),
+    ("face-retry.png", "face-retry", True, (1920, 1080), "zh"),
+    ("face-check-portrait.png", "face-looking", True, (1080, 1920), "zh"),
+    ("face-consent-english.png", "face-consent", False, (1920, 1080), "en"),
 ]
 
 
@@ -94,6 +110,76 @@ def _guide() -> models.RepairGuide:
         documents=tuple(data["documents"]),
         hall_window=data["hall_window"],
         hours=data["hours"],
+    )
+
+
+def _face_policy() -> models.FacePolicy:
+    """The face check as the demo platform offers it, its notice word for word."""
+    policy = platform_server.FACE_POLICY
+    notice = policy["notice"]
+    return models.FacePolicy(
+        min_scores={name: rule["min_score"] for name, rule in policy["models"].items()},
+        liveness=tuple(policy["liveness"]),
+        attempts=policy["attempts"],
+        notice=models.FaceNotice(notice["version"], notice["title"], notice["body"]),
+    )
+
+
+def preview_frame() -> npt.NDArray[np.uint8]:
+    """What the camera would see: the demo resident (simulators/images/astronaut.png) on the
+    camera simulator's wall, her head turned towards her own left, unmirrored."""
+    wall = camera_server.SceneRenderer(seed=0).pose("astronaut", PREVIEW_TURN_DEGREES)
+    x, y, width, height = PREVIEW_CROP
+    near = cv2.resize(
+        wall[y : y + height, x : x + width], camera_server.FRAME_SIZE, interpolation=cv2.INTER_CUBIC
+    )
+    return np.asarray(near, dtype=np.uint8)
+
+
+def _face_states(factor: S.SessionState) -> Iterator[tuple[str, S.SessionState]]:
+    """The face check's pages: offered on the choice page, its notice, a turn, a retry."""
+    identity = factor.resident.identity
+    assert identity is not None
+    offered = dataclasses.replace(
+        factor,
+        resident=dataclasses.replace(
+            factor.resident,
+            identity=dataclasses.replace(
+                identity,
+                second_factors=(*identity.second_factors, "face"),
+                face_policy=_face_policy(),
+            ),
+            face_offered=True,
+            face_attempts_left=3,
+        ),
+    )
+    yield "choose-factor-face", offered
+    face = dataclasses.replace(
+        offered, step=dataclasses.replace(offered.step, factor=S.Factor.FACE)
+    )
+    yield "face-consent", face
+    yield (
+        "face-looking",
+        dataclasses.replace(
+            face,
+            step=dataclasses.replace(
+                face.step,
+                pending=S.Pending.FACE,
+                face_stage=S.FaceStage.LOOKING,
+                face_prompt="turn_left",
+            ),
+        ),
+    )
+    rejected = errors.to_user_message(errors.PlatformRejected("face_rejected", attempts_left=2))
+    yield (
+        "face-retry",
+        dataclasses.replace(
+            face,
+            resident=dataclasses.replace(face.resident, face_attempts_left=2),
+            step=dataclasses.replace(
+                face.step, face_stage=S.FaceStage.RETRY, face_failure="score", message=rejected
+            ),
+        ),
     )
 
 
@@ -149,6 +235,7 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
         resident=dataclasses.replace(base.resident, identity=identity),
     )
     yield "choose-factor", factor
+    yield from _face_states(factor)
     sms = dataclasses.replace(
         factor,
         resident=dataclasses.replace(factor.resident, otp_sends=1),
@@ -274,6 +361,8 @@ def _window(app: QApplication) -> main_window.KioskWindow:
     )
     family = theme.register_fonts()
     window = main_window.KioskWindow(ctl, family)
+    frame = preview_frame()
+    window.set_face_preview(lambda: frame)  # polled only while the face page's camera is on
     app.processEvents()
     return window
 
@@ -306,13 +395,18 @@ def render(
         keyboard.set_text("罚款已于2024年6月缴清，")
         for letter in "shenqing":
             keyboard.buttons[letter].click()
+    if state.step.factor is S.Factor.FACE:
+        screen = window.current_screen()
+        assert isinstance(screen, second_factor.SecondFactorScreen)
+        screen.face_page.poll_preview()  # the picture now, not at the preview timer's next turn
     deadline = time.monotonic() + 3
     while True:  # layouts, queued shows and the keyboard's table (a background load) settle
         app.processEvents()
         if keyboard is None or keyboard.candidates() or time.monotonic() > deadline:
             break
         time.sleep(0.02)
-    app.processEvents()
+    for _ in range(3):  # a layout that follows a text's height settles over a few passes
+        app.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(path))
     window.show_state(S.SessionState())  # nothing of the sample lingers into the next picture
@@ -323,11 +417,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "screens")
     parser.add_argument("--docs", action="store_true", help="the README's pictures only")
+    parser.add_argument("names", nargs="*", help="the states to render (default: all)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     window = _window(app)
     by_name = dict(states())
+    unknown = sorted(set(args.names) - set(by_name))
+    if unknown:
+        parser.error(f"no such state: {', '.join(unknown)} (known: {', '.join(by_name)})")
     if args.docs:
         for file_name, name, elder, size, language in DOCS:
             state = dataclasses.replace(
@@ -340,6 +438,8 @@ def main() -> None:
             print(f"docs/images/{file_name}")
         return
     for name, state in by_name.items():
+        if args.names and name not in args.names:
+            continue
         for elder in (False, True):
             for size in ((1920, 1080), (1080, 1920)):
                 for language in ("zh", "en"):

@@ -48,9 +48,10 @@ class KioskApp:
         self.dispatcher = qt_runtime.QtDispatcher()
         self.clock = qt_runtime.QtClock()
         self.runner = runtime.TaskRunner(self.dispatcher)
+        rules = composition.rules(cfg)
         self.controller = session_controller.SessionController(
             services,
-            rules=composition.rules(cfg),
+            rules=rules,
             dispatcher=self.dispatcher,
             clock=self.clock,
             runner=self.runner,
@@ -100,6 +101,10 @@ class KioskApp:
             long_press_s=cfg.staff.long_press_s,
             voice_available=not isinstance(self.speaker, speech.NullSpeaker),
         )
+        self.window.set_rules(rules)
+        # The face check's camera picture, where the kiosk has a camera and a face engine.
+        if kiosk.face is not None:
+            self.window.set_face_preview(kiosk.face.preview)
         # After the window's own listener: the voice follows what the screen shows.
         self.controller.add_listener(voice.VoicePrompts(self.speaker))
         idle_screen = self.window.screen_of(idle.IdleScreen)

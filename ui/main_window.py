@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Final
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.flow import controller as session_controller
 from kiosk.flow import session
+from kiosk.platform.report import CHINA_TZ
 from kiosk.staff import mode as kiosk_staff
 from ui import i18n, theme
 from ui.i18n import translate
@@ -29,6 +31,7 @@ from ui.screens import (
     consent,
     done,
     error,
+    face_check,
     idle,
     printing,
     reading,
@@ -232,6 +235,22 @@ class KioskWindow(QMainWindow):
         )
         self.mute_button.setAccessibleName(self.mute_button.text())
 
+    def _factor_screen(self) -> second_factor.SecondFactorScreen:
+        screen = self.screens[second_factor.SecondFactorScreen]
+        assert isinstance(screen, second_factor.SecondFactorScreen)
+        return screen
+
+    def set_face_preview(self, source: face_check.PreviewSource | None) -> None:
+        """The camera's picture for the face check page: a function giving its latest frame
+        (BGR, unmirrored) or None while the camera is off. The page polls it only while it
+        shows and the camera is meant to be on."""
+        self._factor_screen().set_preview_source(source)
+
+    def set_rules(self, rules: session.Rules) -> None:
+        """The rules the controller runs by, for what the screens count down on their own
+        (the face check's time limit)."""
+        self._factor_screen().set_rules(rules)
+
     def screen_of(self, screen_type: type[base.Screen]) -> base.Screen:
         """The instance of ``screen_type`` (for tests and the demo's autopilot)."""
         return self.screens[screen_type]
@@ -248,8 +267,15 @@ class KioskWindow(QMainWindow):
         assert isinstance(consent_screen, consent.ConsentScreen)
         consent_screen.agree_requested.connect(lambda: handle(session.ConsentGiven()))
         consent_screen.decline_requested.connect(lambda: handle(session.ConsentDeclined()))
-        factor = self.screens[second_factor.SecondFactorScreen]
-        assert isinstance(factor, second_factor.SecondFactorScreen)
+        factor = self._factor_screen()
+        factor.face_requested.connect(lambda: handle(session.FaceChosen()))
+        # When the resident agreed goes to the platform with every attempt (spec §3b), in the
+        # hall's time: an RFC 3339 time with its offset.
+        factor.face_agreed.connect(
+            lambda: handle(session.FaceConsentGiven(at=dt.datetime.now(CHINA_TZ)))
+        )
+        factor.face_declined.connect(lambda: handle(session.FaceDeclined()))
+        factor.face_retry_requested.connect(lambda: handle(session.FaceRetryRequested()))
         factor.sms_requested.connect(lambda: handle(session.SmsChosen()))
         factor.staff_requested.connect(lambda: handle(session.StaffChosen()))
         factor.code_entered.connect(lambda code: handle(session.OtpEntered(code)))

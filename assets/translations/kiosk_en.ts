@@ -246,19 +246,19 @@
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../kiosk/errors.py" line="+139"/>
+        <location filename="../../kiosk/errors.py" line="+147"/>
         <source>这张卡不能在本机使用，请联系大厅工作人员。</source>
         <translation>This card cannot be used at this kiosk. Please ask the hall staff for help.</translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+178"/>
-        <location line="+78"/>
+        <location line="+206"/>
+        <location line="+80"/>
         <source>证件无法使用</source>
         <translation>ID card cannot be used</translation>
     </message>
     <message>
-        <location line="-251"/>
+        <location line="-281"/>
         <source>证件已挂失</source>
         <translation>ID card reported lost</translation>
     </message>
@@ -279,6 +279,26 @@
     </message>
     <message>
         <location line="+6"/>
+        <source>未能确认是您本人</source>
+        <translation>We could not confirm it is you</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>这次没有核验成功，没关系。可以再试一次，也可以改用其他方式。</source>
+        <translation>It did not work this time, and that is all right. You can try again or choose another way.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>刷脸核验已结束</source>
+        <translation>The face check has ended</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>本次不能再刷脸核验，请改用短信验证码或请工作人员核验。</source>
+        <translation>The face check cannot be used again this time. Please use a text message code or ask staff to verify you.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>读卡超时</source>
         <translation>Card reading timed out</translation>
     </message>
@@ -389,18 +409,18 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+204"/>
+        <location line="+226"/>
         <source>终端未登记</source>
         <translation>Kiosk not registered</translation>
     </message>
     <message>
-        <location line="-203"/>
-        <location line="+204"/>
+        <location line="-225"/>
+        <location line="+226"/>
         <source>本机尚未登记，请联系工作人员。</source>
         <translation>This kiosk is not registered yet. Please ask staff for help.</translation>
     </message>
     <message>
-        <location line="-200"/>
+        <location line="-222"/>
         <source>终端已停用</source>
         <translation>Kiosk out of service</translation>
     </message>
@@ -532,7 +552,27 @@
         <translation>Request method error</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+11"/>
+        <source>刷脸没有通过，没关系</source>
+        <translation>The face check did not pass, and that is all right</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>证件照片年代较久、戴眼镜或光线不好时常会这样。请改用短信验证码，或请工作人员现场核验。</source>
+        <translation>This often happens with an old ID photo, glasses or poor light. Please use a text message code, or ask staff to verify you here.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>暂时不能刷脸核验</source>
+        <translation>The face check is not available right now</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>请改用短信验证码，或请工作人员现场核验。</source>
+        <translation>Please use a text message code, or ask staff to verify you here.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>证件已取出</source>
         <translation>ID card removed</translation>
     </message>
@@ -552,7 +592,7 @@
         <translation>Please place your own resident ID card.</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+18"/>
         <source>请重新放置证件</source>
         <translation>Please place the card again</translation>
     </message>
@@ -642,7 +682,7 @@
         <translation>The report received failed its signature check and cannot be shown. Please ask staff for help.</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>系统错误</source>
         <translation>System error</translation>
     </message>
@@ -655,6 +695,215 @@
         <location filename="../../ui/screens/base.py" line="+139"/>
         <source>还可以尝试 %n 次。</source>
         <translation>Attempts left: %n.</translation>
+    </message>
+</context>
+<context>
+    <name>FaceCheckPage</name>
+    <message>
+        <location filename="../../ui/screens/face_check.py" line="+61"/>
+        <location line="+33"/>
+        <source>请站在屏幕正前方，把脸放进椭圆框里。</source>
+        <translation>Stand right in front of the screen with your face inside the oval.</translation>
+    </message>
+    <message>
+        <location line="-32"/>
+        <location line="+18"/>
+        <source>请不要让帽子、口罩或手挡住脸。</source>
+        <translation>Do not let a hat, a mask or your hand cover your face.</translation>
+    </message>
+    <message>
+        <location line="-17"/>
+        <source>光线太暗时，请站到亮一点的地方。</source>
+        <translation>If it is too dark, move to a brighter spot.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+5"/>
+        <source>镜头里只能有您一个人，请身边的人稍微让开。</source>
+        <translation>Only you may be in the picture: please ask people near you to step aside.</translation>
+    </message>
+    <message>
+        <location line="-4"/>
+        <source>请站在屏幕正前方，离屏幕近一点。</source>
+        <translation>Stand right in front of the screen, a little closer.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>请您本人从头做到尾，中途不要换人。</source>
+        <translation>Please do every step yourself, without anyone taking your place.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>请您本人正对摄像头，按提示慢慢转头。</source>
+        <translation>Face the camera yourself and turn your head slowly as asked.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>画面一直不动时，请稍等片刻再试，或改用其他方式。</source>
+        <translation>If the picture does not move, wait a moment and try again, or choose another way.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>看到提示后再转头，转到一侧停一下。</source>
+        <translation>Turn only when asked, and hold the turn for a moment.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>转头的幅度可以稍大一些。</source>
+        <translation>You can turn your head a little further.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>向左是向您自己的左手边转，屏幕上的画面像镜子一样。</source>
+        <translation>Left means towards your own left hand: the picture on the screen is like a mirror.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>一次只转一边，看清提示再转。</source>
+        <translation>Turn one way at a time, after reading the instruction.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>请摘下眼镜和帽子，露出整张脸。</source>
+        <translation>Take off your glasses and hat so your whole face shows.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>请站到光线充足的地方，避免背对窗户或强光。</source>
+        <translation>Stand in good light, not with a window or a bright lamp behind you.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>请正对摄像头，保持不动，直到出现下一个提示。</source>
+        <translation>Face the camera and hold still until the next instruction appears.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>请按屏幕上的提示慢慢转头。</source>
+        <translation>Turn your head slowly as the screen asks.</translation>
+    </message>
+    <message>
+        <location line="+223"/>
+        <source>摄像头已开启</source>
+        <translation>Camera on</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>摄像头画面，像镜子一样</source>
+        <translation>Camera picture, shown like a mirror</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>可以这样试试：</source>
+        <translation>Things that help:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>改用其他方式</source>
+        <translation>Use another way</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>再试一次</source>
+        <translation>Try again</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>还可以再试 %1 次。</source>
+        <translation>Tries left: %1.</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>正在准备摄像头…</source>
+        <translation>Getting the camera ready…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>请稍候，不要取出身份证。</source>
+        <translation>Please wait, and leave your ID card in place.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>转到一侧后停一下，等屏幕出现下一个提示。</source>
+        <translation>Hold the turn for a moment until the next instruction appears.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>请慢慢向左转头</source>
+        <translation>Slowly turn your head to your left</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>请慢慢向右转头</source>
+        <translation>Slowly turn your head to your right</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>请正对摄像头</source>
+        <translation>Please face the camera</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>把脸放进椭圆框里，看着屏幕，等下一个提示。</source>
+        <translation>Put your face inside the oval, look at the screen and wait for the next instruction.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>正在核验…</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>正在等信用平台的核验结果，请稍候。</source>
+        <translation>Waiting for the credit platform&apos;s answer. Please wait.</translation>
+    </message>
+    <message>
+        <location line="+96"/>
+        <source>这次还剩 %1 秒</source>
+        <translation>%1 seconds left for this try</translation>
+    </message>
+</context>
+<context>
+    <name>FaceConsentPage</name>
+    <message>
+        <location filename="../../ui/screens/face_consent.py" line="+126"/>
+        <source>信用平台的说明：</source>
+        <translation>Notice from the credit platform (in Chinese):</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>简单地说：</source>
+        <translation>In short:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>比对的是您现在的脸和身份证里的照片。</source>
+        <translation>Your face now is compared with the photo on your ID card.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>只在这台机器上比对。</source>
+        <translation>The comparison happens on this machine only.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>照片和脸部图像不保存，也不发送；只把核验结果告诉信用平台。</source>
+        <translation>No photo or picture of your face is kept or sent; only the result goes to the credit platform.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>不想刷脸也没关系，可以用短信验证码，或请工作人员核验。</source>
+        <translation>If you would rather not, that is fine: use a text message code, or ask staff to verify you.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>不同意，用其他方式</source>
+        <translation>Disagree, use another way</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>同意，开始刷脸</source>
+        <translation>Agree, start the face check</translation>
     </message>
 </context>
 <context>
@@ -755,7 +1004,7 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="+200"/>
+        <location filename="../../ui/main_window.py" line="+203"/>
         <source>个人公共信用报告自助查询</source>
         <translation>Personal public credit report self-service</translation>
     </message>
@@ -1119,18 +1368,28 @@
 <context>
     <name>SecondFactorScreen</name>
     <message>
-        <location filename="../../ui/screens/second_factor.py" line="+130"/>
+        <location filename="../../ui/screens/second_factor.py" line="+180"/>
         <source>确认是您本人</source>
         <translation>Confirm it is you</translation>
     </message>
     <message>
-        <location line="-80"/>
+        <location line="-119"/>
         <location line="+1"/>
         <source>请工作人员现场核验</source>
         <translation>Verify with staff</translation>
     </message>
     <message>
+        <location line="-3"/>
+        <source>刷脸核验，照片不保存</source>
+        <translation>Face check (no photo is kept)</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>也可以选择：</source>
+        <translation>Or choose:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>发送短信验证码</source>
         <translation>Send a code by text message</translation>
     </message>
@@ -1505,7 +1764,7 @@
 <context>
     <name>Voice</name>
     <message>
-        <location filename="../../kiosk/voice/prompts.py" line="+39"/>
+        <location filename="../../kiosk/voice/prompts.py" line="+40"/>
         <source>查询前请阅读说明。同意，请按屏幕右下角的“同意并继续”；不同意，请按“不同意”。</source>
         <translation>Please read the notice before you start. To agree, press “Agree and continue” at the bottom right of the screen. If you do not agree, press “Disagree”.</translation>
     </message>
@@ -1525,7 +1784,77 @@
         <translation>Printing. Your printout will come out of the paper slot below. Please wait.</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+15"/>
+        <source>请正对摄像头，把脸放进椭圆框里。</source>
+        <translation>Please face the camera, with your face inside the oval.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>请慢慢向左转头，转到一侧停一下。</source>
+        <translation>Slowly turn your head to your left, and hold it there for a moment.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>请慢慢向右转头，转到一侧停一下。</source>
+        <translation>Slowly turn your head to your right, and hold it there for a moment.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>请站在屏幕正前方，不要挡住脸。</source>
+        <translation>Stand right in front of the screen, and keep your face uncovered.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>镜头里只能有您一个人，请身边的人稍微让开。</source>
+        <translation>Only you may be in the picture: please ask people near you to step aside.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>请您本人从头做到尾，中途不要换人。</source>
+        <translation>Please do every step yourself, without anyone taking your place.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>请您本人正对摄像头，按提示慢慢转头。</source>
+        <translation>Face the camera yourself and turn your head slowly as asked.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>看到提示后再转头，转到一侧停一下。</source>
+        <translation>Turn only when asked, and hold the turn for a moment.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>向左是向您自己的左手边转。</source>
+        <translation>Left means towards your own left hand.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>请摘下眼镜和帽子，站到光线充足的地方。</source>
+        <translation>Take off your glasses and hat, and stand in good light.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>刷脸核验会把您现在的脸和身份证里的照片比一比，照片不保存。同意，请按“同意，开始刷脸”；不想刷脸，请按“不同意，用其他方式”。</source>
+        <translation>The face check compares your face now with the photo on your ID card; no photo is kept. To agree, press “Agree, start the face check”. If you would rather not, press “Disagree, use another way”.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>正在准备摄像头，请稍候，不要取出身份证。</source>
+        <translation>Getting the camera ready. Please wait, and leave your ID card in place.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>正在核验，请稍候。</source>
+        <translation>Checking. Please wait.</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>还可以再试%1次。要再试，请按“再试一次”；也可以按“改用其他方式”。</source>
+        <translation>Tries left: %1. To try again, press “Try again”; or press “Use another way”.</translation>
+    </message>
+    <message>
+        <location line="+15"/>
         <source>已通知工作人员，请稍候。工作人员核对您本人和证件后，会帮您输入。</source>
         <translation>Staff have been called. Please wait. After checking you and your ID card, they will sign in for you.</translation>
     </message>
@@ -1538,6 +1867,16 @@
         <location line="+3"/>
         <source>验证码已经发到您的手机。请在屏幕右边的数字键上输入6位验证码，再按“确认”。没有收到短信，可以请工作人员核验。</source>
         <translation>A verification code has been sent to your phone. Enter the 6-digit code on the number keys on the right of the screen, then press “Confirm”. If no text message arrives, you can ask staff to verify you.</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>请选择核验方式：刷脸核验，照片不保存；或者请工作人员现场核验。</source>
+        <translation>Please choose how to confirm it is you: a face check, where no photo is kept, or a check in person by staff.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>请选择核验方式：刷脸核验，照片不保存；或者发短信验证码到您的手机；或者请工作人员现场核验。</source>
+        <translation>Please choose how to confirm it is you: a face check, where no photo is kept; a code sent to your phone by text message; or a check in person by staff.</translation>
     </message>
     <message>
         <location line="+8"/>
@@ -1575,7 +1914,7 @@
         <translation>Are you still there? To continue, please touch the screen.</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+19"/>
         <source>打印完成。请取走凭条，再取走您的身份证。</source>
         <translation>Printing is done. Please take your printout, and then your ID card.</translation>
     </message>

@@ -72,6 +72,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         autoplay=args.autoplay,
         resident=args.resident,
         certified_reader=args.reader == "certified",
+        face=args.face,
     )
 
 
@@ -196,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="rid1",
         help="rid1: the RID-1 card through pcscd (default); certified: a certified reader "
         "with a security module (the vendor-library simulator)",
+    )
+    demo.add_argument(
+        "--face",
+        choices=("follow", "printed-photo", "off"),
+        default="follow",
+        help="before the simulated camera: the resident following the screen (default), "
+        "someone holding up the resident's printed photo, or no camera (no face check)",
     )
     demo.set_defaults(func=cmd_demo)
     diag = with_config(sub.add_parser("diag", help="check devices and platform"))

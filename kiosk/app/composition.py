@@ -20,10 +20,13 @@ from devices import (
     receipt_printer,
     vendor_reader,
 )
+from devices import camera as camera_device
 from devices import errors as device_errors
 from kiosk import assets
 from kiosk import config as kiosk_config
 from kiosk.card import trust_anchors as trust_anchors_mod
+from kiosk.face import model_files as face_model_files
+from kiosk.face import service as face_service
 from kiosk.flow import controller, session
 from kiosk.offline import public_content
 from kiosk.offline import sender as outbox_sender
@@ -59,6 +62,7 @@ def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
         staff=cfg.staff.idle_s,
         warn_before_s=t.warn_before_s,
         certified_reader=cfg.reader.backend == "vendor",
+        face_attempt_s=cfg.camera.attempt_s,
     )
 
 
@@ -78,6 +82,16 @@ def build_reader(cfg: kiosk_config.ReaderConfig) -> card_reader.CardReader:
             poll_interval_s=cfg.vendor_poll_interval_s,
         )
     return pcsc_reader.PcscCardReader(cfg.name_pattern)
+
+
+def build_face(cfg: kiosk_config.CameraConfig) -> face_service.FaceService | None:
+    """The camera and face engine; None without a camera (the face check is not offered)."""
+    if not cfg.source:
+        return None
+    source: int | str = int(cfg.source) if cfg.source.isdigit() else cfg.source
+    camera = camera_device.OpenCvCamera(source, frame_timeout_s=cfg.frame_timeout_s)
+    models = Path(cfg.models_dir) if cfg.models_dir else face_model_files.DEFAULT_MODEL_DIR
+    return face_service.FaceService(camera, models)
 
 
 def build_printer(cfg: kiosk_config.PrinterConfig) -> receipt_printer.ReceiptPrinter | None:
@@ -156,6 +170,7 @@ class Kiosk:
     services: controller.Services
     offline: offline_services.OfflineServices
     diagnosis: diagnostics.Targets
+    face: face_service.FaceService | None = None
 
 
 def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials) -> Kiosk:
@@ -167,6 +182,7 @@ def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCreden
             these first, naming the key).
     """
     reader = build_reader(cfg.reader)
+    face = build_face(cfg.camera)
     offline = build_offline(cfg, creds, reader)
     platform = build_platform_client(cfg, creds, patience_s=resident_patience_s(rules(cfg)))
     platform.jwks_store = public_content.CacheJwksStore(offline.public.cache)
@@ -185,8 +201,14 @@ def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCreden
         a4_printer=a4_printer.CupsA4Printer(cfg.printer.a4_queue) if cfg.printer.a4_queue else None,
         certified_reader=reader if isinstance(reader, vendor_reader.VendorCardReader) else None,
         reader_model=reader_model(cfg.reader),
+        face=face,
     )
-    return Kiosk(services=services, offline=offline, diagnosis=_diagnosis(cfg, reader, printer))
+    return Kiosk(
+        services=services,
+        offline=offline,
+        diagnosis=_diagnosis(cfg, reader, printer, face),
+        face=face,
+    )
 
 
 def reader_model(cfg: kiosk_config.ReaderConfig) -> str:
@@ -210,7 +232,7 @@ def declared_hardware(
         )
     else:
         declared = platform_models.ReaderDeclaration("pcsc", reader_model(cfg.reader))
-    return platform_models.Hardware(readers=(declared,), camera=False)
+    return platform_models.Hardware(readers=(declared,), camera=bool(cfg.camera.source))
 
 
 def build_diagnosis(cfg: kiosk_config.KioskConfig) -> diagnostics.Targets:
@@ -220,13 +242,16 @@ def build_diagnosis(cfg: kiosk_config.KioskConfig) -> diagnostics.Targets:
     Raises:
         ValueError: A device setting the adapters refuse.
     """
-    return _diagnosis(cfg, build_reader(cfg.reader), build_printer(cfg.printer))
+    return _diagnosis(
+        cfg, build_reader(cfg.reader), build_printer(cfg.printer), build_face(cfg.camera)
+    )
 
 
 def _diagnosis(
     cfg: kiosk_config.KioskConfig,
     reader: card_reader.CardReader,
     printer: receipt_printer.ReceiptPrinter | None,
+    face: face_service.FaceService | None,
 ) -> diagnostics.Targets:
     def diagnosis_client(
         creds: credentials.TerminalCredentials, timeout_s: float
@@ -246,6 +271,7 @@ def _diagnosis(
             if isinstance(reader, vendor_reader.VendorCardReader)
             else None
         ),
+        face=face,
     )
 
 

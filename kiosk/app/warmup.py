@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from devices import escpos_printer
 from devices.receipt_printer import PrintJob, TextLine
+from kiosk.face import service as face_service
 from kiosk.flow import controller as session_controller
 from kiosk.platform import report_schema
 
@@ -70,4 +71,8 @@ def steps_for(services: session_controller.Services) -> list[Step]:
     steps: list[Step] = [("report check", warm_report_check)]
     if services.printer is not None:
         steps.append(("receipt layout", warm_receipt_layout))
+    if isinstance(services.face, face_service.FaceService):
+        # The models (their hashes checked) and a first look through the camera: until
+        # both are fine the face check is not offered.
+        steps.append(("face check", services.face.warm_up))
     return steps

@@ -301,6 +301,31 @@ def _parse_sod(sod: bytes) -> _Sod:
     return _Sod(*(items[t] for t in range(0x80, 0x86)))
 
 
+TAG_PHOTO = 0x5F2E
+
+
+def photo_image(ef_photo: bytes) -> bytes:
+    """The JPEG inside EF.PHOTO (template ``5F2E``), for the face check.
+
+    Raises:
+        kiosk.errors.CardInvalid: ``malformed_data`` when EF.PHOTO is not one ``5F2E`` TLV.
+    """
+    try:
+        return parse_single(ef_photo, TAG_PHOTO).value
+    except TlvError as exc:
+        raise CardInvalid("malformed_data", f"EF.PHOTO: {exc}") from exc
+
+
+def sod_photo_sha256(sod: bytes) -> str:
+    """EF.SOD's hash of EF.PHOTO (tag ``82``) as lowercase hex: what the photo read for the
+    face check must hash to, and the platform's ``reference_sha256``.
+
+    Raises:
+        kiosk.errors.CardInvalid: ``malformed_data`` for an EF.SOD that does not parse.
+    """
+    return _parse_sod(sod).photo_hash.hex()
+
+
 def _load_anchors(trust_anchors: list[bytes]) -> dict[bytes, x509.Certificate]:
     anchors: dict[bytes, x509.Certificate] = {}
     for der in trust_anchors:

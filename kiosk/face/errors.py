@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from kiosk.errors import KioskError
+from kiosk.errors import FaceCheckUnavailable
 
 
-class FaceError(KioskError):
-    """Base of every face-check failure."""
+class FaceError(FaceCheckUnavailable):
+    """Base of every face-check failure: the resident uses another way."""
 
 
 class FaceModelError(FaceError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -51,6 +52,7 @@ class Services:
     # A reader with a security module (``Rules.certified_reader``), and its model as declared.
     certified_reader: ports.CertifiedReader | None = None
     reader_model: str = ""
+    face: ports.FaceChecker | None = None  # camera and face engine; None: no face check here
 
     @property
     def a4_available(self) -> bool:
@@ -154,6 +156,12 @@ class SessionController:
             self._timer.cancel()
             self._timer = None
         self._state = new
+        if old.step.pending is session.Pending.FACE and new.step.pending is not (
+            session.Pending.FACE
+        ):
+            # The camera is on only while the face page waits for it: whatever moved the
+            # resident on (another way, the card out, a timeout) stops the attempt.
+            self._stop_face()
         for effect in effects:
             self._run(effect)
         if dataclasses.replace(new, timer=old.timer) == old:
@@ -170,15 +178,23 @@ class SessionController:
             if serial == self._serial:
                 self.handle(event)
 
+        self._runner.submit(lane, work, done, self._failure_handler(lane))
+
+    def _failure_handler(self, lane: Lane) -> Callable[[BaseException], None]:
+        """What a lane's failure becomes: ``Failed`` for the session that started the work
+        (a session that has ended does not see it), and a log line."""
+        serial = self._serial
+
         def failed(exc: BaseException) -> None:
             self.last_errors[lane] = (dt.datetime.now(dt.UTC), type(exc).__name__)
             if isinstance(exc, errors.KioskError | device_errors.DeviceError):
                 log.warning("%s work failed: %s", lane, exc)
             else:  # a bug: keep the traceback
                 log.error("unexpected error in %s work", lane, exc_info=exc)
-            done(session.Failed(exc))
+            if serial == self._serial:
+                self.handle(session.Failed(exc))
 
-        self._runner.submit(lane, work, done, failed)
+        return failed
 
     def _run(self, effect: session.Effect) -> None:  # noqa: C901 - one case per effect
         services = self._services
@@ -250,6 +266,18 @@ class SessionController:
                 self._submit(
                     Lane.PRINT,
                     lambda: self._print_repair_slip(report, record_id, guide, large),
+                )
+            case session.RunFaceCheck(photo=photo, timeout_s=timeout_s):
+                self._run_face_check(photo, timeout_s)
+            case session.ReportFaceAttempt(session_id=sid, attempt=attempt):
+                key = uuid.uuid4().hex  # one per attempt; the client's retries keep it
+                self._submit(
+                    Lane.NET,
+                    lambda: session.AccessGranted(
+                        services.platform.report_face_attempt(
+                            sid, attempt, idempotency_key=key
+                        ).token
+                    ),
                 )
             case session.EndPlatformSession(session_id=sid):
                 self._runner.submit(
@@ -362,8 +390,64 @@ class SessionController:
                 ),
                 read_at=dt.datetime.now(card_identity.CST),
                 idempotency_key=uuid.uuid4().hex,
+                photo_block=reading.photo_block,
             )
         )
+
+    def _stop_face(self) -> None:
+        if self._services.face is not None:
+            self._services.face.cancel()
+
+    def _run_face_check(self, photo: session.CardPhoto, timeout_s: float) -> None:
+        """The card photo on the card lane (read from the card, or decoded from the block
+        the certified reader gave), then the attempt on the face lane. The photo travels
+        from one to the other in this closure only: never in the state, never on disk."""
+        face = self._services.face
+        serial = self._serial
+        post = self._poster()
+
+        def read_photo() -> bytes:
+            if face is None:
+                raise errors.FaceCheckUnavailable("no camera or face engine on this kiosk")
+            if photo.block is not None:
+                reader = self._services.certified_reader
+                if reader is None:
+                    raise errors.FaceCheckUnavailable("no certified reader to decode the photo")
+                return reader.decode_photo(photo.block)
+            connection = self._services.reader.connect()
+            try:
+                rid_card.select_application(connection)
+                data = rid_card.read_file(connection, rid_card.FID_PHOTO)
+            finally:
+                connection.close()
+            if hashlib.sha256(data).hexdigest() != photo.sha256:
+                # Not the photo the SOD signed: a forged card (id-card-profile, check 2).
+                raise errors.CardInvalid("photo_hash")
+            return card_identity.photo_image(data)
+
+        def attempt(image: bytes) -> session.Event:
+            assert face is not None
+            result = face.run_attempt(
+                image,
+                photo.sha256,
+                timeout_s=timeout_s,
+                on_prompt=lambda prompt: post(session.FacePrompted(prompt)),
+            )
+            return session.FaceAttemptDone(
+                score=result.score,
+                liveness_passed=result.liveness_passed,
+                liveness_reason=None
+                if result.liveness_reason is None
+                else str(result.liveness_reason),
+                reference_sha256=result.reference_sha256,
+            )
+
+        def photo_read(image: bytes) -> None:
+            if serial != self._serial or self._state.step.pending is not session.Pending.FACE:
+                return  # the resident moved on while the photo was read
+            self._submit(Lane.FACE, lambda: attempt(image))
+
+        self._runner.submit(Lane.CARD, read_photo, photo_read, self._failure_handler(Lane.CARD))
 
     def _attest_identity(self, evidence: session.CertifiedEvidence) -> session.Event:
         """Net lane: the platform opens the session of a certified reading (retried with the
@@ -386,7 +470,18 @@ class SessionController:
                 status=exc.status,
                 reason="platform_v1",
             ) from exc
-        return session.IdentityVerified(identity)
+        reader = self._services.certified_reader
+        decodable = reader is not None and reader.can_decode_photos
+        photo = session.CardPhoto(
+            hashlib.sha256(evidence.photo_block).hexdigest(), evidence.photo_block
+        )
+        return session.IdentityVerified(
+            identity, card_photo=photo, face_ready=decodable and self._face_ready()
+        )
+
+    def _face_ready(self) -> bool:
+        """Whether this kiosk can do the face check now (asked when the identity arrives)."""
+        return self._services.face is not None and self._services.face.ready()
 
     def _sign_challenge(
         self, evidence: session.CardEvidence, challenge: models.Challenge
@@ -433,7 +528,9 @@ class SessionController:
                 raise
             log.info("identity/verify did not go through (%s): new challenge", exc)
             return session.ChallengeRenewed(evidence, self._services.platform.challenge())
-        return session.IdentityVerified(identity)
+        # EF.PHOTO is not read now: only after the resident agrees to the face check.
+        photo = session.CardPhoto(card_identity.sod_photo_sha256(evidence.sod))
+        return session.IdentityVerified(identity, card_photo=photo, face_ready=self._face_ready())
 
     def _check_card(self, evidence: session.CardEvidence) -> card_identity.Holder:
         """Net lane: the card profile's checks against the issuer CAs in force; a card of a

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 from devices.card_reader import CertifiedReading
+from kiosk.face.check import AttemptResult
 from kiosk.platform.models import (
     AccessToken,
     AttestedHolder,
     Challenge,
+    FaceAttemptReport,
     IdentitySession,
     Objection,
     ReaderDeclaration,
@@ -62,6 +64,12 @@ class Platform(Protocol):
         idempotency_key: str,
     ) -> IdentitySession:
         """A certified reader's reading of the card, for an identity session (spec §2b)."""
+        ...
+
+    def report_face_attempt(
+        self, session_id: str, attempt: FaceAttemptReport, *, idempotency_key: str
+    ) -> AccessToken:
+        """One face-check attempt (spec §3b); a pass answers a report token."""
         ...
 
     def send_otp(self, session_id: str) -> int:
@@ -126,6 +134,50 @@ class CertifiedReader(Protocol):
 
     def security_module_id(self) -> str:
         """The reader's security module id, as the platform approved it (``sam_id``)."""
+        ...
+
+    @property
+    def can_decode_photos(self) -> bool:
+        """Whether a photo decoder is configured and loaded."""
+        ...
+
+    def decode_photo(self, block: bytes) -> bytes:
+        """The photo block as an image file (BMP), in memory, by the vendor's decoder.
+
+        Raises:
+            devices.errors.PhotoNotDecodable: The decoder refused the block.
+            devices.errors.DeviceUnavailable: No decoder is configured.
+        """
+        ...
+
+
+class FaceChecker(Protocol):
+    """The camera and the face engine (``kiosk.face.service.FaceService``). Runs on the face
+    lane; ``cancel`` may be called from any thread."""
+
+    def ready(self) -> bool:
+        """Whether the face check can be offered now: models loaded, the camera answering."""
+        ...
+
+    def run_attempt(
+        self,
+        photo: bytes,
+        photo_sha256: str,
+        *,
+        timeout_s: float,
+        on_prompt: Callable[[str], None],
+    ) -> AttemptResult:
+        """One attempt against the card photo (an image file's bytes): the camera on, the
+        head-turn challenge, one comparison, the camera off. Nothing is kept.
+
+        Raises:
+            kiosk.errors.FaceCheckUnavailable: The photo shows no usable face, the models fail.
+            devices.errors.CameraUnavailable: The camera failed.
+        """
+        ...
+
+    def cancel(self) -> None:
+        """Stop a running attempt at its next frame (the resident left the page)."""
         ...
 
 

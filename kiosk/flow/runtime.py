@@ -51,6 +51,7 @@ class Lane(enum.StrEnum):
     CARD = "card"  # the card reader (pyscard, the vendor library)
     NET = "net"  # the platform (every PlatformClient of the flow and the probe)
     PRINT = "print"  # the printers
+    FACE = "face"  # the camera and the face engine (one attempt at a time)
 
 
 class Runner(Protocol):

@@ -81,6 +81,8 @@ class Pending(enum.Enum):
     SLIP = "slip"  # a repair guide to print as a slip
     DISPUTE = "dispute"  # a dispute on its way to the platform
     SHARE = "share"  # a phone link being made
+    FACE = "face"  # the card photo read, the camera on, the resident's face being checked
+    FACE_CHECK = "face_check"  # the face check's outcome being reported to the platform
 
 
 class Factor(enum.Enum):
@@ -89,6 +91,38 @@ class Factor(enum.Enum):
     CHOOSING = "choosing"
     SMS = "sms"
     STAFF = "staff"
+    FACE = "face"
+
+
+class FaceStage(enum.Enum):
+    """Where the face check is (``Factor.FACE``)."""
+
+    CONSENT = "consent"  # the platform's notice: agree, or choose another way
+    PREPARING = "preparing"  # the card photo read, the camera starting
+    LOOKING = "looking"  # the camera on: one instruction at a time
+    CHECKING = "checking"  # the outcome on its way to the platform
+    RETRY = "retry"  # not passed: hints, try again, or another way
+
+
+# The face check the kiosk implements (platform-api §3b): the platform must list both.
+FACE_MODEL = "sface-2021dec"
+FACE_LIVENESS = "head_turn"
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class CardPhoto:
+    """The reference of the face check: which photo, and its SHA-256 as the platform knows it.
+
+    RID-1 cards: ``block`` is None and EF.PHOTO is read only after the resident agreed; its
+    hash must equal ``sha256`` (EF.SOD's tag 82). Certified readers: ``block`` is the photo
+    block the reader gave with the text, kept in memory for this session only.
+    """
+
+    sha256: str
+    block: bytes | None = None
+
+    def __repr__(self) -> str:
+        return f"CardPhoto({'block' if self.block is not None else 'EF.PHOTO'})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +147,7 @@ class CertifiedEvidence:
     reader: models.ReaderDeclaration
     read_at: dt.datetime
     idempotency_key: str
+    photo_block: bytes = b""  # the reader's photo block as given, for the face check
 
     def __repr__(self) -> str:
         return f"CertifiedEvidence({self.holder.document}, read at {self.read_at:%H:%M:%S})"
@@ -158,6 +193,12 @@ class Resident:
     # identity/verify did not go through (503, network, expired ticket) and the card signed
     # a new challenge once: a second failure ends the session.
     verify_renewed: bool = False
+    # The face check: offered (the platform lists it, the kiosk can do it, the camera works),
+    # the card photo to compare with, when the resident agreed, attempts the platform allows.
+    face_offered: bool = False
+    card_photo: CardPhoto | None = dataclasses.field(default=None, repr=False)
+    face_consented_at: dt.datetime | None = None
+    face_attempts_left: int = 0
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -187,6 +228,9 @@ class Step:
     # again after the wait: the screen says "please wait". Cleared by the call's result.
     platform_busy: bool = False
     card_refused: CardRefusal | None = None  # on the error screen of a refused card
+    face_stage: FaceStage = FaceStage.CONSENT
+    face_prompt: str | None = None  # kiosk.face.liveness.Prompt's value while the camera is on
+    face_failure: str | None = None  # why the last attempt failed (liveness reason, "score")
 
     @property
     def busy(self) -> bool:
@@ -259,9 +303,51 @@ class ChallengeRenewed:
 
 @dataclasses.dataclass(frozen=True)
 class IdentityVerified:
-    """The platform accepted the card."""
+    """The platform accepted the card. ``face_ready``: this kiosk can do the face check now
+    (camera and models); ``card_photo``: what it would compare with."""
 
     identity: models.IdentitySession
+    card_photo: CardPhoto | None = None
+    face_ready: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceChosen:
+    """The resident chose the face check."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceConsentGiven:
+    """The resident agreed to the face check's notice, at ``at`` (sent with each attempt)."""
+
+    at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceDeclined:
+    """The resident chose another way (on the notice, or while the camera was on)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FacePrompted:
+    """The camera is on and the resident is asked ``prompt`` (``kiosk.face.liveness.Prompt``)."""
+
+    prompt: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceAttemptDone:
+    """One attempt ran: the liveness verdict and the score (nothing else; no image)."""
+
+    score: float
+    liveness_passed: bool
+    liveness_reason: str | None
+    reference_sha256: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceRetryRequested:
+    """ "Try again" after an attempt the platform did not pass."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -561,6 +647,12 @@ Event = (
     | OutOfServiceSet
     | PlatformStatusChanged
     | PlatformBusy
+    | FaceChosen
+    | FaceConsentGiven
+    | FaceDeclined
+    | FacePrompted
+    | FaceAttemptDone
+    | FaceRetryRequested
     | Failed
 )
 
@@ -663,6 +755,23 @@ class PrintReport:
 
 
 @dataclasses.dataclass(frozen=True)
+class RunFaceCheck:
+    """Read (RID-1) or decode (certified reader) the card photo, then one attempt with the
+    camera on; the camera is off again when it returns."""
+
+    photo: CardPhoto
+    timeout_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportFaceAttempt:
+    """Report one attempt to the platform (every attempt, passed or not: spec §3b)."""
+
+    session_id: str
+    attempt: models.FaceAttemptReport
+
+
+@dataclasses.dataclass(frozen=True)
 class EndPlatformSession:
     """Tell the platform the session is over (DELETE)."""
 
@@ -752,6 +861,8 @@ Effect = (
     | PrintRepairSlip
     | SendDispute
     | ShareReport
+    | RunFaceCheck
+    | ReportFaceAttempt
     | EndPlatformSession
     | StartTimer
     | StartStaffCallTimer
@@ -779,6 +890,12 @@ class Rules:
     elder_default: bool = False
     staff: float = 60
     staff_call_s: float = 60  # how long the "staff called" banner shows at most
+    face_attempt_s: float = 30  # one face-check attempt at most (longer in elder mode)
+
+    def face_attempt_for(self, elder_mode: bool) -> float:
+        """One face-check attempt's time limit; longer in elder mode."""
+        return self.face_attempt_s * self.elder_factor if elder_mode else self.face_attempt_s
+
     warn_before_s: float = 20  # "are you still there?" this long before a limit (0: never)
 
     def for_phase(self, phase: Phase, elder_mode: bool) -> float:
@@ -864,9 +981,73 @@ _RETRY_IN_PLACE = frozenset(
 )
 
 
-def _first_factor(identity: models.IdentitySession) -> Factor:
-    """Where the second-factor screen starts: a choice, or staff when there is no phone."""
-    return Factor.CHOOSING if "sms_otp" in identity.second_factors else Factor.STAFF
+def _first_factor(resident: Resident) -> Factor:
+    """Where the second-factor screen starts: a choice, or staff when there is no phone and
+    no face check to offer."""
+    identity = resident.identity
+    sms = identity is not None and "sms_otp" in identity.second_factors
+    return Factor.CHOOSING if sms or resident.face_offered else Factor.STAFF
+
+
+def _face_usable(identity: models.IdentitySession) -> bool:
+    """The platform offers the face check in a form this kiosk implements (spec §2)."""
+    policy = identity.face_policy
+    return (
+        "face" in identity.second_factors
+        and policy is not None
+        and FACE_MODEL in policy.min_scores
+        and FACE_LIVENESS in policy.liveness
+        and policy.attempts > 0
+    )
+
+
+def _face_hint(liveness_reason: str | None) -> str:
+    """Why an attempt did not pass, as the retry page's hints are keyed."""
+    return liveness_reason or "score"
+
+
+def _close_face(state: SessionState, message: errors.UserMessage) -> Result:
+    """The face check is over for this session (no attempts left, the camera or the photo
+    failed): back to the other ways, saying so; the photo goes."""
+    closed = dataclasses.replace(
+        state,
+        resident=dataclasses.replace(
+            state.resident, face_offered=False, card_photo=None, face_attempts_left=0
+        ),
+    )
+    return dataclasses.replace(
+        closed,
+        step=dataclasses.replace(
+            closed.step,
+            pending=None,
+            factor=_first_factor(closed.resident),
+            face_stage=FaceStage.CONSENT,
+            face_prompt=None,
+            message=message,
+        ),
+    ), []
+
+
+def _start_face_attempt(state: SessionState, rules: Rules) -> Result:
+    photo = state.resident.card_photo
+    assert photo is not None
+    seconds = rules.face_attempt_for(state.resident.elder_mode)
+    new, timer_effects = _enter(
+        dataclasses.replace(
+            state,
+            step=dataclasses.replace(
+                state.step,
+                pending=Pending.FACE,
+                face_stage=FaceStage.PREPARING,
+                face_prompt=None,
+                face_failure=None,
+                message=None,
+            ),
+        ),
+        rules,
+        Phase.SECOND_FACTOR,
+    )
+    return new, [RunFaceCheck(photo, seconds), *timer_effects]
 
 
 def _guide_id(shown: report.Report, record_id: str) -> str | None:
@@ -933,6 +1114,10 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     message = errors.to_user_message(error)
     phase = state.phase
     code = error.code if isinstance(error, errors.PlatformRejected) else None
+    if phase is Phase.SECOND_FACTOR and state.step.factor is Factor.FACE:
+        face = _fail_face(state, error, message, code)
+        if face is not None:
+            return face
     if phase is Phase.SECOND_FACTOR and code in _RETRY_IN_PLACE:
         return dataclasses.replace(
             state, step=dataclasses.replace(state.step, pending=None, message=message)
@@ -954,7 +1139,7 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
                     state.step,
                     pending=None,
                     message=message,
-                    factor=_first_factor(state.resident.identity),
+                    factor=_first_factor(state.resident),
                     otp_sent=False,
                     view=ReportView.REPORT,
                     view_record=None,
@@ -1001,6 +1186,41 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
     return new, effects + timer_effects
 
 
+def _fail_face(
+    state: SessionState, error: BaseException, message: errors.UserMessage, code: str | None
+) -> Result | None:
+    """A face check that did not pass or could not go on, while the session lives: another
+    attempt if the platform allows one, else the other ways. None: not the face's to handle
+    (a card whose photo does not match its SOD ends the session like any forged card)."""
+    if code == errors.PlatformCode.FACE_REJECTED:
+        left = error.attempts_left if isinstance(error, errors.PlatformRejected) else None
+        if left is None or left <= 0:
+            return _close_face(state, errors.FACE_CLOSED)
+        failure = state.step.face_failure or "score"
+        return dataclasses.replace(
+            state,
+            resident=dataclasses.replace(state.resident, face_attempts_left=left),
+            step=dataclasses.replace(
+                state.step,
+                pending=None,
+                face_stage=FaceStage.RETRY,
+                face_prompt=None,
+                face_failure=failure,
+                message=message,
+            ),
+        ), []
+    if code == errors.PlatformCode.FACTOR_UNAVAILABLE:
+        return _close_face(state, errors.FACE_CLOSED)
+    unavailable = (
+        errors.FaceCheckUnavailable
+        | device_errors.CameraUnavailable
+        | device_errors.PhotoNotDecodable
+    )
+    if isinstance(error, unavailable):
+        return _close_face(state, message)
+    return None
+
+
 def _card_refusal(error: BaseException) -> CardRefusal | None:
     """The reason code of a refused card (the profile's codes), for the audit trail."""
     if isinstance(error, errors.CardInvalid):
@@ -1021,6 +1241,7 @@ def _card_refusal(error: BaseException) -> CardRefusal | None:
 
 # Results of the work the effects started: any of them ends a wait the platform asked for.
 _RESULTS = (
+    FaceAttemptDone,
     ChallengeReady,
     CardRead,
     CertifiedCardRead,
@@ -1184,15 +1405,25 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return renewed, [SignChallenge(evidence, challenge)]
         case Phase.VERIFYING, CardRead(evidence=evidence) if state.resident.verify_renewed:
             return state, [VerifyIdentity(evidence, may_renew=False)]
-        case Phase.VERIFYING, IdentityVerified(identity=identity):
+        case Phase.VERIFYING, IdentityVerified(
+            identity=identity, card_photo=photo, face_ready=ready
+        ):
+            offered = photo is not None and ready and _face_usable(identity)
+            policy = identity.face_policy
             verified = dataclasses.replace(
                 state,
-                resident=dataclasses.replace(state.resident, identity=identity),
+                resident=dataclasses.replace(
+                    state.resident,
+                    identity=identity,
+                    face_offered=offered,
+                    card_photo=photo if offered else None,
+                    face_attempts_left=policy.attempts if offered and policy else 0,
+                ),
                 step=dataclasses.replace(state.step, pending=None),
             )
-            if _first_factor(identity) is Factor.STAFF:
+            if _first_factor(verified.resident) is Factor.STAFF:
                 return _to_staff_check(verified, rules)  # no phone on file: staff come
-            if state.resident.elder_mode:
+            if state.resident.elder_mode and not offered:
                 # Fewer steps in large-text mode: the code is sent at once; the code screen
                 # still offers staff's check for whoever does not have the phone with them.
                 new, timer_effects = _enter(
@@ -1213,6 +1444,97 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
                 rules,
                 Phase.SECOND_FACTOR,
             )
+        case Phase.SECOND_FACTOR, FaceChosen() if state.resident.face_offered and not (
+            state.step.busy
+        ):
+            return _enter(
+                dataclasses.replace(
+                    state,
+                    step=dataclasses.replace(
+                        state.step,
+                        factor=Factor.FACE,
+                        face_stage=FaceStage.CONSENT,
+                        face_failure=None,
+                        message=None,
+                    ),
+                ),
+                rules,
+                phase,
+            )
+        case Phase.SECOND_FACTOR, FaceConsentGiven(at=at) if (
+            state.step.factor is Factor.FACE
+            and state.step.face_stage is FaceStage.CONSENT
+            and state.resident.face_offered
+        ):
+            agreed = dataclasses.replace(
+                state, resident=dataclasses.replace(state.resident, face_consented_at=at)
+            )
+            return _start_face_attempt(agreed, rules)
+        case Phase.SECOND_FACTOR, FaceRetryRequested() if (
+            state.step.factor is Factor.FACE
+            and state.step.face_stage is FaceStage.RETRY
+            and state.resident.face_offered
+            and not state.step.busy
+        ):
+            return _start_face_attempt(state, rules)
+        case Phase.SECOND_FACTOR, FaceDeclined() if state.step.factor is Factor.FACE and (
+            state.step.pending is not Pending.FACE_CHECK
+        ):
+            # Another way, even while the camera is on: the controller stops the attempt
+            # (the camera is on only while this page is), and an attempt cut short is no
+            # attempt: nothing is reported.
+            return _enter(
+                dataclasses.replace(
+                    state,
+                    step=dataclasses.replace(
+                        state.step,
+                        pending=None,
+                        factor=_first_factor(state.resident),
+                        face_stage=FaceStage.CONSENT,
+                        face_prompt=None,
+                        message=None,
+                    ),
+                ),
+                rules,
+                phase,
+            )
+        case Phase.SECOND_FACTOR, FacePrompted(prompt=prompt) if state.step.pending is Pending.FACE:
+            return dataclasses.replace(
+                state,
+                step=dataclasses.replace(
+                    state.step, face_stage=FaceStage.LOOKING, face_prompt=prompt
+                ),
+            ), []
+        case Phase.SECOND_FACTOR, FaceAttemptDone() if (
+            state.step.pending is Pending.FACE
+            and state.resident.identity is not None
+            and state.resident.identity.face_policy is not None
+            and state.resident.face_consented_at is not None
+        ):
+            done = event
+            assert isinstance(done, FaceAttemptDone)
+            identity = state.resident.identity
+            assert identity.face_policy is not None
+            assert state.resident.face_consented_at is not None
+            attempt = models.FaceAttemptReport(
+                model=FACE_MODEL,
+                score=max(-1.0, min(1.0, done.score)),
+                reference_sha256=done.reference_sha256,
+                liveness_method=FACE_LIVENESS,
+                liveness_passed=done.liveness_passed,
+                notice_version=identity.face_policy.notice.version,
+                consented_at=state.resident.face_consented_at,
+            )
+            return dataclasses.replace(
+                state,
+                step=dataclasses.replace(
+                    state.step,
+                    pending=Pending.FACE_CHECK,
+                    face_stage=FaceStage.CHECKING,
+                    face_prompt=None,
+                    face_failure=None if done.liveness_passed else _face_hint(done.liveness_reason),
+                ),
+            ), [ReportFaceAttempt(identity.session_id, attempt)]
         case Phase.SECOND_FACTOR, SmsChosen() if state.resident.identity and not state.step.busy:
             if "sms_otp" not in state.resident.identity.second_factors:
                 return state, []
@@ -1304,6 +1626,11 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             ]
         case Phase.SECOND_FACTOR, AccessGranted(token=token):
             assisted = state.step.staff_entered if state.step.factor is Factor.STAFF else None
+            if state.step.factor is Factor.FACE:
+                # Passed: the card photo is not needed any more.
+                state = dataclasses.replace(
+                    state, resident=dataclasses.replace(state.resident, card_photo=None)
+                )
             new = dataclasses.replace(
                 state,
                 resident=dataclasses.replace(

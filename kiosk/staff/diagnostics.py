@@ -35,6 +35,7 @@ from devices import card_reader, receipt_printer, rid_card
 from devices import errors as device_errors
 from kiosk import assets, errors, privacy
 from kiosk import config as kiosk_config
+from kiosk.face import service as face_service
 from kiosk.offline import services as offline_services
 from kiosk.platform import client as platform_client
 from kiosk.platform import credentials
@@ -83,6 +84,7 @@ class Targets:
             hold it on its thread.
         security_module_id: Reads a certified reader's security module id (None: the reader
             has no security module).
+        face: The camera and the face engine (None: no camera configured).
     """
 
     cfg: kiosk_config.KioskConfig
@@ -93,6 +95,7 @@ class Targets:
         [credentials.TerminalCredentials, float], platform_client.PlatformClient
     ]
     security_module_id: Callable[[], str] | None = None
+    face: face_service.FaceService | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,6 +240,36 @@ def _check_certified_reader(targets: Targets) -> Check:
             "身份证阅读器没有响应。请检查 USB 线，然后点“重新检测”。",
         )
     return Check("card reader", GREEN, f"security module {details['sam_id']}", details)
+
+
+def check_camera(targets: Targets) -> Check:
+    """The camera of the face check: opened and sending frames, the models loaded with the
+    pinned hashes. Without a camera the face check is simply not offered (not a fault)."""
+    if targets.face is None:
+        return Check("camera", GREEN, "no camera configured: the face check is not offered", {})
+    health = targets.face.check_now()
+    details: dict[str, Any] = {
+        "camera": health.camera_detail,
+        "models": "loaded, SHA-256 as pinned" if health.models_ok else health.models_detail,
+        "model_sha256": health.model_hashes,
+    }
+    if not health.models_ok:
+        return Check(
+            "camera",
+            RED,
+            f"face models not usable: {health.models_detail}",
+            details,
+            "刷脸核验的模型文件缺失或校验不符，暂不提供刷脸。请联系技术支持重新安装。",
+        )
+    if not health.camera_ok:
+        return Check(
+            "camera",
+            RED,
+            f"camera not answering: {health.camera_detail}",
+            details,
+            "摄像头没有画面，暂不提供刷脸。请检查摄像头的线，然后点“重新检测”。",
+        )
+    return Check("camera", GREEN, "frames arriving; face models loaded", details)
 
 
 def read_test_card(targets: Targets) -> Check:
@@ -632,6 +665,7 @@ def run_checks(targets: Targets, *, deadline_s: float | None = None) -> list[Che
     net_timeout = max(0.5, deadline * 0.8)
     groups: list[tuple[str, Callable[[], list[Check]]]] = [
         ("card reader", lambda: [check_reader(targets)]),
+        *([("camera", lambda: [check_camera(targets)])] if targets.face is not None else []),
         ("printer", lambda: [check_printer(targets)]),
         ("platform", lambda: check_platform(targets, timeout_s=net_timeout)),
         ("offline queue", lambda: [check_offline_queue(cfg)]),

@@ -16,6 +16,7 @@ from kiosk.i18n import QT_TRANSLATE_NOOP
 
 Phase = session.Phase
 View = session.ReportView
+Stage = session.FaceStage
 
 CONTEXT = "Voice"
 
@@ -58,7 +59,77 @@ def _message(state: session.SessionState) -> Prompt | None:
     return Prompt(f"message:{message.key}:{state.timer}", parts)
 
 
+# What the camera asks, by ``Step.face_prompt`` (``kiosk.face.liveness.Prompt`` values).
+_FACE_PROMPTS = {
+    "face_straight": QT_TRANSLATE_NOOP("Voice", "请正对摄像头，把脸放进椭圆框里。"),
+    "turn_left": QT_TRANSLATE_NOOP("Voice", "请慢慢向左转头，转到一侧停一下。"),
+    "turn_right": QT_TRANSLATE_NOOP("Voice", "请慢慢向右转头，转到一侧停一下。"),
+}
+
+# After an attempt that did not pass, the one change most likely to help, by
+# ``Step.face_failure`` (a liveness ``FailReason`` value, or "score").
+_FACE_ADVICE = {
+    "no_face": QT_TRANSLATE_NOOP("Voice", "请站在屏幕正前方，不要挡住脸。"),
+    "several_faces": QT_TRANSLATE_NOOP("Voice", "镜头里只能有您一个人，请身边的人稍微让开。"),
+    "different_face": QT_TRANSLATE_NOOP("Voice", "请您本人从头做到尾，中途不要换人。"),
+    "frozen": QT_TRANSLATE_NOOP("Voice", "请您本人正对摄像头，按提示慢慢转头。"),
+    "too_slow": QT_TRANSLATE_NOOP("Voice", "看到提示后再转头，转到一侧停一下。"),
+    "wrong_direction": QT_TRANSLATE_NOOP("Voice", "向左是向您自己的左手边转。"),
+    "score": QT_TRANSLATE_NOOP("Voice", "请摘下眼镜和帽子，站到光线充足的地方。"),
+}
+
+
+def _face(state: session.SessionState) -> Prompt:
+    """The face check: its notice, then each instruction of the camera as it changes."""
+    step = state.step
+    if step.face_stage is Stage.CONSENT:
+        return _say(
+            "face-consent",
+            QT_TRANSLATE_NOOP(
+                "Voice",
+                "刷脸核验会把您现在的脸和身份证里的照片比一比，照片不保存。"
+                "同意，请按“同意，开始刷脸”；不想刷脸，请按“不同意，用其他方式”。",
+            ),
+        )
+    if step.face_stage is Stage.PREPARING:
+        return _say(
+            "face-preparing",
+            QT_TRANSLATE_NOOP("Voice", "正在准备摄像头，请稍候，不要取出身份证。"),
+        )
+    if step.face_stage is Stage.LOOKING:
+        prompt = step.face_prompt or "face_straight"
+        return _say(
+            f"face-looking:{prompt}", _FACE_PROMPTS.get(prompt, _FACE_PROMPTS["face_straight"])
+        )
+    if step.face_stage is Stage.CHECKING:
+        return _say("face-checking", QT_TRANSLATE_NOOP("Voice", "正在核验，请稍候。"))
+    return _face_retry(state)
+
+
+def _face_retry(state: session.SessionState) -> Prompt:
+    """Not passed: what went wrong, the one change most likely to help, and the choices."""
+    step = state.step
+    parts: list[tuple[str, str]] = []
+    if step.message is not None:
+        parts += [("Errors", step.message.title), ("Errors", step.message.body)]
+    advice = _FACE_ADVICE.get(step.face_failure or "")
+    if advice is not None:
+        parts.append((CONTEXT, advice))
+    parts.append(
+        (
+            CONTEXT,
+            QT_TRANSLATE_NOOP(
+                "Voice", "还可以再试%1次。要再试，请按“再试一次”；也可以按“改用其他方式”。"
+            ),
+        )
+    )
+    left = state.resident.face_attempts_left
+    return Prompt(f"face-retry:{left}:{step.face_failure}", tuple(parts), str(left))
+
+
 def _second_factor(state: session.SessionState) -> Prompt:
+    if state.step.factor is session.Factor.FACE:
+        return _face(state)
     if state.step.factor is session.Factor.STAFF:
         return _say(
             "staff",
@@ -75,6 +146,24 @@ def _second_factor(state: session.SessionState) -> Prompt:
                 "Voice",
                 "验证码已经发到您的手机。请在屏幕右边的数字键上输入6位验证码，再按“确认”。"
                 "没有收到短信，可以请工作人员核验。",
+            ),
+        )
+    identity = state.resident.identity
+    has_phone = identity is not None and "sms_otp" in identity.second_factors
+    if state.resident.face_offered and not has_phone:
+        return _say(
+            "choose-face-staff",
+            QT_TRANSLATE_NOOP(
+                "Voice", "请选择核验方式：刷脸核验，照片不保存；或者请工作人员现场核验。"
+            ),
+        )
+    if state.resident.face_offered:
+        return _say(
+            "choose-face",
+            QT_TRANSLATE_NOOP(
+                "Voice",
+                "请选择核验方式：刷脸核验，照片不保存；或者发短信验证码到您的手机；"
+                "或者请工作人员现场核验。",
             ),
         )
     return _say(
@@ -132,6 +221,9 @@ def prompt_for(state: session.SessionState) -> Prompt | None:
             f"still-there:{state.timer}",
             QT_TRANSLATE_NOOP("Voice", "您还在吗？要继续查询，请触摸屏幕。"),
         )
+    face_retry = state.step.factor is session.Factor.FACE and state.step.face_stage is Stage.RETRY
+    if state.phase is Phase.SECOND_FACTOR and face_retry:
+        return _face_retry(state)  # the message, and what to do about it
     if state.step.message is not None and state.phase in (Phase.ERROR, Phase.SECOND_FACTOR):
         return _message(state)
     if state.step.message is not None and state.phase is Phase.REPORT:

@@ -121,6 +121,10 @@ def test_enrollment_declares_the_security_module_and_the_platform_attests_the_ca
     state = wait_phase(qtbot, kiosk_app, Phase.IDLE)
     assert state.resident.identity is None
     assert factor.subject.text() == ""
+    # Each heartbeat declares the hardware again, with the module's id read from the reader.
+    qtbot.wait_until(lambda: platform_sim.last_heartbeat(terminal_id()) is not None)
+    beat = platform_sim.last_heartbeat(terminal_id())
+    assert beat["hardware"]["readers"] == declared["readers"]
 
 
 @pytest.mark.expect_log("kiosk.platform.client", "kiosk.flow.controller")

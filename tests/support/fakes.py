@@ -15,6 +15,7 @@ from typing import Any
 from devices import card_reader, receipt_printer
 from kiosk import errors
 from kiosk.card.trust_anchors import TrustAnchors
+from kiosk.face.check import AttemptResult
 from kiosk.flow import controller, ports
 from kiosk.offline import sender
 from kiosk.platform import models
@@ -36,6 +37,71 @@ class NoReader:
     def connect(self) -> card_reader.CardConnection:
         """A test that reaches the card has a bug: fail loudly."""
         raise AssertionError("no card I/O in these tests")
+
+
+class CertifiedReader:
+    """``ports.CertifiedReader`` whose decoder gives ``image`` for any photo block."""
+
+    def __init__(self, image: bytes = b"BM-photo") -> None:
+        self.image = image
+        self.decoded: list[bytes] = []
+
+    def read_identity(self) -> card_reader.CertifiedReading:
+        raise AssertionError("these tests feed the reading in as an event")
+
+    def security_module_id(self) -> str:
+        return "05.01-20101111-0012345678"
+
+    @property
+    def can_decode_photos(self) -> bool:
+        return True
+
+    def decode_photo(self, block: bytes) -> bytes:
+        """The image, recorded by block."""
+        self.decoded.append(block)
+        return self.image
+
+
+class FaceChecker:
+    """``ports.FaceChecker`` playing one attempt: the prompts, then ``result`` (or raises
+    ``error``); records the photos it was given and whether it was cancelled."""
+
+    def __init__(
+        self,
+        result: AttemptResult | None = None,
+        *,
+        error: Exception | None = None,
+        prompts: tuple[str, ...] = ("face_straight", "turn_left"),
+        ready: bool = True,
+    ) -> None:
+        self.result = result
+        self.error = error
+        self.prompts = prompts
+        self.is_ready = ready
+        self.photos: list[tuple[bytes, str, float]] = []
+        self.cancelled = 0
+
+    def ready(self) -> bool:
+        return self.is_ready
+
+    def run_attempt(
+        self,
+        photo: bytes,
+        photo_sha256: str,
+        *,
+        timeout_s: float,
+        on_prompt: Callable[[str], None],
+    ) -> AttemptResult:
+        self.photos.append((photo, photo_sha256, timeout_s))
+        for prompt in self.prompts:
+            on_prompt(prompt)
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None, "this test scripts no attempt"
+        return self.result
+
+    def cancel(self) -> None:
+        self.cancelled += 1
 
 
 class RecordingPrinter:
@@ -97,6 +163,7 @@ class Platform:
         self.shares = 0
         self.ended: list[str] = []
         self.attested: list[tuple[models.ReaderDeclaration, models.AttestedHolder, str]] = []
+        self.face_attempts: list[models.FaceAttemptReport] = []
 
     def trust_anchors_document(self, etag: str | None) -> tuple[list[bytes], str | None] | None:
         """No issuer CAs: a card checked against this platform is refused."""
@@ -125,6 +192,16 @@ class Platform:
         assert self.identity is not None, "this test scripts no identity"
         self.attested.append((reader, holder, idempotency_key))
         return self.identity
+
+    def report_face_attempt(
+        self, session_id: str, attempt: models.FaceAttemptReport, *, idempotency_key: str
+    ) -> models.AccessToken:
+        """A pass for a score of 0.5 and more with liveness; else face_rejected (recorded)."""
+        self.face_attempts.append(attempt)
+        if attempt.liveness_passed and attempt.score >= 0.5:
+            return models.AccessToken("tok", 600)
+        left = max(0, 3 - len(self.face_attempts))
+        raise errors.PlatformRejected("face_rejected", "not passed", status=403, attempts_left=left)
 
     def send_otp(self, session_id: str) -> int:
         """Sent; another in a minute."""
@@ -244,6 +321,8 @@ def services(
     printer: receipt_printer.ReceiptPrinter | None = None,
     a4_printer: ports.A4Printer | None = None,
     kept_content: ports.KeptContent | None = None,
+    certified_reader: ports.CertifiedReader | None = None,
+    face: ports.FaceChecker | None = None,
 ) -> controller.Services:
     """``Services`` made of fakes; whatever is not given does nothing or fails loudly."""
     return controller.Services(
@@ -256,6 +335,8 @@ def services(
         report_buffer=CountingBuffer(),
         trust_anchors=TrustAnchors(None),
         a4_printer=a4_printer,
+        certified_reader=certified_reader,
+        face=face,
     )
 
 
@@ -267,3 +348,5 @@ def check_fakes_fit() -> None:
     _kept: ports.KeptContent = KeptGuides()
     _buffer: ports.SealedBuffer = CountingBuffer()
     _submitter: sender.Submitter = RefusingSubmitter(bad="")
+    _certified: ports.CertifiedReader = CertifiedReader()
+    _face: ports.FaceChecker = FaceChecker()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from kiosk import errors
 from kiosk.flow import session
 from kiosk.platform import models
 from kiosk.platform import report as report_model
@@ -38,6 +39,28 @@ IDENTITY = models.IdentitySession(
 
 
 NO_PHONE = dataclasses.replace(IDENTITY, second_factors=("staff_assist",), phone_masked=None)
+
+
+# The face check as the platform offers it (spec §2), with a notice in its plain-text form.
+FACE_NOTICE = models.FaceNotice(
+    version="face-2026-12",
+    title="刷脸核验说明",
+    body=(
+        "本机会用摄像头拍下您现在的脸，和您证件里的照片比一比，看是不是同一个人。\n"
+        "比对只在这台机器上进行：照片和脸部图像不保存，也不发送。\n"
+        "刷脸不是必须的。您也可以用短信验证码，或请工作人员当面核对。"
+    ),
+)
+FACE_POLICY = models.FacePolicy(
+    min_scores={S.FACE_MODEL: 0.363},
+    liveness=(S.FACE_LIVENESS,),
+    attempts=3,
+    notice=FACE_NOTICE,
+)
+FACE_IDENTITY = dataclasses.replace(
+    IDENTITY, second_factors=("sms_otp", "staff_assist", "face"), face_policy=FACE_POLICY
+)
+CARD_PHOTO = S.CardPhoto("ab" * 32, b"x")
 
 
 CHALLENGE = models.Challenge("t-1", b"y" * 32, dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC))
@@ -112,6 +135,56 @@ def at_phase(phase: S.Phase) -> S.SessionState:
             return state
         state, _ = S.transition(state, event, RULES)
     assert state.phase is phase
+    return state
+
+
+def at_face_offered(*, elder_mode: bool = False) -> S.SessionState:
+    """The choice of second factor with the face check offered: a verified card whose
+    platform lists ``face``, on a kiosk that can do it (camera and models ready)."""
+    state = at_phase(S.Phase.VERIFYING)
+    state = dataclasses.replace(
+        state, resident=dataclasses.replace(state.resident, elder_mode=elder_mode)
+    )
+    state, _ = run(state, S.IdentityVerified(FACE_IDENTITY, card_photo=CARD_PHOTO, face_ready=True))
+    assert state.step.factor is S.Factor.CHOOSING and state.resident.face_offered
+    return state
+
+
+def at_face_consent(*, elder_mode: bool = False) -> S.SessionState:
+    """The face check's notice, waiting for the resident to agree or choose another way."""
+    state, _ = run(at_face_offered(elder_mode=elder_mode), S.FaceChosen())
+    assert state.step.factor is S.Factor.FACE and state.step.face_stage is S.FaceStage.CONSENT
+    return state
+
+
+CONSENTED_AT = dt.datetime(2026, 11, 25, 18, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def at_face_looking(prompt: str = "face_straight", *, elder_mode: bool = False) -> S.SessionState:
+    """The camera on and the resident asked ``prompt`` (a ``kiosk.face.liveness.Prompt``)."""
+    state, _ = run(
+        at_face_consent(elder_mode=elder_mode),
+        S.FaceConsentGiven(at=CONSENTED_AT),
+        S.FacePrompted(prompt),
+    )
+    assert state.step.face_stage is S.FaceStage.LOOKING
+    return state
+
+
+def at_face_retry(failure: str | None, *, attempts_left: int = 2) -> S.SessionState:
+    """An attempt the platform rejected: ``failure`` is the liveness reason (``FailReason``),
+    None when liveness passed and the comparison's score did not."""
+    state, _ = run(
+        at_face_looking(),
+        S.FaceAttemptDone(
+            score=0.1 if failure is None else 0.0,
+            liveness_passed=failure is None,
+            liveness_reason=failure,
+            reference_sha256=CARD_PHOTO.sha256,
+        ),
+        S.Failed(errors.PlatformRejected("face_rejected", attempts_left=attempts_left)),
+    )
+    assert state.step.face_stage is S.FaceStage.RETRY
     return state
 
 

@@ -18,7 +18,18 @@ from pytestqt.qtbot import QtBot
 
 from kiosk import errors
 from kiosk.flow import session
-from tests.support.journey import IDENTITY, RULES, at_phase, run
+from tests.support.journey import (
+    CARD_PHOTO,
+    CONSENTED_AT,
+    IDENTITY,
+    RULES,
+    at_face_consent,
+    at_face_looking,
+    at_face_offered,
+    at_face_retry,
+    at_phase,
+    run,
+)
 from ui import theme
 from ui.screens import (
     base,
@@ -553,6 +564,8 @@ def states_to_fit(elder: bool) -> list[tuple[type[base.Screen], S.SessionState]]
     sent = sms_sent(60)
     sms = on(sent, step=on(sent.step, message=WRONG_CODE))
     staff, _ = run(sms_sent(60), S.StaffChosen())
+    face_preparing, _ = run(at_face_consent(), S.FaceConsentGiven(at=CONSENTED_AT))
+    face_checking, _ = run(at_face_looking(), S.FaceAttemptDone(0.8, True, None, CARD_PHOTO.sha256))
     cases: list[tuple[type[base.Screen], S.SessionState]] = [
         (consent.ConsentScreen, at_phase(S.Phase.CONSENT)),
         (reading.ReadingScreen, at_phase(S.Phase.READING_CARD)),
@@ -560,6 +573,14 @@ def states_to_fit(elder: bool) -> list[tuple[type[base.Screen], S.SessionState]]
         (second_factor.SecondFactorScreen, at_phase(S.Phase.SECOND_FACTOR)),
         (second_factor.SecondFactorScreen, sms),
         (second_factor.SecondFactorScreen, on(staff, step=on(staff.step, message=STAFF_DENIED))),
+        # The face check: offered first, its notice, each stage of an attempt, the hints
+        # after a rejection.
+        (second_factor.SecondFactorScreen, at_face_offered()),
+        (second_factor.SecondFactorScreen, at_face_consent()),
+        (second_factor.SecondFactorScreen, face_preparing),
+        (second_factor.SecondFactorScreen, at_face_looking("turn_left")),
+        (second_factor.SecondFactorScreen, face_checking),
+        (second_factor.SecondFactorScreen, at_face_retry(None)),  # the longest hints
         (printing.PrintingScreen, at_phase(S.Phase.PRINTING)),
         (done.DoneScreen, done_state()),
         (error.ErrorScreen, S.SessionState(phase=S.Phase.ERROR, step=S.Step(message=WRONG_CODE))),
@@ -639,7 +660,12 @@ def test_every_resident_screen_fits_the_panel(
         screen.show_state(state)
         QApplication.processEvents()  # let the layouts settle after the texts changed
         problems = squeezed_or_outside(screen)
-        assert not problems, (screen_type.__name__, state.step.factor, problems)
+        assert not problems, (
+            screen_type.__name__,
+            state.step.factor,
+            state.step.face_stage,
+            problems,
+        )
         host.close()
 
 

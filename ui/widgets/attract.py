@@ -162,7 +162,7 @@ class InsertCardAnimation(QWidget):
         super().showEvent(event)
         self._sync_timer()
 
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
+    def hideEvent(self, event: QHideEvent) -> None:
         """Off screen there is nothing to animate: stop, keep the frame."""
         super().hideEvent(event)
         self._frames.stop()

@@ -3,6 +3,7 @@ the check's name, its facts in plain words, and what to do."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -19,6 +20,7 @@ BADGES = {
 }
 TITLES = {
     "card reader": "读卡器",
+    "camera": "摄像头",
     "printer": "打印机",
     "enrollment": "终端注册",
     "platform": "信用平台",
@@ -83,39 +85,51 @@ def _approvals_facts(d: dict[str, Any]) -> str:
     return ""
 
 
-def facts(check: diagnostics.Check) -> str:
-    """The check's details in plain words; the technical summary when there are none."""
+def _enrollment_facts(check: diagnostics.Check) -> str:
+    if check.details.get("enrolled"):
+        return f"终端编号 {check.details['terminal_id']}；凭据在系统钥匙串中"
+    return "系统钥匙串中没有本机凭据"
+
+
+def _platform_facts(check: diagnostics.Check) -> str:
     d = check.details
-    if d.get("timed_out"):
-        return check.summary
-    if check.name == "card reader":
-        return _reader_facts(d)
-    if check.name == "printer":
-        return _printer_facts(d)
-    if check.name == "enrollment":
-        if d.get("enrolled"):
-            return f"终端编号 {d['terminal_id']}；凭据在系统钥匙串中"
-        return "系统钥匙串中没有本机凭据"
-    if check.name == "platform" and "latency_ms" not in d:
+    if "latency_ms" not in d:
         if check.level == diagnostics.AMBER:
             return f"可以连接，但平台繁忙，请求要排队（{check.summary}）"
         return f"连不上或被拒绝（{check.summary}）"
-    if check.name == "platform":
-        return (
-            f"可以连接，往返 {d['latency_ms']} 毫秒；证书 {d['tls_subject']}，"
-            f"有效期至 {d['tls_expires'][:10]}"
-        )
-    if check.name == "approvals":
-        return _approvals_facts(d) or check.summary
-    if check.name == "clock" and "skew_s" in d:
-        return f"本机时间与平台相差 {d['skew_s']:+.0f} 秒"
-    if check.name == "offline queue":
-        return "本版本尚未提供（没有队列数据可显示）"
-    if check.name == "system":
-        return _system_facts(d)
-    if check.name == "trust anchors" and "issuer_cas" in d:
-        return f"已从信用平台更新，共 {d['issuer_cas']} 个签发机构"
-    return check.summary
+    return (
+        f"可以连接，往返 {d['latency_ms']} 毫秒；证书 {d['tls_subject']}，"
+        f"有效期至 {d['tls_expires'][:10]}"
+    )
+
+
+def _when(key: str, say: Callable[[dict[str, Any]], str]) -> Callable[[diagnostics.Check], str]:
+    """Facts from ``say`` when the details hold ``key``; the summary otherwise."""
+    return lambda check: say(check.details) if key in check.details else check.summary
+
+
+_FACTS: dict[str, Callable[[diagnostics.Check], str]] = {
+    "card reader": lambda check: _reader_facts(check.details),
+    "printer": lambda check: _printer_facts(check.details),
+    "enrollment": _enrollment_facts,
+    "platform": _platform_facts,
+    "camera": _when("camera", lambda d: f"摄像头：{d['camera']}；人脸模型：{d['models']}"),
+    "approvals": lambda check: _approvals_facts(check.details) or check.summary,
+    "clock": _when("skew_s", lambda d: f"本机时间与平台相差 {d['skew_s']:+.0f} 秒"),
+    "offline queue": lambda _check: "本版本尚未提供（没有队列数据可显示）",
+    "system": lambda check: _system_facts(check.details),
+    "trust anchors": _when(
+        "issuer_cas", lambda d: f"已从信用平台更新，共 {d['issuer_cas']} 个签发机构"
+    ),
+}
+
+
+def facts(check: diagnostics.Check) -> str:
+    """The check's details in plain words; the technical summary when there are none."""
+    if check.details.get("timed_out"):
+        return check.summary
+    say = _FACTS.get(check.name)
+    return say(check) if say is not None else check.summary
 
 
 class CheckRow(QFrame):
