@@ -24,13 +24,13 @@ import enum
 import logging
 import threading
 import time
-from typing import Protocol
-
-import cv2
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Protocol
 
 from devices.errors import CameraUnavailable
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +203,9 @@ class OpenCvCamera:
         self._state, self._failure, self._frame = CameraState.FAILED, why, None
         self._lock.notify_all()
 
-    def _open(self) -> cv2.VideoCapture:
+    def _open(self) -> Any:  # a cv2.VideoCapture
+        import cv2  # OpenCV loads with the first camera opened, not at the kiosk's start
+
         if isinstance(self.source, int):
             return cv2.VideoCapture(self.source, cv2.CAP_V4L2)
         timeouts = [
@@ -213,6 +215,9 @@ class OpenCvCamera:
         return cv2.VideoCapture(self.source, cv2.CAP_FFMPEG, timeouts)
 
     def _capture(self, stop: threading.Event) -> None:
+        import cv2
+        import numpy as np
+
         try:
             capture = self._open()
         except cv2.error as error:

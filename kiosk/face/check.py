@@ -30,15 +30,8 @@ from typing import Protocol
 
 from kiosk.face.engine import BgrImage, FaceEngine, Features, Reference
 from kiosk.face.landmarks import Face
-from kiosk.face.liveness import (
-    CHALLENGE_TIMEOUT_S,
-    Direction,
-    FailReason,
-    HeadTurnChallenge,
-    Progress,
-    Prompt,
-    random_order,
-)
+from kiosk.face.liveness import CHALLENGE_TIMEOUT_S, HeadTurnChallenge, Progress, random_order
+from kiosk.face.vocabulary import Direction, FailReason, Prompt
 
 # Longer than this without a new frame and the camera is gone (the source raises): a USB
 # camera sends 10-30 frames a second, an IP camera's stream stalls for well under this.

@@ -21,7 +21,6 @@ of which frame is worth embedding. Thresholds are named below, each with why it 
 from __future__ import annotations
 
 import dataclasses
-import enum
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.face.landmarks import Face, yaw_ratio
+from kiosk.face.vocabulary import Direction, FailReason, Prompt, Status
 
 FeatureFn = Callable[[Face], npt.NDArray[np.floating[Any]]]
 
@@ -68,40 +68,6 @@ SEVERAL_FACES_LIMIT_S = 3.0
 # The whole challenge: a quick resident needs ~5 s; spoken, one-action prompts for elderly
 # residents take longer, and a retry costs an attempt of the platform's few.
 CHALLENGE_TIMEOUT_S = 30.0
-
-
-class Direction(enum.StrEnum):
-    """A turn of the head, named from the resident's own point of view."""
-
-    LEFT = "left"
-    RIGHT = "right"
-
-
-class Prompt(enum.StrEnum):
-    """What to ask the resident now."""
-
-    FACE_STRAIGHT = "face_straight"
-    TURN_LEFT = "turn_left"  # to the resident's own left
-    TURN_RIGHT = "turn_right"
-
-
-class Status(enum.StrEnum):
-    RUNNING = "running"
-    PASSED = "passed"
-    FAILED = "failed"
-
-
-class FailReason(enum.StrEnum):
-    """Why a challenge failed (goes to the audit and the result; never personal)."""
-
-    NO_FACE = "no_face"
-    SEVERAL_FACES = "several_faces"
-    DIFFERENT_FACE = "different_face"
-    FROZEN = "frozen"
-    TOO_SLOW = "too_slow"
-    WRONG_DIRECTION = "wrong_direction"
-    # Not the challenge's own: the kiosk stopped the attempt (card taken out, session over).
-    CANCELLED = "cancelled"
 
 
 _TURN_PROMPT = {Direction.LEFT: Prompt.TURN_LEFT, Direction.RIGHT: Prompt.TURN_RIGHT}

@@ -21,17 +21,19 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from devices.camera import Camera, CameraState
 from devices.errors import CameraUnavailable
-from kiosk.face.check import AttemptResult, FaceAttempt
-from kiosk.face.engine import FaceEngine, decode_image
 from kiosk.face.errors import FaceModelError
 from kiosk.face.model_files import DEFAULT_MODEL_DIR
-from kiosk.face.models import FaceModels
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from kiosk.face.check import AttemptResult, FaceAttempt
+    from kiosk.face.models import FaceModels
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,9 @@ class FaceService:
         self._try_camera()
 
     def _load_models(self) -> FaceModels:
+        # OpenCV and numpy load here, on the warm-up's thread, not at the kiosk's start.
+        from kiosk.face.models import FaceModels
+
         with self._lock:
             if self._models is not None:
                 return self._models
@@ -160,6 +165,9 @@ class FaceService:
             devices.errors.CameraUnavailable: The camera failed (the face check is then not
                 offered until the camera answers again).
         """
+        from kiosk.face.check import FaceAttempt
+        from kiosk.face.engine import FaceEngine, decode_image
+
         camera = self._camera
         if camera is None:
             raise CameraUnavailable("no camera configured")

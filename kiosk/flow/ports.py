@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from devices.card_reader import CertifiedReading
-from kiosk.face.check import AttemptResult
 from kiosk.platform.models import (
     AccessToken,
     AttestedHolder,
@@ -25,6 +24,10 @@ from kiosk.platform.models import (
     ShareLink,
 )
 from kiosk.platform.report import Report
+
+if TYPE_CHECKING:
+    # OpenCV and numpy behind it load with the first face check, not at the kiosk's start.
+    from kiosk.face.check import AttemptResult
 
 
 class Platform(Protocol):

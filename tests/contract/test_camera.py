@@ -20,8 +20,8 @@ from devices.errors import CameraUnavailable
 from kiosk.face import model_files
 from kiosk.face.check import AttemptResult, FaceAttempt
 from kiosk.face.engine import SFACE_SAME_PERSON_COSINE, FaceEngine, decode_image
-from kiosk.face.liveness import Direction, FailReason
 from kiosk.face.models import FaceModels
+from kiosk.face.vocabulary import Direction, FailReason
 from simulators.camera_server import (
     FRAME_SIZE,
     CameraSimulator,

@@ -27,8 +27,9 @@ from kiosk.face.engine import (
 )
 from kiosk.face.errors import FaceModelError, NoFaceInPhoto, PhotoUnreadable, SeveralFacesInPhoto
 from kiosk.face.landmarks import yaw_ratio
-from kiosk.face.liveness import TURN_YAW_MIN, Direction, FailReason, Prompt
+from kiosk.face.liveness import TURN_YAW_MIN
 from kiosk.face.models import FaceModels
+from kiosk.face.vocabulary import Direction, FailReason, Prompt
 from simulators.camera_server import (
     Scene,
     SceneRenderer,

@@ -10,8 +10,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 # Building the whole UI and every service must not import these (measured on this kind of
-# machine: escpos.printer ~180 ms, reportlab.platypus ~90 ms, jsonschema ~60 ms).
-LAZY = ("escpos", "reportlab", "jsonschema")
+# machine: escpos.printer ~180 ms, reportlab.platypus ~90 ms, jsonschema ~60 ms, OpenCV with
+# numpy ~100 ms and ~30 MB: the face check loads them in the idle screen's warm-up).
+LAZY = ("escpos", "reportlab", "jsonschema", "cv2", "numpy")
 
 PROBE = """
 import sys
@@ -19,7 +20,8 @@ from kiosk import config
 from kiosk.app import composition
 from kiosk.platform import credentials
 from ui import app
-cfg = config.KioskConfig()
+# With a camera configured: the face check's service is built, its engine not loaded.
+cfg = config.KioskConfig(camera=config.CameraConfig(source="http://127.0.0.1:9/stream.mjpg"))
 creds = credentials.TerminalCredentials("T1", bytes(32))
 kiosk = app.KioskApp(cfg, composition.build_kiosk(cfg, creds))
 kiosk.window.show()

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from kiosk import errors
-from kiosk.face.liveness import FailReason, Prompt
+from kiosk.face.vocabulary import FailReason, Prompt
 from kiosk.flow import session
 from kiosk.voice import prompts
 from tests.support import journey

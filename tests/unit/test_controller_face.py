@@ -13,7 +13,7 @@ import pytest
 from devices import errors as device_errors
 from kiosk import errors
 from kiosk.face.check import AttemptResult
-from kiosk.face.liveness import Direction, FailReason
+from kiosk.face.vocabulary import Direction, FailReason
 from kiosk.flow import session
 from kiosk.flow.runtime import Lane
 from kiosk.platform import models

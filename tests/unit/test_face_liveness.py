@@ -13,15 +13,8 @@ import pytest
 
 from kiosk.face import liveness
 from kiosk.face.landmarks import Face, yaw_ratio
-from kiosk.face.liveness import (
-    Direction,
-    FailReason,
-    HeadTurnChallenge,
-    Progress,
-    Prompt,
-    Status,
-    random_order,
-)
+from kiosk.face.liveness import HeadTurnChallenge, Progress, random_order
+from kiosk.face.vocabulary import Direction, FailReason, Prompt, Status
 
 LEFT, RIGHT = Direction.LEFT, Direction.RIGHT
 FPS = 15.0

@@ -13,9 +13,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -30,7 +29,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
-from kiosk.face.liveness import FailReason, Prompt
+from kiosk.face.vocabulary import FailReason, Prompt
 from kiosk.flow import session
 from kiosk.i18n import QT_TRANSLATE_NOOP
 from ui.i18n import translate, translated
@@ -39,8 +38,12 @@ from ui.screens import base
 log = logging.getLogger(__name__)
 
 Stage = session.FaceStage
-Frame = npt.NDArray[np.uint8]
-PreviewSource = Callable[[], Frame | None]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Frame = npt.NDArray[np.uint8]
+PreviewSource = Callable[[], "Frame | None"]
 
 PREVIEW_INTERVAL_MS = 66  # about 15 pictures a second: smooth enough to follow a turn
 CAMERA_STAGES = frozenset({Stage.PREPARING, Stage.LOOKING})  # the camera is (being) turned on
@@ -129,6 +132,8 @@ class FacePreview(QWidget):
 
     def show_frame(self, frame: Frame) -> None:
         """Show ``frame`` (BGR, height x width x 3, as the camera sees it) mirrored."""
+        import numpy as np  # loaded with the first picture, not when the screens are built
+
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8 or not frame.size:
             log.warning("camera preview of shape %s, %s ignored", frame.shape, frame.dtype)
             self.clear()
