@@ -33,6 +33,11 @@ VERIFY_URL = "https://credit.example.gov.cn/v1/verify/K7Q2-9XMP"
 
 def make_report(records: int) -> Report:
     """A report with ``records`` negative records of realistic length, in two sections."""
+    return parse_report(report_payload(records))
+
+
+def report_payload(records: int) -> dict[str, Any]:
+    """``make_report``'s payload as the platform signs it."""
     half = records // 2
     sections: list[dict[str, Any]] = []
     for code, title, count in (
@@ -57,17 +62,15 @@ def make_report(records: int) -> Report:
                 ],
             }
         )
-    return parse_report(
-        {
-            "report_id": "R2026112400001",
-            "verification_code": "K7Q2-9XMP",
-            "generated_at": "2026-11-24T10:00:00+08:00",
-            "valid_until": "2026-12-24T10:00:00+08:00",
-            "subject": {"name": "欧阳娜娜", "id_masked": "3211**********123X"},
-            "summary": {"negative_count": records, "positive_count": 0, "status": "has_negative"},
-            "sections": sections,
-        }
-    )
+    return {
+        "report_id": "R2026112400001",
+        "verification_code": "K7Q2-9XMP",
+        "generated_at": "2026-11-24T10:00:00+08:00",
+        "valid_until": "2026-12-24T10:00:00+08:00",
+        "subject": {"name": "欧阳娜娜", "id_masked": "3211**********123X"},
+        "summary": {"negative_count": records, "positive_count": 0, "status": "has_negative"},
+        "sections": sections,
+    }
 
 
 def _time(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
