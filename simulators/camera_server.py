@@ -55,6 +55,13 @@ Scene = Literal[
     "printed_photo", "no_face", "dark", "unplugged",
 ]  # fmt: skip
 SCENES: tuple[Scene, ...] = get_args(Scene)
+# What a resident does for each instruction of the face check (``kiosk.face.vocabulary.Prompt``
+# values), as this simulator's scene: the demo and the benchmark play such a resident.
+SCENE_FOR_PROMPT: dict[str, Scene] = {
+    "face_straight": "straight",
+    "turn_left": "turn_left",
+    "turn_right": "turn_right",
+}
 Person = Literal["astronaut", "photographer"]
 Turn = Literal["left", "right"]  # the resident's own side (kiosk.face.liveness.Direction)
 

@@ -43,7 +43,7 @@ from kiosk.platform import credentials
 from kiosk.printing import report_pdf
 from kiosk.voice import speech
 from simulators import card_factory, pcscd, virtual_card
-from simulators.camera_server import CameraSimulator, Scene, card_photo_jpeg
+from simulators.camera_server import SCENE_FOR_PROMPT, CameraSimulator, card_photo_jpeg
 from simulators.certified_reader import CertifiedReaderSimulator, chip_photo, text_block
 from simulators.memory_keyring import MemoryKeyring
 from simulators.platform_server import DEMO_STAFF, PlatformSimulator
@@ -117,12 +117,6 @@ def enroll(
 
 CERTIFIED_READER_MODEL = "certified reader simulator (sdtapi)"
 FaceScene = Literal["follow", "printed-photo", "off"]
-# What a resident does for each instruction of the face check, as the camera simulator's scene.
-SCENE_FOR_PROMPT: dict[str, Scene] = {
-    "face_straight": "straight",
-    "turn_left": "turn_left",
-    "turn_right": "turn_right",
-}
 
 
 def camera_config(
@@ -160,13 +154,6 @@ def certified_reader_config(
     )
 
 
-_CARD_KIND_OF_DOCUMENT = {
-    "resident_id": "resident_id",
-    "hmt_residence_permit": "hmt_residence_permit",
-    "foreign_permanent_resident": "foreign_permanent_resident",
-}
-
-
 class CertifiedCard:
     """A resident's card on the certified reader's simulator: the holder block of their
     document, put down and taken off as ``virtual_card.VirtualCardClient`` is."""
@@ -178,7 +165,7 @@ class CertifiedCard:
         # What the vendor's decoder gives for the card's photo block (None: the simulator's
         # synthetic face-free picture).
         self.photo = chip_photo(portrait) if portrait is not None else None
-        self.kind = _CARD_KIND_OF_DOCUMENT[resident.document]
+        self.kind = resident.document  # the simulator's card kinds are named as documents
         fields = {
             "name": resident.name,
             "sex": resident.sex,

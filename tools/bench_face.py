@@ -29,8 +29,8 @@ from kiosk.face.engine import SFACE_SAME_PERSON_COSINE, BgrImage, FaceEngine, de
 from kiosk.face.models import FaceModels
 from kiosk.face.service import FaceService
 from simulators.camera_server import (
+    SCENE_FOR_PROMPT,
     CameraSimulator,
-    Scene,
     SceneRenderer,
     card_photo_jpeg,
     load_portrait,
@@ -128,19 +128,12 @@ def _cooperating_attempts(count: int) -> list[float]:
             camera.set_scene("straight")
             started = time.perf_counter()
             result = service.run_attempt(
-                photo, sha, timeout_s=30, on_prompt=lambda p: camera.set_scene(_SCENE[p])
+                photo, sha, timeout_s=30, on_prompt=lambda p: camera.set_scene(SCENE_FOR_PROMPT[p])
             )
             seconds.append(time.perf_counter() - started)
             if not result.liveness_passed:
                 raise SystemExit(f"a cooperating attempt failed: {result.liveness_reason}")
     return seconds
-
-
-_SCENE: dict[str, Scene] = {
-    "face_straight": "straight",
-    "turn_left": "turn_left",
-    "turn_right": "turn_right",
-}
 
 
 if __name__ == "__main__":

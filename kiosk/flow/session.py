@@ -1505,24 +1505,21 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
                     state.step, face_stage=FaceStage.LOOKING, face_prompt=prompt
                 ),
             ), []
-        case Phase.SECOND_FACTOR, FaceAttemptDone() if (
+        case Phase.SECOND_FACTOR, FaceAttemptDone() as done if (
             state.step.pending is Pending.FACE
             and state.resident.identity is not None
             and state.resident.identity.face_policy is not None
             and state.resident.face_consented_at is not None
         ):
-            done = event
-            assert isinstance(done, FaceAttemptDone)
             identity = state.resident.identity
-            assert identity.face_policy is not None
-            assert state.resident.face_consented_at is not None
+            policy = state.resident.identity.face_policy
             attempt = models.FaceAttemptReport(
                 model=FACE_MODEL,
                 score=max(-1.0, min(1.0, done.score)),
                 reference_sha256=done.reference_sha256,
                 liveness_method=FACE_LIVENESS,
                 liveness_passed=done.liveness_passed,
-                notice_version=identity.face_policy.notice.version,
+                notice_version=policy.notice.version,
                 consented_at=state.resident.face_consented_at,
             )
             return dataclasses.replace(

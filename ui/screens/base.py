@@ -128,6 +128,17 @@ def button_row(*buttons: QPushButton) -> QHBoxLayout:
     return row
 
 
+def show_message(
+    title_label: QLabel, body_label: QLabel, message: errors.UserMessage | None
+) -> None:
+    """``message`` in two labels (title in large red type, then the body), hidden when empty."""
+    title, body = message_texts(message)
+    title_label.setText(title)
+    body_label.setText(body)
+    title_label.setVisible(bool(title))
+    body_label.setVisible(bool(body))
+
+
 def message_texts(message: errors.UserMessage | None) -> tuple[str, str]:
     """A core message's title and body in the current language ("", "" for none); the tries
     left, where the platform said, end the body."""

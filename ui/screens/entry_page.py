@@ -91,11 +91,7 @@ class EntryPage(QWidget):
 
     # -------------------------------------------------------------- rendering
     def show_message(self, message: errors.UserMessage | None) -> None:
-        title, body = base.message_texts(message)
-        self.message_title.setText(title)
-        self.message.setText(body)
-        self.message_title.setVisible(bool(title))
-        self.message.setVisible(bool(body))
+        base.show_message(self.message_title, self.message, message)
 
     def show_confirm(self, *, ready: bool, checking: bool) -> None:
         """``ready``: a whole entry and nothing pending; ``checking``: the platform has it."""

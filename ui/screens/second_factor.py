@@ -90,13 +90,11 @@ class ChoicePage(QWidget):
         self.no_phone_note.setVisible(identity is not None and not has_phone and not face)
         for choice in (self.face_button, self.sms_button, self.staff_button):
             choice.setEnabled(not state.step.busy)
-        title, body = base.message_texts(
-            state.step.message if state.step.factor is Factor.CHOOSING else None
+        base.show_message(
+            self.message_title,
+            self.message,
+            state.step.message if state.step.factor is Factor.CHOOSING else None,
         )
-        self.message_title.setText(title)
-        self.message.setText(body)
-        self.message_title.setVisible(bool(title))
-        self.message.setVisible(bool(body))
 
 
 class SecondFactorScreen(base.Screen):
