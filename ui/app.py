@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from kiosk import config as kiosk_config
-from kiosk.app import composition
+from kiosk.app import composition, sd_notify
 from kiosk.app import warmup as warmup_steps
 from kiosk.flow import controller as session_controller
 from kiosk.flow import runtime
@@ -19,7 +19,7 @@ from kiosk.offline import audit, monitor
 from kiosk.staff import mode as staff
 from kiosk.staff import pin as staff_pin
 from kiosk.voice import speech
-from ui import main_window, qt_runtime, qtlog, theme, voice, warmup
+from ui import lockdown, main_window, qt_runtime, qtlog, systemd_link, theme, voice, warmup
 from ui.screens import idle
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class KioskApp:
         kiosk: composition.Kiosk,
         *,
         speaker: speech.Speaker | None = None,
+        notifier: sd_notify.Notifier | None = None,
     ) -> None:
         qtlog.install()
         existing = QApplication.instance()
@@ -113,6 +114,13 @@ class KioskApp:
         # the idle screen is up (ui/warmup.py).
         self.warm_up = warmup.WarmUp(idle_screen, warmup_steps.steps_for(services))
         self.monitor.add_listener(idle_screen.show_public)
+        # Ready for systemd at the idle screen's first paint; alive while the GUI thread turns.
+        self.systemd = systemd_link.SystemdLink(
+            notifier if notifier is not None else sd_notify.Notifier({}), idle_screen
+        )
+        self.controller.add_listener(self.systemd.show_state)
+        self.lockdown = lockdown.Lockdown(self.qt_app)
+        self.qt_app.installEventFilter(self.lockdown)
         self.qt_app.installEventFilter(self.window)
         self.qt_app.aboutToQuit.connect(self.stop)
 
@@ -136,6 +144,7 @@ class KioskApp:
     def stop(self) -> None:
         """Stop devices and workers (idempotent)."""
         self.window.allow_close = True
+        self.systemd.stop()
         self.monitor.stop()
         self.controller.stop()
         self.speaker.close()
@@ -144,7 +153,7 @@ class KioskApp:
 
 def run(cfg: kiosk_config.KioskConfig, kiosk: composition.Kiosk) -> int:
     """Run the kiosk full screen until the process is told to stop (SIGTERM/SIGINT)."""
-    app = KioskApp(cfg, kiosk)
+    app = KioskApp(cfg, kiosk, notifier=sd_notify.Notifier())
     app.start()
     return run_event_loop(app)
 
@@ -154,7 +163,10 @@ def run_event_loop(app: KioskApp) -> int:
 
     def quit_on_signal(signum: int, _frame: object) -> None:
         log.info("signal %d: shutting down", signum)
-        app.qt_app.quit()
+        # Not quit(): since Qt 6.5 it first asks every window to close, and the kiosk's
+        # window refuses, so systemctl stop would wait for its SIGKILL.
+        app.window.allow_close = True
+        app.qt_app.exit(0)
 
     signal.signal(signal.SIGTERM, quit_on_signal)
     signal.signal(signal.SIGINT, quit_on_signal)

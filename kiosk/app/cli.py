@@ -83,6 +83,9 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     """Enroll this terminal with a one-time code and keep its credentials in the keyring."""
     cfg = _load(args)
     store = credentials.CredentialStore()
+    # With --systemd-credential the credentials go to stdout for `systemd-creds encrypt`;
+    # what is said to the operator goes to stderr, out of the pipe.
+    say = sys.stderr if args.systemd_credential else sys.stdout
     try:
         hardware = composition.hardware_for_enrollment(cfg)
     except device_errors.DeviceError as exc:
@@ -91,23 +94,32 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     # Staff wait at the terminal: a busy platform's Retry-After is waited out, and said.
     client = composition.build_platform_client(cfg, None, patience_s=ENROLL_PATIENCE_S)
     client.on_wait = lambda seconds: print(
-        f"the platform is busy: trying again in {seconds:.0f} s", flush=True
+        f"the platform is busy: trying again in {seconds:.0f} s", file=say, flush=True
     )
     try:
         creds = client.enroll(args.code.strip(), socket.gethostname(), hardware)
         approvals = client.approvals
     finally:
         client.close()
-    store.save(creds)
-    print(f"enrolled as terminal {creds.terminal_id}; credentials are in the OS keyring")
+    if args.systemd_credential:
+        print(credentials.encode(creds), flush=True)
+        print(
+            f"enrolled as terminal {creds.terminal_id}; encrypt the credential printed above "
+            f"as {credentials.SYSTEMD_CREDENTIAL} (docs/deploy.md)",
+            file=say,
+        )
+    else:
+        store.save(creds)
+        print(f"enrolled as terminal {creds.terminal_id}; credentials are in the OS keyring")
     for reader in hardware.readers:
         sam = f", security module {reader.sam_id}" if reader.sam_id else ""
-        print(f"declared reader: {reader.kind} {reader.model}{sam}")
+        print(f"declared reader: {reader.kind} {reader.model}{sam}", file=say)
     if approvals is not None:
         print(
             "platform approvals: certified reader "
             f"{'yes' if approvals.security_module else 'not yet'}, face check "
-            f"{'yes' if approvals.face else 'not yet'} (the platform's operators decide)"
+            f"{'yes' if approvals.face else 'not yet'} (the platform's operators decide)",
+            file=say,
         )
     return 0
 
@@ -221,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     diag.set_defaults(func=cmd_diag)
     enroll = with_config(sub.add_parser("enroll", help="enroll this terminal"))
     enroll.add_argument("--code", required=True, help="one-time enrollment code (8 characters)")
+    enroll.add_argument(
+        "--systemd-credential",
+        action="store_true",
+        help="print the credentials for `systemd-creds encrypt` instead of using the keyring",
+    )
     enroll.set_defaults(func=cmd_enroll)
     sub.add_parser("staff-pin", help="make the staff PIN hash for the config").set_defaults(
         func=cmd_staff_pin

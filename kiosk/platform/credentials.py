@@ -1,8 +1,17 @@
-"""The terminal's platform credentials, kept in the OS keyring and nowhere else.
+"""The terminal's platform credentials: a systemd credential, or the OS keyring.
 
-The spec (platform-api.md §1) forbids keeping the terminal secret in a file of the kiosk, so
-the store fails closed: the ``fail`` backend (no keyring found) and the ``null`` backend
-(silently drops writes) are refused with a clear error instead of losing the secret.
+The spec (platform-api.md §1) forbids keeping the terminal secret in a file of the kiosk. Two
+places qualify (docs/deploy.md):
+
+- a **systemd credential** (``LoadCredentialEncrypted=credit-kiosk-terminal``): encrypted at
+  rest with ``systemd-creds`` (sealed to the TPM where the machine has one), decrypted by
+  systemd into ``$CREDENTIALS_DIRECTORY``, a memory-only folder that only the kiosk's service
+  can read and that is gone when it stops. Read-only: a new secret is a new credential;
+- the **OS keyring** through ``keyring`` with a pinned backend. The store fails closed: the
+  ``fail`` backend (no keyring found) and the ``null`` backend (silently drops writes) are
+  refused with a clear error instead of losing the secret.
+
+A systemd credential, when the service has one, wins.
 """
 
 from __future__ import annotations
@@ -11,6 +20,8 @@ import base64
 import binascii
 import dataclasses
 import json
+import os
+from pathlib import Path
 
 import keyring
 import keyring.errors
@@ -18,6 +29,8 @@ import keyring.errors
 from kiosk import errors
 
 SERVICE_NAME = "credit-kiosk"
+# The credential's name in the unit (LoadCredentialEncrypted=) and in $CREDENTIALS_DIRECTORY.
+SYSTEMD_CREDENTIAL = "credit-kiosk-terminal"
 # One keyring entry holds both values so they are written and read together.
 _USERNAME = "terminal"
 SECRET_LENGTH = 32
@@ -79,28 +92,27 @@ class CredentialStore:
         return backend
 
     def load(self) -> TerminalCredentials | None:
-        """The stored credentials, or None when the terminal was never enrolled.
+        """The credentials systemd handed over, else the keyring's; None when the terminal was
+        never enrolled.
 
         Raises:
-            KeyringUnavailable: No usable backend, the keyring is locked, or the entry is
-                corrupt (the terminal must then be enrolled again).
+            KeyringUnavailable: No usable backend, the keyring is locked, or the entry (or the
+                systemd credential) is corrupt: the terminal must then be enrolled again.
         """
+        delivered = systemd_credential_path()
+        if delivered is not None:
+            try:
+                return decode(delivered.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise KeyringUnavailable(
+                    f"systemd credential {SYSTEMD_CREDENTIAL} cannot be read: {type(exc).__name__}"
+                ) from None
         self._backend()
         try:
             raw = keyring.get_password(self.service, _USERNAME)
         except keyring.errors.KeyringError as exc:
             raise KeyringUnavailable(f"keyring cannot be read: {type(exc).__name__}") from exc
-        if raw is None:
-            return None
-        try:
-            data = json.loads(raw)
-            return TerminalCredentials(
-                terminal_id=str(data["terminal_id"]),
-                secret=base64.b64decode(data["secret"], validate=True),
-            )
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            # The message must not echo the entry: it holds the secret.
-            raise KeyringUnavailable("stored terminal credentials are corrupt") from None
+        return None if raw is None else decode(raw)
 
     def save(self, creds: TerminalCredentials) -> None:
         """Store ``creds``, replacing any earlier ones.
@@ -108,12 +120,15 @@ class CredentialStore:
         Raises:
             KeyringUnavailable: No usable backend or the keyring refused the write.
         """
+        if systemd_credential_path() is not None:
+            raise KeyringUnavailable(
+                "this kiosk takes its credentials from systemd: enroll with "
+                "`kiosk enroll --code XXXXXXXX --systemd-credential` and encrypt its output "
+                "with systemd-creds (docs/deploy.md)"
+            )
         self._backend()
-        value = json.dumps(
-            {"terminal_id": creds.terminal_id, "secret": base64.b64encode(creds.secret).decode()}
-        )
         try:
-            keyring.set_password(self.service, _USERNAME, value)
+            keyring.set_password(self.service, _USERNAME, encode(creds))
         except keyring.errors.KeyringError as exc:
             raise KeyringUnavailable(f"keyring cannot be written: {type(exc).__name__}") from exc
 
@@ -130,3 +145,35 @@ class CredentialStore:
             pass
         except keyring.errors.KeyringError as exc:
             raise KeyringUnavailable(f"keyring cannot be changed: {type(exc).__name__}") from exc
+
+
+def encode(creds: TerminalCredentials) -> str:
+    """The one text form of the credentials, in the keyring and in a systemd credential."""
+    secret = base64.b64encode(creds.secret).decode()
+    return json.dumps({"terminal_id": creds.terminal_id, "secret": secret})
+
+
+def decode(raw: str) -> TerminalCredentials:
+    """Credentials from ``encode``'s text.
+
+    Raises:
+        KeyringUnavailable: The text is not what ``encode`` writes.
+    """
+    try:
+        data = json.loads(raw)
+        return TerminalCredentials(
+            terminal_id=str(data["terminal_id"]),
+            secret=base64.b64decode(data["secret"], validate=True),
+        )
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        # The message must not echo the entry: it holds the secret.
+        raise KeyringUnavailable("stored terminal credentials are corrupt") from None
+
+
+def systemd_credential_path() -> Path | None:
+    """The credential file systemd decrypted for this service, if it gave one."""
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        return None
+    path = Path(folder) / SYSTEMD_CREDENTIAL
+    return path if path.is_file() else None

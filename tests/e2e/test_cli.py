@@ -51,3 +51,37 @@ def test_run_refuses_an_unenrolled_terminal_and_says_how_to_enroll(
 ) -> None:
     assert cli.main(["run", "--config", str(config_file)]) == 2
     assert "kiosk enroll --code" in capsys.readouterr().err
+
+
+def test_enroll_for_systemd_prints_the_credential_for_systemd_creds_and_keeps_nothing(
+    config_file: Path,
+    platform_sim: PlatformSimulator,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`kiosk enroll --systemd-credential | systemd-creds encrypt ...`: only the credential
+    goes down the pipe, nothing goes to the keyring, and the service reads it back from the
+    folder systemd decrypts it into."""
+    code = platform_sim.new_enrollment_code()
+    args = ["enroll", "--code", code, "--systemd-credential", "--config", str(config_file)]
+    assert cli.main(args) == 0
+    out, err = capsys.readouterr()
+    assert credentials.CredentialStore().load() is None  # the keyring holds nothing
+    creds = credentials.decode(out)
+    assert creds.terminal_id in err and "systemd-creds" not in out
+
+    delivered = tmp_path / "credentials"
+    delivered.mkdir()
+    (delivered / credentials.SYSTEMD_CREDENTIAL).write_text(out, encoding="utf-8")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(delivered))
+    assert credentials.CredentialStore().load() == creds
+    # A second enrollment cannot quietly land in the keyring beside systemd's credential.
+    with pytest.raises(credentials.KeyringUnavailable, match="systemd-creds"):
+        credentials.CredentialStore().save(creds)
+
+    (delivered / credentials.SYSTEMD_CREDENTIAL).write_text("{not json", encoding="utf-8")
+    with pytest.raises(credentials.KeyringUnavailable, match="corrupt") as refused:
+        credentials.CredentialStore().load()
+    assert "not json" not in str(refused.value)

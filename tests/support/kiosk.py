@@ -18,7 +18,7 @@ import pytest
 
 from devices.card_reader import CardEvent
 from kiosk import config as kiosk_config
-from kiosk.app import composition
+from kiosk.app import composition, sd_notify
 from kiosk.flow import controller as session_controller
 from kiosk.flow import runtime, session
 from kiosk.platform import report as report_model
@@ -166,14 +166,17 @@ def make_controller(
 
 @contextlib.contextmanager
 def running_kiosk(
-    cfg: kiosk_config.KioskConfig, platform: PlatformSimulator
+    cfg: kiosk_config.KioskConfig,
+    platform: PlatformSimulator,
+    notifier: sd_notify.Notifier | None = None,
 ) -> Iterator[ui_app.KioskApp]:
-    """The kiosk as `kiosk run` builds it, enrolled with ``platform``, started and stopped."""
+    """The kiosk as `kiosk run` builds it, enrolled with ``platform``, started and stopped
+    (telling systemd through ``notifier``, when given)."""
     from simulators import demo
     from ui import app as ui_app
 
     creds = demo.enroll(cfg, platform)
-    app = ui_app.KioskApp(cfg, composition.build_kiosk(cfg, creds))
+    app = ui_app.KioskApp(cfg, composition.build_kiosk(cfg, creds), notifier=notifier)
     app.start(fullscreen=False)
     try:
         yield app

@@ -1,0 +1,210 @@
+"""The kiosk as its systemd unit runs it: ready after the first paint, watchdog pings from the
+GUI thread (a frozen event loop stops them), a clean stop on SIGTERM, credentials from
+systemd, and no key or menu that leaves or covers the kiosk."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QContextMenuEvent, QHelpEvent
+from PySide6.QtWidgets import QApplication, QLineEdit, QToolTip
+from pytestqt.qtbot import QtBot
+
+from kiosk import config as kiosk_config
+from kiosk.app import sd_notify
+from kiosk.flow import session
+from kiosk.platform import credentials
+from simulators import demo
+from simulators.platform_server import PlatformSimulator
+from tests.support.kiosk import running_kiosk
+
+WAIT_MS = 20_000
+
+
+class NotifyListener:
+    """systemd's end of ``NOTIFY_SOCKET``: every datagram, with when it came."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(self.path)
+        self._sock.settimeout(0.05)
+        self.messages: list[tuple[float, str]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self._sock.recv(4096)
+            except TimeoutError:
+                continue
+            with self._lock:
+                self.messages.append((time.monotonic(), data.decode()))
+
+    def texts(self) -> list[str]:
+        with self._lock:
+            return [text for _, text in self.messages]
+
+    def ping_times(self) -> list[float]:
+        with self._lock:
+            return [at for at, text in self.messages if text == "WATCHDOG=1"]
+
+    def wait_for(self, text: str, timeout_s: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if any(text in t for t in self.texts()):
+                return
+            time.sleep(0.02)
+        pytest.fail(f"systemd never got {text!r} (got {self.texts()})")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sock.close()
+
+
+@pytest.fixture
+def listener(tmp_path: Path) -> Iterator[NotifyListener]:
+    notify = NotifyListener(tmp_path / "notify")
+    yield notify
+    notify.close()
+
+
+PING_USEC = 200_000  # WatchdogSec=0.2: a ping every 0.1 s
+
+
+def test_ready_after_the_first_paint_and_pings_stop_while_the_gui_thread_is_frozen(
+    qtbot: QtBot,
+    simulator_cfg: kiosk_config.KioskConfig,
+    platform_sim: PlatformSimulator,
+    listener: NotifyListener,
+) -> None:
+    notifier = sd_notify.Notifier({"NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": str(PING_USEC)})
+    with running_kiosk(simulator_cfg, platform_sim, notifier) as app:
+        qtbot.wait_until(lambda: app.systemd.ready, timeout=WAIT_MS)
+        assert listener.texts()[0] == "READY=1\nSTATUS=idle"
+        qtbot.wait(600)
+        assert len(listener.ping_times()) >= 3
+
+        # What a slot that never returns does to the event loop, for one second.
+        frozen_from = time.monotonic()
+        time.sleep(1.0)
+        frozen_until = time.monotonic()
+        qtbot.wait(500)
+
+        pings = listener.ping_times()
+        during = [t for t in pings if frozen_from + 0.15 < t < frozen_until]
+        assert during == [], "a ping came while the GUI thread was frozen"
+        assert any(t > frozen_until for t in pings), "the pings did not come back"
+
+        app.controller.handle(session.StaffModeRequested())
+        listener.wait_for("STATUS=staff mode")
+    listener.wait_for("STOPPING=1")
+
+
+@pytest.mark.usefixtures("memory_keyring")
+def test_kiosk_run_under_systemd_takes_its_credential_and_stops_cleanly_on_sigterm(
+    tmp_path: Path,
+    simulator_cfg: kiosk_config.KioskConfig,
+    platform_sim: PlatformSimulator,
+    listener: NotifyListener,
+) -> None:
+    """`kiosk run` as the unit starts it: the terminal secret from $CREDENTIALS_DIRECTORY
+    (no keyring at all), READY, pings, and SIGTERM (systemctl stop) ends it with status 0."""
+    config_file = tmp_path / "kiosk.toml"
+    config_file.write_text(kiosk_config.to_toml(simulator_cfg), encoding="utf-8")
+    creds_dir = tmp_path / "credentials"
+    creds_dir.mkdir(mode=0o700)
+    creds = demo.enroll(simulator_cfg, platform_sim)
+    (creds_dir / credentials.SYSTEMD_CREDENTIAL).write_text(
+        credentials.encode(creds), encoding="utf-8"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "QT_QPA_PLATFORM": "offscreen",
+        "NOTIFY_SOCKET": listener.path,
+        "WATCHDOG_USEC": str(PING_USEC),
+        "CREDENTIALS_DIRECTORY": str(creds_dir),
+        # A keyring would be a mistake here: the one the process would find refuses to work.
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.app.cli", "run", "--config", str(config_file)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        listener.wait_for("READY=1", timeout_s=60)
+        deadline = time.monotonic() + 10
+        while len(listener.ping_times()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(listener.ping_times()) >= 3
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert listener.texts()[-1] == "STOPPING=1"
+
+
+def test_no_key_menu_or_tooltip_leaves_or_covers_the_kiosk(
+    qtbot: QtBot, simulator_cfg: kiosk_config.KioskConfig, platform_sim: PlatformSimulator
+) -> None:
+    with running_kiosk(simulator_cfg, platform_sim) as app:
+        window = app.window
+        qtbot.wait_exposed(window)
+        for key, modifiers in [
+            (Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier),
+            (Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier),
+            (Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier),
+            (
+                Qt.Key.Key_Backspace,
+                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
+            ),
+        ]:
+            qtbot.keyClick(window, key, modifiers)
+        assert window.isVisible()
+        assert window.close() is False  # what a window manager's close button asks
+        assert window.isVisible()
+
+        # A text field's own menu (cut, copy, paste, select all) never opens.
+        field = window.findChildren(QLineEdit)[0]
+        at = QPoint(5, 5)
+        menu = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, field.mapToGlobal(at))
+        QApplication.sendEvent(field, menu)
+        qtbot.wait(100)
+        assert QApplication.activePopupWidget() is None
+
+        # No tooltip stays over the screen, whatever a widget carries.
+        field.setToolTip("should never show")
+        tip = QHelpEvent(QEvent.Type.ToolTip, at, field.mapToGlobal(at))
+        QApplication.sendEvent(field, tip)
+        qtbot.wait(100)
+        assert not QToolTip.isVisible()
+
+        # The service keyboard's staff combination still works: staff mode is the way out.
+        qtbot.keyClick(
+            window,
+            Qt.Key.Key_S,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
+        )
+        assert app.controller.state.phase is session.Phase.STAFF
