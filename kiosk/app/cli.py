@@ -20,7 +20,7 @@ from pathlib import Path
 from devices import errors as device_errors
 from kiosk import config as kiosk_config
 from kiosk import errors
-from kiosk.app import composition
+from kiosk.app import composition, hardening
 from kiosk.app.logging_setup import setup_logging
 from kiosk.platform import credentials
 from kiosk.staff import diagnostics
@@ -42,6 +42,7 @@ def _load(args: argparse.Namespace) -> kiosk_config.KioskConfig:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the kiosk full screen with the configured devices and platform."""
     cfg = _load(args)
+    hardening.forbid_core_dumps()
     setup_logging(
         Path(cfg.paths.log_dir),
         level=cfg.logging.level,

@@ -155,6 +155,10 @@ def test_kiosk_run_under_systemd_takes_its_credential_and_stops_cleanly_on_sigte
         while len(listener.ping_times()) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(listener.ping_times()) >= 3
+        # Card photos and camera frames pass through this process: a crash leaves no core.
+        limits = Path(f"/proc/{process.pid}/limits").read_text(encoding="utf-8")
+        core_limit = next(line for line in limits.splitlines() if "core file" in line)
+        assert core_limit.split()[4:6] == ["0", "0"], core_limit
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     finally:

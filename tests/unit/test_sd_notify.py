@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +91,17 @@ def test_a_vanished_socket_is_logged_once_and_does_not_stop_the_kiosk(
     assert len(warnings) == 1
     assert "not sent" in warnings[0].getMessage()
     notifier.close()
+
+
+def test_the_kiosk_process_forbids_itself_core_dumps() -> None:
+    # As a machine that keeps cores would start it (this one's soft limit may be 0 already).
+    probe = (
+        "import resource; hard = resource.getrlimit(resource.RLIMIT_CORE)[1]; "
+        "resource.setrlimit(resource.RLIMIT_CORE, (hard, hard)); "
+        "from kiosk.app import hardening; print(hardening.dumpable()); "
+        "hardening.forbid_core_dumps(); print(hardening.dumpable())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["True", "False"]
