@@ -5,6 +5,7 @@
 #   tools/bootstrap.sh test [pytest options]       install, then run every check and the whole test suite
 #   tools/bootstrap.sh bench                       install, then the start-up benchmark
 #   tools/bootstrap.sh install                     install only
+#   tools/bootstrap.sh wheel                       install, then build the kiosk's wheel into dist/
 #
 # Idempotent: a second run installs nothing and only re-installs the Python package when
 # pyproject.toml changed. Needs root or sudo for apt-get on the first run.
@@ -70,6 +71,20 @@ install_python_package() {
     "$VENV/bin/python" -m tools.fetch_face_models   # face models, SHA-256 pinned; no-op when present
 }
 
+build_wheel() {
+    # The build-system requirements of pyproject.toml in the venv (a venv made by Debian's
+    # python3 -m venv has setuptools 66 and no bdist_wheel), then the wheel, built in place
+    # from the checkout: with the face models when they were fetched (install_python_package).
+    local requires
+    mapfile -t requires < <("$VENV/bin/python" -c 'import tomllib; print(*tomllib.load(
+        open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")')
+    "$VENV/bin/python" -m pip install -q "${requires[@]}"
+    rm -rf build   # setuptools' staging folder: a module deleted since the last build would stay
+    mkdir -p dist
+    "$VENV/bin/python" -m pip wheel -q --no-deps --no-build-isolation -w dist .
+    log "built $(ls -t dist/credit_kiosk-*.whl | head -n 1)"
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -83,5 +98,6 @@ case "$cmd" in
     bench)
         install_system_packages; install_python_package
         exec "$VENV/bin/python" -m tools.bench "$@" ;;
-    *) echo "usage: $0 demo|test|bench|install [options]" >&2; exit 2 ;;
+    wheel) install_system_packages; install_python_package; build_wheel ;;
+    *) echo "usage: $0 demo|test|bench|install|wheel [options]" >&2; exit 2 ;;
 esac

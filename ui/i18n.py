@@ -15,11 +15,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QTranslator
 
+from kiosk.assets import TRANSLATIONS_DIR
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger(__name__)
-
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "translations"
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Languages", "translate", "translated"]
 
