@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import faulthandler
 import getpass
 import json
 import logging
@@ -43,6 +44,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the kiosk full screen with the configured devices and platform."""
     cfg = _load(args)
     hardening.forbid_core_dumps()
+    # A fatal signal (the watchdog's SIGABRT on a frozen window) writes every thread's stack
+    # to stderr, the journal: where it was stuck, with no data in it.
+    faulthandler.enable()
     setup_logging(
         Path(cfg.paths.log_dir),
         level=cfg.logging.level,

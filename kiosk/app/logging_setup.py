@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import sys
 from pathlib import Path
 
 from kiosk.privacy import mask_text
@@ -45,6 +47,19 @@ class OneLineFormatter(logging.Formatter):
         return one_line(super().format(record))
 
 
+# syslog priorities: journald reads a "<N>" prefix on each line of a service's stderr.
+_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3}
+
+
+class JournalFormatter(OneLineFormatter):
+    """One line per event for journald: its priority prefix, no time (the journal adds it)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """``<priority>logger: message``."""
+        priority = _PRIORITY.get(record.levelno, 2 if record.levelno > logging.ERROR else 6)
+        return f"<{priority}>{super().format(record)}"
+
+
 def setup_logging(
     log_dir: Path,
     *,
@@ -52,8 +67,14 @@ def setup_logging(
     max_bytes: int = 2_000_000,
     backup_count: int = 5,
     console: bool = False,
+    journal: bool | None = None,
 ) -> Path:
-    """Send every logger to a rotating file in ``log_dir`` (created 0700); return its path."""
+    """Send every logger to a rotating file in ``log_dir`` (created 0700); return its path.
+
+    Under systemd (``JOURNAL_STREAM`` set: stderr goes to the journal) every line goes to the
+    journal too, masked the same way, with its level, so operators read it with journalctl
+    and forward it with what they already run. ``journal`` forces it on or off.
+    """
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = log_dir / "kiosk.log"
     handlers: list[logging.Handler] = [
@@ -63,12 +84,19 @@ def setup_logging(
     ]
     if console:
         handlers.append(logging.StreamHandler())
+    if journal is None:
+        journal = bool(os.environ.get("JOURNAL_STREAM"))
+    if journal:
+        to_journal = logging.StreamHandler(sys.stderr)
+        to_journal.setFormatter(JournalFormatter("%(name)s: %(message)s"))
+        handlers.append(to_journal)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
         old.close()
     for handler in handlers:
-        handler.setFormatter(OneLineFormatter(LOG_FORMAT))
+        if handler.formatter is None:
+            handler.setFormatter(OneLineFormatter(LOG_FORMAT))
         handler.addFilter(MaskingFilter())
         root.addHandler(handler)
     root.setLevel(level)
