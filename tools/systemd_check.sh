@@ -132,7 +132,12 @@ sed 's/^/    /' "$XDG/systemd/user/$UNIT" | grep -E 'Type|Notify|Watchdog|Restar
 chown -R "$CHECK_USER:" "$XDG" "$WORK/state" "$WORK/credential"
 
 say "systemd --user in a private mount namespace, with its own journald"
-setsid unshare --mount --propagation private bash -c "
+# A chroot's root is no mount point and cannot be made private (the fresh-machine root is
+# one, inside a private namespace already): there only /run, made private below, is changed.
+PROPAGATION=private
+mountpoint -q / || PROPAGATION=unchanged
+setsid unshare --mount --propagation "$PROPAGATION" bash -c "
+    mount --bind /run /run && mount --make-rprivate /run
     mount -t tmpfs -o mode=755 tmpfs /run/systemd
     mkdir -p /run/systemd/system /run/systemd/journal /run/systemd/inaccessible
     # What PID 1 would have made: the nodes InaccessiblePaths= and friends mount over paths.
@@ -141,7 +146,7 @@ setsid unshare --mount --propagation private bash -c "
         python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind(\"sock\")' && chmod 0 sock
     cd /
     mount -t tmpfs -o mode=755 tmpfs /run/log
-    [ -d /var/log/journal ] && mount -t tmpfs tmpfs /var/log/journal
+    [ -d /var/log/journal ] && [ $PROPAGATION = private ] && mount -t tmpfs tmpfs /var/log/journal
     /lib/systemd/systemd-journald >'$WORK/journald.out' 2>&1 &
     echo \$! >'$WORK/journald.pid'
     for _ in \$(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
