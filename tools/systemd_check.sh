@@ -65,14 +65,26 @@ cleanup() {
     fi
     [ -f "$WORK/journald.pid" ] && kill "$(cat "$WORK/journald.pid")" 2>/dev/null || true
     sleep 0.5
-    for hierarchy in systemd unified; do
-        [ -d "/sys/fs/cgroup/$hierarchy/credit-kiosk-check" ] &&
-            find "/sys/fs/cgroup/$hierarchy/credit-kiosk-check" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
+    local remove='for hierarchy in systemd unified; do
+        [ -d /sys/fs/cgroup/$hierarchy/credit-kiosk-check ] &&
+            find /sys/fs/cgroup/$hierarchy/credit-kiosk-check -depth -type d -exec rmdir {} \; 2>/dev/null
+    done; true'
+    if [ -d /sys/fs/cgroup/unified ]; then
+        bash -c "$remove"
+    else  # the hierarchies were mounted in the manager's namespace only: mount them again
+        unshare --mount --propagation "$PROPAGATION" bash -c "mount -t tmpfs cgroup /sys/fs/cgroup &&
+            mkdir /sys/fs/cgroup/systemd /sys/fs/cgroup/unified &&
+            mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd &&
+            mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified && $remove"
+    fi
     [ "$CREATED_USER" = 1 ] && userdel "$CHECK_USER" 2>/dev/null
     return 0
 }
 trap cleanup EXIT
+# A chroot's root is no mount point and cannot be made private (the fresh-machine root is
+# one, inside a private namespace already): there only /run, made private, is changed.
+PROPAGATION=private
+mountpoint -q / || PROPAGATION=unchanged
 
 say "a kiosk configuration, a terminal credential and the unit, for user $CHECK_USER"
 rm -rf "$WORK"
@@ -132,10 +144,6 @@ sed 's/^/    /' "$XDG/systemd/user/$UNIT" | grep -E 'Type|Notify|Watchdog|Restar
 chown -R "$CHECK_USER:" "$XDG" "$WORK/state" "$WORK/credential"
 
 say "systemd --user in a private mount namespace, with its own journald"
-# A chroot's root is no mount point and cannot be made private (the fresh-machine root is
-# one, inside a private namespace already): there only /run, made private below, is changed.
-PROPAGATION=private
-mountpoint -q / || PROPAGATION=unchanged
 setsid unshare --mount --propagation "$PROPAGATION" bash -c "
     mount --bind /run /run && mount --make-rprivate /run
     mount -t tmpfs -o mode=755 tmpfs /run/systemd
@@ -150,6 +158,14 @@ setsid unshare --mount --propagation "$PROPAGATION" bash -c "
     /lib/systemd/systemd-journald >'$WORK/journald.out' 2>&1 &
     echo \$! >'$WORK/journald.pid'
     for _ in \$(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
+    if [ ! -d /sys/fs/cgroup/unified ]; then
+        # A chroot with a bare /sys (the fresh-machine root): the two hierarchies the manager
+        # needs, mounted in this namespace only.
+        mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup
+        mkdir /sys/fs/cgroup/systemd /sys/fs/cgroup/unified
+        mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+        mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+    fi
     for hierarchy in systemd unified; do
         group=/sys/fs/cgroup/\$hierarchy/$CGROUP
         mkdir -p \$group && chown -R $CHECK_USER: \$group && echo \$\$ >\$group/cgroup.procs
