@@ -38,7 +38,15 @@ class ReaderUnavailable:
     reason: str
 
 
-CardEvent = CardInserted | CardRemoved | ReaderUnavailable
+@dataclasses.dataclass(frozen=True)
+class ReaderReady:
+    """A usable reader is watched: at start, and again after ``ReaderUnavailable`` (plugged
+    back, the PC/SC service back, the library answering again)."""
+
+    reader: str
+
+
+CardEvent = CardInserted | CardRemoved | ReaderUnavailable | ReaderReady
 
 
 @dataclasses.dataclass(frozen=True)

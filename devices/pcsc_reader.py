@@ -27,6 +27,7 @@ from devices.card_reader import (
     CardEvent,
     CardInserted,
     CardRemoved,
+    ReaderReady,
     ReaderSlot,
     ReaderUnavailable,
     Response,
@@ -456,6 +457,7 @@ class _Monitor:
         self.reader = reader
         self.known_state = self.s.SCARD_STATE_UNAWARE
         self.unavailable = None
+        self.emit(ReaderReady(reader))
         return True
 
     def watch(self) -> None:

@@ -95,6 +95,7 @@ from devices.card_reader import (
     CardInserted,
     CardRemoved,
     CertifiedReading,
+    ReaderReady,
     ReaderUnavailable,
     SecurityModuleText,
 )
@@ -992,6 +993,7 @@ class _Poller:
                     self.port_open = True
                     self.unavailable = None
                     self.backoff_s = 0.25
+                    self.emit(ReaderReady(self.owner.reader_name))
                 status = self.call(lambda: self.api.find_card(port))
             except ReaderNotResponding as exc:
                 # The port's state is unknown after a hang: open it again once it answers.

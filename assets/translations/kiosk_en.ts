@@ -692,7 +692,7 @@
         <translation>Something unexpected went wrong. Please ask staff for help.</translation>
     </message>
     <message>
-        <location filename="../../ui/screens/base.py" line="+139"/>
+        <location filename="../../ui/screens/base.py" line="+150"/>
         <source>还可以尝试 %n 次。</source>
         <translation>Attempts left: %n.</translation>
     </message>
@@ -700,7 +700,7 @@
 <context>
     <name>FaceCheckPage</name>
     <message>
-        <location filename="../../ui/screens/face_check.py" line="+61"/>
+        <location filename="../../ui/screens/face_check.py" line="+64"/>
         <location line="+33"/>
         <source>请站在屏幕正前方，把脸放进椭圆框里。</source>
         <translation>Stand right in front of the screen with your face inside the oval.</translation>
@@ -783,7 +783,7 @@
         <translation>Turn your head slowly as the screen asks.</translation>
     </message>
     <message>
-        <location line="+223"/>
+        <location line="+225"/>
         <source>摄像头已开启</source>
         <translation>Camera on</translation>
     </message>
@@ -919,7 +919,7 @@
         <translation>See your public credit records, learn how to repair negative records, and print a report with a verification code.</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>本机暂停服务</source>
         <translation>This kiosk is out of service</translation>
     </message>
@@ -940,6 +940,16 @@
     </message>
     <message>
         <location line="+7"/>
+        <source>读卡器暂时不能使用</source>
+        <translation>The card reader cannot be used right now</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>本机恢复后会自动继续服务。急需办理请到大厅服务台，或使用其他自助终端。</source>
+        <translation>This kiosk will serve again by itself once it is fixed. If it is urgent, please go to the service desk or use another kiosk.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>请将本人居民身份证放在下方读卡区</source>
         <translation>Please place your resident ID card on the card reader below</translation>
     </message>
@@ -1368,12 +1378,12 @@
 <context>
     <name>SecondFactorScreen</name>
     <message>
-        <location filename="../../ui/screens/second_factor.py" line="+180"/>
+        <location filename="../../ui/screens/second_factor.py" line="+178"/>
         <source>确认是您本人</source>
         <translation>Confirm it is you</translation>
     </message>
     <message>
-        <location line="-119"/>
+        <location line="-117"/>
         <location line="+1"/>
         <source>请工作人员现场核验</source>
         <translation>Verify with staff</translation>
@@ -1440,7 +1450,7 @@
     </message>
     <message>
         <location filename="../../ui/screens/entry_page.py" line="+72"/>
-        <location line="+39"/>
+        <location line="+35"/>
         <source>确认</source>
         <translation>Confirm</translation>
     </message>

@@ -122,8 +122,15 @@ class SessionController:
             self._dispatcher.post(lambda: self.handle(session.CardInserted()))
         elif isinstance(event, card_reader.CardRemoved):
             self._dispatcher.post(lambda: self.handle(session.CardRemoved()))
+        elif isinstance(event, card_reader.ReaderReady):
+            log.info("card reader ready: %s", event.reader)
+            self._dispatcher.post(lambda: self.handle(session.ReaderStatusChanged(ready=True)))
         else:
             log.warning("card reader unavailable: %s", event.reason)
+            reason = event.reason
+            self._dispatcher.post(
+                lambda: self.handle(session.ReaderStatusChanged(ready=False, reason=reason))
+            )
 
     def handle(self, event: session.Event) -> None:
         """Process ``event`` and everything it causes, one event at a time."""

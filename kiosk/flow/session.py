@@ -169,6 +169,10 @@ class Hall:
 
     out_of_service: bool = False  # set by staff: no session starts
     online: bool = True  # the platform answers (kiosk.offline.monitor probes it)
+    # The card reader can be used; when not, why (devices.card_reader.ReaderUnavailable's
+    # reason: "no_reader", "service_down", "not_responding").
+    reader_ready: bool = True
+    reader_problem: str = ""
     # "Call staff" pressed: the banner shows until staff mode opens or the call times out.
     # ``staff_call`` numbers the calls.
     staff_called: bool = False
@@ -586,6 +590,14 @@ class PlatformStatusChanged:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReaderStatusChanged:
+    """The card reader became usable, or stopped being usable (``reason`` says why)."""
+
+    ready: bool
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class PlatformBusy:
     """The platform asked to wait ``seconds`` before the call in flight goes again."""
 
@@ -646,6 +658,7 @@ Event = (
     | StaffModeLeft
     | OutOfServiceSet
     | PlatformStatusChanged
+    | ReaderStatusChanged
     | PlatformBusy
     | FaceChosen
     | FaceConsentGiven
@@ -1325,6 +1338,11 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
             return dataclasses.replace(
                 state, hall=dataclasses.replace(state.hall, online=online)
             ), []
+        case ReaderStatusChanged(ready=ready, reason=reason):
+            hall = dataclasses.replace(
+                state.hall, reader_ready=ready, reader_problem="" if ready else reason
+            )
+            return dataclasses.replace(state, hall=hall), []
         case PlatformBusy() if phase not in _NO_SESSION and state.step.busy:
             return dataclasses.replace(
                 state, step=dataclasses.replace(state.step, platform_busy=True)

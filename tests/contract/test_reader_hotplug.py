@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from devices import pcsc_reader, rid_card
-from devices.card_reader import CardInserted, CardRemoved, ReaderUnavailable
+from devices.card_reader import CardInserted, CardRemoved, ReaderReady, ReaderUnavailable
 from devices.errors import NoReader, ReaderServiceDown
 from devices.pcsc_reader import PcscCardReader
 from simulators.card_factory import IssuerCA, issue_card
@@ -107,6 +107,7 @@ def test_service_down_is_not_no_reader_and_recovers(
     first = VirtualCardClient(Rid1Applet(issue_card(ZHANG_WEI, issuer_ca)), port=pcscd.port)
     first.insert()
     events.expect(CardInserted(READER, first.card.atr))
+    assert events.ready == [ReaderReady(READER)]  # the idle screen can invite cards
 
     owned_pcscd.stop(kill=True)  # a crash: no goodbye to the clients
 
@@ -127,6 +128,8 @@ def test_service_down_is_not_no_reader_and_recovers(
         assert event == CardInserted(READER, image.atr)
         assert read_holder_file(reader) == image.files[0x0101]
     events.expect(CardRemoved(READER))
+    # Said again once the daemon was back: the idle screen stops saying "reader unusable".
+    assert events.ready == [ReaderReady(READER), ReaderReady(READER)]
 
 
 # pcscd is stopped on purpose: the reader says so in the log.

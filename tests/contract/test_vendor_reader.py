@@ -35,6 +35,7 @@ from devices.card_reader import (
     CardInserted,
     CardRemoved,
     CertifiedReading,
+    ReaderReady,
     ReaderUnavailable,
     SecurityModuleText,
 )
@@ -734,6 +735,9 @@ def test_security_module_id_is_read_again_after_the_reader_was_lost(
     stub.set_mode("normal")
     events.expect(CardInserted(name_of(reader), b""))
     assert reader.security_module_id() == "05.01-20240601-0000000007"
+    # Ready at start, and again once the port opened after the hang: what the idle screen
+    # and the fleet's health follow.
+    assert events.ready == [ReaderReady(name_of(reader))] * 2
 
 
 @pytest.mark.expect_log("devices.vendor_reader")

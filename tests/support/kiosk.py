@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import queue
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from devices.card_reader import CardEvent
+from devices.card_reader import CardEvent, ReaderReady
 from kiosk import config as kiosk_config
 from kiosk.app import composition, sd_notify
 from kiosk.flow import controller as session_controller
@@ -194,10 +195,22 @@ class CardEvents:
     def __init__(self) -> None:
         self._queue: queue.Queue[CardEvent] = queue.Queue()
         self.seen: list[CardEvent] = []
+        self.ready: list[ReaderReady] = []
+        self._ready_lock = threading.Lock()
 
     def put(self, event: CardEvent) -> None:
-        """Record ``event`` (from the reader's thread)."""
+        """Record ``event`` (from the reader's thread). "Reader ready" is kept apart
+        (``ready``): tests of card events expect the card's events in order."""
+        if isinstance(event, ReaderReady):
+            with self._ready_lock:
+                self.ready.append(event)
+            return
         self._queue.put(event)
+
+    def ready_count(self) -> int:
+        """How many times the reader said it is ready so far."""
+        with self._ready_lock:
+            return len(self.ready)
 
     def next(self, timeout_s: float = CARD_EVENT_TIMEOUT_S) -> CardEvent:
         """The next event, or the test fails after ``timeout_s``."""

@@ -85,6 +85,22 @@ def test_an_error_is_shown_in_plain_words(window: main_window.KioskWindow) -> No
     assert "session locked" not in screen.body.text()
 
 
+@pytest.mark.parametrize("reason", ["no_reader", "service_down", "not_responding"])
+def test_an_unusable_reader_is_said_on_the_idle_screen_until_it_is_back(
+    window: main_window.KioskWindow, reason: str
+) -> None:
+    screen = window.screen_of(idle.IdleScreen)
+    assert isinstance(screen, idle.IdleScreen)
+    hall = session.Hall(reader_ready=False, reader_problem=reason)
+    window.show_state(session.SessionState(hall=hall))
+    assert screen.instruction.text() == "读卡器暂时不能使用"
+    assert "服务台" in screen.hint.text()
+    assert not screen.animation.isVisible()  # no invitation to put a card down
+    window.show_state(session.SessionState())
+    assert screen.instruction.text() == "请将本人居民身份证放在下方读卡区"
+    assert screen.animation.isVisible()
+
+
 def test_large_text_mode_enlarges_text_and_targets(
     qtbot: QtBot, window: main_window.KioskWindow
 ) -> None:

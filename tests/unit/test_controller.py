@@ -120,3 +120,20 @@ def test_the_resend_wait_runs_on_the_controllers_clock() -> None:
     assert not harness.controller.state.step.resend_ready
     harness.clock.advance(1)
     assert harness.controller.state.step.resend_ready
+
+
+@pytest.mark.expect_log("kiosk.flow.controller")
+def test_the_readers_own_word_reaches_the_hall_state() -> None:
+    """An unplugged reader or a dead pcscd is said on the idle screen (and to the fleet), and
+    cleared when the reader is back, whatever thread the reader speaks from."""
+    harness = make_controller(held=False)
+    ctl, dispatcher = harness.controller, harness.dispatcher
+    ctl.on_card_event(card_reader.ReaderUnavailable("service_down"))
+    pump(dispatcher, 0.2)
+    assert not ctl.state.hall.reader_ready
+    assert ctl.state.hall.reader_problem == "service_down"
+    ctl.on_card_event(card_reader.ReaderReady("Virtual PCD 00 00"))
+    pump(dispatcher, 0.2)
+    assert ctl.state.hall.reader_ready
+    assert ctl.state.hall.reader_problem == ""
+    ctl.stop()

@@ -282,6 +282,22 @@ def test_a_failed_repair_slip_keeps_the_report_and_explains() -> None:
     assert kinds(effects) == []
 
 
+# ---------------------------------------------------------------- reader unusable
+
+
+def test_a_reader_that_cannot_be_used_is_said_until_it_is_back() -> None:
+    state = at_phase(S.Phase.REPORT)
+    # Mid-session the reader's own "card removed" ends the session; the status only marks
+    # the hall, and outlives the session.
+    state, effects = S.transition(state, S.ReaderStatusChanged(False, "no_reader"), RULES)
+    assert state.phase is S.Phase.REPORT and effects == []
+    state, _ = S.transition(state, S.CardRemoved(), RULES)
+    assert state.phase is S.Phase.IDLE
+    assert (state.hall.reader_ready, state.hall.reader_problem) == (False, "no_reader")
+    state, _ = S.transition(state, S.ReaderStatusChanged(True), RULES)
+    assert (state.hall.reader_ready, state.hall.reader_problem) == (True, "")
+
+
 # ---------------------------------------------------------------- platform offline
 
 OFFLINE = S.PlatformStatusChanged(online=False)

@@ -72,7 +72,8 @@ class IdleScreen(base.Screen):
         self._state = state
         out = state.hall.out_of_service
         down = not out and not state.hall.online
-        self.instruction.setObjectName("HeadingWarning" if out or down else "Heading")
+        no_reader = not out and not down and not state.hall.reader_ready
+        self.instruction.setObjectName("HeadingWarning" if out or down or no_reader else "Heading")
         if out:
             self.instruction.setText(translate("IdleScreen", "本机暂停服务"))
             self.hint.setText(
@@ -90,6 +91,14 @@ class IdleScreen(base.Screen):
                     "下方的办事时间、公告和信用修复指南仍可查看；急需办理请到大厅服务台。",
                 )
             )
+        elif no_reader:
+            self.instruction.setText(translate("IdleScreen", "读卡器暂时不能使用"))
+            self.hint.setText(
+                translate(
+                    "IdleScreen",
+                    "本机恢复后会自动继续服务。急需办理请到大厅服务台，或使用其他自助终端。",
+                )
+            )
         else:
             self.instruction.setText(translate("IdleScreen", "请将本人居民身份证放在下方读卡区"))
             self.hint.setText(
@@ -99,10 +108,10 @@ class IdleScreen(base.Screen):
                 )
             )
         base.repolish(self.instruction)
-        self.animation.setVisible(not out and not down)
+        self.animation.setVisible(not out and not down and not no_reader)
         tokens = theme.ELDER if state.resident.elder_mode else theme.NORMAL
         self.animation.set_colors(tokens.accent, tokens.surface, tokens.text)
-        self.elder_button.setVisible(not out and not down)
+        self.elder_button.setVisible(not out and not down and not no_reader)
         self.elder_button.setText(
             translate("IdleScreen", "已切换到大字和语音模式，请放置身份证")
             if state.resident.elder_mode
