@@ -172,6 +172,16 @@ class OfflineConfig:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class MetricsConfig:
+    """Prometheus metrics in node_exporter's textfile format (docs/staff.md "Monitoring")."""
+
+    # Absolute path of a *.prom file in node_exporter's --collector.textfile.directory, e.g.
+    # "/var/lib/prometheus/node-exporter/credit_kiosk.prom"; "" = no metrics file.
+    textfile: str = ""
+    interval_s: float = 60.0  # the file is written again this often
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class KioskConfig:
     """The whole configuration."""
 
@@ -187,6 +197,7 @@ class KioskConfig:
     logging: LoggingConfig = LoggingConfig()
     staff: StaffConfig = StaffConfig()
     offline: OfflineConfig = OfflineConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
 
 def _choices(section: type[Any]) -> dict[str, tuple[object, ...]]:
@@ -273,6 +284,30 @@ def _camera_checks(camera: CameraConfig, problems: list[str]) -> None:
         problems.append(f"camera.models_dir: must be an absolute path (got {camera.models_dir!r})")
 
 
+METRICS_INTERVAL_MIN_S = 1.0  # more often only keeps the sender's thread busy
+
+
+def _metrics_checks(metrics: MetricsConfig, problems: list[str]) -> None:
+    # The folder is not required to exist: a kiosk must not refuse to serve residents because
+    # node_exporter is not installed yet (the writer logs why it cannot write).
+    if metrics.textfile:
+        path = Path(metrics.textfile)
+        if not path.is_absolute():
+            problems.append(
+                f"metrics.textfile: must be an absolute path (got {metrics.textfile!r})"
+            )
+        elif path.suffix != ".prom":
+            problems.append(
+                "metrics.textfile: node_exporter reads only files ending in .prom "
+                f"(got {metrics.textfile!r})"
+            )
+    if metrics.interval_s < METRICS_INTERVAL_MIN_S:
+        problems.append(
+            f"metrics.interval_s: must be at least {METRICS_INTERVAL_MIN_S:g} s, "
+            f"got {metrics.interval_s!r}"
+        )
+
+
 def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
     if not re.match(r"^https?://", cfg.platform.url):
         problems.append(f"platform.url: must start with https:// (got {cfg.platform.url!r})")
@@ -305,6 +340,7 @@ def _cross_checks(cfg: KioskConfig, problems: list[str]) -> None:
     _offline_checks(cfg.offline, problems)
     _voice_checks(cfg.voice, problems)
     _camera_checks(cfg.camera, problems)
+    _metrics_checks(cfg.metrics, problems)
     if cfg.elder_mode.timeout_factor < 1:
         problems.append("elder_mode.timeout_factor: must be at least 1 (longer, never shorter)")
 

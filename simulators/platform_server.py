@@ -1110,6 +1110,14 @@ class PlatformSimulator:
         """Hold back the answer of the next ``count`` routed requests by ``seconds``."""
         self.inject(Fault("delay", delay_s=seconds, path=path), count)
 
+    def clear_faults(self) -> int:
+        """Forget the injected faults no request has used yet (a soak's session is over);
+        how many there were."""
+        with self._faults_lock:
+            count = len(self._faults)
+            self._faults.clear()
+        return count
+
     def _take_fault(self, path: str) -> Fault | None:
         with self._faults_lock:
             for i, fault in enumerate(self._faults):

@@ -58,6 +58,8 @@ class KioskApp:
             runner=self.runner,
         )
         self.restart_requested = False
+        # The heartbeat's and the metrics' view of the session (docs/staff.md "Monitoring").
+        kiosk.health.follow(self.controller)
         self.offline = kiosk.offline
         self.audit_log = audit.OutboxAuditLog(self.offline.outbox, self.offline.sender.wake)
         self.monitor = monitor.PlatformMonitor(

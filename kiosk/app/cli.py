@@ -8,6 +8,7 @@ commands, so ``kiosk diag`` works on a machine where Qt cannot start.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import faulthandler
 import getpass
@@ -16,6 +17,8 @@ import logging
 import os
 import socket
 import sys
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from devices import errors as device_errors
@@ -46,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     hardening.forbid_core_dumps()
     # A fatal signal (the watchdog's SIGABRT on a frozen window) writes every thread's stack
     # to stderr, the journal: where it was stuck, with no data in it.
-    faulthandler.enable()
+    faulthandler.enable(sys.__stderr__ or sys.stderr)
     setup_logging(
         Path(cfg.paths.log_dir),
         level=cfg.logging.level,
@@ -138,10 +141,31 @@ def _terminal_id() -> str:
 
 
 def cmd_diag(args: argparse.Namespace) -> int:
-    """Check devices, platform and enrollment; non-zero exit when anything is red."""
-    cfg = _load(args)
+    """Check devices, platform and enrollment; non-zero exit when anything is red.
+
+    With ``--json`` stdout carries one JSON object whatever happens (docs/staff.md): a missing
+    or bad configuration, or any failure while diagnosing, is a red check in it.
+    """
+    if args.json:
+        return _diag_json(args)
+    checks: list[diagnostics.Check] = []
+    _diagnose(_load(args), args, checks)
+    for check in checks:
+        print(f"[{check.level.upper():5}] {check.name}: {check.summary}")
+    return _diag_status(checks)
+
+
+def _diag_status(checks: list[diagnostics.Check]) -> int:
+    return 1 if diagnostics.worst(checks) is diagnostics.RED else 0
+
+
+def _diagnose(
+    cfg: kiosk_config.KioskConfig, args: argparse.Namespace, checks: list[diagnostics.Check]
+) -> None:
+    """Run the checks (and the self-tests asked for) into ``checks``, so a failure halfway
+    keeps what was found before it."""
     diagnosis = composition.build_diagnosis(cfg)
-    checks = diagnostics.run_checks(diagnosis, deadline_s=args.deadline)
+    checks += diagnostics.run_checks(diagnosis, deadline_s=args.deadline)
     if args.read_card:
         checks.append(diagnostics.read_test_card(diagnosis))
     if args.print_test:
@@ -155,12 +179,53 @@ def cmd_diag(args: argparse.Namespace) -> int:
             checks.append(
                 diagnostics.Check("test page", diagnostics.RED, f"{type(exc).__name__}: {exc}")
             )
-    if args.json:
-        print(json.dumps([c.as_dict() for c in checks], ensure_ascii=False, indent=2))
-    else:
-        for check in checks:
-            print(f"[{check.level.upper():5}] {check.name}: {check.summary}")
-    return 1 if any(c.level is diagnostics.RED for c in checks) else 0
+
+
+def _diag_json(args: argparse.Namespace) -> int:
+    """``kiosk diag --json``: the diagnosis as one JSON object, always."""
+    path = _config_path(args)
+    checks: list[diagnostics.Check] = []
+    terminal_id: str | None = None
+    with _stdout_to_stderr():
+        try:
+            try:
+                cfg = kiosk_config.load_config(path)
+            except errors.KioskError as exc:  # missing, unreadable, not TOML, bad values
+                checks.append(diagnostics.configuration_check(path, exc))
+            else:
+                _diagnose(cfg, args, checks)
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the fleet tool gets JSON
+            traceback.print_exc(file=sys.stderr)
+            checks.append(diagnostics.failed_check(exc))
+        try:
+            creds = credentials.CredentialStore().load()
+            terminal_id = None if creds is None else creds.terminal_id
+        except Exception:  # noqa: BLE001 - the enrollment check says why
+            terminal_id = None
+    document = diagnostics.diagnosis_document(
+        checks, terminal_id=terminal_id, checked_at=dt.datetime.now(dt.UTC)
+    )
+    print(json.dumps(document, ensure_ascii=False, indent=2), flush=True)
+    return _diag_status(checks)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """While diagnosing, whatever is printed (a library writing to file descriptor 1
+    included) goes to stderr: stdout carries the JSON document only."""
+    sys.stdout.flush()
+    try:
+        saved: int | None = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no descriptor 1 to move: Python's own prints are redirected still
+        saved = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def cmd_staff_pin(args: argparse.Namespace) -> int:
@@ -224,7 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=cmd_demo)
     diag = with_config(sub.add_parser("diag", help="check devices and platform"))
-    diag.add_argument("--json", action="store_true", help="machine-readable output")
+    diag.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object (level, terminal_id, version, checked_at, checks), even for a "
+        "missing or bad configuration",
+    )
     diag.add_argument("--print-test", action="store_true", help="also print a test page")
     diag.add_argument(
         "--read-card", action="store_true", help="also try the card in the reader (reads no data)"

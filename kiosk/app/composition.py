@@ -34,7 +34,7 @@ from kiosk.offline import services as offline_services
 from kiosk.platform import client as platform_client
 from kiosk.platform import credentials
 from kiosk.platform import models as platform_models
-from kiosk.staff import diagnostics
+from kiosk.staff import diagnostics, metrics
 from offline_cache.keys import OUTBOX_KEY_NAME, REPORT_BUFFER_KEY_NAME, KeyringKeyProvider
 from offline_cache.outbox import Outbox
 from offline_cache.public_cache import PublicCache
@@ -42,8 +42,10 @@ from offline_cache.report_buffer import ReportBuffer
 
 log = logging.getLogger(__name__)
 
-# The probe's connect and read timeouts at most: a probe that hangs says nothing in time.
-PROBE_TIMEOUTS_S = (3.0, 5.0)
+# The probe's connect and read timeouts at most: a probe that hangs says nothing in time,
+# but a platform under load may take up to 10 s to answer (platform-api.md §7) and is
+# reachable, not offline: the read waits a little longer than that.
+PROBE_TIMEOUTS_S = (3.0, 11.0)
 
 
 def rules(cfg: kiosk_config.KioskConfig) -> session.Rules:
@@ -165,12 +167,15 @@ class Kiosk:
         services: What the resident flow's controller calls.
         offline: Outbox and sender, report buffer, public cache, the probe's client.
         diagnosis: What staff checks test: the same reader and printer as ``services``.
+        health: What the heartbeat and the metrics file say; the app has it follow the
+            controller (``Health.follow``), the outbox sender's thread asks the devices.
     """
 
     services: controller.Services
     offline: offline_services.OfflineServices
     diagnosis: diagnostics.Targets
     face: face_service.FaceService | None = None
+    health: metrics.Health = dataclasses.field(default_factory=metrics.Health)
 
 
 def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials) -> Kiosk:
@@ -183,10 +188,12 @@ def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCreden
     """
     reader = build_reader(cfg.reader)
     face = build_face(cfg.camera)
-    offline = build_offline(cfg, creds, reader)
+    printer = build_printer(cfg.printer)
+    diagnosis = _diagnosis(cfg, reader, printer, face)
+    health = build_health(cfg, creds)
+    offline = build_offline(cfg, creds, reader, health=health, devices=diagnosis)
     platform = build_platform_client(cfg, creds, patience_s=resident_patience_s(rules(cfg)))
     platform.jwks_store = public_content.CacheJwksStore(offline.public.cache)
-    printer = build_printer(cfg.printer)
     services = controller.Services(
         reader=reader,
         platform=platform,
@@ -203,11 +210,17 @@ def build_kiosk(cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCreden
         reader_model=reader_model(cfg.reader),
         face=face,
     )
-    return Kiosk(
-        services=services,
-        offline=offline,
-        diagnosis=_diagnosis(cfg, reader, printer, face),
-        face=face,
+    return Kiosk(services=services, offline=offline, diagnosis=diagnosis, face=face, health=health)
+
+
+def build_health(
+    cfg: kiosk_config.KioskConfig, creds: credentials.TerminalCredentials
+) -> metrics.Health:
+    """The health the heartbeat and the metrics file share (docs/staff.md "Monitoring")."""
+    return metrics.Health(
+        diagnostics.app_version(),
+        creds.terminal_id,
+        reader_kind=metrics.reader_kind(cfg.reader.backend),
     )
 
 
@@ -279,12 +292,18 @@ def build_offline(
     cfg: kiosk_config.KioskConfig,
     creds: credentials.TerminalCredentials,
     reader: card_reader.CardReader | None = None,
+    *,
+    health: metrics.Health | None = None,
+    devices: diagnostics.Targets | None = None,
 ) -> offline_services.OfflineServices:
     """Outbox and sender, report buffer (wiped now: start-up), public cache, under data_dir.
 
     Keys come from the OS keyring (``KeyringKeyProvider``; the demo and the tests install
     ``simulators.memory_keyring.MemoryKeyring`` first). The sender and the reachability probe
     get platform clients of their own: one attempt per call, and the probe's timeouts short.
+    The sender's thread also keeps ``health`` current, asking ``devices`` (the kiosk's own
+    reader and printer) how they are, for each heartbeat and, with ``[metrics] textfile``,
+    the metrics file every ``metrics.interval_s``.
 
     Raises:
         offline_cache.errors.CacheError: A file cannot be opened or the buffer not wiped.
@@ -306,6 +325,16 @@ def build_offline(
     public = public_content.PublicContent(cache)
     probe_client.jwks_store = public_content.CacheJwksStore(cache)
     version = diagnostics.app_version()
+    collector = metrics.Collector(
+        health if health is not None else build_health(cfg, creds),
+        devices,
+        outbox_stats=outbox.stats,
+        # The sender's own client, on its own thread: the Date of its last answer.
+        clock_skew=lambda: sender_client.clock_skew_s,
+        textfile=Path(cfg.metrics.textfile) if cfg.metrics.textfile else None,
+        printer_connection=cfg.printer.connection,
+        a4_printer=bool(cfg.printer.a4_queue),
+    )
     sender = outbox_sender.OutboxSender(
         outbox,
         sender_client,
@@ -313,9 +342,11 @@ def build_offline(
         backoff=outbox_sender.Backoff(base_s=off.backoff_base_s, max_s=off.backoff_max_s),
         idle_poll_s=off.idle_poll_s,
         heartbeat=lambda: outbox_sender.Heartbeat(
-            version, _heartbeat_devices(cfg), _hardware_or_none(cfg, reader)
+            version, collector.heartbeat_devices(), _hardware_or_none(cfg, reader)
         ),
         heartbeat_interval_s=off.heartbeat_interval_s,
+        tick=collector.write if collector.textfile is not None else None,
+        tick_interval_s=cfg.metrics.interval_s,
     )
     return offline_services.OfflineServices(
         outbox=outbox,
@@ -359,12 +390,3 @@ def _hardware_or_none(
     except device_errors.DeviceError as exc:
         log.warning("heartbeat without hardware: the reader cannot say now (%s)", exc)
         return None
-
-
-def _heartbeat_devices(cfg: kiosk_config.KioskConfig) -> dict[str, str]:
-    """What the heartbeat says about devices: how they are connected (no live status yet)."""
-    return {
-        "reader": cfg.reader.backend,
-        "printer": cfg.printer.connection,
-        "a4_printer": "cups" if cfg.printer.a4_queue else "none",
-    }

@@ -299,8 +299,13 @@ class OutboxSender:
             Tests pass a recorder.
         heartbeat: Gives the ``Heartbeat`` to send; the thread queues one at
             start and then every ``heartbeat_interval_s`` (None: no heartbeats). Called on
-            the sender's thread: it must be thread-safe and quick.
+            the sender's thread: it must be thread-safe and bounded (a device status query
+            or two, each with its own timeout).
         heartbeat_interval_s: Seconds between heartbeats.
+        tick: Other periodic work of this thread (the metrics file): called at the thread's
+            first pass, then every ``tick_interval_s``, while the sender backs off too; a
+            failure is logged and never stops the sender (None: none).
+        tick_interval_s: Seconds between ticks.
     """
 
     def __init__(
@@ -317,6 +322,8 @@ class OutboxSender:
         wait: Callable[[float], object] | None = None,
         heartbeat: Callable[[], Heartbeat] | None = None,
         heartbeat_interval_s: float = 300.0,
+        tick: Callable[[], object] | None = None,
+        tick_interval_s: float = 60.0,
     ) -> None:
         if batch_size < 1 or audit_batch_size < 1:
             raise ValueError("batch sizes must be at least 1")
@@ -337,6 +344,9 @@ class OutboxSender:
         self._heartbeat = heartbeat
         self._heartbeat_interval_s = heartbeat_interval_s
         self._next_heartbeat_at: float | None = None  # None: at the thread's first pass
+        self._tick = tick
+        self._tick_interval_s = tick_interval_s
+        self._next_tick_at: float | None = None  # None: at the thread's first pass
         self._sync_requested = threading.Event()
         self._sync_lock = threading.Lock()
         self._sync_waiters: list[tuple[threading.Event, list[RunResult]]] = []
@@ -566,6 +576,18 @@ class OutboxSender:
         self._next_heartbeat_at = now + self._heartbeat_interval_s
         queue_heartbeat(self._outbox, self._heartbeat())
 
+    def _maybe_tick(self) -> None:
+        if self._tick is None:
+            return
+        now = self._clock()
+        if self._next_tick_at is not None and now < self._next_tick_at:
+            return
+        self._next_tick_at = now + self._tick_interval_s
+        try:
+            self._tick()
+        except Exception:  # the tick's own failure must not hold up the deliveries
+            log.exception("outbox: periodic work failed")
+
     def _wait_for_wake(self, seconds: float) -> None:
         self._wake.wait(seconds)
         self._wake.clear()
@@ -573,11 +595,16 @@ class OutboxSender:
     def next_wait(self, result: RunResult) -> float:
         """Seconds the thread sleeps after a run that returned ``result``."""
         now = self._clock()
+        # Ticks keep their interval while the sender backs off too (the metrics matter most
+        # when the platform is away).
+        tick_in = float("inf")
+        if self._tick is not None and self._next_tick_at is not None:
+            tick_in = max(0.0, self._next_tick_at - now)
         if result.paused_until is not None:
-            return max(0.0, result.paused_until - now)
+            return min(max(0.0, result.paused_until - now), tick_in)
         if result.delivered or result.dropped:
             return 0.0  # there may be more
-        longest = self._idle_poll_s
+        longest = min(self._idle_poll_s, tick_in)
         if self._heartbeat is not None and self._next_heartbeat_at is not None:
             longest = min(longest, max(0.0, self._next_heartbeat_at - now))
         next_due = self._outbox.next_due_at()
@@ -587,6 +614,7 @@ class OutboxSender:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._maybe_tick()
             try:
                 self._maybe_heartbeat()
                 forced = self._sync_requested.is_set()

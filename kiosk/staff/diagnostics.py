@@ -715,6 +715,47 @@ def worst(checks: list[Check]) -> Level:
     return RED if RED in levels else AMBER if AMBER in levels else GREEN
 
 
+def configuration_check(path: Path, exc: errors.KioskError) -> Check:
+    """The red line of a configuration that cannot be used: what is wrong, and where."""
+    problems = (
+        list(exc.problems) if isinstance(exc, errors.ConfigError) and exc.problems else [str(exc)]
+    )
+    return Check(
+        "configuration",
+        RED,
+        f"{path}: {'; '.join(problems)}",
+        {"path": str(path), "problems": problems},
+        "本机的配置文件缺失或有误，无法检测设备。请联系技术支持。",
+    )
+
+
+def failed_check(exc: BaseException) -> Check:
+    """The red line of a diagnosis that failed halfway (a bug, or a device adapter refusing
+    its settings): the error's class and message, for support."""
+    return Check(
+        "diagnosis",
+        RED,
+        f"diagnosis failed: {type(exc).__name__}: {exc}",
+        {"error": type(exc).__name__},
+        "检测没有完成，请联系技术支持。",
+    )
+
+
+def diagnosis_document(
+    checks: list[Check], *, terminal_id: str | None, checked_at: dt.datetime
+) -> dict[str, Any]:
+    """``kiosk diag --json``: the worst level on top, then every check (docs/staff.md)."""
+    return {
+        "level": worst(checks).value,
+        "terminal_id": terminal_id,
+        "version": app_version(),
+        "checked_at": checked_at.astimezone(dt.UTC)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z"),
+        "checks": [c.as_dict() for c in checks],
+    }
+
+
 def export_support_bundle(
     checks: list[Check], log_dir: str, dest_dir: Path, now: dt.datetime, terminal_id: str
 ) -> Path:
