@@ -421,6 +421,8 @@ class VirtualPrinter:
         self._threads: list[threading.Thread] = []
         self._fault: tuple[int, FaultKind] | None = None
         self.connections = 0
+        # Seconds each status reply is held back: a printer answering slowly (the soak).
+        self.reply_delay_s = 0.0
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> VirtualPrinter:
@@ -468,7 +470,8 @@ class VirtualPrinter:
             self._state = _State(paper, cover_open, online)
 
     def fail_after(self, n_bytes: int, kind: FaultKind) -> None:
-        """Break the next connection after it has sent ``n_bytes`` (status queries included).
+        """Break the first connection that sends ``n_bytes`` (status queries included): a
+        short connection before it (the kiosk's status check) leaves the fault armed.
 
         ``"paper_end"``: the paper runs out; the rest of the job is dropped, status queries
         still get answers (paper end) and the state stays "end" until ``set_state``.
@@ -478,6 +481,10 @@ class VirtualPrinter:
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
             self._fault = (n_bytes, kind)
+
+    def cancel_fault(self) -> None:
+        """Forget a ``fail_after`` fault no connection has taken yet."""
+        self._take_fault()
 
     def _take_fault(self) -> tuple[int, FaultKind] | None:
         with self._lock:
@@ -518,6 +525,8 @@ class VirtualPrinter:
         logger.info("virtual printer: job %d, %d bytes", len(self._jobs), len(job.raw))
 
     def _status_reply(self, n: int) -> bytes:
+        if self.reply_delay_s > 0:
+            time.sleep(self.reply_delay_s)
         with self._lock:
             return self._state.reply(n)
 
@@ -559,6 +568,7 @@ class VirtualPrinter:
                         conn.setsockopt(
                             socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00" * 2
                         )
+                        fault = None
                         break
                     reply = self._accept(decoder, data[:cut_at])
                     self.set_state(paper="end")
@@ -573,6 +583,10 @@ class VirtualPrinter:
                         conn.sendall(reply)
                 except OSError:
                     break
+        if fault is not None:  # not reached on this connection: the next one takes it
+            with self._lock:
+                if self._fault is None:
+                    self._fault = fault
         decoder.close()
 
     def attach_serial(self, fd: int) -> threading.Thread:
