@@ -44,7 +44,11 @@ id "$CHECK_USER" >/dev/null 2>&1 || { useradd --system --no-create-home "$CHECK_
 USER_ID=$(id -u "$CHECK_USER")
 CGROUP=credit-kiosk-check/user@$USER_ID.service
 
-userctl() { runuser -u "$CHECK_USER" -- env XDG_RUNTIME_DIR="$XDG" systemctl --user "$@"; }
+# In a chroot (the fresh-machine root) systemctl ignores every command unless told not to.
+userctl() {
+    runuser -u "$CHECK_USER" -- env XDG_RUNTIME_DIR="$XDG" SYSTEMD_IGNORE_CHROOT=1 \
+        systemctl --user "$@"
+}
 prop() { userctl show "$UNIT" -p "$1" --value; }
 journal() { nsenter -t "$MANAGER" -m journalctl --no-pager "$@"; }
 wait_for() {  # property value seconds
@@ -171,6 +175,7 @@ setsid unshare --mount --propagation "$PROPAGATION" bash -c "
         mkdir -p \$group && chown -R $CHECK_USER: \$group && echo \$\$ >\$group/cgroup.procs
     done
     exec runuser -u $CHECK_USER -- env XDG_RUNTIME_DIR='$XDG' SYSTEMD_LOG_TARGET=journal \
+        SYSTEMD_IGNORE_CHROOT=1 \
         /lib/systemd/systemd --user
 " >"$WORK/manager.out" 2>&1 </dev/null &
 for _ in $(seq 100); do
