@@ -1163,7 +1163,9 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
             rules,
             Phase.SECOND_FACTOR,
         )
-    if phase is Phase.PRINTING:
+    # The platform no longer knows the session: nothing more can be done in it.
+    gone = code in (errors.PlatformCode.SESSION_EXPIRED, errors.PlatformCode.SESSION_NOT_FOUND)
+    if phase is Phase.PRINTING and not gone:
         # The report stays; a reprint happens only if the resident asks again.
         return _enter(
             dataclasses.replace(
@@ -1172,7 +1174,7 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
             rules,
             Phase.REPORT,
         )
-    if phase is Phase.REPORT and state.step.busy:
+    if phase is Phase.REPORT and state.step.busy and not gone:
         # A repair slip, guide, dispute or phone link failed: the report stays on screen.
         return dataclasses.replace(
             state, step=dataclasses.replace(state.step, pending=None, message=message)

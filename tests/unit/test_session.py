@@ -201,6 +201,25 @@ def test_printer_fault_returns_to_the_report_and_never_reprints_by_itself() -> N
     assert kinds(effects) == [S.CheckPrinter]
 
 
+@pytest.mark.parametrize("code", ["session_expired", "session_not_found"])
+@pytest.mark.parametrize("phase", [S.Phase.PRINTING, S.Phase.REPORT])
+def test_a_session_the_platform_no_longer_knows_ends_instead_of_offering_the_print_again(
+    code: str, phase: S.Phase
+) -> None:
+    state = at_phase(phase)
+    if phase is S.Phase.REPORT:  # a repair slip or a dispute in flight
+        state = dataclasses.replace(
+            state, step=dataclasses.replace(state.step, pending=S.Pending.SLIP)
+        )
+    gone = errors.PlatformRejected(code, "the platform forgot it", status=410)
+    state, effects = run(state, S.Failed(gone))
+    assert state.phase is S.Phase.ERROR
+    assert state.resident.report is None and state.resident.identity is None
+    assert state.step.message is not None and state.step.message.key == code
+    assert not state.step.message.can_retry
+    assert S.EndPlatformSession in kinds(effects)
+
+
 def test_results_arriving_after_the_session_ended_are_ignored() -> None:
     idle = S.SessionState()
     late_events: list[S.Event] = [
