@@ -150,6 +150,15 @@ chown -R "$CHECK_USER:" "$XDG" "$WORK/state" "$WORK/credential"
 say "systemd --user in a private mount namespace, with its own journald"
 setsid unshare --mount --propagation "$PROPAGATION" bash -c "
     mount --bind /run /run && mount --make-rprivate /run
+    if [ ! -d /sys/fs/cgroup/unified ]; then
+        # A chroot with a bare /sys (the fresh-machine root): the two hierarchies the manager
+        # needs, mounted in this namespace only.
+        mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup
+        mkdir /sys/fs/cgroup/systemd /sys/fs/cgroup/unified
+        mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+        mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+    fi
+    mkdir -p /run/systemd /run/log   # a root where systemd never ran has neither
     mount -t tmpfs -o mode=755 tmpfs /run/systemd
     mkdir -p /run/systemd/system /run/systemd/journal /run/systemd/inaccessible
     # What PID 1 would have made: the nodes InaccessiblePaths= and friends mount over paths.
@@ -162,14 +171,6 @@ setsid unshare --mount --propagation "$PROPAGATION" bash -c "
     /lib/systemd/systemd-journald >'$WORK/journald.out' 2>&1 &
     echo \$! >'$WORK/journald.pid'
     for _ in \$(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
-    if [ ! -d /sys/fs/cgroup/unified ]; then
-        # A chroot with a bare /sys (the fresh-machine root): the two hierarchies the manager
-        # needs, mounted in this namespace only.
-        mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup
-        mkdir /sys/fs/cgroup/systemd /sys/fs/cgroup/unified
-        mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
-        mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
-    fi
     for hierarchy in systemd unified; do
         group=/sys/fs/cgroup/\$hierarchy/$CGROUP
         mkdir -p \$group && chown -R $CHECK_USER: \$group && echo \$\$ >\$group/cgroup.procs
