@@ -50,7 +50,7 @@ userctl() {
         systemctl --user "$@"
 }
 prop() { userctl show "$UNIT" -p "$1" --value; }
-journal() { nsenter -t "$MANAGER" -m journalctl --no-pager "$@"; }
+journal() { nsenter -t "$MANAGER" -m -r journalctl --no-pager "$@"; }  # -r: its root, a chroot's too
 wait_for() {  # property value seconds
     local until=$((SECONDS + $3))
     while [ $SECONDS -le $until ]; do
@@ -194,6 +194,7 @@ if wait_for ActiveState active 90; then
     pass "active after $((SECONDS - started)) s, status \"$(prop StatusText)\""
 else
     fail "not active within 90 s: $(prop ActiveState)/$(prop SubState)"
+    userctl status "$UNIT" --no-pager -n 0 || true
     journal -o cat | tail -40
     exit 1
 fi
