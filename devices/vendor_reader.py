@@ -127,6 +127,10 @@ SDT_PORT_UNAVAILABLE = 0x05
 SDT_UNKNOWN_CARD = 0x40
 SDT_AUTH_FAILURES = frozenset({0x31, 0x32, 0x33})  # card/reader mutual authentication, MAC
 SDT_SAM_FAILURES = frozenset({0x60, 0x66})  # security module self-test failed, unauthorised
+# Answers of a reader that cannot look for cards (port closed, unplugged, timing out) this many
+# times in a row: the reader is lost, its port is opened again until it answers. One alone
+# may be a glitch of the cable.
+READER_FAILURES_BEFORE_LOST = 3
 
 #: A layout: (field of ``SecurityModuleText``, or None for bytes not decoded; width in bytes).
 Layout = tuple[tuple[str | None, int], ...]
@@ -941,6 +945,7 @@ class _Poller:
         self.port_open = False
         self.present = False
         self.misses = 0
+        self.failures = 0  # answers in a row that were about the reader, not the card
         self.unavailable: str | None = None
         self.backoff_s = 0.25
 
@@ -1005,8 +1010,28 @@ class _Poller:
                 self.port_open = False
                 self.unavailable_for("no_reader", exc)
                 continue
+            if self.reader_failed(status):
+                # Unplugged, or its port closed under it: open it again until it answers.
+                self.close_port()
+                self.port_open = False
+                self.owner._port_open = False
+                self.unavailable_for("no_reader", f"SDT_StartFindIDCard returned 0x{status:02X}")
+                continue
             self.seen(status)
             stop.wait(self.owner.poll_interval_s)
+
+    def reader_failed(self, status: int) -> bool:
+        """Whether the last answers say the reader itself is gone (not just the card)."""
+        if status in (SDT_FOUND, SDT_FIND_FAILED, SDT_SELECT_FAILED):
+            self.failures = 0
+            return False
+        self.failures += 1
+        if self.failures == 1:
+            logger.info("SDT_StartFindIDCard returned 0x%02X: the reader may be gone", status)
+        if self.failures < READER_FAILURES_BEFORE_LOST:
+            return False
+        self.failures = 0
+        return True
 
     def seen(self, status: int) -> None:
         if status == SDT_FOUND:
@@ -1016,8 +1041,6 @@ class _Poller:
                 self.owner._set_present(True)
                 self.emit(CardInserted(self.owner.reader_name, b""))
             return
-        if status not in (SDT_FIND_FAILED, SDT_SELECT_FAILED):
-            logger.info("SDT_StartFindIDCard returned 0x%02X; taken as no card", status)
         self.misses += 1
         if self.present and self.misses >= self.owner.removal_polls:
             self.lose_card()

@@ -9,6 +9,7 @@ screens, a virtual card through pcscd, the HTTPS platform simulator's SMS codes)
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from kiosk import config as kiosk_config
+from kiosk.app import logging_setup
 from kiosk.flow.session import Phase
 from simulators.residents import Resident
 
@@ -47,6 +49,17 @@ SLACK_S = 4.0
 def quick(cfg: kiosk_config.KioskConfig) -> kiosk_config.KioskConfig:
     """``cfg`` with the short limits."""
     return dataclasses.replace(cfg, timeouts=QUICK)
+
+
+def log_as_in_a_hall(cfg: kiosk_config.KioskConfig) -> Path:
+    """Send every log line to the kiosk's file as `kiosk run` does, keeping the test's own
+    log watch (tests/support/logfail.py); with the ``restore_logging`` fixture. The file."""
+    root = logging.getLogger()
+    watching = list(root.handlers)
+    path = logging_setup.setup_logging(Path(cfg.paths.log_dir), journal=False)
+    for handler in watching:
+        root.addHandler(handler)
+    return path
 
 
 @dataclasses.dataclass
