@@ -62,6 +62,15 @@ if [ ! -f /etc/credit-kiosk/kiosk.toml ]; then
     say "wrote /etc/credit-kiosk/kiosk.toml from the example: edit it (docs/deploy.md step 3)"
 fi
 
+say "the offline cache's keys, as encrypted credentials (made once: queued items need them)"
+systemd-creds has-tpm2 >/dev/null 2>&1 && SEAL=tpm2+host || SEAL=host
+for key in offline-outbox-key offline-report-buffer-key; do
+    target=/etc/credstore.encrypted/credit-kiosk-$key
+    [ -f "$target" ] && continue
+    head -c 32 /dev/urandom | base64 |
+        systemd-creds encrypt --with-key=$SEAL --name="credit-kiosk-$key" - "$target"
+done
+
 say "a kiosk never sleeps; it starts on tty1 at boot"
 systemctl mask -q sleep.target suspend.target hibernate.target hybrid-sleep.target
 systemctl set-default -q graphical.target

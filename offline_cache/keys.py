@@ -1,4 +1,10 @@
-"""Where the cache's AES-256 keys come from: the OS keyring in production, memory in tests.
+"""Where the cache's AES-256 keys come from: a systemd credential or the OS keyring in
+production, memory in tests.
+
+Under the kiosk's systemd unit (docs/deploy.md) each key is an encrypted credential made once
+at install (``deploy/install.sh``: 32 random bytes, base64, through ``systemd-creds
+encrypt``), which systemd decrypts into ``$CREDENTIALS_DIRECTORY`` at each start; the keyring
+is not used there at all. Elsewhere the key is created in the keyring at first use.
 
 A key never goes in a configuration file or a log line. The keyring provider refuses the
 ``fail`` backend (no keyring found) and the ``null`` backend (drops writes silently, so a new
@@ -9,8 +15,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import secrets
 import threading
+from pathlib import Path
 from typing import Protocol
 
 import keyring
@@ -23,6 +31,8 @@ SERVICE_NAME = "credit-kiosk"
 OUTBOX_KEY_NAME = "offline-outbox-key"
 REPORT_BUFFER_KEY_NAME = "offline-report-buffer-key"
 
+# A key's systemd credential is named "credit-kiosk-<key name>".
+CREDENTIAL_PREFIX = "credit-kiosk-"
 _REFUSED_BACKENDS = ("keyring.backends.fail.Keyring", "keyring.backends.null.Keyring")
 
 
@@ -119,3 +129,47 @@ class KeyringKeyProvider:
                 raise KeyUnavailable(f"keyring entry {self.name} is not a {KEY_LENGTH}-byte key")
             self._cached = key
             return key
+
+
+class CredentialKeyProvider:
+    """A key systemd hands the service as a credential: read-only, the same at every start.
+
+    Args:
+        path: The decrypted credential (``$CREDENTIALS_DIRECTORY/credit-kiosk-<name>``):
+            the key in base64.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"CredentialKeyProvider({self.path.name!r})"
+
+    def key(self) -> bytes:
+        """The key in the credential.
+
+        Raises:
+            offline_cache.errors.KeyUnavailable: The credential cannot be read or is not a
+                32-byte key in base64.
+        """
+        try:
+            raw = self.path.read_text(encoding="ascii").strip()
+            key = base64.b64decode(raw, validate=True)
+        except (OSError, UnicodeDecodeError, binascii.Error, ValueError) as exc:
+            raise KeyUnavailable(
+                f"systemd credential {self.path.name} unusable: {type(exc).__name__}"
+            ) from None
+        if len(key) != KEY_LENGTH:
+            raise KeyUnavailable(f"systemd credential {self.path.name} is not a 32-byte key")
+        return key
+
+
+def key_provider(name: str) -> KeyProvider:
+    """The provider of key ``name``: its systemd credential when the service has one, else
+    the keyring."""
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    if folder:
+        path = Path(folder) / f"{CREDENTIAL_PREFIX}{name}"
+        if path.is_file():
+            return CredentialKeyProvider(path)
+    return KeyringKeyProvider(name)

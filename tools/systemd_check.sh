@@ -90,13 +90,13 @@ trap cleanup EXIT
 PROPAGATION=private
 mountpoint -q / || PROPAGATION=unchanged
 
-say "a kiosk configuration, a terminal credential and the unit, for user $CHECK_USER"
+say "a kiosk configuration, its three credentials and the unit, for user $CHECK_USER"
 rm -rf "$WORK"
-mkdir -p "$XDG/systemd/user" "$WORK/state"
+mkdir -p "$XDG/systemd/user" "$WORK/state" "$WORK/credentials"
 chmod 755 "$WORK"
 chmod 700 "$XDG"
 "$VENV/bin/python" - "$WORK" <<'EOF'
-import sys
+import base64, secrets, sys
 from pathlib import Path
 from kiosk import config
 from kiosk.platform import credentials
@@ -108,11 +108,15 @@ cfg = config.parse_config({
     "paths": {"data_dir": str(work / "state" / "data"), "log_dir": str(work / "state" / "logs")},
 })
 (work / "kiosk.toml").write_text(config.to_toml(cfg), encoding="utf-8")
+# What deploy/install.sh and the enrollment put in /etc/credstore.encrypted (in clear here).
 creds = credentials.TerminalCredentials("T-SYSTEMD-CHECK", bytes(range(32)))
-(work / "credential").write_text(credentials.encode(creds), encoding="utf-8")
+held = work / "credentials"
+(held / "credit-kiosk-terminal").write_text(credentials.encode(creds), encoding="utf-8")
+for key in ("offline-outbox-key", "offline-report-buffer-key"):
+    (held / f"credit-kiosk-{key}").write_text(base64.b64encode(secrets.token_bytes(32)).decode())
 EOF
 chmod 644 "$WORK/kiosk.toml"
-chmod 600 "$WORK/credential"   # the manager's (root's on a kiosk); the service gets a copy
+chmod 600 "$WORK"/credentials/*   # the manager's (root's on a kiosk); the service gets copies
 
 # The unit's [Service] section, without what only a system manager on a seat does, and with
 # a short watchdog so the check is quick.
@@ -136,16 +140,17 @@ SYSTEM_ONLY='^(User|Group|'"$CAPABILITIES"'SupplementaryGroups|PAMName|TTY[A-Za-
     if [ "$CHECK_USER" = root ]; then
         # Here the credential's own mount stays invisible inside the unit's namespace (nested
         # namespaces of this container); the unprivileged run checks LoadCredential= itself.
-        mkdir -p "$WORK/state/credentials"
-        cp "$WORK/credential" "$WORK/state/credentials/credit-kiosk-terminal"
+        cp -r "$WORK/credentials" "$WORK/state/credentials"
         echo "Environment=CREDENTIALS_DIRECTORY=$WORK/state/credentials"
     else
-        echo "LoadCredential=credit-kiosk-terminal:$WORK/credential"
+        for held in "$WORK"/credentials/*; do
+            echo "LoadCredential=$(basename "$held"):$held"
+        done
     fi
     echo "ReadWritePaths=$WORK/state"
 } >"$XDG/systemd/user/$UNIT"
 sed 's/^/    /' "$XDG/systemd/user/$UNIT" | grep -E 'Type|Notify|Watchdog|Restart|Protect|Private|NoNew|SystemCall|Exec|Credential' || true
-chown -R "$CHECK_USER:" "$XDG" "$WORK/state" "$WORK/credential"
+chown -R "$CHECK_USER:" "$XDG" "$WORK/state" "$WORK/credentials"
 
 say "systemd --user in a private mount namespace, with its own journald"
 setsid unshare --mount --propagation "$PROPAGATION" bash -c "
@@ -246,6 +251,11 @@ status=$(prop ExecMainStatus)
 result=$(prop Result)
 [ "$status" = 0 ] && [ "$result" = success ] && pass "exit status 0, result success" || fail "exit status $status, result $result"
 journal -o cat >"$WORK/journal.txt"
+if grep -q 'not queued\|offline cache key' "$WORK/journal.txt"; then
+    fail "the outbox could not keep items: $(grep -m1 'not queued\|offline cache key' "$WORK/journal.txt")"
+else
+    pass "the outbox kept what it queued (its keys from systemd credentials, no keyring)"
+fi
 grep -q 'ui.app: signal 15: shutting down' "$WORK/journal.txt" && pass "the kiosk's log lines are in the journal" || fail "no kiosk log lines in the journal"
 
 say "$([ $FAILED = 0 ] && echo 'every check passed' || echo 'SOME CHECKS FAILED')"

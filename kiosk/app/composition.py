@@ -35,7 +35,7 @@ from kiosk.platform import client as platform_client
 from kiosk.platform import credentials
 from kiosk.platform import models as platform_models
 from kiosk.staff import diagnostics, metrics
-from offline_cache.keys import OUTBOX_KEY_NAME, REPORT_BUFFER_KEY_NAME, KeyringKeyProvider
+from offline_cache.keys import OUTBOX_KEY_NAME, REPORT_BUFFER_KEY_NAME, key_provider
 from offline_cache.outbox import Outbox
 from offline_cache.public_cache import PublicCache
 from offline_cache.report_buffer import ReportBuffer
@@ -298,7 +298,8 @@ def build_offline(
 ) -> offline_services.OfflineServices:
     """Outbox and sender, report buffer (wiped now: start-up), public cache, under data_dir.
 
-    Keys come from the OS keyring (``KeyringKeyProvider``; the demo and the tests install
+    Keys come from the service's systemd credentials, else the OS keyring
+    (``offline_cache.keys.key_provider``; the demo and the tests install
     ``simulators.memory_keyring.MemoryKeyring`` first). The sender and the reachability probe
     get platform clients of their own: one attempt per call, and the probe's timeouts short.
     The sender's thread also keeps ``health`` current, asking ``devices`` (the kiosk's own
@@ -312,7 +313,7 @@ def build_offline(
     data_dir = Path(cfg.paths.data_dir)
     outbox = Outbox(
         data_dir / offline_services.OUTBOX_FILE,
-        KeyringKeyProvider(OUTBOX_KEY_NAME),
+        key_provider(OUTBOX_KEY_NAME),
         max_items=off.outbox_max_items,
     )
     cache = PublicCache(data_dir / offline_services.PUBLIC_CACHE_FILE)
@@ -353,7 +354,7 @@ def build_offline(
         sender=sender,
         sender_client=sender_client,
         report_buffer=ReportBuffer(
-            data_dir, KeyringKeyProvider(REPORT_BUFFER_KEY_NAME), ttl_s=off.report_buffer_ttl_s
+            data_dir, key_provider(REPORT_BUFFER_KEY_NAME), ttl_s=off.report_buffer_ttl_s
         ),
         public=public,
         probe_client=probe_client,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import pathlib
 import sqlite3
@@ -15,6 +16,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from offline_cache import db
+from offline_cache import keys as cache_keys
 from offline_cache.errors import CacheCorrupt, CacheError, DiskFull, KeyUnavailable, OutboxFull
 from offline_cache.keys import KeyringKeyProvider, StaticKeyProvider
 from offline_cache.outbox import Outbox
@@ -460,3 +462,30 @@ def test_damaged_public_cache_starts_empty(tmp_path: pathlib.Path) -> None:
         assert isinstance(cache.recovered, CacheCorrupt)
         assert cache.get(CONTENT) is None
         cache.put(CONTENT, b"{}", '"x"')
+
+
+def test_under_the_unit_the_cache_keys_are_systemd_credentials_and_never_the_keyring(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit pins the keyring to `fail`: the keys come from $CREDENTIALS_DIRECTORY, the
+    same at every start; a damaged one is refused without echoing it."""
+    key = bytes(range(32))
+    held = tmp_path / "credentials"
+    held.mkdir()
+    (held / "credit-kiosk-offline-outbox-key").write_text(base64.b64encode(key).decode() + "\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(held))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    provider = cache_keys.key_provider(cache_keys.OUTBOX_KEY_NAME)
+    assert isinstance(provider, cache_keys.CredentialKeyProvider)
+    assert provider.key() == key
+    # A key systemd did not hand over falls back to the keyring (which refuses here).
+    fallback = cache_keys.key_provider(cache_keys.REPORT_BUFFER_KEY_NAME)
+    assert isinstance(fallback, KeyringKeyProvider)
+
+    (held / "credit-kiosk-offline-outbox-key").write_text("c2hvcnQ=")  # base64, 5 bytes
+    with pytest.raises(KeyUnavailable, match="not a 32-byte key"):
+        provider.key()
+    (held / "credit-kiosk-offline-outbox-key").write_text("not base64 at all!")
+    with pytest.raises(KeyUnavailable, match="unusable") as refused:
+        provider.key()
+    assert "not base64" not in str(refused.value)
