@@ -26,7 +26,10 @@ UNIT_SRC=$ROOT/deploy/credit-kiosk@.service
 CHECK_USER=credit-kiosk-check
 [ "${1:-}" = --as-root ] && CHECK_USER=root
 WATCHDOG_S=4
-WORK=$ROOT/out/systemd-check
+# Outside the checkout, which the unprivileged user may not reach (/root/project), and outside
+# /tmp, which the unit makes private; the journal is copied to out/ at the end.
+WORK=/var/lib/credit-kiosk-systemd-check
+REPORT_DIR=$ROOT/out/systemd-check
 XDG=$WORK/xdg
 UNIT=credit-kiosk.service
 FAILED=0
@@ -61,6 +64,9 @@ wait_for() {  # property value seconds
 }
 
 cleanup() {
+    mkdir -p "$REPORT_DIR"
+    [ -n "$MANAGER" ] && kill -0 "$MANAGER" 2>/dev/null && journal -o cat >"$WORK/journal.txt"
+    cp "$WORK"/*.txt "$WORK"/*.out "$REPORT_DIR/" 2>/dev/null || true
     if [ -n "$MANAGER" ] && kill -0 "$MANAGER" 2>/dev/null; then
         userctl stop "$UNIT" 2>/dev/null || true
         userctl exit 2>/dev/null || true
@@ -82,6 +88,7 @@ cleanup() {
             mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified && $remove"
     fi
     [ "$CREATED_USER" = 1 ] && userdel "$CHECK_USER" 2>/dev/null
+    rm -rf "$WORK"
     return 0
 }
 trap cleanup EXIT
@@ -116,6 +123,7 @@ for key in ("offline-outbox-key", "offline-report-buffer-key"):
     (held / f"credit-kiosk-{key}").write_text(base64.b64encode(secrets.token_bytes(32)).decode())
 EOF
 chmod 644 "$WORK/kiosk.toml"
+install -m 0644 "$ROOT/tools/cage_standin.py" "$WORK/cage_standin.py"
 chmod 600 "$WORK"/credentials/*   # the manager's (root's on a kiosk); the service gets copies
 
 # The unit's [Service] section, without what only a system manager on a seat does, and with
@@ -135,7 +143,7 @@ SYSTEM_ONLY='^(User|Group|'"$CAPABILITIES"'SupplementaryGroups|PAMName|TTY[A-Za-
     awk '/^\[/{section=$0; next} section=="[Service]" && !/^#/ && NF' "$UNIT_SRC" |
         grep -Ev "$SYSTEM_ONLY" | grep -v 'Environment=\(XDG_CACHE_HOME\|ESCPOS\)'
     echo "WatchdogSec=$WATCHDOG_S"
-    echo "ExecStart=$VENV/bin/python $ROOT/tools/cage_standin.py $VENV/bin/kiosk run"
+    echo "ExecStart=$VENV/bin/python $WORK/cage_standin.py $VENV/bin/kiosk run"
     echo "Environment=QT_QPA_PLATFORM=offscreen KIOSK_CONFIG=$WORK/kiosk.toml"
     if [ "$CHECK_USER" = root ]; then
         # Here the credential's own mount stays invisible inside the unit's namespace (nested
