@@ -181,6 +181,10 @@ def test_a_second_card_right_after_the_first_never_sees_the_first_residents_data
         ("cover_open", "cover_open", 0),
         # Powered off mid-job: the connection drops under the job.
         ("power_off_mid_job", "printer_error", 1),
+        # Answering its status 2 s late: the check before the record cannot tell (a printer
+        # that never answers status may still print), the job's own check refuses: the copy
+        # is recorded, no paper comes out (records before paper, never paper without one).
+        ("slow", "printer_error", 1),
     ],
 )
 @pytest.mark.expect_log("kiosk.flow.controller")  # "print work failed: ..."
@@ -204,6 +208,8 @@ def test_a_printer_fault_is_explained_on_the_report_and_the_kiosk_goes_back_to_i
         virtual_printer.fail_after(300, "paper_end")
     elif fault == "cover_open":
         virtual_printer.set_state(cover_open=True)
+    elif fault == "slow":
+        virtual_printer.reply_delay_s = 2.0
     else:
         virtual_printer.fail_after(300, "drop")
     pilot.press_print()
