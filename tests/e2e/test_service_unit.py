@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,53 +25,9 @@ from kiosk.platform import credentials
 from simulators import demo
 from simulators.platform_server import PlatformSimulator
 from tests.support.kiosk import running_kiosk
+from tests.support.kiosk_process import NotifyListener
 
 WAIT_MS = 20_000
-
-
-class NotifyListener:
-    """systemd's end of ``NOTIFY_SOCKET``: every datagram, with when it came."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._sock.bind(self.path)
-        self._sock.settimeout(0.05)
-        self.messages: list[tuple[float, str]] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._listen, daemon=True)
-        self._thread.start()
-
-    def _listen(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self._sock.recv(4096)
-            except TimeoutError:
-                continue
-            with self._lock:
-                self.messages.append((time.monotonic(), data.decode()))
-
-    def texts(self) -> list[str]:
-        with self._lock:
-            return [text for _, text in self.messages]
-
-    def ping_times(self) -> list[float]:
-        with self._lock:
-            return [at for at, text in self.messages if text == "WATCHDOG=1"]
-
-    def wait_for(self, text: str, timeout_s: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if any(text in t for t in self.texts()):
-                return
-            time.sleep(0.02)
-        pytest.fail(f"systemd never got {text!r} (got {self.texts()})")
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sock.close()
 
 
 @pytest.fixture
