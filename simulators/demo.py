@@ -102,10 +102,15 @@ def enroll(
 ) -> credentials.TerminalCredentials:
     """Enroll the terminal with a fresh one-time code, as staff would (declaring its
     hardware, as ``kiosk enroll`` does); keep the credentials in the keyring."""
+    return enroll_with_code(cfg, platform.new_enrollment_code())
+
+
+def enroll_with_code(cfg: kiosk_config.KioskConfig, code: str) -> credentials.TerminalCredentials:
+    """``enroll`` with a one-time code from wherever the platform runs."""
     client = composition.build_platform_client(cfg, None)
     try:
         creds = client.enroll(
-            platform.new_enrollment_code(),
+            code,
             socket.gethostname(),
             composition.hardware_for_enrollment(cfg),
         )
