@@ -121,7 +121,7 @@ class KioskApp:
             notifier if notifier is not None else sd_notify.Notifier({}), idle_screen
         )
         self.controller.add_listener(self.systemd.show_state)
-        self.lockdown = lockdown.Lockdown(self.qt_app)
+        self.lockdown = lockdown.Lockdown()
         self.qt_app.installEventFilter(self.lockdown)
         self.qt_app.installEventFilter(self.window)
         self.qt_app.aboutToQuit.connect(self.stop)
@@ -146,6 +146,8 @@ class KioskApp:
     def stop(self) -> None:
         """Stop devices and workers (idempotent)."""
         self.window.allow_close = True
+        # The application outlives this kiosk in tests (one per test): its filter goes too.
+        self.qt_app.removeEventFilter(self.lockdown)
         self.systemd.stop()
         self.monitor.stop()
         self.controller.stop()
