@@ -16,6 +16,7 @@ from kiosk.app import warmup as warmup_steps
 from kiosk.flow import controller as session_controller
 from kiosk.flow import runtime
 from kiosk.offline import audit, monitor
+from kiosk.offline import sender as outbox_sender
 from kiosk.staff import mode as staff
 from kiosk.staff import pin as staff_pin
 from kiosk.voice import speech
@@ -91,7 +92,7 @@ class KioskApp:
             terminal_id=services.terminal_id,
             request_restart=self.request_restart,
             diagnosis=kiosk.diagnosis,
-            sync_outbox=self.offline.sender.sync_now,
+            sync_outbox=self._sync_outbox,
             # "重新检测" looks at the card issuer CAs again, on the net lane like every check.
             refresh_trust_anchors=lambda: services.trust_anchors.refresh(
                 services.platform, fall_back=False
@@ -137,6 +138,11 @@ class KioskApp:
         self.monitor.start()
         self.controller.start()
 
+    def _sync_outbox(self, timeout_s: float) -> outbox_sender.RunResult | None:
+        """Staff's "sync now": what was just recorded first goes into the outbox."""
+        self.audit_log.flush(timeout_s)
+        return self.offline.sender.sync_now(timeout_s)
+
     def request_restart(self) -> None:
         """Leave the event loop with ``RESTART_EXIT_CODE``; systemd starts the kiosk again."""
         log.info("restart requested by staff")
@@ -152,6 +158,7 @@ class KioskApp:
         self.monitor.stop()
         self.controller.stop()
         self.speaker.close()
+        self.audit_log.close()  # what the session's end recorded, before the outbox closes
         self.offline.stop()
 
 

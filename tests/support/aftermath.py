@@ -199,6 +199,7 @@ def assert_nothing_queued_lost(pilot: Pilot, *, sessions_ended: int) -> None:
     """The outbox delivers everything it holds once the platform answers, and the platform
     has the end of each of the ``sessions_ended`` sessions."""
     offline = pilot.app.offline
+    assert pilot.app.audit_log.flush(), "the audit writer did not catch up"
     result = offline.sender.sync_now(timeout=WAIT_MS / 1000)
     assert result is not None, "the outbox did not finish a pass in time"
     assert offline.stats().size == 0

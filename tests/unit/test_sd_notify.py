@@ -94,14 +94,17 @@ def test_a_vanished_socket_is_logged_once_and_does_not_stop_the_kiosk(
 
 
 def test_the_kiosk_process_forbids_itself_core_dumps() -> None:
-    # As a machine that keeps cores would start it (this one's soft limit may be 0 already).
+    # A new process is dumpable (execve sets it); the core limit it inherits may already be 0
+    # (this machine's soft limit, or a test that ran `kiosk run` in the test process), so the
+    # two halves are read apart.
     probe = (
-        "import resource; hard = resource.getrlimit(resource.RLIMIT_CORE)[1]; "
-        "resource.setrlimit(resource.RLIMIT_CORE, (hard, hard)); "
-        "from kiosk.app import hardening; print(hardening.dumpable()); "
-        "hardening.forbid_core_dumps(); print(hardening.dumpable())"
+        "import resource; from kiosk.app import hardening; "
+        "print(hardening._prctl(hardening._PR_GET_DUMPABLE, 0)); "
+        "hardening.forbid_core_dumps(); "
+        "print(hardening._prctl(hardening._PR_GET_DUMPABLE, 0), "
+        "*resource.getrlimit(resource.RLIMIT_CORE), hardening.dumpable())"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
-    assert result.stdout.split() == ["True", "False"]
+    assert result.stdout.split() == ["1", "0", "0", "0", "False"]
