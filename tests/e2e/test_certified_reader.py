@@ -33,21 +33,6 @@ ATTEST = "/v1/identity/attest"
 
 
 @pytest.fixture
-def certified_cfg(
-    tmp_path: Path,
-    platform_sim: PlatformSimulator,
-    virtual_printer: VirtualPrinter,
-    memory_keyring: object,
-    sim: CertifiedReaderSimulator,
-) -> kiosk_config.KioskConfig:
-    """`kiosk demo --reader certified`'s configuration: the stub libraries as the vendor's."""
-    cfg = demo.simulator_config(
-        platform_sim, virtual_printer, "", tmp_path / "data", tmp_path / "logs"
-    )
-    return demo.certified_reader_config(cfg, sim)
-
-
-@pytest.fixture
 def kiosk_app(
     certified_cfg: kiosk_config.KioskConfig, platform_sim: PlatformSimulator
 ) -> Iterator[ui_app.KioskApp]:

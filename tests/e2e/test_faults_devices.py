@@ -31,7 +31,6 @@ from simulators.pcscd import PcscdInfo, PcscdProcess
 from simulators.platform_server import PlatformSimulator
 from simulators.residents import LI_NA, RESIDENTS, ZHANG_WEI
 from simulators.virtual_card import Rid1Applet, VirtualCardClient
-from simulators.virtual_printer import VirtualPrinter
 from tests.e2e.test_face_check import (
     agree,
     approve_face,
@@ -48,9 +47,11 @@ from tests.support.aftermath import (
     Pilot,
     assert_forgotten,
     assert_nothing_queued_lost,
+    assert_platform_session_ended,
     back_to_idle_by_itself,
     log_as_in_a_hall,
     quick,
+    session_id,
 )
 from tests.support.kiosk import running_kiosk
 from ui import app as ui_app
@@ -92,38 +93,13 @@ def wait_idle_says(pilot: Pilot, text: str, timeout_ms: int = READER_NEWS_WITHIN
     pilot.qtbot.wait_until(says, timeout=timeout_ms)
 
 
-def session_id(pilot: Pilot) -> str:
-    identity = pilot.app.controller.state.resident.identity
-    assert identity is not None
-    return identity.session_id
-
-
-def assert_platform_session_ended(pilot: Pilot, sid: str) -> None:
-    """The kiosk ended the resident's platform session itself (DELETE), not by expiry."""
-
-    def ended() -> None:
-        record = pilot.platform.session_record(sid)
-        assert record is not None and record.ended
-
-    pilot.qtbot.wait_until(ended, timeout=10_000)
-
-
 # ---------------------------------------------------------------- certified reader unplugged
 
 
 @pytest.fixture
-def certified_cfg(
-    tmp_path: Path,
-    platform_sim: PlatformSimulator,
-    virtual_printer: VirtualPrinter,
-    memory_keyring: object,
-    sim: CertifiedReaderSimulator,
-) -> kiosk_config.KioskConfig:
+def certified_cfg(certified_cfg: kiosk_config.KioskConfig) -> kiosk_config.KioskConfig:
     """`kiosk demo --reader certified`'s configuration, short limits."""
-    cfg = demo.simulator_config(
-        platform_sim, virtual_printer, "", tmp_path / "data", tmp_path / "logs"
-    )
-    return quick(demo.certified_reader_config(cfg, sim))
+    return quick(certified_cfg)
 
 
 @pytest.fixture

@@ -29,8 +29,10 @@ from tests.support.aftermath import (
     Pilot,
     assert_forgotten,
     assert_nothing_queued_lost,
+    assert_platform_session_ended,
     back_to_idle_by_itself,
     quick,
+    session_id,
 )
 from tests.support.kiosk import running_kiosk
 
@@ -65,22 +67,6 @@ def pilot(
         root.addHandler(handler)
     with running_kiosk(cfg, platform_sim) as app:
         yield Pilot(qtbot, app, platform_sim)
-
-
-def session_id(pilot: Pilot) -> str:
-    identity = pilot.app.controller.state.resident.identity
-    assert identity is not None
-    return identity.session_id
-
-
-def assert_platform_session_ended(pilot: Pilot, sid: str) -> None:
-    """The kiosk ended the resident's platform session itself (DELETE), not by expiry."""
-
-    def ended() -> None:
-        record = pilot.platform.session_record(sid)
-        assert record is not None and record.ended
-
-    pilot.qtbot.wait_until(ended, timeout=10_000)
 
 
 # ---------------------------------------------------------------- card pulled

@@ -205,3 +205,20 @@ def assert_nothing_queued_lost(pilot: Pilot, *, sessions_ended: int) -> None:
     assert offline.stats().size == 0
     ended = [e for e in pilot.platform.audit_events if e.type == "session_ended"]
     assert len(ended) >= sessions_ended, [e.type for e in pilot.platform.audit_events]
+
+
+def session_id(pilot: Pilot) -> str:
+    """The resident's platform session (the card was verified)."""
+    identity = pilot.app.controller.state.resident.identity
+    assert identity is not None
+    return identity.session_id
+
+
+def assert_platform_session_ended(pilot: Pilot, sid: str) -> None:
+    """The kiosk ended the resident's platform session itself (DELETE), not by expiry."""
+
+    def ended() -> None:
+        record = pilot.platform.session_record(sid)
+        assert record is not None and record.ended
+
+    pilot.qtbot.wait_until(ended, timeout=10_000)
