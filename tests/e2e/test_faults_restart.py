@@ -305,7 +305,10 @@ def test_a_full_data_disk_loses_that_sessions_events_but_never_the_kiosk(
 ) -> None:
     unit = prepare_unit(tmp_path / "unit", quick(simulator_cfg), platform_sim)
     unit.data_dir.mkdir(parents=True)
-    wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-c"]
+    # A chroot's root is no mount point and cannot be made private (the fresh-machine root is
+    # one, in a private namespace already): there the propagation is left as it is.
+    propagation = "private" if os.path.ismount("/") else "unchanged"
+    wrapper = ["unshare", "--mount", "--propagation", propagation, "sh", "-c"]
     wrapper += [ON_SMALL_DISK.format(size=DATA_DISK), str(unit.data_dir)]
     kiosk = KioskProcess(unit, wrapper)
     processes.append(kiosk)
