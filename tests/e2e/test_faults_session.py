@@ -122,6 +122,10 @@ def test_a_card_pulled_at_any_step_ends_the_session_at_once_and_leaves_nothing(
     if step == "printing":
         time.sleep(3.5)  # the print record's answer arrives after the resident left...
         assert len(virtual_printer.jobs) == jobs_before  # ...and no paper follows it
+    if step == "verifying":
+        pilot.qtbot.wait(3500)  # the platform's late verdict arrives and is dropped
+        assert pilot.phase is Phase.IDLE
+        assert pilot.app.controller.state.resident.identity is None
     assert_nothing_queued_lost(pilot, sessions_ended=1)
 
 

@@ -4,10 +4,6 @@ systemd, and no key or menu that leaves or covers the kiosk."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +17,9 @@ from pytestqt.qtbot import QtBot
 from kiosk import config as kiosk_config
 from kiosk.app import sd_notify
 from kiosk.flow import session
-from kiosk.platform import credentials
-from simulators import demo
 from simulators.platform_server import PlatformSimulator
 from tests.support.kiosk import running_kiosk
-from tests.support.kiosk_process import NotifyListener
+from tests.support.kiosk_process import KioskProcess, NotifyListener, prepare_unit
 
 WAIT_MS = 20_000
 
@@ -71,57 +65,29 @@ def test_ready_after_the_first_paint_and_pings_stop_while_the_gui_thread_is_froz
 
 @pytest.mark.usefixtures("memory_keyring")
 def test_kiosk_run_under_systemd_takes_its_credential_and_stops_cleanly_on_sigterm(
-    tmp_path: Path,
-    simulator_cfg: kiosk_config.KioskConfig,
-    platform_sim: PlatformSimulator,
-    listener: NotifyListener,
+    tmp_path: Path, simulator_cfg: kiosk_config.KioskConfig, platform_sim: PlatformSimulator
 ) -> None:
-    """`kiosk run` as the unit starts it: the terminal secret from $CREDENTIALS_DIRECTORY
-    (no keyring at all), READY, pings, and SIGTERM (systemctl stop) ends it with status 0."""
-    config_file = tmp_path / "kiosk.toml"
-    config_file.write_text(kiosk_config.to_toml(simulator_cfg), encoding="utf-8")
-    creds_dir = tmp_path / "credentials"
-    creds_dir.mkdir(mode=0o700)
-    creds = demo.enroll(simulator_cfg, platform_sim)
-    (creds_dir / credentials.SYSTEMD_CREDENTIAL).write_text(
-        credentials.encode(creds), encoding="utf-8"
-    )
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "QT_QPA_PLATFORM": "offscreen",
-        "NOTIFY_SOCKET": listener.path,
-        "WATCHDOG_USEC": str(PING_USEC),
-        "CREDENTIALS_DIRECTORY": str(creds_dir),
-        # A keyring would be a mistake here: the one the process would find refuses to work.
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.app.cli", "run", "--config", str(config_file)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """`kiosk run` as the unit starts it: the terminal secret and the cache keys from
+    $CREDENTIALS_DIRECTORY (the keyring pinned to `fail`), READY, pings, and SIGTERM
+    (systemctl stop) ends it with status 0."""
+    unit = prepare_unit(tmp_path / "unit", simulator_cfg, platform_sim, keyring="unit")
+    kiosk = KioskProcess(unit)
     try:
-        listener.wait_for("READY=1", timeout_s=60)
-        deadline = time.monotonic() + 10
-        while len(listener.ping_times()) < 3 and time.monotonic() < deadline:
+        kiosk.wait_ready(60)
+        started = time.monotonic()
+        deadline = started + 10
+        while kiosk.pings_after(started) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert len(listener.ping_times()) >= 3
+        assert kiosk.pings_after(started) >= 3
         # Card photos and camera frames pass through this process: a crash leaves no core.
-        limits = Path(f"/proc/{process.pid}/limits").read_text(encoding="utf-8")
+        limits = Path(f"/proc/{kiosk.pid}/limits").read_text(encoding="utf-8")
         core_limit = next(line for line in limits.splitlines() if "core file" in line)
         assert core_limit.split()[4:6] == ["0", "0"], core_limit
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
+        assert kiosk.terminate() == 0, kiosk.stderr()
+        assert "Traceback" not in kiosk.stderr()
+        assert kiosk.listener.texts()[-1] == "STOPPING=1"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr
-    assert listener.texts()[-1] == "STOPPING=1"
+        kiosk.close()
 
 
 def test_no_key_menu_or_tooltip_leaves_or_covers_the_kiosk(
