@@ -8,7 +8,15 @@ from collections.abc import Callable
 from typing import Final
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -96,6 +104,28 @@ class StaffCorner(QWidget):
         event.accept()
 
 
+class Backdrop(QWidget):
+    """The window's background behind every screen, in the theme's colour.
+
+    Painted by hand rather than from a style sheet: a sheet on the window would make every
+    theme change repolish every widget in it (see ``theme.Styler``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.colour = QColor(theme.NORMAL.background)
+
+    def set_colour(self, colour: str) -> None:
+        """Paint the background in ``colour`` (``#rrggbb``) from now on."""
+        self.colour = QColor(colour)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Fill what needs painting."""
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), self.colour)
+
+
 class KioskWindow(QMainWindow):
     """Renders the controller's state; the only place screens meet the controller."""
 
@@ -112,18 +142,17 @@ class KioskWindow(QMainWindow):
         self.setObjectName("KioskWindow")
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self._controller = controller
-        self._font_family = font_family
         self._staff = staff_mode
         self._long_press_ms = int(long_press_s * 1000)
         self._voice_available = voice_available  # no engine: no mute switch to show
-        self._elder_mode: bool | None = None
+        self.styler = theme.Styler(font_family, self)
         self._staff_call = 0  # the last call announced with a beep
         self.languages = i18n.Languages()
         self._shown = controller.state
         self.allow_close = False
 
-        central = QWidget()
-        column = QVBoxLayout(central)
+        self.backdrop = Backdrop()
+        column = QVBoxLayout(self.backdrop)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self._build_header())
@@ -136,7 +165,7 @@ class KioskWindow(QMainWindow):
         column.addWidget(self.busy_banner)
         self.stack = QStackedWidget()
         column.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(self.backdrop)
 
         self.screens: dict[type[base.Screen], base.Screen] = {}
         for screen_type in dict.fromkeys(SCREEN_FOR_PHASE.values()):
@@ -148,6 +177,8 @@ class KioskWindow(QMainWindow):
         self.still_there.continue_requested.connect(
             lambda: self._controller.handle(session.UserActive())
         )
+        for part in (self.header, self.busy_banner, self.still_there, *self.screens.values()):
+            self.styler.add(part)
         self._wire_intents()
         self._wire_staff()
         self.retranslate()
@@ -155,7 +186,7 @@ class KioskWindow(QMainWindow):
         self.show_state(controller.state)
 
     def _build_header(self) -> QWidget:
-        header = QWidget()
+        self.header = header = QWidget()
         header.setObjectName("Header")
         header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         row = QHBoxLayout(header)
@@ -217,7 +248,7 @@ class KioskWindow(QMainWindow):
         for screen in self.screens.values():
             screen.retranslate()
         self.still_there.retranslate()
-        self._elder_texts(bool(self._elder_mode), self._controller.state.resident.muted)
+        self._elder_texts(bool(self.styler.elder_mode), self._controller.state.resident.muted)
 
     def _elder_texts(self, elder_mode: bool, muted: bool) -> None:
         self.elder_button.setText(
@@ -345,11 +376,16 @@ class KioskWindow(QMainWindow):
         self._shown = state
         if self.languages.switch(state.resident.language):
             self.retranslate()
-        if state.resident.elder_mode != self._elder_mode:
-            self._elder_mode = state.resident.elder_mode
-            app = QApplication.instance()
-            if isinstance(app, QApplication):
-                theme.apply(app, self._font_family, state.resident.elder_mode)
+        showing = self.screens[SCREEN_FOR_PHASE[state.phase]]
+        if state.resident.elder_mode != self.styler.elder_mode:
+            self.styler.switch(
+                state.resident.elder_mode,
+                showing=[self.header, self.busy_banner, self.still_there, showing],
+            )
+            self.backdrop.set_colour(self.styler.tokens.background)
+        # Before the screen fills itself: its new widgets are then polished once, in the
+        # current theme.
+        self.styler.bring_up_to_date(showing)
         self._elder_texts(state.resident.elder_mode, state.resident.muted)
         resident = state.phase is not Phase.STAFF
         self.language_button.setVisible(resident)
@@ -360,7 +396,7 @@ class KioskWindow(QMainWindow):
         )
         for screen in self.screens.values():
             screen.show_state(state)
-        self.stack.setCurrentWidget(self.screens[SCREEN_FOR_PHASE[state.phase]])
+        self.stack.setCurrentWidget(showing)
         self.still_there.show_state(state)
         self._show_staff_call(state)
 

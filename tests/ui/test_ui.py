@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk import errors
@@ -20,7 +20,7 @@ from kiosk.flow import session
 from tests.support.kiosk import Harness, dispose_window, make_controller
 from tests.support.screens import scrolled
 from ui import main_window, theme
-from ui.screens import error, idle
+from ui.screens import consent, error, idle, report
 
 
 @pytest.fixture
@@ -113,6 +113,47 @@ def test_large_text_mode_enlarges_text_and_targets(
     assert screen.instruction.fontInfo().pixelSize() >= normal_text * 1.3
     assert window.elder_button.height() > normal_button
     assert window.elder_button.text() == "标准模式"
+
+
+def _text_sizes(part: QWidget) -> dict[QWidget, int]:
+    widgets = part.findChildren(QLabel) + part.findChildren(QPushButton)
+    return {widget: widget.fontInfo().pixelSize() for widget in widgets}
+
+
+def _in_large_text(state: session.SessionState) -> session.SessionState:
+    return dataclasses.replace(state, resident=dataclasses.replace(state.resident, elder_mode=True))
+
+
+def test_large_text_reaches_every_screen_the_shown_one_first(
+    qtbot: QtBot, window: main_window.KioskWindow
+) -> None:
+    """Large text restyles the screen showing at once, every hidden one soon after, and a
+    hidden one that is about to show before it shows: no screen is ever seen half-restyled."""
+    qtbot.wait_until(lambda: window.styler.pending() == 0)
+    normal = {type(s): _text_sizes(s) for s in window.screens.values()}
+    normal_header = _text_sizes(window.header)
+
+    window.show_state(_in_large_text(session.SessionState()))
+    idle_screen = window.screen_of(idle.IdleScreen)
+    shown_now = _text_sizes(idle_screen) | _text_sizes(window.header)
+    for widget, size in shown_now.items():
+        before = normal[idle.IdleScreen].get(widget) or normal_header[widget]
+        assert size >= before * 1.3, widget.objectName()
+    assert window.styler.pending() > 0  # the hidden screens wait their turn
+
+    consent_state = _in_large_text(session.SessionState(phase=session.Phase.CONSENT))
+    window.show_state(consent_state)  # before its turn came
+    consent_screen = window.screen_of(consent.ConsentScreen)
+    for widget, size in _text_sizes(consent_screen).items():
+        assert size >= normal[consent.ConsentScreen][widget] * 1.3, widget.objectName()
+
+    qtbot.wait_until(lambda: window.styler.pending() == 0)
+    report_screen = window.screen_of(report.ReportScreen)
+    assert report_screen.isHidden()
+    for screen_type, sizes in normal.items():
+        screen = window.screen_of(screen_type)
+        for widget, size in _text_sizes(screen).items():
+            assert size >= sizes[widget] * 1.3, (screen_type.__name__, widget.objectName())
 
 
 def test_the_window_refuses_to_close(window: main_window.KioskWindow) -> None:
