@@ -5,6 +5,7 @@ and nothing of a resident left in any widget after the session ends."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -354,3 +355,52 @@ def test_platform_texts_show_the_name_and_id_numbers_masked(qtbot: QtBot) -> Non
         qtbot.mouseClick(win.language_button, Qt.MouseButton.LeftButton)
         qtbot.wait_until(lambda: "Administrative penalties" in _texts(screen.body))
         assert f"张*（{masked_id}）" in no_full_name_or_id()
+
+
+def _long_report(records: int) -> report_model.Report:
+    """``PENALTY_REPORT`` with ``records`` penalties, P-0 first."""
+    penalty = PENALTY_REPORT.sections[0].records[0]
+    many = tuple(
+        dataclasses.replace(penalty, record_id=f"P-{i}", title=f"未按规定明码标价（第{i}项）")
+        for i in range(records)
+    )
+    first = dataclasses.replace(PENALTY_REPORT.sections[0], records=many)
+    return dataclasses.replace(PENALTY_REPORT, sections=(first, *PENALTY_REPORT.sections[1:]))
+
+
+def test_a_long_report_shows_its_first_page_at_once_and_the_rest_soon_after(
+    qtbot: QtBot,
+) -> None:
+    """Hundreds of records are added a slice at a time: the first page is there when the
+    screen shows, every record and button follows, and a dispute already sent shows on a
+    button built after it."""
+    with _window_at_report(_long_report(300), _platform()) as (win, _, harness):
+        screen = _screen(win)
+        first_page = set(screen.dispute_buttons)
+        assert {f"P-{i}" for i in range(report.FIRST_RECORDS)} <= first_page
+        assert screen.building() and "P-299" not in first_page
+        assert "第0项" in _texts(screen.body)
+
+        disputed = dataclasses.replace(
+            harness.controller.state.resident, disputed=("P-250",)
+        )
+        win.show_state(dataclasses.replace(harness.controller.state, resident=disputed))
+        qtbot.wait_until(lambda: not screen.building(), timeout=20_000)
+        assert len(screen.dispute_buttons) == 300 + 1  # and the query log entry's
+        assert screen.dispute_buttons["P-250"].text() == "已提出异议"
+        assert not screen.dispute_buttons["P-250"].isEnabled()
+        assert screen.dispute_buttons["P-249"].isEnabled()
+        qtbot.wait_until(lambda: "第299项" in _texts(screen.body))  # shown as the loop turns
+        pages = int(screen.position.text().split("/")[1])
+        assert pages > 20
+
+
+def test_a_resident_gone_mid_build_stops_it_and_leaves_nothing(qtbot: QtBot) -> None:
+    with _window_at_report(_long_report(300), _platform()) as (win, _, harness):
+        screen = _screen(win)
+        assert screen.building()
+        harness.controller.handle(S.CardRemoved())
+        assert harness.controller.state.phase is S.Phase.IDLE
+        assert not screen.building()
+        qtbot.wait(50)  # turns of the event loop in which the build would have gone on
+        assert screen.dispute_buttons == {} and "明码标价" not in _everything_shown(win)

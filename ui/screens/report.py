@@ -7,7 +7,10 @@ screen, never dialogs, so the inactivity timeout and card removal clear them lik
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import time
+from collections.abc import Iterator
+
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,9 +25,17 @@ from kiosk.flow import session
 from kiosk.platform import report as report_model
 from ui.i18n import translate, translated
 from ui.screens import base, dispute, repair_guide, share
-from ui.widgets import paged_scroll
+from ui.widgets import column_layout, paged_scroll
 
 View = session.ReportView
+
+# The report is built record by record: this many before the screen first shows (more than
+# a page in any mode), the rest a slice of the event loop at a time, so a report of hundreds of
+# records neither keeps the resident waiting nor freezes the window while it is built.
+FIRST_RECORDS = 12
+BUILD_SLICE_S = 0.005
+LINE_GAP = 6  # px between the lines of one record
+RECORD_GAP = 20  # px between one record and the next
 
 
 def section_title(section: report_model.Section) -> str:
@@ -118,6 +129,13 @@ class ReportScreen(base.Screen):
         super().__init__()
         self._shown: report_model.Report | None = None
         self._shown_brief = False
+        self._state = session.SessionState()
+        self._building: Iterator[None] | None = None
+        self._slice: column_layout.ColumnLayout | None = None  # where the records of this slice go
+        self._build_more = QTimer(self)
+        self._build_more.setSingleShot(True)
+        self._build_more.setInterval(0)
+        self._build_more.timeout.connect(self._build_slice)
         header = QHBoxLayout()
         self.title = base.label("", "Title")
         header.addWidget(self.title, 1)
@@ -172,8 +190,7 @@ class ReportScreen(base.Screen):
         column.addWidget(self.meta)
 
         self.body = QWidget()
-        self.body_layout = QVBoxLayout(self.body)
-        self.body_layout.setSpacing(20)
+        self.body_layout = column_layout.ColumnLayout(self.body, spacing=20)
         self.paged = paged_scroll.PagedScroll(self.body)
         self.scroll_area = self.paged.scroll_area
         self.up_button = self.paged.up_button
@@ -210,6 +227,7 @@ class ReportScreen(base.Screen):
 
     def show_state(self, state: session.SessionState) -> None:
         """Show the report or one of its pages; rebuild the list only when it changes."""
+        self._state = state
         _title, body = base.message_texts(state.step.message)
         self.message.setText(body)
         self.message.setVisible(state.step.message is not None)
@@ -253,17 +271,27 @@ class ReportScreen(base.Screen):
             else:
                 self._fill(state.resident.report, brief)
         for record_id, button in self.dispute_buttons.items():
-            disputed = record_id in state.resident.disputed
-            button.setEnabled(not state.step.busy and not disputed)
-            button.setText(
-                translate("ReportScreen", "已提出异议")
-                if disputed
-                else translate("ReportScreen", "提出异议")
-            )
+            self._show_dispute_button(record_id, button)
         for button in self.guide_buttons.values():
             button.setEnabled(not state.step.busy)
 
+    def _show_dispute_button(self, record_id: str, button: QPushButton) -> None:
+        disputed = record_id in self._state.resident.disputed
+        button.setEnabled(not self._state.step.busy and not disputed)
+        button.setText(
+            translate("ReportScreen", "已提出异议")
+            if disputed
+            else translate("ReportScreen", "提出异议")
+        )
+
+    def building(self) -> bool:
+        """Records of the report are still being added (a slice per event-loop turn)."""
+        return self._building is not None
+
     def _clear_body(self) -> None:
+        self._building = None
+        self._slice = None
+        self._build_more.stop()
         self.guide_buttons.clear()
         self.dispute_buttons.clear()
         while self.body_layout.count():
@@ -291,40 +319,93 @@ class ReportScreen(base.Screen):
             .replace("%2", report_model.shown_time(report.generated_at))
             .replace("%3", report.verification_code)
         )
-        for section in report.sections:
-            self.body_layout.addWidget(self._section_card(section, brief))
-        self.body_layout.addStretch(1)
         self.paged.to_top()
+        self._building = self._build(report, brief)
+        for _ in range(FIRST_RECORDS):
+            if not self._build_step():
+                return
+        self._build_more.start()
 
-    def _section_card(self, section: report_model.Section, brief: bool) -> QFrame:
-        card = QFrame()
-        card.setObjectName("Card")
-        column = QVBoxLayout(card)
-        if not section.records:
-            # An empty section takes one line: the resident reads on to the ones that count.
-            column.setContentsMargins(28, 8, 28, 8)
-            empty = translate("ReportScreen", "%1：无记录").replace("%1", section_title(section))
-            column.addWidget(base.label(empty, "Muted"))
-            return card
-        column.setContentsMargins(28, 20, 28, 20)
-        heading = translate("ReportScreen", "%1（%2条）")
-        count = str(len(section.records))
-        column.addWidget(
-            base.label(
-                heading.replace("%1", section_title(section)).replace("%2", count), "Heading"
+    def _build_step(self) -> bool:
+        """Add the next section or record; False once the whole report is there."""
+        if self._building is None:
+            return False
+        if next(self._building, StopIteration) is StopIteration:
+            self._building = None
+            return False
+        return True
+
+    def _build_slice(self) -> None:
+        self._slice = None  # this slice's records in a widget of their own
+        deadline = time.perf_counter() + BUILD_SLICE_S
+        while self._build_step():
+            if time.perf_counter() >= deadline:
+                self._build_more.start()  # the rest after the event loop has turned
+                return
+
+    def _build(self, report: report_model.Report, brief: bool) -> Iterator[None]:
+        """Add the sections, each record a step."""
+        for section in report.sections:
+            card = QFrame()
+            card.setObjectName("Card")
+            column = column_layout.ColumnLayout(card, spacing=LINE_GAP)
+            self.body_layout.addWidget(card)
+            if not section.records:
+                # An empty section takes one line: the resident reads on to the ones that count.
+                column.setContentsMargins(28, 8, 28, 8)
+                empty = translate("ReportScreen", "%1：无记录").replace(
+                    "%1", section_title(section)
+                )
+                column.addWidget(base.label(empty, "Muted"))
+                yield
+                continue
+            column.setContentsMargins(28, 20, 28, 20)
+            heading = translate("ReportScreen", "%1（%2条）")
+            count = str(len(section.records))
+            column.addWidget(
+                base.label(
+                    heading.replace("%1", section_title(section)).replace("%2", count), "Heading"
+                )
             )
-        )
-        for index, record in enumerate(section.records):
-            if index:
-                column.addSpacing(14)  # keeps one record's lines apart from the next's
-            negative = section.is_negative(record) and record.status == "in_effect"
-            for line_no, line in enumerate(record_lines(section, record, brief=brief)):
-                role = "Warning" if negative and line_no == 0 else ("" if line_no == 0 else "Muted")
-                column.addWidget(base.label(line, role))
-            buttons = self._record_buttons(section, record)
-            if buttons:
-                column.addLayout(base.button_row(*buttons))
-        return card
+            for record in section.records:
+                self._add_record(column, section, record, brief)
+                yield
+
+    def _add_record(
+        self,
+        column: column_layout.ColumnLayout,
+        section: report_model.Section,
+        record: report_model.Record,
+        brief: bool,
+    ) -> None:
+        # One widget per record: its own layout keeps its height for the width, so adding
+        # the next record does not measure every wrapped line of the card again.
+        block = QWidget()
+        lines = QVBoxLayout(block)
+        lines.setContentsMargins(0, 0, 0, 0)
+        lines.setSpacing(LINE_GAP)
+        negative = section.is_negative(record) and record.status == "in_effect"
+        for line_no, line in enumerate(record_lines(section, record, brief=brief)):
+            role = "Warning" if negative and line_no == 0 else ("" if line_no == 0 else "Muted")
+            lines.addWidget(base.label(line, role))
+        buttons = self._record_buttons(section, record)
+        if buttons:
+            lines.addLayout(base.button_row(*buttons))
+        self._slice_in(column).addWidget(block)
+
+    def _slice_in(self, column: column_layout.ColumnLayout) -> column_layout.ColumnLayout:
+        """Where this slice's records go in the card of ``column``: one widget per slice,
+        shown once. (Showing a widget lays out the card it is in at once: a record shown on
+        its own would lay out the whole card again for each record.)"""
+        card = column.parentWidget()
+        holder = self._slice.parentWidget() if self._slice is not None else None
+        if self._slice is None or holder is None or holder.parentWidget() is not card:
+            first = column.count() == 1  # only the heading so far
+            holder = QWidget(card)
+            self._slice = column_layout.ColumnLayout(holder, spacing=RECORD_GAP)
+            self._slice.setContentsMargins(0, 0 if first else RECORD_GAP - LINE_GAP, 0, 0)
+            column.addWidget(holder)
+        return self._slice
 
     def _record_buttons(
         self, section: report_model.Section, record: report_model.Record
@@ -340,6 +421,7 @@ class ReportScreen(base.Screen):
                 translate("ReportScreen", "怎样修复：%1").replace("%1", record.title),
             )
             guide.clicked.connect(lambda: self.guide_requested.emit(rid))
+            guide.setEnabled(not self._state.step.busy)
             self.guide_buttons[rid] = guide
             buttons.append(guide)
         if section.code != "identity" and record.status != "under_objection":
@@ -348,6 +430,7 @@ class ReportScreen(base.Screen):
                 translate("ReportScreen", "对这条记录提出异议：%1").replace("%1", record.title),
             )
             disputing.clicked.connect(lambda: self.dispute_requested.emit(rid))
+            self._show_dispute_button(rid, disputing)
             self.dispute_buttons[rid] = disputing
             buttons.append(disputing)
         return buttons
