@@ -16,6 +16,8 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QResizeEvent,
+    QShowEvent,
+    QWindow,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -69,6 +71,26 @@ SCREEN_FOR_PHASE: Final[dict[Phase, type[base.Screen]]] = {
 
 _TITLE_NEEDS_WIDTH = 1400  # px: below it, large text leaves the header to its buttons
 _TOUCH_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin}
+
+
+class TouchWatcher(QObject):
+    """Tells ``on_touch`` of every touch (or click) anywhere in the window it watches.
+
+    It watches the window's ``QWindow``, where input arrives before any widget sees it; only
+    input and the window's own events pass there, not every event of every widget.
+    """
+
+    def __init__(self, on_touch: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self._on_touch = on_touch
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Any touch restarts the inactivity timer; nothing is swallowed."""
+        if event.type() in _TOUCH_EVENTS:
+            self._on_touch()
+        return False
+
+
 # The service keyboard's combination that opens staff mode (the PIN is still asked).
 _STAFF_KEY = Qt.Key.Key_S
 _STAFF_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
@@ -150,6 +172,8 @@ class KioskWindow(QMainWindow):
         self.languages = i18n.Languages()
         self._shown = controller.state
         self.allow_close = False
+        self._touches = TouchWatcher(lambda: self._controller.handle(session.UserActive()), self)
+        self._watched_window: QWindow | None = None
 
         self.backdrop = Backdrop()
         column = QVBoxLayout(self.backdrop)
@@ -426,11 +450,13 @@ class KioskWindow(QMainWindow):
         self.still_there.setGeometry(self.rect())
         self._show_title()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Any touch anywhere restarts the inactivity timer."""
-        if event.type() in _TOUCH_EVENTS:
-            self._controller.handle(session.UserActive())
-        return False
+    def showEvent(self, event: QShowEvent) -> None:
+        """Watch the window's touches once it has a ``QWindow``."""
+        super().showEvent(event)
+        handle = self.windowHandle()
+        if self._watched_window is not handle:
+            handle.installEventFilter(self._touches)
+            self._watched_window = handle
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """A kiosk window does not close from the keyboard or the window manager."""

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QContextMenuEvent, QHelpEvent
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QToolTip
 from pytestqt.qtbot import QtBot
 
@@ -93,9 +93,12 @@ def test_kiosk_run_under_systemd_takes_its_credential_and_stops_cleanly_on_sigte
 def test_no_key_menu_or_tooltip_leaves_or_covers_the_kiosk(
     qtbot: QtBot, simulator_cfg: kiosk_config.KioskConfig, platform_sim: PlatformSimulator
 ) -> None:
+    """Keys, clicks and hovers arrive as a real keyboard and mouse send them: at the window's
+    QWindow (QTest's widget overloads would hand them to the widget directly)."""
     with running_kiosk(simulator_cfg, platform_sim) as app:
         window = app.window
         qtbot.wait_exposed(window)
+        screen = window.windowHandle()
         for key, modifiers in [
             (Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier),
             (Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier),
@@ -105,29 +108,41 @@ def test_no_key_menu_or_tooltip_leaves_or_covers_the_kiosk(
                 Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
             ),
         ]:
-            qtbot.keyClick(window, key, modifiers)
+            QTest.keyClick(screen, key, modifiers)
         assert window.isVisible()
         assert window.close() is False  # what a window manager's close button asks
         assert window.isVisible()
 
-        # A text field's own menu (cut, copy, paste, select all) never opens.
+        # A text field's own menu (cut, copy, paste, select all) never opens: not from a
+        # right click, not from the menu key.
         field = window.findChildren(QLineEdit)[0]
-        at = QPoint(5, 5)
-        menu = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, field.mapToGlobal(at))
-        QApplication.sendEvent(field, menu)
+        app.controller.handle(session.StaffModeRequested())  # the PIN field shows
+        qtbot.wait_until(field.isVisible)
+        at = field.mapTo(window, QPoint(5, 5))
+        QTest.mouseClick(screen, Qt.MouseButton.RightButton, pos=at)
+        field.setFocus()
+        QTest.keyClick(screen, Qt.Key.Key_Menu)
         qtbot.wait(100)
         assert QApplication.activePopupWidget() is None
+        # A touch still presses a key: the lockdown takes only what it must.
+        seven = app.window.staff_screen.keypad.buttons["7"]
+        QTest.mouseClick(screen, Qt.MouseButton.LeftButton, pos=seven.mapTo(window, QPoint(9, 9)))
+        assert field.text() == "7"
+        field.clear()
 
-        # No tooltip stays over the screen, whatever a widget carries.
+        # No tooltip comes up over the screen, whatever a widget carries: a mouse resting on
+        # it hovers, and the kiosk takes no hover (a touch panel has none).
         field.setToolTip("should never show")
-        tip = QHelpEvent(QEvent.Type.ToolTip, at, field.mapToGlobal(at))
-        QApplication.sendEvent(field, tip)
-        qtbot.wait(100)
+        QTest.mouseMove(screen, at)
+        QTest.mouseMove(screen, at + QPoint(3, 3))
+        qtbot.wait(1500)  # longer than the tooltip's wake-up delay
         assert not QToolTip.isVisible()
+        app.controller.handle(session.StaffModeLeft())
+        qtbot.wait_until(lambda: app.controller.state.phase is session.Phase.IDLE)
 
         # The service keyboard's staff combination still works: staff mode is the way out.
-        qtbot.keyClick(
-            window,
+        QTest.keyClick(
+            screen,
             Qt.Key.Key_S,
             Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
         )

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
@@ -288,6 +289,28 @@ def test_the_window_turns_each_touch_into_its_session_event(
     click(factor.face_page.other_way_button)  # even while the camera starts
     assert events[-1] == S.FaceDeclined()
     assert harness.controller.state.step.factor is S.Factor.CHOOSING
+    harness.held.drop_pending()
+
+
+def test_a_touch_anywhere_in_the_window_counts_as_activity(
+    qtbot: QtBot,
+    window_events: tuple[main_window.KioskWindow, Harness, list[S.Event]],
+) -> None:
+    """A press on plain text, delivered as the touch panel delivers it (to the window's
+    QWindow), restarts the inactivity timer; so does a touch on a button."""
+    window, harness, events = window_events
+    walk_to_face_choice(harness)
+    factor = window.screen_of(second_factor.SecondFactorScreen)
+    assert isinstance(factor, second_factor.SecondFactorScreen)
+    qtbot.wait_exposed(window)
+    events.clear()
+    on_text = factor.mapTo(window, QPoint(factor.width() // 2, 5))
+    QTest.mouseClick(window.windowHandle(), Qt.MouseButton.LeftButton, pos=on_text)
+    assert events == [S.UserActive()]
+    button = factor.choice_page.face_button
+    at = button.mapTo(window, QPoint(button.width() // 2, button.height() // 2))
+    QTest.mouseClick(window.windowHandle(), Qt.MouseButton.LeftButton, pos=at)
+    assert events[:2] == [S.UserActive(), S.UserActive()] and events[2] == S.FaceChosen()
     harness.held.drop_pending()
 
 

@@ -381,9 +381,7 @@ def test_a_long_report_shows_its_first_page_at_once_and_the_rest_soon_after(
         assert screen.building() and "P-299" not in first_page
         assert "第0项" in _texts(screen.body)
 
-        disputed = dataclasses.replace(
-            harness.controller.state.resident, disputed=("P-250",)
-        )
+        disputed = dataclasses.replace(harness.controller.state.resident, disputed=("P-250",))
         win.show_state(dataclasses.replace(harness.controller.state, resident=disputed))
         qtbot.wait_until(lambda: not screen.building(), timeout=20_000)
         assert len(screen.dispute_buttons) == 300 + 1  # and the query log entry's
