@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import keyring
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QAbstractButton
 
 from kiosk import config as kiosk_config
@@ -42,7 +41,7 @@ from kiosk.flow import session
 from kiosk.platform import credentials
 from kiosk.printing import report_pdf
 from kiosk.voice import speech
-from simulators import card_factory, pcscd, virtual_card
+from simulators import card_factory, pcscd, touch, virtual_card
 from simulators.camera_server import SCENE_FOR_PROMPT, CameraSimulator, card_photo_jpeg
 from simulators.certified_reader import CertifiedReaderSimulator, chip_photo, text_block
 from simulators.memory_keyring import MemoryKeyring
@@ -495,7 +494,7 @@ class Autopilot:
             raise AutopilotError(f"the “{label}” button is not on screen ({self.describe()})")
         if not button.isEnabled():
             raise AutopilotError(f"the “{label}” button is disabled ({self.describe()})")
-        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        touch.tap(button)
 
     def voice_idle(self) -> bool:
         """Whether the voice has said (written) every prompt so far."""

@@ -21,8 +21,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -34,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from kiosk import privacy
 from kiosk.flow import session
+from simulators import touch
 from simulators.platform_server import DEMO_STAFF
 from simulators.residents import RESIDENTS
 from tools.soak_plan import PCSCD_KILL, PLATFORM_PATHS, Plan, Planner
@@ -269,7 +268,7 @@ class Driver:
             button = get()
             if button is None or not button.isVisible() or not button.isEnabled():
                 return False
-            QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+            touch.tap(button)
             return True
 
         self.action = f"tap {what}"
