@@ -121,7 +121,7 @@ class KioskApp:
         assert isinstance(idle_screen, idle.IdleScreen)
         # What the first report and receipt would load while the resident waits loads once
         # the idle screen is up (ui/warmup.py).
-        self.warm_up = warmup.WarmUp(idle_screen, warmup_steps.steps_for(services))
+        self.warm_up = warmup.WarmUp(idle_screen, warmup_steps.steps_for(services, self.speaker))
         self.monitor.add_listener(idle_screen.show_public)
         # Ready for systemd at the idle screen's first paint; alive while the GUI thread turns.
         self.systemd = systemd_link.SystemdLink(

@@ -10,7 +10,9 @@ these steps on a worker thread, so the first report and receipt cost what later 
 
 The report screen's own first fill and paint were measured too: no slower the first
 time, so no widget or font is warmed. The A4 PDF's reportlab (~150 ms, ~28 MB) is not
-warmed: only halls with an A4 printer use it, and only after the receipt is out.
+warmed: only halls with an A4 printer use it, and only after the receipt is out. Where
+prompts are spoken, pypinyin's dictionaries are (0.2 s holding the GIL: loaded by the first
+large-text prompt, they froze the window mid-session).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from devices.receipt_printer import PrintJob, TextLine
 from kiosk.face import service as face_service
 from kiosk.flow import controller as session_controller
 from kiosk.platform import report_schema
+from kiosk.voice import speech
 
 Step = tuple[str, Callable[[], object]]
 
@@ -66,8 +69,11 @@ def warm_receipt_layout() -> None:
     escpos_printer.render_job(PrintJob("warm-up", (TextLine("warm-up"),)))
 
 
-def steps_for(services: session_controller.Services) -> list[Step]:
-    """The warm-up steps this kiosk needs: the report always, the receipt with a printer."""
+def steps_for(
+    services: session_controller.Services, speaker: speech.Speaker | None = None
+) -> list[Step]:
+    """The warm-up steps this kiosk needs: the report always, the receipt with a printer,
+    the spoken prompts' pinyin where prompts are spoken."""
     steps: list[Step] = [("report check", warm_report_check)]
     if services.printer is not None:
         steps.append(("receipt layout", warm_receipt_layout))
@@ -75,4 +81,6 @@ def steps_for(services: session_controller.Services) -> list[Step]:
         # The models (their hashes checked) and a first look through the camera: until
         # both are fine the face check is not offered.
         steps.append(("face check", services.face.warm_up))
+    if isinstance(speaker, speech.EspeakSpeaker):
+        steps.append(("spoken prompts' pinyin", speech.warm_up))
     return steps

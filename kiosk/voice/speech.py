@@ -185,6 +185,13 @@ def _han_to_pinyin(han: str) -> list[str]:
     return [s for s in syllables if _PINYIN_SYLLABLE.fullmatch(s)]
 
 
+def warm_up() -> None:
+    """Load pypinyin's dictionaries now (the kiosk's warm-up, on a worker thread): loaded by
+    the first large-text prompt instead, they held the GIL for 0.2 s in the middle of a
+    resident's session and froze the window for as long (the soak's worst stall)."""
+    _han_to_pinyin("您好")
+
+
 def _mandarin_segments(text: str) -> list[tuple[str, list[str]]]:
     """``text`` as runs of (language, words): pinyin syllables for "zh", Latin words for "en".
 

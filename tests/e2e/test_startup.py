@@ -151,3 +151,33 @@ def test_a_failing_warm_up_step_is_logged_and_the_rest_still_run(
     qtbot.wait_until(warm_up.done.is_set, timeout=10_000)
     assert ran == ["next"]
     assert "warm-up of the broken failed" in caplog.text
+
+
+PINYIN_PROBE = """
+import sys
+from kiosk.voice import speech
+before = "pypinyin" in sys.modules
+speech.warm_up()
+print(before, "pypinyin" in sys.modules)
+"""
+
+
+def test_where_prompts_are_spoken_the_warm_up_loads_their_pinyin() -> None:
+    """pypinyin's dictionaries load in the warm-up, not in the first large-text session
+    (their import held the GIL for 0.2 s there and froze the window)."""
+    from kiosk.app import warmup
+    from kiosk.voice import speech
+    from tests.support import fakes
+
+    speaker = speech.EspeakSpeaker("espeak-ng")
+    try:
+        spoken = [name for name, _ in warmup.steps_for(fakes.services(), speaker)]
+    finally:
+        speaker.close()
+    silent = [name for name, _ in warmup.steps_for(fakes.services(), speech.NullSpeaker())]
+    assert "spoken prompts' pinyin" in spoken
+    assert "spoken prompts' pinyin" not in silent
+    result = subprocess.run(
+        [sys.executable, "-c", PINYIN_PROBE], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True"]
