@@ -427,7 +427,7 @@ def _soak(
     watch = CrashWatch(where, started)
     watch.journal = dirs.out / "incidents.jsonl"
     watch.install()
-    probe = StallProbe(where, started)
+    probe = StallProbe(where, started, dirs.out / "stall-threads.txt")
     bridge = GuiBridge(probe)
     options = SoakOptions(
         sessions=args.sessions,

@@ -360,6 +360,11 @@ def render(fig: Figures) -> str:  # noqa: C901 - one section after another
     out += ["", "Where the GUI thread was during each (sampled every 15 ms once a tick was "
             "40 ms overdue; innermost frame first):", ""]  # fmt: skip
     out += [f"- {s.late_ms:.0f} ms: `{s.stack or 'not sampled'}`" for s in fig.stalls]
+    out += [
+        "",
+        "Every thread's stack during the first stalls over 100 ms (a GUI thread waiting for "
+        "the GIL shows no kiosk frame of its own): `stall-threads.txt`.",
+    ]
 
     out += ["", "## Privacy scan", "", fig.scanned, ""]
     out += [f"- {h.path} @{h.offset}: {h.resident}'s {h.what}" for h in fig.hits[:200]] or [

@@ -34,6 +34,7 @@ SAMPLE_AFTER_MS = 40  # a tick this overdue: the watchdog looks where the GUI th
 SAMPLE_EVERY_MS = 15
 MAX_SAMPLES = 4
 CAUSE_FROM_MS = 100.0  # stalls over this are grouped by cause in the report
+MAX_THREAD_DUMPS = 40  # stalls over CAUSE_FROM_MS whose every thread's stack is kept
 STACK_DEPTH = 6  # frames of the GUI thread's stack kept per sample (innermost first)
 
 
@@ -123,9 +124,19 @@ class StallProbe(QObject):
     the kiosk's reaction to a tap is not (that is the kiosk's work).
     """
 
-    def __init__(self, where: Callable[[], tuple[int, str, str, str]], started: float) -> None:
+    def __init__(
+        self,
+        where: Callable[[], tuple[int, str, str, str]],
+        started: float,
+        threads_file: Path | None = None,
+    ) -> None:
+        """``threads_file``: where every thread's stack goes while a tick is more than
+        ``CAUSE_FROM_MS`` overdue (the GUI thread alone says "not sampled" when it waits
+        for the GIL that another thread holds)."""
         super().__init__()
         self._where = where
+        self._threads_file = threads_file
+        self._thread_dumps = 0
         self._started = started
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -165,6 +176,8 @@ class StallProbe(QObject):
             if overdue_ms < SAMPLE_AFTER_MS:
                 continue
             stack = gui_stack(self._gui_thread)
+            if overdue_ms > CAUSE_FROM_MS:
+                self._dump_threads(overdue_ms)
             if not stack:
                 continue
             where = self._where()  # what was going on while it stalled, not after
@@ -173,6 +186,16 @@ class StallProbe(QObject):
                     self._stall_where = where
                 if len(self._samples) < MAX_SAMPLES and stack not in self._samples:
                     self._samples.append(stack)
+
+    def _dump_threads(self, overdue_ms: float) -> None:
+        if self._threads_file is None or self._thread_dumps >= MAX_THREAD_DUMPS:
+            return
+        self._thread_dumps += 1
+        at = time.perf_counter() - self._started
+        with self._threads_file.open("a", encoding="utf-8") as dump:
+            dump.write(f"\n=== the GUI thread {overdue_ms:.0f} ms overdue at {at:.1f} s\n")
+            dump.flush()
+            faulthandler.dump_traceback(dump, all_threads=True)
 
     def add_harness_time(self, seconds: float) -> None:
         """The soak itself held the GUI thread for ``seconds`` (called on the GUI thread)."""
