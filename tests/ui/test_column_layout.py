@@ -3,6 +3,7 @@ one moves nothing already placed."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
@@ -76,3 +77,16 @@ def test_appending_moves_and_resizes_nothing_already_placed(qtbot: QtBot) -> Non
     qtbot.wait(10)
     assert [label.geometry() for label in placed] == before
     assert watcher.count == 0
+
+
+def test_its_items_go_with_it(qtbot: QtBot) -> None:
+    """A layout owns its items: when the widget holding it goes, they are deleted too (a
+    report's ~45 items a resident leaked while they were not)."""
+    column = QWidget()
+    layout = ColumnLayout(column, spacing=10)
+    for text in ("一", "二", "三"):
+        layout.addWidget(_wrapped(text))
+    item = layout.itemAt(1)
+    assert item is not None and shiboken6.isValid(item)
+    shiboken6.delete(column)
+    assert not shiboken6.isValid(item)

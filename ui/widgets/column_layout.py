@@ -10,6 +10,9 @@ the parent has grown: appending an item moves nothing already placed.
 
 from __future__ import annotations
 
+import functools
+
+import shiboken6
 from PySide6.QtCore import QRect, QSize
 from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
 
@@ -25,6 +28,10 @@ class ColumnLayout(QLayout):
         # the items were last placed in. Parents ask for both many times per pass.
         self._height_for: tuple[int, int] | None = None
         self._placed_in: QRect | None = None
+        # A layout owns its items (Qt's QBoxLayout deletes them in its destructor); one
+        # written in Python has no destructor of its own, so they go when it is destroyed.
+        # (Left behind, a report's ~45 items leaked 5 KB a resident.)
+        self.destroyed.connect(functools.partial(_delete_items, self._items))
 
     def invalidate(self) -> None:
         """An item was added, removed or changed its size: measure and place again."""
@@ -104,3 +111,9 @@ class ColumnLayout(QLayout):
 
     def _shown(self) -> list[QLayoutItem]:
         return [item for item in self._items if not item.isEmpty()]
+
+
+def _delete_items(items: list[QLayoutItem]) -> None:
+    """Delete the layout items themselves (a widget's item leaves the widget alone)."""
+    while items:
+        shiboken6.delete(items.pop())
