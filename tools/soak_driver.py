@@ -346,6 +346,7 @@ class Driver:
             f"{len(self.watch.crashes)} crashes, {stuck} stuck, "
             f"{sum(bool(r.gave_up) for r in done_)} given up, "
             f"worst stall {max((s.late_ms for s in self.probe.worst()), default=0):.0f} ms"
+            + (f", RSS {self.samples[-1].rss_kb / 1024:.1f} MB" if self.samples else "")
         )
 
     def settle(self) -> None:
