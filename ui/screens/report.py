@@ -130,7 +130,7 @@ class ReportScreen(base.Screen):
         self._shown: report_model.Report | None = None
         self._shown_brief = False
         self._state = session.SessionState()
-        self._building: Iterator[None] | None = None
+        self._building: Iterator[bool] | None = None
         self._slice: column_layout.ColumnLayout | None = None  # where the records of this slice go
         self._build_more = QTimer(self)
         self._build_more.setSingleShot(True)
@@ -330,10 +330,10 @@ class ReportScreen(base.Screen):
         """Add the next section or record; False once the whole report is there."""
         if self._building is None:
             return False
-        if next(self._building, StopIteration) is StopIteration:
-            self._building = None
-            return False
-        return True
+        if next(self._building, False):
+            return True
+        self._building = None
+        return False
 
     def _build_slice(self) -> None:
         self._slice = None  # this slice's records in a widget of their own
@@ -343,7 +343,7 @@ class ReportScreen(base.Screen):
                 self._build_more.start()  # the rest after the event loop has turned
                 return
 
-    def _build(self, report: report_model.Report, brief: bool) -> Iterator[None]:
+    def _build(self, report: report_model.Report, brief: bool) -> Iterator[bool]:
         """Add the sections, each record a step."""
         for section in report.sections:
             card = QFrame()
@@ -357,7 +357,7 @@ class ReportScreen(base.Screen):
                     "%1", section_title(section)
                 )
                 column.addWidget(base.label(empty, "Muted"))
-                yield
+                yield True
                 continue
             column.setContentsMargins(28, 20, 28, 20)
             heading = translate("ReportScreen", "%1（%2条）")
@@ -369,7 +369,7 @@ class ReportScreen(base.Screen):
             )
             for record in section.records:
                 self._add_record(column, section, record, brief)
-                yield
+                yield True
 
     def _add_record(
         self,
