@@ -79,7 +79,10 @@ def test_offline_idle_screen_refuses_cards_politely_and_recovers(
     card.remove()
     qtbot.wait_until(lambda: app.controller.state.phase is Phase.IDLE, timeout=WAIT_MS)
     assert app.offline is not None
-    assert app.offline.stats().size >= 2  # the session's audit entries wait in the outbox
+    # The session's audit entries wait in the outbox (written on the audit thread: the last
+    # one may still be on its way there).
+    assert app.audit_log.flush()
+    assert app.offline.stats().size >= 2
 
     # The same platform comes back on its data dir and port: the kiosk recovers by itself,
     # and what waited in the outbox is delivered.
