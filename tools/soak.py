@@ -330,6 +330,9 @@ def _enroll(cfg: kiosk_config.KioskConfig, sims: Sims) -> Any:
 
 def work(args: argparse.Namespace) -> int:
     """The soak itself (in the namespaces when isolated)."""
+    from kiosk import memory
+
+    memory.limit_arenas()  # as `kiosk run` does, before any thread starts
     try:
         isolation = isolate(args.isolated) if args.isolated else "none (--no-isolate)"
     except (SetupError, OSError, subprocess.CalledProcessError) as exc:

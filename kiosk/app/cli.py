@@ -23,7 +23,7 @@ from pathlib import Path
 
 from devices import errors as device_errors
 from kiosk import config as kiosk_config
-from kiosk import errors
+from kiosk import errors, memory
 from kiosk.app import composition, hardening
 from kiosk.app.logging_setup import setup_logging
 from kiosk.platform import credentials
@@ -325,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kiosk`` console script."""
+    memory.limit_arenas()  # before any thread starts (kiosk/memory.py)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -20,7 +20,7 @@ from typing import Any
 
 from devices import card_reader, receipt_printer, rid_card
 from devices import errors as device_errors
-from kiosk import errors
+from kiosk import errors, memory
 from kiosk.card import identity as card_identity
 from kiosk.card import trust_anchors as trust_anchors_mod
 from kiosk.flow import ports, runtime, session
@@ -702,9 +702,17 @@ class SessionController:
             log.warning("A4 report %s not printed: %s", report.report_id, exc)
 
     def _wipe_report_buffer(self) -> None:
-        """Session over: the sealed report buffer is emptied (off the GUI thread)."""
+        """Session over: the sealed report buffer is emptied and the memory the session freed
+        goes back to the system (off the GUI thread)."""
         buffer = self._services.report_buffer
-        self._runner.submit(Lane.PRINT, buffer.wipe, _ignore, _log_wipe_failure)
+
+        def wipe() -> None:
+            try:
+                buffer.wipe()
+            finally:
+                memory.release_free_pages()
+
+        self._runner.submit(Lane.PRINT, wipe, _ignore, _log_wipe_failure)
 
 
 # ``kind`` of a print record (spec §5 names "receipt"; the A4 copy is a print of its own).

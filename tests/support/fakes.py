@@ -323,6 +323,7 @@ def services(
     kept_content: ports.KeptContent | None = None,
     certified_reader: ports.CertifiedReader | None = None,
     face: ports.FaceChecker | None = None,
+    report_buffer: ports.SealedBuffer | None = None,
 ) -> controller.Services:
     """``Services`` made of fakes; whatever is not given does nothing or fails loudly."""
     return controller.Services(
@@ -332,7 +333,7 @@ def services(
         terminal_id="T1",
         verify_url="https://example.invalid/v1/verify",
         kept_content=kept_content or KeptGuides(),
-        report_buffer=CountingBuffer(),
+        report_buffer=report_buffer or CountingBuffer(),
         trust_anchors=TrustAnchors(None),
         a4_printer=a4_printer,
         certified_reader=certified_reader,

@@ -137,3 +137,26 @@ def test_the_readers_own_word_reaches_the_hall_state() -> None:
     assert ctl.state.hall.reader_ready
     assert ctl.state.hall.reader_problem == ""
     ctl.stop()
+
+
+def test_a_session_end_wipes_the_buffer_and_returns_memory_off_the_core_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kiosk import memory
+
+    released_on: list[str] = []
+    monkeypatch.setattr(
+        memory, "release_free_pages", lambda: released_on.append(threading.current_thread().name)
+    )
+    buffer = fakes.CountingBuffer()
+    reader = BlockingReader()
+    harness = make_controller(fakes.services(reader=reader, report_buffer=buffer), held=False)
+    ctl, dispatcher = harness.controller, harness.dispatcher
+    ctl.handle(session.CardInserted())
+    assert released_on == []  # a session starting frees nothing
+    ctl.handle(session.CardRemoved())
+    pump(dispatcher, 0.5)
+    assert ctl.state.phase is session.Phase.IDLE
+    assert len(released_on) == 1 and released_on[0].startswith("kiosk-print")
+    assert buffer.wipes == 1
+    ctl.stop()
