@@ -360,7 +360,8 @@ def _window(app: QApplication) -> main_window.KioskWindow:
         runner=runtime.TaskRunner(dispatcher),
     )
     family = theme.register_fonts()
-    window = main_window.KioskWindow(ctl, family)
+    window = main_window.KioskWindow(family)
+    window.attach(ctl)
     frame = preview_frame()
     window.set_face_preview(lambda: frame)  # polled only while the face page's camera is on
     app.processEvents()

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import logging
-import signal
-import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from kiosk import config as kiosk_config
@@ -20,39 +17,38 @@ from kiosk.offline import sender as outbox_sender
 from kiosk.staff import mode as staff
 from kiosk.staff import pin as staff_pin
 from kiosk.voice import speech
-from ui import lockdown, main_window, qt_runtime, qtlog, systemd_link, theme, voice, warmup
-from ui.screens import idle
+from ui import main_window, qt_runtime, startup, systemd_link, voice, warmup
 
 log = logging.getLogger(__name__)
 
 # Exit status asking systemd to start the kiosk again (the unit has Restart=on-failure or
 # always; 75 is EX_TEMPFAIL, "try again"). docs/staff.md.
 RESTART_EXIT_CODE = 75
-# How long a worker thread may keep the GIL while the GUI thread waits for it (Python's
-# default is 5 ms). Every call from Qt into the kiosk's Python code (a paint, a layout
-# question, an event filter) waits for it: with a receipt being rendered on a worker thread a
-# change of screen took 28 ms (111 ms at worst) with 5 ms, 17 ms (40 ms) with 1 ms.
-GIL_SWITCH_INTERVAL_S = 0.001
 
 
 class KioskApp:
-    """Owns the Qt application objects and the session controller."""
+    """Owns the Qt application objects and the session controller.
+
+    Args:
+        window: The window ``ui.startup`` opened and showed before the kiosk was built (its
+            idle screen painted first); None: one is opened here.
+    """
 
     def __init__(
         self,
         cfg: kiosk_config.KioskConfig,
         kiosk: composition.Kiosk,
         *,
+        window: main_window.KioskWindow | None = None,
         speaker: speech.Speaker | None = None,
         notifier: sd_notify.Notifier | None = None,
     ) -> None:
-        qtlog.install()
-        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-        existing = QApplication.instance()
-        self.qt_app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+        self.window = window if window is not None else startup.open_window(cfg)
+        qt_app = QApplication.instance()
+        assert isinstance(qt_app, QApplication)  # open_window made it
+        self.qt_app = qt_app
         services = kiosk.services
         self.services = services
-        self.font_family = theme.register_fonts()
         self.dispatcher = qt_runtime.QtDispatcher()
         self.clock = qt_runtime.QtClock()
         self.runner = runtime.TaskRunner(self.dispatcher)
@@ -104,11 +100,9 @@ class KioskApp:
                 services.platform, fall_back=False
             ),
         )
-        self.window = main_window.KioskWindow(
+        self.window.attach(
             self.controller,
-            self.font_family,
             self.staff,
-            long_press_s=cfg.staff.long_press_s,
             voice_available=not isinstance(self.speaker, speech.NullSpeaker),
         )
         self.window.set_rules(rules)
@@ -117,8 +111,7 @@ class KioskApp:
             self.window.set_face_preview(kiosk.face.preview)
         # After the window's own listener: the voice follows what the screen shows.
         self.controller.add_listener(voice.VoicePrompts(self.speaker))
-        idle_screen = self.window.screen_of(idle.IdleScreen)
-        assert isinstance(idle_screen, idle.IdleScreen)
+        idle_screen = self.window.idle_screen
         # What the first report and receipt would load while the resident waits loads once
         # the idle screen is up (ui/warmup.py).
         self.warm_up = warmup.WarmUp(idle_screen, warmup_steps.steps_for(services, self.speaker))
@@ -128,20 +121,20 @@ class KioskApp:
             notifier if notifier is not None else sd_notify.Notifier({}), idle_screen
         )
         self.controller.add_listener(self.systemd.show_state)
-        self.lockdown = lockdown.Lockdown()
-        self.window.winId()  # its QWindow now: the lockdown is on before it ever shows
-        handle = self.window.windowHandle()
-        if handle is not None:
-            handle.installEventFilter(self.lockdown)
         self.qt_app.aboutToQuit.connect(self.stop)
 
     def start(self, *, fullscreen: bool = True) -> None:
-        """Show the window and start watching the card reader."""
-        if fullscreen:
-            self.window.showFullScreen()
+        """Show the window (if ``ui.startup`` has not) and start watching the card reader."""
+        if not self.window.isVisible():
+            if fullscreen:
+                self.window.showFullScreen()
+            else:
+                self.window.resize(1920, 1080)
+                self.window.show()
         else:
-            self.window.resize(1920, 1080)
-            self.window.show()
+            # Already painted before the kiosk was built: paint the idle screen once more for
+            # what waits for its paint (systemd's "ready", the warm-up).
+            self.window.idle_screen.update()
         self.offline.start()  # the sender thread; it never touches Qt
         self.monitor.start()
         self.controller.start()
@@ -168,27 +161,6 @@ class KioskApp:
         self.offline.stop()
 
 
-def run(cfg: kiosk_config.KioskConfig, kiosk: composition.Kiosk) -> int:
-    """Run the kiosk full screen until the process is told to stop (SIGTERM/SIGINT)."""
-    app = KioskApp(cfg, kiosk, notifier=sd_notify.Notifier())
-    app.start()
-    return run_event_loop(app)
-
-
 def run_event_loop(app: KioskApp) -> int:
     """Run Qt's event loop; SIGTERM (systemd stop) and SIGINT quit it cleanly."""
-
-    def quit_on_signal(signum: int, _frame: object) -> None:
-        log.info("signal %d: shutting down", signum)
-        # Not quit(): since Qt 6.5 it first asks every window to close, and the kiosk's
-        # window refuses, so systemctl stop would wait for its SIGKILL.
-        app.window.allow_close = True
-        app.qt_app.exit(0)
-
-    signal.signal(signal.SIGTERM, quit_on_signal)
-    signal.signal(signal.SIGINT, quit_on_signal)
-    # Python runs signal handlers only between bytecodes: wake the interpreter regularly.
-    heartbeat = QTimer()
-    heartbeat.start(250)
-    heartbeat.timeout.connect(lambda: None)
-    return app.qt_app.exec()
+    return startup.run_event_loop(app.window)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Final
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -30,44 +29,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.flow import controller as session_controller
 from kiosk.flow import session
-from kiosk.platform.report import CHINA_TZ
-from kiosk.staff import mode as kiosk_staff
 from ui import i18n, theme
 from ui.i18n import translate
-from ui.screens import (
-    base,
-    consent,
-    done,
-    error,
-    face_check,
-    idle,
-    printing,
-    reading,
-    report,
-    second_factor,
-    verifying,
-)
-from ui.screens import staff as staff_screen
+from ui.screens import base, idle
 from ui.widgets import still_there
+
+if TYPE_CHECKING:
+    from kiosk.flow import controller as session_controller
+    from kiosk.staff import mode as kiosk_staff
+    from ui.screens import face_check, staff
 
 log = logging.getLogger(__name__)
 
 Phase = session.Phase
-
-SCREEN_FOR_PHASE: Final[dict[Phase, type[base.Screen]]] = {
-    Phase.IDLE: idle.IdleScreen,
-    Phase.CONSENT: consent.ConsentScreen,
-    Phase.READING_CARD: reading.ReadingScreen,
-    Phase.VERIFYING: verifying.VerifyingScreen,
-    Phase.SECOND_FACTOR: second_factor.SecondFactorScreen,
-    Phase.REPORT: report.ReportScreen,
-    Phase.PRINTING: printing.PrintingScreen,
-    Phase.DONE: done.DoneScreen,
-    Phase.ERROR: error.ErrorScreen,
-    Phase.STAFF: staff_screen.StaffScreen,
-}
 
 _TITLE_NEEDS_WIDTH = 1400  # px: below it, large text leaves the header to its buttons
 _TOUCH_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin}
@@ -149,30 +124,28 @@ class Backdrop(QWidget):
 
 
 class KioskWindow(QMainWindow):
-    """Renders the controller's state; the only place screens meet the controller."""
+    """Renders the controller's state; the only place screens meet the controller.
 
-    def __init__(
-        self,
-        controller: session_controller.SessionController,
-        font_family: str,
-        staff_mode: kiosk_staff.StaffMode | None = None,
-        *,
-        long_press_s: float = 3.0,
-        voice_available: bool = True,
-    ) -> None:
+    Made in two steps, so that the idle screen paints before the rest of the kiosk loads
+    (docs/decisions.md "Start-up: the idle screen first"): the constructor builds the header
+    and the idle screen, ``attach`` every other screen, wired to the session controller.
+    Touches before ``attach`` do nothing.
+    """
+
+    def __init__(self, font_family: str, *, long_press_s: float = 3.0) -> None:
         super().__init__()
         self.setObjectName("KioskWindow")
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
-        self._controller = controller
-        self._staff = staff_mode
+        self._controller: session_controller.SessionController | None = None
+        self._staff: kiosk_staff.StaffMode | None = None
         self._long_press_ms = int(long_press_s * 1000)
-        self._voice_available = voice_available  # no engine: no mute switch to show
+        self._voice_available = False  # no engine: no mute switch to show
         self.styler = theme.Styler(font_family, self)
         self._staff_call = 0  # the last call announced with a beep
         self.languages = i18n.Languages()
-        self._shown = controller.state
+        self._shown = session.SessionState()
         self.allow_close = False
-        self._touches = TouchWatcher(lambda: self._controller.handle(session.UserActive()), self)
+        self._touches = TouchWatcher(lambda: self._handle(session.UserActive()), self)
         self._watched_window: QWindow | None = None
 
         self.backdrop = Backdrop()
@@ -191,23 +164,49 @@ class KioskWindow(QMainWindow):
         column.addWidget(self.stack, 1)
         self.setCentralWidget(self.backdrop)
 
-        self.screens: dict[type[base.Screen], base.Screen] = {}
-        for screen_type in dict.fromkeys(SCREEN_FOR_PHASE.values()):
-            screen = screen_type()
-            self.screens[screen_type] = screen
-            self.stack.addWidget(screen)
+        self.idle_screen = idle.IdleScreen()
+        self.screens: dict[type[base.Screen], base.Screen] = {idle.IdleScreen: self.idle_screen}
+        self._screen_for_phase: dict[Phase, type[base.Screen]] = {Phase.IDLE: idle.IdleScreen}
+        self.stack.addWidget(self.idle_screen)
         # Over everything, header included; no layout holds it, so it never sizes the window.
         self.still_there = still_there.StillThereOverlay(self)
-        self.still_there.continue_requested.connect(
-            lambda: self._controller.handle(session.UserActive())
-        )
-        for part in (self.header, self.busy_banner, self.still_there, *self.screens.values()):
+        self.still_there.continue_requested.connect(lambda: self._handle(session.UserActive()))
+        for part in (self.header, self.busy_banner, self.still_there, self.idle_screen):
             self.styler.add(part)
-        self._wire_intents()
-        self._wire_staff()
+        self.retranslate()
+        self.show_state(self._shown)
+
+    def attach(
+        self,
+        controller: session_controller.SessionController,
+        staff_mode: kiosk_staff.StaffMode | None = None,
+        *,
+        voice_available: bool = True,
+    ) -> None:
+        """Add the session's and staff's screens and follow ``controller`` from now on."""
+        from ui import session_screens  # after the idle screen's first paint: see the class
+
+        self._controller = controller
+        self._staff = staff_mode
+        self._voice_available = voice_available
+        for screen_type in dict.fromkeys(session_screens.SCREEN_FOR_PHASE.values()):
+            if screen_type not in self.screens:
+                screen = screen_type()
+                self.screens[screen_type] = screen
+                self.stack.addWidget(screen)
+                self.styler.add(screen)
+        self._screen_for_phase = dict(session_screens.SCREEN_FOR_PHASE)
+        self.factor_screen = session_screens.factor_screen(self.screens)
+        session_screens.wire_intents(self.screens, controller.handle)
+        self.staff_screen: staff.StaffScreen = session_screens.wire_staff(self.screens, staff_mode)
         self.retranslate()
         controller.add_listener(self.show_state)
         self.show_state(controller.state)
+
+    def _handle(self, event: session.Event) -> None:
+        """What the header and the overlay ask for goes to the controller, once attached."""
+        if self._controller is not None:
+            self._controller.handle(event)
 
     def _build_header(self) -> QWidget:
         self.header = header = QWidget()
@@ -227,7 +226,7 @@ class KioskWindow(QMainWindow):
         self.staff_banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.staff_banner.hide()
         row.addWidget(self.staff_banner, 1)
-        handle = self._controller.handle
+        handle = self._handle
         self.language_button = self._header_button(
             lambda: handle(session.LanguageChanged(self._other_language()))
         )
@@ -272,7 +271,7 @@ class KioskWindow(QMainWindow):
         for screen in self.screens.values():
             screen.retranslate()
         self.still_there.retranslate()
-        self._elder_texts(bool(self.styler.elder_mode), self._controller.state.resident.muted)
+        self._elder_texts(bool(self.styler.elder_mode), self._shown.resident.muted)
 
     def _elder_texts(self, elder_mode: bool, muted: bool) -> None:
         self.elder_button.setText(
@@ -290,21 +289,16 @@ class KioskWindow(QMainWindow):
         )
         self.mute_button.setAccessibleName(self.mute_button.text())
 
-    def _factor_screen(self) -> second_factor.SecondFactorScreen:
-        screen = self.screens[second_factor.SecondFactorScreen]
-        assert isinstance(screen, second_factor.SecondFactorScreen)
-        return screen
-
     def set_face_preview(self, source: face_check.PreviewSource | None) -> None:
         """The camera's picture for the face check page: a function giving its latest frame
         (BGR, unmirrored) or None while the camera is off. The page polls it only while it
         shows and the camera is meant to be on."""
-        self._factor_screen().set_preview_source(source)
+        self.factor_screen.set_preview_source(source)
 
     def set_rules(self, rules: session.Rules) -> None:
         """The rules the controller runs by, for what the screens count down on their own
         (the face check's time limit)."""
-        self._factor_screen().set_rules(rules)
+        self.factor_screen.set_rules(rules)
 
     def screen_of(self, screen_type: type[base.Screen]) -> base.Screen:
         """The instance of ``screen_type`` (for tests and the demo's autopilot)."""
@@ -315,73 +309,6 @@ class KioskWindow(QMainWindow):
         widget = self.stack.currentWidget()
         assert isinstance(widget, base.Screen)
         return widget
-
-    def _wire_intents(self) -> None:
-        handle = self._controller.handle
-        consent_screen = self.screens[consent.ConsentScreen]
-        assert isinstance(consent_screen, consent.ConsentScreen)
-        consent_screen.agree_requested.connect(lambda: handle(session.ConsentGiven()))
-        consent_screen.decline_requested.connect(lambda: handle(session.ConsentDeclined()))
-        factor = self._factor_screen()
-        factor.face_requested.connect(lambda: handle(session.FaceChosen()))
-        # When the resident agreed goes to the platform with every attempt (spec §3b), in the
-        # hall's time: an RFC 3339 time with its offset.
-        factor.face_agreed.connect(
-            lambda: handle(session.FaceConsentGiven(at=dt.datetime.now(CHINA_TZ)))
-        )
-        factor.face_declined.connect(lambda: handle(session.FaceDeclined()))
-        factor.face_retry_requested.connect(lambda: handle(session.FaceRetryRequested()))
-        factor.sms_requested.connect(lambda: handle(session.SmsChosen()))
-        factor.staff_requested.connect(lambda: handle(session.StaffChosen()))
-        factor.code_entered.connect(lambda code: handle(session.OtpEntered(code)))
-        factor.resend_requested.connect(lambda: handle(session.ResendRequested()))
-        factor.staff_confirmed.connect(lambda sid, pin: handle(session.StaffConfirmed(sid, pin)))
-        report_screen = self.screens[report.ReportScreen]
-        assert isinstance(report_screen, report.ReportScreen)
-        report_screen.print_requested.connect(lambda: handle(session.PrintRequested()))
-        report_screen.finish_requested.connect(lambda: handle(session.Finished()))
-        report_screen.share_requested.connect(lambda: handle(session.ShareRequested()))
-        report_screen.guide_requested.connect(
-            lambda record_id: handle(session.RepairGuideRequested(record_id))
-        )
-        report_screen.dispute_requested.connect(
-            lambda record_id: handle(session.DisputeRequested(record_id))
-        )
-        report_screen.repair_slip_requested.connect(
-            lambda record_id: handle(session.RepairSlipRequested(record_id))
-        )
-        report_screen.dispute_submitted.connect(
-            lambda reason, text: handle(session.DisputeSubmitted(reason, text))
-        )
-        report_screen.page_closed.connect(lambda: handle(session.ViewClosed()))
-        report_screen.staff_call_requested.connect(lambda: handle(session.StaffCallRequested()))
-        idle_screen = self.screens[idle.IdleScreen]
-        assert isinstance(idle_screen, idle.IdleScreen)
-        idle_screen.elder_requested.connect(lambda: handle(session.ElderModeToggled()))
-        for screen_type in (done.DoneScreen, error.ErrorScreen):
-            screen = self.screens[screen_type]
-            assert isinstance(screen, done.DoneScreen | error.ErrorScreen)
-            screen.finish_requested.connect(lambda: handle(session.Finished()))
-
-    def _wire_staff(self) -> None:
-        screen = self.screens[staff_screen.StaffScreen]
-        assert isinstance(screen, staff_screen.StaffScreen)
-        self.staff_screen = screen
-        staff_mode = self._staff
-        if staff_mode is None:
-            return
-        screen.pin_entered.connect(staff_mode.submit_pin)
-        screen.leave_requested.connect(staff_mode.leave)
-        screen.refresh_requested.connect(staff_mode.refresh)
-        screen.read_card_requested.connect(staff_mode.read_test_card)
-        screen.print_test_requested.connect(staff_mode.print_test_page)
-        screen.print_report_requested.connect(staff_mode.print_readiness_report)
-        screen.export_requested.connect(lambda: staff_mode.export_support_bundle())
-        screen.out_of_service_toggled.connect(staff_mode.set_out_of_service)
-        screen.restart_requested.connect(staff_mode.restart_app)
-        screen.sync_requested.connect(staff_mode.sync_now)
-        staff_mode.add_listener(screen.show_staff)
-        screen.show_staff(staff_mode.view)
 
     def _request_staff(self) -> None:
         if self._staff is not None:
@@ -400,7 +327,7 @@ class KioskWindow(QMainWindow):
         self._shown = state
         if self.languages.switch(state.resident.language):
             self.retranslate()
-        showing = self.screens[SCREEN_FOR_PHASE[state.phase]]
+        showing = self.screens[self._screen_for_phase[state.phase]]
         if state.resident.elder_mode != self.styler.elder_mode:
             self.styler.switch(
                 state.resident.elder_mode,

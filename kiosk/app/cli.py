@@ -20,15 +20,21 @@ import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devices import errors as device_errors
 from kiosk import config as kiosk_config
 from kiosk import errors, memory
-from kiosk.app import composition, hardening
+from kiosk.app import hardening
 from kiosk.app.logging_setup import setup_logging
 from kiosk.platform import credentials
-from kiosk.staff import diagnostics
 from kiosk.staff import pin as staff_pin
+from offline_cache import errors as cache_errors
+
+# Each command loads the rest of the kiosk itself: `kiosk run` paints its idle screen before
+# the platform client, its cryptography and the devices load (ui/startup.py).
+if TYPE_CHECKING:
+    from kiosk.staff import diagnostics
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +70,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     # python-escpos re-reads its printer database at every start unless this folder exists.
     escpos_cache = Path(cfg.paths.data_dir) / "escpos-cache"
-    escpos_cache.mkdir(parents=True, exist_ok=True)
+    try:
+        escpos_cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise errors.KioskError(
+            f"the data folder {cfg.paths.data_dir} cannot be used ({exc.strerror}): "
+            "check [paths] data_dir"
+        ) from None
     os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(escpos_cache))
-    from ui import app  # the UI is only needed here
+    from ui import startup  # the UI is only needed here
 
-    return app.run(cfg, composition.build_kiosk(cfg, creds))
+    return startup.run(cfg, creds)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -89,6 +101,8 @@ ENROLL_PATIENCE_S = 120.0
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     """Enroll this terminal with a one-time code and keep its credentials in the keyring."""
+    from kiosk.app import composition
+
     cfg = _load(args)
     store = credentials.CredentialStore()
     # With --systemd-credential the credentials go to stdout for `systemd-creds encrypt`;
@@ -146,6 +160,7 @@ def cmd_diag(args: argparse.Namespace) -> int:
     With ``--json`` stdout carries one JSON object whatever happens (docs/staff.md): a missing
     or bad configuration, or any failure while diagnosing, is a red check in it.
     """
+
     if args.json:
         return _diag_json(args)
     checks: list[diagnostics.Check] = []
@@ -156,6 +171,8 @@ def cmd_diag(args: argparse.Namespace) -> int:
 
 
 def _diag_status(checks: list[diagnostics.Check]) -> int:
+    from kiosk.staff import diagnostics
+
     return 1 if diagnostics.worst(checks) is diagnostics.RED else 0
 
 
@@ -164,6 +181,9 @@ def _diagnose(
 ) -> None:
     """Run the checks (and the self-tests asked for) into ``checks``, so a failure halfway
     keeps what was found before it."""
+    from kiosk.app import composition
+    from kiosk.staff import diagnostics
+
     diagnosis = composition.build_diagnosis(cfg)
     checks += diagnostics.run_checks(diagnosis, deadline_s=args.deadline)
     if args.read_card:
@@ -183,6 +203,8 @@ def _diagnose(
 
 def _diag_json(args: argparse.Namespace) -> int:
     """``kiosk diag --json``: the diagnosis as one JSON object, always."""
+    from kiosk.staff import diagnostics
+
     path = _config_path(args)
     checks: list[diagnostics.Check] = []
     terminal_id: str | None = None
@@ -329,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except errors.KioskError as exc:
+    except (errors.KioskError, cache_errors.CacheError, device_errors.DeviceError) as exc:
+        # The kiosk's own storage or a device refused at start: said, not a traceback.
         print(f"kiosk {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

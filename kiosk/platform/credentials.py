@@ -22,9 +22,7 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-
-import keyring
-import keyring.errors
+from types import ModuleType
 
 from kiosk import errors
 
@@ -81,15 +79,20 @@ class CredentialStore:
     def __init__(self, service: str = SERVICE_NAME) -> None:
         self.service = service
 
-    def _backend(self) -> object:
-        backend: object = keyring.get_keyring()
-        name = _backend_name(backend)
+    def _keyring(self) -> ModuleType:
+        """The keyring library, once its backend is known to keep secrets. Loaded here, not
+        with this module: a kiosk whose credentials come from systemd never needs it (and
+        `kiosk run` paints its idle screen sooner without it)."""
+        import keyring
+        import keyring.errors
+
+        name = _backend_name(keyring.get_keyring())
         if name in _REFUSED_BACKENDS:
             raise KeyringUnavailable(
                 f"keyring backend {name} cannot keep the terminal secret; pin a real backend "
                 "with PYTHON_KEYRING_BACKEND or keyringrc.cfg"
             )
-        return backend
+        return keyring
 
     def load(self) -> TerminalCredentials | None:
         """The credentials systemd handed over, else the keyring's; None when the terminal was
@@ -107,7 +110,7 @@ class CredentialStore:
                 raise KeyringUnavailable(
                     f"systemd credential {SYSTEMD_CREDENTIAL} cannot be read: {type(exc).__name__}"
                 ) from None
-        self._backend()
+        keyring = self._keyring()
         try:
             raw = keyring.get_password(self.service, _USERNAME)
         except keyring.errors.KeyringError as exc:
@@ -126,7 +129,7 @@ class CredentialStore:
                 "`kiosk enroll --code XXXXXXXX --systemd-credential` and encrypt its output "
                 "with systemd-creds (docs/deploy.md)"
             )
-        self._backend()
+        keyring = self._keyring()
         try:
             keyring.set_password(self.service, _USERNAME, encode(creds))
         except keyring.errors.KeyringError as exc:
@@ -138,7 +141,7 @@ class CredentialStore:
         Raises:
             KeyringUnavailable: No usable backend.
         """
-        self._backend()
+        keyring = self._keyring()
         try:
             keyring.delete_password(self.service, _USERNAME)
         except keyring.errors.PasswordDeleteError:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -12,6 +14,8 @@ from pytestqt.qtbot import QtBot
 # Building the whole UI and every service must not import these (measured on this kind of
 # machine: escpos.printer ~180 ms, reportlab.platypus ~90 ms, jsonschema ~60 ms, OpenCV with
 # numpy ~100 ms and ~30 MB: the face check loads them in the idle screen's warm-up).
+MEMORY_KEYRING = "simulators.memory_keyring.MemoryKeyring"
+
 LAZY = ("escpos", "reportlab", "jsonschema", "cv2", "numpy")
 
 PROBE = """
@@ -181,3 +185,133 @@ def test_where_prompts_are_spoken_the_warm_up_loads_their_pinyin() -> None:
         [sys.executable, "-c", PINYIN_PROBE], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "True"]
+
+
+# What the idle screen's first paint must not wait for: the platform client and its HTTP and
+# crypto libraries, the keyring, the composition root with the devices, the session's screens.
+NOT_BEFORE_FIRST_PAINT = (
+    "requests",
+    "cryptography",
+    "keyring",
+    "kiosk.platform.client",
+    "kiosk.app.composition",
+    "kiosk.flow.controller",
+    "ui.session_screens",
+    "ui.app",
+)
+
+TWO_STEP_PROBE = """
+import json, sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+from kiosk import config
+from kiosk.platform import credentials
+from ui import startup
+
+folder, watched = sys.argv[1], sys.argv[2:]
+cfg = config.KioskConfig(paths=config.PathsConfig(data_dir=folder, log_dir=folder))
+start = startup.Start(cfg, credentials.TerminalCredentials("T1", bytes(32)))
+found = {}
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and "at_first_paint" not in found:
+            found["at_first_paint"] = [name for name in watched if name in sys.modules]
+        return False
+
+watch = FirstPaint()
+start.window.idle_screen.installEventFilter(watch)
+start.window.elder_button.click()  # before the kiosk is built: nothing happens
+start.show(fullscreen=False)
+deadline = time.monotonic() + 60
+
+def poll():
+    if start.kiosk is None and start.failure is None and time.monotonic() < deadline:
+        return
+    timer.stop()
+    found["failure"] = repr(start.failure)
+    found["screens"] = len(start.window.screens)
+    start.window.elder_button.click()  # now the controller hears it
+    found["elder_mode"] = start.kiosk.controller.state.resident.elder_mode
+    print(json.dumps(found), flush=True)
+    start.kiosk.stop()
+    QApplication.exit(0)
+
+timer = QTimer()
+timer.timeout.connect(poll)
+timer.start(20)
+QApplication.exec()
+"""
+
+
+def test_the_idle_screen_paints_first_and_the_whole_kiosk_follows(tmp_path: Path) -> None:
+    from kiosk.flow import session
+
+    result = subprocess.run(
+        [sys.executable, "-c", TWO_STEP_PROBE, str(tmp_path), *NOT_BEFORE_FIRST_PAINT],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={
+            "QT_QPA_PLATFORM": "offscreen",
+            "PATH": "/usr/bin:/bin",
+            "PYTHON_KEYRING_BACKEND": MEMORY_KEYRING,
+            "ESCPOS_CAPABILITIES_PICKLE_DIR": os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"],
+        },
+    )
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["at_first_paint"] == []
+    assert found["failure"] == "None"
+    assert found["screens"] == len(set(session.Phase))
+    assert found["elder_mode"] is True  # one press: the one after the kiosk was built
+
+
+@pytest.mark.parametrize(
+    ("problem", "said"),
+    [
+        # Found before the window opens.
+        ("data folder is a file", "the data folder"),
+        # Found while the kiosk is built behind its painted idle screen: the outbox's
+        # database cannot be opened.
+        ("outbox is a folder", "outbox.sqlite3 cannot be read or written"),
+    ],
+)
+def test_a_kiosk_that_cannot_be_built_says_why_and_exits(
+    tmp_path: Path, problem: str, said: str
+) -> None:
+    from kiosk import config as kiosk_config
+    from kiosk.platform import credentials
+
+    data = tmp_path / "data"
+    if problem == "data folder is a file":
+        data.write_text("a file where the data folder should be", encoding="utf-8")
+    else:
+        (data / "outbox.sqlite3").mkdir(parents=True)
+    cfg = kiosk_config.KioskConfig(
+        paths=kiosk_config.PathsConfig(data_dir=str(data), log_dir=str(tmp_path))
+    )
+    config_file = tmp_path / "kiosk.toml"
+    config_file.write_text(kiosk_config.to_toml(cfg), encoding="utf-8")
+    creds_dir = tmp_path / "credentials"
+    creds_dir.mkdir()
+    (creds_dir / credentials.SYSTEMD_CREDENTIAL).write_text(
+        credentials.encode(credentials.TerminalCredentials("T1", bytes(32))), encoding="utf-8"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk.app.cli", "run", "--config", str(config_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "QT_QPA_PLATFORM": "offscreen",
+            "PATH": "/usr/bin:/bin",
+            "CREDENTIALS_DIRECTORY": str(creds_dir),
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        },
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    message = done.stderr.strip().splitlines()[-1]
+    assert message.startswith("kiosk run: ") and said in message, done.stderr
+    assert "Traceback" not in done.stderr

@@ -246,3 +246,17 @@ def dispose_window(window: main_window.KioskWindow) -> None:
     window.deleteLater()
     # Deleted now, not whenever an event loop next turns (qtbot's waits do not always).
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def kiosk_window(
+    controller: session_controller.SessionController,
+    staff_mode: Any = None,
+    *,
+    long_press_s: float = 3.0,
+) -> main_window.KioskWindow:
+    """A kiosk window built in its two steps (idle screen, then the rest) on ``controller``."""
+    from ui import main_window, theme
+
+    window = main_window.KioskWindow(theme.register_fonts(), long_press_s=long_press_s)
+    window.attach(controller, staff_mode)
+    return window

@@ -37,9 +37,9 @@ from tests.support.journey import (
     at_phase,
     run,
 )
-from tests.support.kiosk import Harness, dispose_window, make_controller
+from tests.support.kiosk import Harness, dispose_window, kiosk_window, make_controller
 from tests.ui.test_resident_screens import HEADER_ALLOWANCE
-from ui import main_window, theme, voice
+from ui import main_window, voice
 from ui.screens import face_check, second_factor
 
 S = session
@@ -237,7 +237,7 @@ def window_events(
         real_handle(event)
 
     monkeypatch.setattr(harness.controller, "handle", record)
-    window = main_window.KioskWindow(harness.controller, theme.register_fonts())
+    window = kiosk_window(harness.controller)
     window.resize(1920, 1080)
     window.show()
     yield window, harness, events

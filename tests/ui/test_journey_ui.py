@@ -11,9 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.flow import session
 from tests.support.journey import EVIDENCE, GUIDE, IDENTITY, LINK, PENALTY_REPORT
-from tests.support.kiosk import Harness, dispose_window, make_controller
+from tests.support.kiosk import Harness, dispose_window, kiosk_window, make_controller
 from tests.support.screens import scrolled
-from ui import main_window, theme
+from ui import main_window
 from ui.screens import idle
 
 S = session
@@ -61,7 +61,7 @@ def harness() -> Harness:
 
 @pytest.fixture
 def window(qtbot: QtBot, harness: Harness) -> Iterator[main_window.KioskWindow]:
-    win = main_window.KioskWindow(harness.controller, theme.register_fonts())
+    win = kiosk_window(harness.controller)
     win.resize(1920, 1080)
     win.show()
     yield win

@@ -22,9 +22,9 @@ from kiosk.platform import report as report_model
 from simulators.residents import ZHANG_WEI
 from tests.support import fakes
 from tests.support.journey import GUIDE, LINK, PENALTY_REPORT
-from tests.support.kiosk import Harness, dispose_window, make_controller
+from tests.support.kiosk import Harness, dispose_window, kiosk_window, make_controller
 from tests.support.screens import scrolled
-from ui import main_window, theme
+from ui import main_window
 from ui.screens import report
 
 S = session
@@ -50,7 +50,7 @@ def _window_at_report(
 ) -> Iterator[ReportKiosk]:
     """A kiosk window whose session has reached the report screen with ``loaded``."""
     harness = make_controller(fakes.services(platform=platform))
-    win = main_window.KioskWindow(harness.controller, theme.register_fonts())
+    win = kiosk_window(harness.controller)
     win.resize(1920, 1080)
     win.show()
     harness.to_report(loaded)

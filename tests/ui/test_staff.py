@@ -20,8 +20,8 @@ from kiosk.staff import diagnostics
 from kiosk.staff import mode as staff
 from kiosk.staff import pin as staff_pin
 from tests.support import fakes
-from tests.support.kiosk import dispose_window
-from ui import main_window, qt_runtime, theme
+from tests.support.kiosk import dispose_window, kiosk_window
+from ui import main_window, qt_runtime
 from ui.screens import idle
 from ui.screens import staff as staff_screen
 from ui.widgets import check_row
@@ -189,7 +189,7 @@ def build_kiosk(qtbot: QtBot, tmp_path: Path) -> Kiosk:
         ),
         run_checks=lambda _targets: list(HEALTHY),
     )
-    win = main_window.KioskWindow(ctl, theme.register_fonts(), mode, long_press_s=0.05)
+    win = kiosk_window(ctl, mode, long_press_s=0.05)
     win.resize(1920, 1080)
     win.show()
     return Kiosk(win, ctl, mode, clock, audit_log, now, restarts, cfg)

@@ -17,9 +17,9 @@ from pytestqt.qtbot import QtBot
 
 from kiosk import errors
 from kiosk.flow import session
-from tests.support.kiosk import Harness, dispose_window, make_controller
+from tests.support.kiosk import Harness, dispose_window, kiosk_window, make_controller
 from tests.support.screens import scrolled
-from ui import main_window, theme
+from ui import main_window, session_screens, theme
 from ui.screens import consent, error, idle, report
 
 
@@ -31,7 +31,7 @@ def harness() -> Harness:
 
 @pytest.fixture
 def window(qtbot: QtBot, harness: Harness) -> Iterator[main_window.KioskWindow]:
-    win = main_window.KioskWindow(harness.controller, theme.register_fonts())
+    win = kiosk_window(harness.controller)
     win.resize(1920, 1080)
     win.show()
     yield win
@@ -40,8 +40,8 @@ def window(qtbot: QtBot, harness: Harness) -> Iterator[main_window.KioskWindow]:
 
 
 def test_every_phase_has_a_screen() -> None:
-    assert set(main_window.SCREEN_FOR_PHASE) == set(session.Phase)
-    assert len(set(main_window.SCREEN_FOR_PHASE.values())) == len(session.Phase)
+    assert set(session_screens.SCREEN_FOR_PHASE) == set(session.Phase)
+    assert len(set(session_screens.SCREEN_FOR_PHASE.values())) == len(session.Phase)
 
 
 FONT_PROBE = """
@@ -215,7 +215,7 @@ def test_every_screen_fits_a_1080p_panel(
         phone_masked="138****1234",
     )
     message = errors.to_user_message(errors.PlatformRejected("wrong_code", attempts_left=4))
-    for phase in main_window.SCREEN_FOR_PHASE:
+    for phase in session_screens.SCREEN_FOR_PHASE:
         for factor in session.Factor:
             state = session.SessionState(
                 phase=phase,

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 
 from kiosk.flow import session
-from kiosk.offline import public_content
 from kiosk.platform.report import CHINA_TZ
 from ui import theme
 from ui.i18n import translate
 from ui.screens import base
 from ui.widgets import attract
+
+if TYPE_CHECKING:
+    # The idle screen paints before the platform client is loaded (docs/decisions.md
+    # "Start-up: the idle screen first"); its public content only passes through here.
+    from kiosk.offline import public_content
 
 CENTER = Qt.AlignmentFlag.AlignHCenter
 

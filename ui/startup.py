@@ -1,0 +1,159 @@
+"""How ``kiosk run`` comes up: the idle screen first, the rest of the kiosk right after it.
+
+A resident (or the operator who just switched the terminal on) sees the idle screen as soon as
+Qt can paint it: the window opens with its header and idle screen only, loading Qt, the
+configuration and the session's states and nothing more. Once that screen has painted,
+``complete`` loads and builds everything a session needs (the platform client and its
+cryptography, the keyring and the offline storage, the card reader, the printers, the
+other screens) and starts the card reader. A card put on the reader meanwhile is seen when the
+reader starts: PC/SC and the vendor's library both report a card already present.
+
+This module imports only what the idle screen needs; ``ui.app`` and the composition root load
+inside ``complete``. docs/decisions.md "Start-up: the idle screen first" has the figures.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from kiosk import config as kiosk_config
+from ui import lockdown, main_window, qtlog, theme
+
+if TYPE_CHECKING:
+    from kiosk.platform.credentials import TerminalCredentials
+    from ui.app import KioskApp
+
+log = logging.getLogger(__name__)
+
+# How long a worker thread may keep the GIL while the GUI thread waits for it (Python's
+# default is 5 ms). Every call from Qt into the kiosk's Python code (a paint, a layout
+# question, an event filter) waits for it: with a receipt being rendered on a worker thread a
+# change of screen took 28 ms (111 ms at worst) with 5 ms, 17 ms (40 ms) with 1 ms.
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
+def open_window(cfg: kiosk_config.KioskConfig) -> main_window.KioskWindow:
+    """The Qt application and the kiosk's window with its header and idle screen, locked
+    down (not shown yet)."""
+    qtlog.install()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    if not isinstance(QApplication.instance(), QApplication):
+        QApplication(sys.argv)
+    window = main_window.KioskWindow(theme.register_fonts(), long_press_s=cfg.staff.long_press_s)
+    guard = lockdown.Lockdown(window)  # the window keeps it
+    window.winId()  # its QWindow now: the lockdown is on before it ever shows
+    handle = window.windowHandle()
+    if handle is not None:
+        handle.installEventFilter(guard)
+    return window
+
+
+class _FirstPaint(QObject):
+    """Calls ``then`` once, on the event-loop turn after ``widget``'s first paint."""
+
+    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The first paint: what follows waits until it is on the screen."""
+        if watched is self._widget and event.type() == QEvent.Type.Paint:
+            self._widget.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)
+        return False
+
+
+def after_first_paint(widget: QWidget, then: Callable[[], None]) -> None:
+    """Run ``then`` on the GUI thread once ``widget`` has painted for the first time."""
+    _FirstPaint(widget, then)
+
+
+class Start:
+    """One start of the kiosk: the window now, the kiosk behind it after the first paint.
+
+    Attributes:
+        window: The kiosk's window, from the start.
+        kiosk: The whole kiosk once ``complete`` ran; None before.
+        failure: What stopped ``complete`` (the event loop then ends with status 1).
+    """
+
+    def __init__(self, cfg: kiosk_config.KioskConfig, creds: TerminalCredentials) -> None:
+        self.window = open_window(cfg)
+        self._cfg = cfg
+        self._creds = creds
+        self.kiosk: KioskApp | None = None
+        self.failure: Exception | None = None
+
+    def show(self, *, fullscreen: bool = True) -> None:
+        """Show the idle screen; the rest follows its first paint."""
+        after_first_paint(self.window.idle_screen, self.complete)
+        if fullscreen:
+            self.window.showFullScreen()
+        else:
+            self.window.resize(1920, 1080)
+            self.window.show()
+
+    def complete(self) -> None:
+        """Build the kiosk behind the window and start it; a failure ends the event loop."""
+        try:
+            self.kiosk = self._build()
+            self.kiosk.start()
+        except Exception as exc:  # noqa: BLE001 - told after the loop ends (run re-raises it)
+            log.error("the kiosk could not be built: %s", type(exc).__name__)
+            self.failure = exc
+            self.window.allow_close = True
+            QApplication.exit(1)
+
+    def _build(self) -> KioskApp:
+        from kiosk.app import composition, sd_notify  # after the first paint: see the module
+        from ui import app
+
+        return app.KioskApp(
+            self._cfg,
+            composition.build_kiosk(self._cfg, self._creds),
+            window=self.window,
+            notifier=sd_notify.Notifier(),
+        )
+
+
+def run(cfg: kiosk_config.KioskConfig, creds: TerminalCredentials) -> int:
+    """Run the kiosk full screen until the process is told to stop (SIGTERM/SIGINT).
+
+    Raises:
+        Exception: Whatever building the kiosk raised (a storage or device error the
+            command line reports), after the window closed.
+    """
+    start = Start(cfg, creds)
+    start.show()
+    status = run_event_loop(start.window)
+    if start.failure is not None:
+        raise start.failure
+    return status
+
+
+def run_event_loop(window: main_window.KioskWindow) -> int:
+    """Run Qt's event loop; SIGTERM (systemd stop) and SIGINT quit it cleanly."""
+
+    def quit_on_signal(signum: int, _frame: object) -> None:
+        log.info("signal %d: shutting down", signum)
+        # Not quit(): since Qt 6.5 it first asks every window to close, and the kiosk's
+        # window refuses, so systemctl stop would wait for its SIGKILL.
+        window.allow_close = True
+        QApplication.exit(0)
+
+    signal.signal(signal.SIGTERM, quit_on_signal)
+    signal.signal(signal.SIGINT, quit_on_signal)
+    # Python runs signal handlers only between bytecodes: wake the interpreter regularly.
+    heartbeat = QTimer()
+    heartbeat.start(250)
+    heartbeat.timeout.connect(lambda: None)
+    return QApplication.exec()
