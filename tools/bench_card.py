@@ -93,6 +93,67 @@ def one_run(
     return t_done - t_insert, t_done - t_event
 
 
+SELECTS_PER_RUN = 30  # SELECT AID round trips timed per run (the median is kept)
+
+
+def select_round_trip(
+    reader: PcscCardReader, events: queue.Queue[CardEvent], applet: Rid1Applet, port: int
+) -> float:
+    """The median time of one APDU through the same pcscd and reader: SELECT AID repeated
+    on an inserted card (the floor each of the kiosk's APDUs stands on), in seconds."""
+    select = bytes([0x00, 0xA4, 0x04, 0x0C, len(rid_card.AID)]) + rid_card.AID
+    client = VirtualCardClient(applet, port=port)
+    client.insert()
+    try:
+        wait_for(events, CardInserted)
+        conn = reader.connect()
+        try:
+            conn.transmit(select)  # the connection's first exchange, untimed
+            times = []
+            for _ in range(SELECTS_PER_RUN):
+                began = time.perf_counter()
+                conn.transmit(select)
+                times.append(time.perf_counter() - began)
+        finally:
+            conn.close()
+    finally:
+        client.remove()
+    wait_for(events, CardRemoved)
+    return statistics.median(times)
+
+
+def against_the_floor(runs: int) -> list[dict[str, float]]:
+    """Alternating run by run through one pcscd: a genuine card from the reader's event to
+    its identity checked (APDUs counted), and the APDU round trip (``select_round_trip``)."""
+    issuer = make_issuer_ca()
+    anchors = [issuer.cert_der]
+    results = []
+    with pcscd.running() as info:
+        events: queue.Queue[CardEvent] = queue.Queue()
+        reader = PcscCardReader("virtual pcd 00 00", poll_timeout_s=0.5)
+        reader.start(events.put)
+        try:
+            # One untimed read first: the reader's and the checks' first use.
+            one_run(reader, events, make_applet("genuine", ZHANG_WEI, issuer), anchors, info.port)
+            for _ in range(runs):
+                applet = make_applet("genuine", ZHANG_WEI, issuer)  # outside the timing
+                _total, after_event = one_run(reader, events, applet, anchors, info.port)
+                round_trip = select_round_trip(
+                    reader, events, make_applet("genuine", ZHANG_WEI, issuer), info.port
+                )
+                results.append(
+                    {
+                        "identity_s": after_event,
+                        "apdus": applet.apdu_count,
+                        "minimal_apdus": minimal_apdus(applet),
+                        "round_trip_s": round_trip,
+                    }
+                )
+        finally:
+            reader.stop()
+    return results
+
+
 def main() -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

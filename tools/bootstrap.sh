@@ -3,7 +3,7 @@
 #
 #   tools/bootstrap.sh demo [kiosk demo options]   install, then play one session against the simulators
 #   tools/bootstrap.sh test [pytest options]       install, then run every check and the whole test suite
-#   tools/bootstrap.sh bench                       install, then the start-up benchmark
+#   tools/bootstrap.sh bench [--strict]            install (and Chromium, the baseline), then the benchmarks
 #   tools/bootstrap.sh install                     install only
 #   tools/bootstrap.sh wheel                       install, then build the kiosk's wheel into dist/
 #
@@ -31,6 +31,9 @@ APT_PACKAGES=(
     ca-certificates
 )
 
+# The benchmark's baseline only (tools/bench_startup.py): a web kiosk's browser.
+BENCH_PACKAGES=(chromium)
+
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 
 as_root() {
@@ -40,7 +43,7 @@ as_root() {
 
 install_system_packages() {
     local missing=() pkg
-    for pkg in "${APT_PACKAGES[@]}"; do
+    for pkg in "${APT_PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -96,7 +99,7 @@ case "$cmd" in
         install_system_packages; install_python_package
         exec "$VENV/bin/python" -m tools.check "$@" ;;
     bench)
-        install_system_packages; install_python_package
+        install_system_packages "${BENCH_PACKAGES[@]}"; install_python_package
         exec "$VENV/bin/python" -m tools.bench "$@" ;;
     wheel) install_system_packages; install_python_package; build_wheel ;;
     *) echo "usage: $0 demo|test|bench|install|wheel [options]" >&2; exit 2 ;;

@@ -515,6 +515,18 @@ def _soak(
     )
     text = soak_report.render(figures)
     report_path.write_text(text, encoding="utf-8")
+    # The same figures for tools/bench_session.py (the benchmark's memory row).
+    (dirs.out / "soak-figures.json").write_text(
+        json.dumps(
+            {
+                "sessions": len(driver.results),
+                "rss_mb": {str(s.session): round(s.rss_kb / 1024, 2) for s in driver.samples},
+                "fds": {str(s.session): s.fds for s in driver.samples},
+                "longest_stall_ms": figures.stalls[0].late_ms if figures.stalls else 0.0,
+            }
+        ),
+        encoding="utf-8",
+    )
     print(text, flush=True)
     return 0 if all(row[3] for row in soak_report.targets(figures)) else 1
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -83,6 +84,7 @@ class Start:
     Attributes:
         window: The kiosk's window, from the start.
         kiosk: The whole kiosk once ``complete`` ran; None before.
+        completed_at: When it was ready for a card (``time.monotonic()``); None before.
         failure: What stopped ``complete`` (the event loop then ends with status 1).
     """
 
@@ -91,6 +93,7 @@ class Start:
         self._cfg = cfg
         self._creds = creds
         self.kiosk: KioskApp | None = None
+        self.completed_at: float | None = None
         self.failure: Exception | None = None
 
     def show(self, *, fullscreen: bool = True) -> None:
@@ -104,9 +107,14 @@ class Start:
 
     def complete(self) -> None:
         """Build the kiosk behind the window and start it; a failure ends the event loop."""
+        began = time.monotonic()
         try:
             self.kiosk = self._build()
             self.kiosk.start()
+            self.completed_at = time.monotonic()
+            log.info(
+                "ready for a card %.2f s after the idle screen painted", self.completed_at - began
+            )
         except Exception as exc:  # noqa: BLE001 - told after the loop ends (run re-raises it)
             log.error("the kiosk could not be built: %s", type(exc).__name__)
             self.failure = exc
