@@ -26,7 +26,7 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -250,13 +250,10 @@ def run_demo(
     resident: str,
     certified_reader: bool = False,
     face: FaceScene = "follow",
-    watch: Callable[[ui_app.KioskApp, Autopilot], None] | None = None,
 ) -> int:
     """Start every simulator and the kiosk; return the process exit status.
 
     Args:
-        watch: Called with the kiosk and the autopilot just before the played session starts
-            (tools/bench_session.py puts its stall probe there).
         certified_reader: Read the resident's card with the certified-reader simulator (a
             reader with a security module, ``identity/attest``) instead of RID-1 over pcscd.
         face: Who stands before the camera simulator: ``follow`` the resident, doing what the
@@ -356,8 +353,6 @@ def run_demo(
                 platform=platform,
                 large_text=resident in LARGE_TEXT_RESIDENTS,
             )
-            if watch is not None:
-                watch(kiosk, pilot)
             return _play(kiosk, pilot, out_dir, log_path)
         kiosk.start(fullscreen=True)
         _say(f"the card of {resident} is inserted; SMS codes appear here. Ctrl+C ends the demo.")
@@ -469,17 +464,6 @@ class Autopilot:
         self._passed: set[session.Phase] = set()
         self._sms_code: str | None = None
         self._jobs_rendered = 0
-        # Told how long each piece of the autopilot's own work held the GUI thread
-        # (screenshots, the receipt's picture, the PDF), for a stall probe to leave it out.
-        self.own_time: Callable[[float], None] = lambda _seconds: None
-
-    @contextlib.contextmanager
-    def _own_work(self) -> Iterator[None]:
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.own_time(time.perf_counter() - began)
 
     def _screen(self, kind: type[ScreenT]) -> ScreenT:
         screen = self.window.screen_of(kind)
@@ -500,8 +484,7 @@ class Autopilot:
         """Save a screenshot of the whole window."""
         self._count += 1
         path = self.shots / f"{self._count:02d}-{name}.png"
-        with self._own_work():
-            self.window.grab().save(str(path))
+        self.window.grab().save(str(path))
         log.info("screenshot %s", path.name)
 
     def press(self, button: QAbstractButton, name: str = "") -> None:
@@ -908,22 +891,20 @@ class Autopilot:
     def render_last_job(self, name: str) -> None:
         """The newest printed job as the paper would look."""
         jobs = [job for job in self.printer.jobs if job.has_content]
-        with self._own_work():
-            self.printer.render_png(jobs[-1], self.out_dir / name)
+        self.printer.render_png(jobs[-1], self.out_dir / name)
         self._jobs_rendered = len(jobs)
 
     def save_pdf(self) -> None:
         """The report as the kiosk renders it for A4."""
         shown = self.state.resident.report
         assert shown is not None
-        with self._own_work():
-            pdf = report_pdf.render_pdf(
-                shown,
-                terminal_id=self.kiosk.services.terminal_id,
-                verify_url=f"{self.verify_url}/{shown.verification_code}",
-                now=dt.datetime.now(dt.UTC).astimezone(),
-            )
-            (self.out_dir / "report.pdf").write_bytes(pdf)
+        pdf = report_pdf.render_pdf(
+            shown,
+            terminal_id=self.kiosk.services.terminal_id,
+            verify_url=f"{self.verify_url}/{shown.verification_code}",
+            now=dt.datetime.now(dt.UTC).astimezone(),
+        )
+        (self.out_dir / "report.pdf").write_bytes(pdf)
 
 
 def main() -> None:

@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="default: a random one (printed)")
     parser.add_argument("--out", type=Path, default=REPO / "out" / "soak")
     parser.add_argument("--shots", type=int, default=2, help="sessions whose screens are saved")
+    parser.add_argument("--no-faults", action="store_true", help="residents' sessions only")
     parser.add_argument("--no-isolate", action="store_true", help="no namespaces (see above)")
     parser.add_argument("--keep-sims", action="store_true", help="keep the simulators' folder")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -102,6 +103,8 @@ def supervise(args: argparse.Namespace) -> int:
         sys.executable, "-m", "tools.soak", "--worker", "--sessions", str(args.sessions),
         "--seed", str(seed), "--out", str(out), "--shots", str(args.shots),
     ]  # fmt: skip
+    if args.no_faults:
+        command.append("--no-faults")
     if args.keep_sims:
         command.append("--keep-sims")
     if not args.no_isolate:
@@ -410,7 +413,7 @@ def _soak(
     creds = _enroll(cfg, sims)
     kiosk = ui_app.KioskApp(cfg, composition.build_kiosk(cfg, creds))
     rules = composition.rules(cfg)  # the journey's limits, as the kiosk built them
-    planner = Planner(args.seed, args.sessions)
+    planner = Planner(args.seed, args.sessions, faults=not args.no_faults)
     notes = [
         f"face check: camera.attempt_s {FACE_ATTEMPT_S:g} (30 by default); large-text sessions "
         "double every limit",
@@ -523,6 +526,7 @@ def _soak(
                 "rss_mb": {str(s.session): round(s.rss_kb / 1024, 2) for s in driver.samples},
                 "fds": {str(s.session): s.fds for s in driver.samples},
                 "longest_stall_ms": figures.stalls[0].late_ms if figures.stalls else 0.0,
+                "stalls_over_33_ms": probe.buckets[33],
             }
         ),
         encoding="utf-8",

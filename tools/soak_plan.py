@@ -123,12 +123,14 @@ class Plan:
 
 
 class Planner:
-    """Seeded plans for ``sessions`` sessions."""
+    """Seeded plans for ``sessions`` sessions; ``faults=False``: residents' sessions only (the
+    benchmark's: how the kiosk runs when nothing goes wrong)."""
 
-    def __init__(self, seed: int, sessions: int) -> None:
+    def __init__(self, seed: int, sessions: int, *, faults: bool = True) -> None:
         self.rng = random.Random(seed)
         self.sessions = sessions
-        kills = max(1, round(sessions / 150))
+        self.faults = faults
+        kills = max(1, round(sessions / 150)) if faults else 0
         candidates = list(range(3, sessions + 1)) or [1]
         self.pcscd_sessions = frozenset(self.rng.sample(candidates, min(kills, len(candidates))))
 
@@ -159,6 +161,8 @@ class Planner:
 
     def _pick_fault(self) -> str | None:
         draw = self.rng.random()
+        if not self.faults:
+            return None
         for kind, share in FAULT_SHARE.items():
             if draw < share:
                 return kind

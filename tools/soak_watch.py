@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 TICK_MS = 10  # the stall probe's period on the GUI thread
 TOP_STALLS = 5
-STALL_BUCKETS_MS = (16, 50, 100, 250, 1000)
+STALL_BUCKETS_MS = (16, 33, 50, 100, 250, 1000)
 SAMPLE_AFTER_MS = 40  # a tick this overdue: the watchdog looks where the GUI thread is
 SAMPLE_EVERY_MS = 15
 MAX_SAMPLES = 4

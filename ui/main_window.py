@@ -12,8 +12,7 @@ from PySide6.QtGui import (
     QColor,
     QKeyEvent,
     QMouseEvent,
-    QPainter,
-    QPaintEvent,
+    QPalette,
     QResizeEvent,
     QShowEvent,
     QWindow,
@@ -104,23 +103,27 @@ class StaffCorner(QWidget):
 class Backdrop(QWidget):
     """The window's background behind every screen, in the theme's colour.
 
-    Painted by hand rather than from a style sheet: a sheet on the window would make every
-    theme change repolish every widget in it (see ``theme.Styler``).
+    Filled by Qt from the widget's palette, not from a style sheet (a sheet on the window
+    would make every theme change repolish every widget in it: see ``theme.Styler``) nor
+    from a Python ``paintEvent`` (called for every repainted region, each waiting for the
+    GIL while a worker thread runs).
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.colour = QColor(theme.NORMAL.background)
+        self.setAutoFillBackground(True)
+        self.set_colour(theme.NORMAL.background)
 
     def set_colour(self, colour: str) -> None:
-        """Paint the background in ``colour`` (``#rrggbb``) from now on."""
-        self.colour = QColor(colour)
-        self.update()
+        """Fill the background with ``colour`` (``#rrggbb``) from now on."""
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor(colour))
+        self.setPalette(palette)
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        """Fill what needs painting."""
-        painter = QPainter(self)
-        painter.fillRect(event.rect(), self.colour)
+    @property
+    def colour(self) -> QColor:
+        """The background's colour now."""
+        return self.palette().color(QPalette.ColorRole.Window)
 
 
 class KioskWindow(QMainWindow):

@@ -136,12 +136,16 @@ class ReportScreen(base.Screen):
         self._build_more.setSingleShot(True)
         self._build_more.setInterval(0)
         self._build_more.timeout.connect(self._build_slice)
-        header = QHBoxLayout()
+        # The title row, one widget: a page hides it to make room (large text needs it), and
+        # hiding or showing one widget lays the screen out once.
+        self.header = QWidget()
+        header = QHBoxLayout(self.header)
+        header.setContentsMargins(0, 0, 0, 0)
         self.title = base.label("", "Title")
         header.addWidget(self.title, 1)
         self.subject = base.label("", "Muted", wrap=False)
         header.addWidget(self.subject)
-        self.layout_.addLayout(header)
+        self.layout_.addWidget(self.header)
         message_row = QHBoxLayout()
         self.message = base.label("", "Warning")
         self.message.setVisible(False)
@@ -250,12 +254,16 @@ class ReportScreen(base.Screen):
         for button in (self.finish_button, self.share_button, self.print_button):
             button.setEnabled(not state.step.busy)
         self.share_button.setVisible(state.resident.report is not None)
-        self.pages.setCurrentWidget(self._page_for[state.step.view])
         # A page has its own heading: the report's title row makes room for it (large text
-        # in landscape needs every line).
-        on_report = state.step.view is View.REPORT
-        self.title.setVisible(on_report)
-        self.subject.setVisible(on_report)
+        # in landscape needs every line). The title row changes while the lighter page shows,
+        # so the report's long list is laid out once, not for each change.
+        page = self._page_for[state.step.view]
+        if state.step.view is View.REPORT:
+            self.header.setVisible(True)
+            self.pages.setCurrentWidget(page)
+        else:
+            self.pages.setCurrentWidget(page)
+            self.header.setVisible(False)
         self.guide_page.show_state(state)
         self.dispute_page.show_state(state)
         self.share_page.show_state(state)

@@ -22,9 +22,10 @@ class QrView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
+        # Not height-for-width: the code is drawn in the largest centred square whatever the
+        # shape, and a Python height-for-width answer is asked for dozens of times in every
+        # change of screen (each waiting for the GIL while a worker thread runs).
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         # Rows of dark (True) and light modules, quiet zone included; empty when cleared.
         self._modules: list[list[bool]] = []
         self.retranslate()
@@ -58,14 +59,6 @@ class QrView(QWidget):
         """The smallest size a phone still reads reliably."""
         side = len(self._modules) * MIN_MODULE_PX
         return QSize(side, side)
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
-        """Square."""
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
-        """Square."""
-        return width
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """A white square filling the widget's largest centred square, the code centred in it.
