@@ -6,7 +6,7 @@
 #
 #   sudo tools/systemd_check.sh            # exit 0 when every check passes
 #
-# What it shows: the unit becomes active only at READY=1 (the idle screen painted), stays up
+# What it shows: the unit becomes active only at READY=1 (the kiosk built behind its painted idle screen), stays up
 # while the GUI thread pings, is killed by the watchdog and started again when the kiosk
 # freezes (SIGSTOP: no more pings), and stops cleanly (exit 0) on `systemctl stop`; the
 # sandbox the user manager can apply is in force in the kiosk process.
@@ -200,7 +200,7 @@ done
 [ -n "$MANAGER" ] || { cat "$WORK/manager.out"; fail "the user manager did not start"; exit 1; }
 echo "manager: pid $MANAGER, $(userctl --version | head -1)"
 
-say "start: active only once the kiosk said READY=1 (after the idle screen's first paint)"
+say "start: active only once the kiosk said READY=1 (the kiosk built behind its painted idle screen)"
 started=$SECONDS
 userctl start --no-block "$UNIT"
 if wait_for ActiveState active 90; then
