@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tools.bench_startup import run_probe
+from tools.bench_probe import run_probe
 
 if TYPE_CHECKING:
     from kiosk.platform.credentials import TerminalCredentials

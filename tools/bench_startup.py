@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import http.server
-import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import assets
+from tools.bench_probe import PROBE_TIMEOUT_S, run_probe
 
-PROBE_TIMEOUT_S = 120
 SETTLE_S = 3.0  # after the first paint (the bare window, Chromium) or the warm-up (the kiosk)
 IDLE_TEXT = "欢迎使用自助服务终端"  # the bare window's and Chromium's page's one line
 
@@ -170,19 +168,6 @@ QApplication.exec()
 """
 
 
-def probe_env() -> dict[str, str]:
-    """The probes' environment: offscreen, an in-memory keyring, python-escpos's kept cache
-    (as `kiosk run` has it: without it each import rebuilds the printer database)."""
-    escpos_cache = Path(tempfile.gettempdir()) / "kiosk-bench-escpos-cache"
-    escpos_cache.mkdir(exist_ok=True)
-    return {
-        "ESCPOS_CAPABILITIES_PICKLE_DIR": str(escpos_cache),
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "PYTHON_KEYRING_BACKEND": "simulators.memory_keyring.MemoryKeyring",
-    }
-
-
 def _filled(probe: str) -> str:
     return (
         probe.replace("PROBE_HELPERS", PROBE_HELPERS)
@@ -191,25 +176,6 @@ def _filled(probe: str) -> str:
         .replace("FONT", repr(str(assets.CJK_FONT)))
         .replace("SECONDS", str(IDLE_SECONDS))
     )
-
-
-def run_probe(probe: str, *args: str) -> dict[str, Any]:
-    """One probe process; its figures, with ``spawned_at`` (the parent's monotonic clock just
-    before the spawn: the probes report on the same clock)."""
-    spawned_at = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", _filled(probe), *args],
-        env=probe_env(),
-        capture_output=True,
-        text=True,
-        timeout=PROBE_TIMEOUT_S,
-        check=False,
-    )
-    if done.returncode != 0 or not done.stdout.strip():
-        raise SystemExit(f"a benchmark probe failed ({done.returncode}):\n{done.stderr}")
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    figures["spawned_at"] = spawned_at
-    return figures
 
 
 def _config_file(folder: str) -> str:
@@ -225,7 +191,7 @@ def _config_file(folder: str) -> str:
 def kiosk_run() -> dict[str, float]:
     """The kiosk: start to idle painted, to ready for a card, PSS at first paint and settled."""
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as folder:
-        found = run_probe(KIOSK_PROBE, _config_file(folder))
+        found = run_probe(_filled(KIOSK_PROBE), _config_file(folder))
     return {
         "first_paint_s": found["painted_at"] - found["spawned_at"],
         "ready_s": found["ready_at"] - found["spawned_at"],
@@ -236,7 +202,7 @@ def kiosk_run() -> dict[str, float]:
 
 def bare_run() -> dict[str, float]:
     """The bare PySide6 window: start to painted, PSS at first paint and settled."""
-    found = run_probe(BARE_PROBE)
+    found = run_probe(_filled(BARE_PROBE))
     return {
         "first_paint_s": found["painted_at"] - found["spawned_at"],
         "pss_first_paint_mb": found["pss_first_paint_mb"],
@@ -268,7 +234,7 @@ def idle_cpu_runs(count: int) -> list[float]:
             config_file.write_text(kiosk_config.to_toml(cfg), encoding="utf-8")
             for _ in range(count):
                 found = run_probe(
-                    IDLE_PROBE, str(config_file), creds.terminal_id, creds.secret.hex()
+                    _filled(IDLE_PROBE), str(config_file), creds.terminal_id, creds.secret.hex()
                 )
                 shares.append(float(found["idle_cpu_percent"]))
         finally:

@@ -264,7 +264,7 @@ if grep -q 'not queued\|offline cache key' "$WORK/journal.txt"; then
 else
     pass "the outbox kept what it queued (its keys from systemd credentials, no keyring)"
 fi
-grep -q 'ui.startup: signal 15: shutting down' "$WORK/journal.txt" && pass "the kiosk's log lines are in the journal" || fail "no kiosk log lines in the journal"
+grep -q 'ui.qt_app: signal 15: shutting down' "$WORK/journal.txt" && pass "the kiosk's log lines are in the journal" || fail "no kiosk log lines in the journal"
 
 say "$([ $FAILED = 0 ] && echo 'every check passed' || echo 'SOME CHECKS FAILED')"
 exit $FAILED

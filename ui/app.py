@@ -17,7 +17,7 @@ from kiosk.offline import sender as outbox_sender
 from kiosk.staff import mode as staff
 from kiosk.staff import pin as staff_pin
 from kiosk.voice import speech
-from ui import main_window, qt_runtime, startup, systemd_link, voice, warmup
+from ui import main_window, qt_app, qt_runtime, systemd_link, voice, warmup
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,10 @@ class KioskApp:
         speaker: speech.Speaker | None = None,
         notifier: sd_notify.Notifier | None = None,
     ) -> None:
-        self.window = window if window is not None else startup.open_window(cfg)
-        qt_app = QApplication.instance()
-        assert isinstance(qt_app, QApplication)  # open_window made it
-        self.qt_app = qt_app
+        self.window = window if window is not None else qt_app.open_window(cfg)
+        application = QApplication.instance()
+        assert isinstance(application, QApplication)  # open_window made it
+        self.qt_app = application
         services = kiosk.services
         self.services = services
         self.dispatcher = qt_runtime.QtDispatcher()
@@ -163,4 +163,4 @@ class KioskApp:
 
 def run_event_loop(app: KioskApp) -> int:
     """Run Qt's event loop; SIGTERM (systemd stop) and SIGINT quit it cleanly."""
-    return startup.run_event_loop(app.window)
+    return qt_app.run_event_loop(app.window)
