@@ -120,11 +120,6 @@ class Backdrop(QWidget):
         palette.setColor(QPalette.ColorRole.Window, QColor(colour))
         self.setPalette(palette)
 
-    @property
-    def colour(self) -> QColor:
-        """The background's colour now."""
-        return self.palette().color(QPalette.ColorRole.Window)
-
 
 class KioskWindow(QMainWindow):
     """Renders the controller's state; the only place screens meet the controller.

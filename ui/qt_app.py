@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from kiosk import config as kiosk_config
 from ui import lockdown, main_window, qtlog, theme
@@ -56,3 +57,25 @@ def run_event_loop(window: main_window.KioskWindow) -> int:
     heartbeat.start(250)
     heartbeat.timeout.connect(lambda: None)
     return QApplication.exec()
+
+
+class _FirstPaint(QObject):
+    """Calls ``then`` once, on the event-loop turn after ``widget``'s first paint."""
+
+    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The first paint: what follows waits until it is on the screen."""
+        if watched is self._widget and event.type() == QEvent.Type.Paint:
+            self._widget.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)
+        return False
+
+
+def after_first_paint(widget: QWidget, then: Callable[[], None]) -> None:
+    """Run ``then`` on the GUI thread once ``widget`` has painted for the first time."""
+    _FirstPaint(widget, then)

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from kiosk import config as kiosk_config
 from ui import qt_app
@@ -30,28 +28,6 @@ if TYPE_CHECKING:
     from ui.app import KioskApp
 
 log = logging.getLogger(__name__)
-
-
-class _FirstPaint(QObject):
-    """Calls ``then`` once, on the event-loop turn after ``widget``'s first paint."""
-
-    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
-        super().__init__(widget)
-        self._widget = widget
-        self._then = then
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """The first paint: what follows waits until it is on the screen."""
-        if watched is self._widget and event.type() == QEvent.Type.Paint:
-            self._widget.removeEventFilter(self)
-            QTimer.singleShot(0, self._then)
-        return False
-
-
-def after_first_paint(widget: QWidget, then: Callable[[], None]) -> None:
-    """Run ``then`` on the GUI thread once ``widget`` has painted for the first time."""
-    _FirstPaint(widget, then)
 
 
 class Start:
@@ -74,7 +50,7 @@ class Start:
 
     def show(self, *, fullscreen: bool = True) -> None:
         """Show the idle screen; the rest follows its first paint."""
-        after_first_paint(self.window.idle_screen, self.complete)
+        qt_app.after_first_paint(self.window.idle_screen, self.complete)
         if fullscreen:
             self.window.showFullScreen()
         else:

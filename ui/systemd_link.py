@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
 from kiosk.app.sd_notify import Notifier
 from kiosk.flow.session import Phase, SessionState
+from ui import qt_app
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +30,12 @@ class SystemdLink(QObject):
     def __init__(self, notifier: Notifier, first_screen: QWidget) -> None:
         super().__init__(first_screen)
         self._notifier = notifier
-        self._screen = first_screen
         self._status = ""
         self.ready = False
         self._pinger = QTimer(self)
         self._pinger.timeout.connect(notifier.alive)
         if notifier.enabled:
-            first_screen.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """The first paint of the first screen: ready, and the pings begin."""
-        if watched is self._screen and event.type() == QEvent.Type.Paint:
-            self._screen.removeEventFilter(self)
-            QTimer.singleShot(0, self._on_ready)
-        return False
+            qt_app.after_first_paint(first_screen, self._on_ready)
 
     def _on_ready(self) -> None:
         self.ready = True

@@ -12,10 +12,11 @@ import threading
 import time
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from kiosk.app.warmup import Step
+from ui import qt_app
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +34,10 @@ class WarmUp(QObject):
     def __init__(self, widget: QWidget, steps: Sequence[Step]) -> None:
         super().__init__(widget)
         self._steps = tuple(steps)
-        self._widget = widget
         self.done = threading.Event()
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """On the first paint, start the steps once the event loop turns again."""
-        if watched is self._widget and event.type() == QEvent.Type.Paint:
-            self._widget.removeEventFilter(self)
-            # Not from inside the paint: the thread would compete for the GIL with the rest
-            # of the first frame.
-            QTimer.singleShot(0, self._start)
-        return False
+        # On the turn after the first paint, not from inside it: the thread would compete for
+        # the GIL with the rest of the first frame.
+        qt_app.after_first_paint(widget, self._start)
 
     def _start(self) -> None:
         try:

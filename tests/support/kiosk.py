@@ -26,6 +26,7 @@ from kiosk.platform import report as report_model
 from tests.support import fakes, journey
 
 if TYPE_CHECKING:
+    from kiosk.staff import mode as kiosk_staff
     from simulators.platform_server import PlatformSimulator
     from ui import app as ui_app
     from ui import main_window
@@ -250,7 +251,7 @@ def dispose_window(window: main_window.KioskWindow) -> None:
 
 def kiosk_window(
     controller: session_controller.SessionController,
-    staff_mode: Any = None,
+    staff_mode: kiosk_staff.StaffMode | None = None,
     *,
     long_press_s: float = 3.0,
 ) -> main_window.KioskWindow:
