@@ -38,9 +38,9 @@ class SystemdLink(QObject):
             qt_app.after_first_paint(first_screen, self._on_ready)
 
     def _on_ready(self) -> None:
-        self.ready = True
         self._status = "idle"
         self._notifier.ready(self._status)
+        self.ready = True  # systemd has been told
         interval = self._notifier.watchdog_interval_s
         if interval is not None:
             self._pinger.start(max(1, int(interval * 1000)))

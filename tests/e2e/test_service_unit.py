@@ -43,6 +43,7 @@ def test_ready_after_the_first_paint_and_pings_stop_while_the_gui_thread_is_froz
     notifier = sd_notify.Notifier({"NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": str(PING_USEC)})
     with running_kiosk(simulator_cfg, platform_sim, notifier) as app:
         qtbot.wait_until(lambda: app.systemd.ready, timeout=WAIT_MS)
+        listener.wait_for("READY=1")  # the datagram is read on the listener's own thread
         assert listener.texts()[0] == "READY=1\nSTATUS=idle"
         qtbot.wait(600)
         assert len(listener.ping_times()) >= 3
