@@ -52,6 +52,7 @@ class NotifyListener:
         self._sock.bind(self.path)
         self._sock.settimeout(0.05)
         self.messages: list[tuple[float, str]] = []
+        self._empty_polls = 0  # reads that found nothing waiting
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, daemon=True)
@@ -62,9 +63,24 @@ class NotifyListener:
             try:
                 data = self._sock.recv(4096)
             except TimeoutError:
+                with self._lock:
+                    self._empty_polls += 1
                 continue
             with self._lock:
                 self.messages.append((time.monotonic(), data.decode()))
+
+    def drain(self, timeout_s: float = 5.0) -> None:
+        """Return once every datagram sent before the call has been read (two empty reads
+        since: the socket had nothing left)."""
+        with self._lock:
+            target = self._empty_polls + 2
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._empty_polls >= target:
+                    return
+            time.sleep(0.01)  # polling interval
+        pytest.fail("the notify listener did not drain its socket")
 
     def texts(self) -> list[str]:
         with self._lock:
@@ -236,7 +252,9 @@ class KioskProcess:
     def terminate(self, timeout_s: float = 30.0) -> int:
         """SIGTERM, as ``systemctl stop``; the exit status."""
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout_s)
+        status = self.process.wait(timeout=timeout_s)
+        self.listener.drain()  # its last words (STOPPING=1) read before anyone looks
+        return status
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
