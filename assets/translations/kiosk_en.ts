@@ -122,7 +122,7 @@
 <context>
     <name>Dispute</name>
     <message>
-        <location filename="../../kiosk/flow/session.py" line="+52"/>
+        <location filename="../../kiosk/flow/session.py" line="+53"/>
         <source>这条记录不是我的</source>
         <translation>This record is not mine</translation>
     </message>
@@ -909,7 +909,7 @@
 <context>
     <name>IdleScreen</name>
     <message>
-        <location filename="../../ui/screens/idle.py" line="+59"/>
+        <location filename="../../ui/screens/idle.py" line="+64"/>
         <source>个人公共信用报告 自助查询</source>
         <translation>Personal public credit report: self-service</translation>
     </message>
@@ -1014,7 +1014,7 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="+203"/>
+        <location filename="../../ui/main_window.py" line="+255"/>
         <source>个人公共信用报告自助查询</source>
         <translation>Personal public credit report self-service</translation>
     </message>
@@ -1170,7 +1170,7 @@
 <context>
     <name>QrView</name>
     <message>
-        <location filename="../../ui/widgets/qr_view.py" line="+34"/>
+        <location filename="../../ui/widgets/qr_view.py" line="+35"/>
         <source>二维码</source>
         <translation>QR code</translation>
     </message>
@@ -1249,7 +1249,7 @@
 <context>
     <name>ReportScreen</name>
     <message>
-        <location filename="../../ui/screens/report.py" line="+53"/>
+        <location filename="../../ui/screens/report.py" line="+64"/>
         <source>状态：%1</source>
         <translation>Status: %1</translation>
     </message>
@@ -1289,7 +1289,7 @@
         <translation>No negative records · Positive records: %2</translation>
     </message>
     <message>
-        <location line="+108"/>
+        <location line="+118"/>
         <source>个人公共信用报告</source>
         <translation>Personal public credit report</translation>
     </message>
@@ -1314,7 +1314,7 @@
         <translation>Save to phone: scan a code to download the report</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>重新打印</source>
         <translation>Print again</translation>
     </message>
@@ -1334,33 +1334,33 @@
         <translation>Your dispute has been submitted and the credit platform will look into it. You can ask about progress at a service counter.</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+41"/>
         <source>已提出异议</source>
         <translation>Disputed</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+86"/>
+        <location line="+145"/>
         <source>提出异议</source>
         <translation>Dispute</translation>
     </message>
     <message>
-        <location line="-58"/>
+        <location line="-112"/>
         <source>报告编号 %1&#x3000;生成时间 %2&#x3000;验证码 %3</source>
         <translation>Report no. %1 · Created %2 · Verification code %3</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+39"/>
         <source>%1：无记录</source>
         <translation>%1: no records</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+7"/>
         <source>%1（%2条）</source>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+57"/>
         <source>怎样修复</source>
         <translation>How to repair</translation>
     </message>
@@ -1370,7 +1370,7 @@
         <translation>How to repair: %1</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>对这条记录提出异议：%1</source>
         <translation>Dispute this record: %1</translation>
     </message>
@@ -1420,15 +1420,20 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+88"/>
+        <location line="+103"/>
         <source>重新发送验证码</source>
         <translation>Resend code</translation>
     </message>
     <message>
-        <location line="-87"/>
+        <location line="-102"/>
         <location line="+2"/>
         <source>没有收到短信？请工作人员核验</source>
         <translation>No text message? Verify with staff</translation>
+    </message>
+    <message>
+        <location line="+98"/>
+        <source>%1 秒后自动发送</source>
+        <translation>Sending in %1 s</translation>
     </message>
     <message>
         <location filename="../../ui/screens/staff_check.py" line="+110"/>
@@ -1460,9 +1465,14 @@
         <translation>Send a code to %1</translation>
     </message>
     <message>
-        <location filename="../../ui/screens/sms_code.py" line="+21"/>
+        <location filename="../../ui/screens/sms_code.py" line="-69"/>
         <source>验证码已发送至 %1</source>
         <translation>Code sent to %1</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>稍后将自动发送验证码至 %1</source>
+        <translation>The code will be sent to %1 shortly</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -1495,12 +1505,12 @@
         <translation>For help, press “Call staff” at the top of the screen.</translation>
     </message>
     <message>
-        <location filename="../../ui/screens/sms_code.py" line="+54"/>
+        <location filename="../../ui/screens/sms_code.py" line="+55"/>
         <source>正在重新发送…</source>
         <translation>Resending…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>%1 秒后可重新发送</source>
         <translation>Resend in %1 s</translation>
     </message>

@@ -329,11 +329,11 @@ class SessionController:
         effect: session.StartTimer | session.StartStaffCallTimer | session.StartResendTimer,
     ) -> None:
         """The inactivity timer, the staff call's and the SMS resend wait: one of each runs
-        at a time (a stale resend wait is ignored by the session: it names its code)."""
+        at a time (a stale resend wait is ignored by the session: it names its wait)."""
         if isinstance(effect, session.StartResendTimer):
             if self._resend_timer is not None:
                 self._resend_timer.cancel()
-            ready = session.ResendReady(effect.session_id, effect.sends)
+            ready = session.ResendReady(effect.session_id, effect.wait)
             self._resend_timer = self._clock.call_later(effect.seconds, lambda: self.handle(ready))
             return
         if isinstance(effect, session.StartStaffCallTimer):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import math
 
 from devices import errors as device_errors
 from kiosk import errors
@@ -55,6 +56,8 @@ DISPUTE_REASONS: tuple[tuple[str, str], ...] = (
     ("past_term", QT_TRANSLATE_NOOP("Dispute", "已过公示期限，记录仍在公示")),
     ("other", QT_TRANSLATE_NOOP("Dispute", "其他原因")),
 )
+# A "resend_too_soon" without Retry-After (spec §3 promises one): the spec's example wait.
+RESEND_WAIT_UNSAID_S = 60
 DISPUTE_TEXT_MAX = 200  # characters of the resident's own words
 
 
@@ -191,7 +194,11 @@ class Resident:
     access_token: str | None = dataclasses.field(default=None, repr=False)
     report: report.Report | None = dataclasses.field(default=None, repr=False)
     assisted_by: str | None = None  # staff id that confirmed the resident (for the audit)
-    otp_sends: int = 0  # codes sent; the screen restarts its resend countdown at each
+    otp_sends: int = 0  # codes sent
+    # Waits before another code begun: one per code sent with a wait, and one per send the
+    # platform refused as too soon. The screen restarts its countdown at each; a timer of an
+    # earlier wait is stale.
+    resend_waits: int = 0
     printed: bool = False
     disputed: tuple[str, ...] = ()  # record ids the platform received disputes of
     # identity/verify did not go through (503, network, expired ticket) and the card signed
@@ -551,11 +558,11 @@ class StaffCallRequested:
 
 @dataclasses.dataclass(frozen=True)
 class ResendReady:
-    """The platform's wait before another code (``resend_after_s``) is over for the code
-    sent as number ``sends`` of platform session ``session_id``."""
+    """The platform's wait before another code (``resend_after_s``) is over: the wait
+    number ``wait`` (``Resident.resend_waits``) of platform session ``session_id``."""
 
     session_id: str
-    sends: int
+    wait: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -811,11 +818,11 @@ class StartStaffCallTimer:
 
 @dataclasses.dataclass(frozen=True)
 class StartResendTimer:
-    """After ``seconds``, ``ResendReady(session_id, sends)`` comes back."""
+    """After ``seconds``, ``ResendReady(session_id, wait)`` comes back."""
 
     seconds: float
     session_id: str
-    sends: int
+    wait: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -989,9 +996,25 @@ _RETRY_IN_PLACE = frozenset(
         errors.PlatformCode.WRONG_CODE,
         errors.PlatformCode.CODE_EXPIRED,
         errors.PlatformCode.STAFF_DENIED,
-        errors.PlatformCode.RESEND_TOO_SOON,
     }
 )
+
+
+def _wait_to_resend(state: SessionState, seconds: int) -> Result:
+    """Another code may be had after ``seconds``: a new wait begins (0: at once)."""
+    identity = state.resident.identity
+    assert identity is not None  # only a platform session sends codes
+    waits = state.resident.resend_waits + 1
+    waiting = dataclasses.replace(
+        state,
+        resident=dataclasses.replace(state.resident, resend_waits=waits),
+        step=dataclasses.replace(
+            state.step, resend_after_s=max(0, seconds), resend_ready=seconds <= 0
+        ),
+    )
+    if seconds <= 0:
+        return waiting, []
+    return waiting, [StartResendTimer(seconds, identity.session_id, waits)]
 
 
 def _first_factor(resident: Resident) -> Factor:
@@ -1131,6 +1154,16 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
         face = _fail_face(state, error, message, code)
         if face is not None:
             return face
+    if phase is Phase.SECOND_FACTOR and code == errors.PlatformCode.RESEND_TOO_SOON:
+        # The platform's wait runs on the screen; once over, the code can be had (sent by
+        # itself when none came on this screen yet).
+        told = dataclasses.replace(
+            state, step=dataclasses.replace(state.step, pending=None, message=message)
+        )
+        retry_after_s = error.retry_after_s if isinstance(error, errors.PlatformRejected) else None
+        return _wait_to_resend(
+            told, math.ceil(retry_after_s) if retry_after_s is not None else RESEND_WAIT_UNSAID_S
+        )
     if phase is Phase.SECOND_FACTOR and code in _RETRY_IN_PLACE:
         return dataclasses.replace(
             state, step=dataclasses.replace(state.step, pending=None, message=message)
@@ -1583,30 +1616,34 @@ def _transition(state: SessionState, event: Event, rules: Rules) -> Result:  # n
         case Phase.SECOND_FACTOR, StaffChosen() if not state.step.busy:
             return _to_staff_check(state, rules)
         case Phase.SECOND_FACTOR, OtpSent(resend_after_s=seconds) if state.resident.identity:
-            sends = state.resident.otp_sends + 1
-            new = dataclasses.replace(
+            sent = dataclasses.replace(
                 state,
-                resident=dataclasses.replace(state.resident, otp_sends=sends),
-                step=dataclasses.replace(
-                    state.step,
-                    pending=None,
-                    otp_sent=True,
-                    resend_after_s=seconds,
-                    resend_ready=seconds <= 0,
+                resident=dataclasses.replace(
+                    state.resident, otp_sends=state.resident.otp_sends + 1
                 ),
+                step=dataclasses.replace(state.step, pending=None, otp_sent=True),
             )
-            if seconds <= 0:
-                return new, []
-            session_id = state.resident.identity.session_id
-            return new, [StartResendTimer(seconds, session_id, sends)]
-        case Phase.SECOND_FACTOR, ResendReady(session_id=session_id, sends=sends) if (
+            return _wait_to_resend(sent, seconds)
+        case Phase.SECOND_FACTOR, ResendReady(session_id=session_id, wait=wait) if (
             state.resident.identity
             and state.resident.identity.session_id == session_id
-            and state.resident.otp_sends == sends
+            and state.resident.resend_waits == wait
         ):
-            return dataclasses.replace(
+            waited = dataclasses.replace(
                 state, step=dataclasses.replace(state.step, resend_ready=True)
-            ), []
+            )
+            if state.step.factor is not Factor.SMS or state.step.otp_sent or state.step.busy:
+                return waited, []
+            # No code reached the resident on this screen yet (the platform said "too soon"):
+            # it goes now, without another touch. The inactivity timer is not restarted: a
+            # resident who walked away is still timed out.
+            asked = dataclasses.replace(
+                waited,
+                step=dataclasses.replace(
+                    waited.step, pending=Pending.OTP_SEND, message=None, resend_ready=False
+                ),
+            )
+            return asked, [SendOtp(session_id)]
         case Phase.SECOND_FACTOR, OtpEntered(code=code) if (
             state.resident.identity and not state.step.busy
         ):

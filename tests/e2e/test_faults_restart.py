@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import os
 import random
 import sqlite3
@@ -295,6 +296,10 @@ def fill(path: Path) -> int:
                 return written
 
 
+def _logged(unit: Unit, line: str) -> bool:
+    return line in unit.log_text()
+
+
 def _root_is_a_mount() -> bool:
     """Whether / is a mount point in this mount namespace (not in a plain chroot); Python's
     ``os.path.ismount("/")`` says yes everywhere."""
@@ -331,8 +336,8 @@ def test_a_full_data_disk_loses_that_sessions_events_but_never_the_kiosk(
     # Its events could not be queued: the kiosk says so in its log and carries on. The
     # session_ended entry is written on the outbox's lane, after the screen went back to idle.
     for event in ("session_started", "session_ended"):
-        line = f"audit entry {event} not queued for the platform: disk full"
-        wait_for(lambda line=line: line in unit.log_text(), 5.0, line)
+        said = f"audit entry {event} not queued for the platform: disk full"
+        wait_for(functools.partial(_logged, unit, said), 5.0, said)
     assert "Traceback" not in unit.log_text()
     assert kiosk.alive()
     alive_at = time.monotonic()

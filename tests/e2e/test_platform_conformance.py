@@ -9,7 +9,9 @@ as usual); tests/e2e/test_end_to_end.py taps the buttons.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from kiosk import config as kiosk_config
 from kiosk import errors
+from kiosk.app import composition
 from kiosk.flow import session
 from kiosk.platform import client as platform_client
 from kiosk.platform.credentials import TerminalCredentials
@@ -284,6 +287,50 @@ def test_a_print_is_recorded_before_paper_and_an_expired_token_asks_the_factor_a
     assert len(platform_sim.prints) == 1
     assert platform_sim.prints[0].kind == "receipt"
     assert len(virtual_printer.wait_for_jobs(1, timeout=10)) == 1
+
+
+@pytest.mark.expect_log("kiosk.flow.controller")
+def test_an_sms_code_asked_again_too_soon_is_sent_by_itself_once_the_platform_allows(
+    qtbot: QtBot,
+    simulator_cfg: kiosk_config.KioskConfig,
+    platform_sim: PlatformSimulator,
+    virtual_card: Callable[..., VirtualCardClient],
+) -> None:
+    """The token expired soon after the first code: the second code is asked for inside the
+    platform's resend wait, longer than the kiosk waits out a 429 by itself. The screen counts
+    the wait down and the code goes when the platform takes it, with no touch."""
+    timeouts = dataclasses.replace(simulator_cfg.timeouts, card_read_s=6.0)
+    cfg = dataclasses.replace(simulator_cfg, timeouts=timeouts)
+    patience_s = composition.resident_patience_s(composition.rules(cfg))
+    with running_kiosk(cfg, platform_sim) as app:
+        to_report(qtbot, app, platform_sim, lambda: virtual_card("zhang_wei"))
+        first_code_by = time.time()  # the platform's clock sent it at or before this
+        token = app.controller.state.resident.access_token
+        assert token is not None
+        platform_sim.expire_token(token)
+        app.controller.handle(session.PrintRequested())
+        wait_phase(qtbot, app, Phase.SECOND_FACTOR)
+
+        # The platform's clock jumps on so that its resend wait has a little more than the
+        # kiosk's patience left.
+        wait_s = patience_s + 2
+        offset_s = first_code_by + 60 - time.time() - wait_s
+        platform_sim.clock = lambda: time.time() + offset_s
+        codes = len(platform_sim.sent_codes)
+        app.controller.handle(session.SmsChosen())
+        qtbot.wait_until(lambda: app.controller.state.resident.resend_waits == 2, timeout=WAIT_MS)
+        step = app.controller.state.step
+        assert step.message is not None and step.message.key == "resend_too_soon"
+        assert step.resend_after_s == math.ceil(wait_s) and not step.otp_sent
+        assert len(platform_sim.sent_codes) == codes
+        page = app.window.factor_screen.code_page
+        assert page.resend_button.text().endswith("秒后自动发送")
+
+        qtbot.wait_until(lambda: len(platform_sim.sent_codes) > codes, timeout=WAIT_MS)
+        qtbot.wait_until(lambda: app.controller.state.step.otp_sent, timeout=WAIT_MS)
+        assert statuses(platform_sim, SESSION + "/otp")[-2:] == [429, 200]
+        app.controller.handle(session.OtpEntered(platform_sim.sent_codes[-1]))
+        wait_phase(qtbot, app, Phase.REPORT)
 
 
 @pytest.mark.expect_log("kiosk.flow.controller")

@@ -152,6 +152,33 @@ def test_the_resend_countdown_runs_on_its_own_and_the_state_enables_the_button(
     assert factor_screen.code_page.resend_button.text() == "重新发送验证码"
 
 
+def test_a_code_refused_as_too_soon_shows_the_wait_and_goes_by_itself(
+    factor_screen: second_factor.SecondFactorScreen,
+) -> None:
+    """The platform's resend wait outlasts what the client waits out (after an expired
+    token): the page says the code comes by itself, and counts the wait down."""
+    screen = factor_screen
+    refusal = errors.PlatformRejected("resend_too_soon", status=429, retry_after_s=45)
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.Failed(refusal))
+    screen.show_state(state)
+    page = screen.code_page
+    assert page.prompt.text() == "稍后将自动发送验证码至 138****1234"
+    assert page.message_title.text() == "请稍候"
+    assert page.resend_button.isVisible() and not page.resend_button.isEnabled()
+    assert page.resend_button.text() == "45 秒后自动发送"
+    assert page.resend_timer.isActive()
+    page.tick_resend()
+    assert page.resend_button.text() == "44 秒后自动发送"
+
+    state, _ = run(state, S.ResendReady(IDENTITY.session_id, 1))  # sent by itself
+    screen.show_state(state)
+    assert page.prompt.text() == "正在发送验证码…" and not page.resend_button.isVisible()
+    assert not page.message_title.isVisible()
+    state, _ = run(state, S.OtpSent(60))
+    screen.show_state(state)
+    assert page.resend_button.text() == "60 秒后可重新发送"
+
+
 def test_the_countdown_and_everything_typed_go_when_the_session_ends(
     factor_screen: second_factor.SecondFactorScreen,
 ) -> None:

@@ -8,6 +8,7 @@ import dataclasses
 
 import pytest
 
+from kiosk import errors
 from kiosk.flow import session
 from tests.support.journey import (
     GUIDE,
@@ -95,6 +96,56 @@ def test_a_resend_wait_of_another_code_or_session_changes_nothing() -> None:
     state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60))
     for stale in (S.ResendReady("sess-1", 0), S.ResendReady("an-earlier-session", 1)):
         assert run(state, stale) == (state, [])
+
+
+def _too_soon(retry_after_s: float | None) -> S.Failed:
+    refusal = errors.PlatformRejected(
+        "resend_too_soon", "wait", status=429, retry_after_s=retry_after_s
+    )
+    return S.Failed(refusal)
+
+
+def test_a_code_refused_as_too_soon_is_sent_by_itself_once_the_platform_s_wait_is_over() -> None:
+    """After the access token expired the resident asks for a code again, within the
+    platform's resend wait (longer than the client waits out): the screen counts the wait
+    down and the code goes without another touch."""
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen())
+    state, effects = run(state, _too_soon(41.2))
+    assert state.step.message is not None and state.step.message.key == "resend_too_soon"
+    assert not state.step.busy and not state.step.otp_sent
+    assert state.step.resend_after_s == 42 and not state.step.resend_ready
+    assert effects == [S.StartResendTimer(42, "sess-1", 1)]
+    state, effects = run(state, S.ResendReady("sess-1", 1))
+    assert effects == [S.SendOtp("sess-1")]
+    assert state.step.pending is S.Pending.OTP_SEND and state.step.message is None
+    state, effects = run(state, S.OtpSent(60))
+    assert state.step.otp_sent and state.resident.otp_sends == 1
+    assert effects == [S.StartResendTimer(60, "sess-1", 2)]
+
+
+def test_a_too_soon_without_retry_after_waits_the_spec_s_resend_time() -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen())
+    state, effects = run(state, _too_soon(None))
+    assert state.step.resend_after_s == S.RESEND_WAIT_UNSAID_S == 60
+    assert effects == [S.StartResendTimer(60, "sess-1", 1)]
+
+
+def test_a_resend_refused_as_too_soon_restarts_the_countdown_and_waits_for_the_resident() -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), S.OtpSent(60))
+    state, _ = run(state, S.ResendReady("sess-1", 1), S.ResendRequested())
+    state, effects = run(state, _too_soon(5))
+    assert effects == [S.StartResendTimer(5, "sess-1", 2)]
+    assert state.step.otp_sent and not state.step.resend_ready
+    assert run(state, S.ResendReady("sess-1", 1)) == (state, [])  # the earlier wait's timer
+    state, effects = run(state, S.ResendReady("sess-1", 2))
+    assert state.step.resend_ready and effects == []  # the code on the phone still stands
+
+
+def test_a_resident_who_walked_away_during_the_wait_is_still_timed_out() -> None:
+    state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen(), _too_soon(30))
+    timer = state.timer
+    state, _ = run(state, S.ResendReady("sess-1", 1))
+    assert state.timer == timer  # the automatic send is no activity of the resident's
 
 
 def test_no_wait_asked_means_the_code_may_be_sent_again_at_once() -> None:

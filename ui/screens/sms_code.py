@@ -53,7 +53,7 @@ class SmsCodePage(entry_page.EntryPage):
         self._shown_message: errors.UserMessage | None = None
         # The countdown on the resend button: display only, restarted whenever another code
         # goes out; whether "send again" may be pressed is the state's ``resend_ready``.
-        self._sends_counted: tuple[str, int] | None = None  # (session id, otp_sends) counted
+        self._wait_counted: tuple[str, int] | None = None  # (session id, resend_waits) counted
         self.resend_left = 0
         self.resend_timer = QTimer(self)
         self.resend_timer.setInterval(1000)
@@ -87,20 +87,32 @@ class SmsCodePage(entry_page.EntryPage):
         if not on_page:
             self._code = ""
         phone = identity.phone_masked or ""
+        # The platform said "too soon" before any code came on this screen: the countdown
+        # shows until the kiosk sends it by itself.
+        waiting_first = (
+            not state.step.otp_sent
+            and not state.step.busy
+            and not state.step.resend_ready
+            and state.step.resend_after_s > 0
+        )
         if state.step.otp_sent:
             self.prompt.setText(
                 translate("SecondFactorScreen", "验证码已发送至 %1").replace("%1", phone)
             )
+        elif waiting_first:
+            self.prompt.setText(
+                translate("SecondFactorScreen", "稍后将自动发送验证码至 %1").replace("%1", phone)
+            )
         else:
             self.prompt.setText(translate("SecondFactorScreen", "正在发送验证码…"))
-        self.resend_button.setVisible(state.step.otp_sent)
+        self.resend_button.setVisible(state.step.otp_sent or waiting_first)
         self.no_sms_button.setEnabled(not state.step.busy)
         message = state.step.message if on_page else None
         if message is not None and message is not self._shown_message:
             self._code = ""  # a refused code: type it again
         self._shown_message = message
         self.show_message(message)
-        self._follow_sends(state, identity.session_id, on_page)
+        self._follow_waits(state, identity.session_id, on_page)
         self._show_entry()
 
     def _forget(self) -> None:
@@ -110,7 +122,7 @@ class SmsCodePage(entry_page.EntryPage):
         self._shown_message = None
         self.prompt.setText("")
         self.show_message(None)
-        self._sends_counted = None
+        self._wait_counted = None
         self.resend_left = 0
         self.resend_timer.stop()
         self._show_resend()
@@ -124,11 +136,12 @@ class SmsCodePage(entry_page.EntryPage):
         )
 
     # -------------------------------------------------------------- resend countdown
-    def _follow_sends(self, state: session.SessionState, session_id: str, on_page: bool) -> None:
-        """Restart the countdown when another code went out; run it only on this page."""
-        sends = (session_id, state.resident.otp_sends)
-        if state.step.otp_sent and sends != self._sends_counted:
-            self._sends_counted = sends
+    def _follow_waits(self, state: session.SessionState, session_id: str, on_page: bool) -> None:
+        """Restart the countdown when another wait began (a code went out, or the platform
+        said "too soon"); run it only on this page."""
+        wait = (session_id, state.resident.resend_waits)
+        if wait != self._wait_counted:
+            self._wait_counted = wait
             self.resend_left = max(0, state.step.resend_after_s)
         if on_page and self.resend_left > 0:
             if not self.resend_timer.isActive():
@@ -149,9 +162,11 @@ class SmsCodePage(entry_page.EntryPage):
             text = translate("SecondFactorScreen", "正在重新发送…")
         elif not self._step.resend_ready:
             # The display may run a moment ahead of the state's timer: never "0 seconds".
-            text = translate("SecondFactorScreen", "%1 秒后可重新发送").replace(
-                "%1", str(max(1, self.resend_left))
-            )
+            seconds = str(max(1, self.resend_left))
+            if self._step.otp_sent:
+                text = translate("SecondFactorScreen", "%1 秒后可重新发送").replace("%1", seconds)
+            else:
+                text = translate("SecondFactorScreen", "%1 秒后自动发送").replace("%1", seconds)
         else:
             text = translate("SecondFactorScreen", "重新发送验证码")
         self.resend_button.setText(text)
