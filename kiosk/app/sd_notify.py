@@ -39,6 +39,7 @@ class Notifier:
         self._address = "\0" + address[1:] if address.startswith("@") else address
         self._socket: socket.socket | None = None
         self._failed = False
+        self._stopping = False  # STOPPING=1 is the last line systemd hears
         self.watchdog_interval_s = _ping_interval(watchdog_usec) if self._address else None
 
     @property
@@ -59,8 +60,10 @@ class Notifier:
         self._send(f"STATUS={text}")
 
     def stopping(self) -> None:
-        """The kiosk is shutting down on purpose: not a watchdog failure."""
+        """The kiosk is shutting down on purpose: not a watchdog failure. Nothing is sent after
+        it (a ping already due on the event loop as the kiosk stops is dropped)."""
         self._send("STOPPING=1")
+        self._stopping = True
 
     def close(self) -> None:
         """Release the socket (idempotent)."""
@@ -69,7 +72,7 @@ class Notifier:
             self._socket = None
 
     def _send(self, *lines: str) -> None:
-        if not self._address:
+        if not self._address or self._stopping:
             return
         try:
             if self._socket is None:

@@ -52,6 +52,24 @@ def test_ready_alive_status_and_stopping_reach_the_socket(
     notifier.close()
 
 
+def test_stopping_is_the_last_line_systemd_hears(listener: tuple[str, socket.socket]) -> None:
+    """A watchdog ping due on the event loop as the kiosk stops is not sent after STOPPING=1
+    (it failed once in a clean-clone run: systemd would see the kiosk alive again)."""
+    path, sock = listener
+    notifier = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"})
+    notifier.alive()
+    notifier.stopping()
+    notifier.alive()
+    notifier.status("idle")
+    notifier.ready()
+    assert received(sock) == "WATCHDOG=1"
+    assert received(sock) == "STOPPING=1"
+    sock.settimeout(0.2)
+    with pytest.raises(TimeoutError):
+        received(sock)
+    notifier.close()
+
+
 def test_an_abstract_socket_is_written_with_an_at_sign() -> None:
     name = f"credit-kiosk-test-{os.getpid()}"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
