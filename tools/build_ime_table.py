@@ -396,6 +396,10 @@ def generate() -> str:
     from pypinyin import Style, pinyin
     from pypinyin.pinyin_dict import pinyin_dict
 
+    from tools.build_voice_phrases import full_phrases
+
+    full_phrases()  # not the kiosk's lean pypinyin: the words' readings need the whole dictionary
+
     def read(word: str) -> list[list[str]]:
         return pinyin(word, style=Style.NORMAL, heteronym=True, errors="ignore")
 

@@ -7,7 +7,8 @@ their texts) into the .ts file, keeping the translations already there and dropp
 that are gone (``-no-obsolete``); new texts come in marked unfinished. Translate them (Qt
 Linguist, or by hand in the XML: fill ``<translation>`` and remove ``type="unfinished"``),
 then run the command again: ``pyside6-lrelease`` compiles the .ts into the .qm that
-``ui.i18n.Languages`` loads. Unfinished translations are left out of the .qm
+``ui.i18n.Languages`` loads, and ``tools.build_voice_phrases`` updates the words the spoken
+prompts read their texts with. Unfinished translations are left out of the .qm
 (``-nounfinished``): such a text shows in Chinese rather than half-reviewed English.
 
 ``--check`` changes nothing and exits with status 1, listing the problems, when a source text
@@ -209,7 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"to translate: {message.label()}")
     shown = _shown(TS_FILE)
     print(f"{shown}: {len(unfinished)} text(s) to translate" if unfinished else f"{shown}: done")
-    return 0
+    # The spoken prompts' words follow the texts (in a process of its own: it needs pypinyin
+    # with its whole phrase dictionary).
+    return subprocess.run(
+        [sys.executable, "-m", "tools.build_voice_phrases"], check=False
+    ).returncode
 
 
 if __name__ == "__main__":

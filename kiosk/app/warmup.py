@@ -11,8 +11,8 @@ these steps on a worker thread, so the first report and receipt cost what later 
 The report screen's own first fill and paint were measured too: no slower the first
 time, so no widget or font is warmed. The A4 PDF's reportlab (~150 ms, ~28 MB) is not
 warmed: only halls with an A4 printer use it, and only after the receipt is out. Where
-prompts are spoken, pypinyin's dictionaries are (0.2 s holding the GIL: loaded by the first
-large-text prompt, they froze the window mid-session).
+prompts are spoken, pypinyin is (0.1 s holding the GIL, 0.2 s with its whole phrase
+dictionary: loaded by the first large-text prompt, it froze the window mid-session).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ gets a ``NullSpeaker`` and works exactly the same, silently.
 
 Mandarin is sent to espeak-ng's ``cmn-latn-pinyin`` voice as tone-numbered pinyin made by
 pypinyin (Debian 12's plain ``cmn`` voice reads the tones of its own romanisation as digits).
+pypinyin is loaded with its character readings only and the few hundred words the kiosk's own
+texts contain (``assets/voice/pinyin_phrases.json``, made by ``tools/build_voice_phrases.py``):
+its whole phrase dictionary costs about 40 MB more for words no prompt says.
 Numbers are spelled out in Chinese first (espeak-ng reads 12345 as "twelve thousand..."), and
 Latin words in a Chinese prompt ("PIN", "QR") go to the English voice in the same SSML text.
 
@@ -18,20 +21,23 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import logging
+import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import unicodedata
 import wave
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
-from kiosk import errors, i18n
+from kiosk import assets, errors, i18n
 from kiosk.config import VoiceConfig
 
 log = logging.getLogger(__name__)
@@ -176,20 +182,56 @@ def _spell_number(match: re.Match[str]) -> str:
     return words
 
 
-def _han_to_pinyin(han: str) -> list[str]:
-    # Imported here, not at the top: pypinyin loads its dictionaries on import (about 0.2 s),
-    # which the worker thread pays (see EspeakSpeaker._run), never the kiosk's start-up.
-    from pypinyin import Style, lazy_pinyin
+PHRASES_PATH = assets.ASSETS_DIR / "voice" / "pinyin_phrases.json"
+# pypinyin reads these when it is first imported: no phrase dictionary, and no copy of the
+# character dictionary (the kiosk adds no readings of its own to it).
+_PYPINYIN_LEAN = {"PYPINYIN_NO_PHRASES": "1", "PYPINYIN_NO_DICT_COPY": "1"}
+_pypinyin_lock = threading.Lock()
 
-    syllables = lazy_pinyin(han, style=Style.TONE3, neutral_tone_with_five=True, tone_sandhi=True)
+
+def _pypinyin() -> Any:
+    """pypinyin, imported on first use with the kiosk's phrases only. Imported here, not at the
+    top: the worker thread (or the warm-up) pays for it, never the kiosk's start-up. Where
+    something imported it already (a build tool, with every phrase), it is used as it is: it
+    reads the kiosk's texts the same (tests/unit/test_voice_phrases.py)."""
+    with _pypinyin_lock:
+        if "pypinyin" in sys.modules:
+            return sys.modules["pypinyin"]
+        saved = {name: os.environ.get(name) for name in _PYPINYIN_LEAN}
+        os.environ.update(_PYPINYIN_LEAN)
+        try:
+            import pypinyin
+        finally:
+            for name, value in saved.items():  # espeak-ng and other children never see them
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        phrases = json.loads(PHRASES_PATH.read_text(encoding="utf-8"))["phrases"]
+        pypinyin.load_phrases_dict(phrases)
+        return pypinyin
+
+
+def _han_to_pinyin(han: str) -> list[str]:
+    pypinyin = _pypinyin()
+    syllables = pypinyin.lazy_pinyin(
+        han, style=pypinyin.Style.TONE3, neutral_tone_with_five=True, tone_sandhi=True
+    )
     return [s for s in syllables if _PINYIN_SYLLABLE.fullmatch(s)]
 
 
 def warm_up() -> None:
-    """Load pypinyin's dictionaries now (the kiosk's warm-up, on a worker thread): loaded by
-    the first large-text prompt instead, they held the GIL for 0.2 s in the middle of a
-    resident's session and froze the window for as long (the soak's worst stall)."""
+    """Load pypinyin now (the kiosk's warm-up, on a worker thread): loaded by the first
+    large-text prompt instead, it held the GIL in the middle of a resident's session and froze
+    the window for as long (with the whole phrase dictionary, 0.2 s: the soak's worst stall)."""
     _han_to_pinyin("您好")
+
+
+def han_runs(text: str) -> list[str]:
+    """The runs of Chinese characters of ``text`` that pypinyin reads, numbers spelled out
+    first (what ``tools/build_voice_phrases.py`` collects the words of)."""
+    spelled = _NUMBER.sub(_spell_number, unicodedata.normalize("NFKC", text))
+    return [token["han"] for token in _TOKEN.finditer(spelled) if token["han"]]
 
 
 def _mandarin_segments(text: str) -> list[tuple[str, list[str]]]:
@@ -400,8 +442,8 @@ class EspeakSpeaker:
     # ------------------------------------------------ the worker thread
 
     def _run(self) -> None:
-        # pypinyin's dictionaries (about 50 MB, 0.2-1 s) load with the first Mandarin prompt,
-        # not at start-up: most sessions never switch large text on.
+        # pypinyin (about 20 MB, 0.1 s) loads with the first Mandarin prompt unless the
+        # kiosk's warm-up loaded it, never at start-up.
         while True:
             with self._changed:
                 self._busy = False

@@ -36,6 +36,7 @@ REQUIRED_ASSETS = (
     "kiosk_assets/fonts/LICENSE-wqy-microhei.txt",
     "kiosk_assets/ime/pinyin_table.txt",
     "kiosk_assets/ime/README.md",
+    "kiosk_assets/voice/pinyin_phrases.json",
     "kiosk_assets/translations/kiosk_en.qm",
     "kiosk_assets/compat/readers.json",
     "kiosk_assets/models/face/LICENSES.md",
@@ -64,7 +65,9 @@ from kiosk.face import model_files
 from kiosk.staff import diagnostics
 from ui import i18n
 from ui.widgets import pinyin_ime
+from kiosk.voice import speech
 print(json.dumps({
+    "spoken": speech.chinese_to_pinyin("请重新插卡"),
     "prefix": sys.prefix,
     "path": sys.path,
     "modules": sorted(sys.modules),
@@ -73,6 +76,7 @@ print(json.dumps({
         ("folder", assets.ASSETS_DIR), ("font", assets.CJK_FONT),
         ("translations", i18n.TRANSLATIONS_DIR), ("compat", diagnostics.COMPAT_FILE),
         ("pinyin", pinyin_ime.TABLE_PATH), ("models", model_files.DEFAULT_MODEL_DIR),
+        ("voice", speech.PHRASES_PATH),
     ]},
 }))
 """
@@ -262,6 +266,7 @@ def test_the_installed_copy_runs_from_its_own_files_not_the_checkout(
         assert Path(path).is_relative_to(venv), path
         assert Path(path).exists(), path
     assert Path(where["assets"]["folder"]).is_dir()
+    assert where["spoken"] == "qing3 chong2 xin1 cha1 ka3"  # with the installed words (重新)
     # The project's site-packages (inside the checkout's .venv) is on the path, nothing else
     # of the checkout, and its editable finder is not loaded.
     from_checkout = [entry for entry in where["path"] if entry and Path(entry).is_relative_to(ROOT)]
