@@ -248,7 +248,6 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
         "sms-wrong-code",
         dataclasses.replace(sms, step=dataclasses.replace(sms.step, message=wrong)),
     )
-    too_soon = errors.PlatformRejected("resend_too_soon", status=429, retry_after_s=45)
     yield (
         "sms-too-soon",
         dataclasses.replace(
@@ -258,7 +257,6 @@ def states() -> Iterator[tuple[str, S.SessionState]]:
                 factor.step,
                 factor=S.Factor.SMS,
                 resend_after_s=45,
-                message=errors.to_user_message(too_soon),
             ),
         ),
     )

@@ -1420,18 +1420,18 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+103"/>
+        <location line="+98"/>
         <source>重新发送验证码</source>
         <translation>Resend code</translation>
     </message>
     <message>
-        <location line="-102"/>
+        <location line="-97"/>
         <location line="+2"/>
         <source>没有收到短信？请工作人员核验</source>
         <translation>No text message? Verify with staff</translation>
     </message>
     <message>
-        <location line="+98"/>
+        <location line="+93"/>
         <source>%1 秒后自动发送</source>
         <translation>Sending in %1 s</translation>
     </message>
@@ -1879,7 +1879,12 @@
         <translation>Staff have been called. Please wait. After checking you and your ID card, they will sign in for you.</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
+        <source>验证码稍后会自动发到您的手机，请稍候。</source>
+        <translation>The code will be sent to your phone shortly. Please wait.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>正在发送短信验证码，请稍候。</source>
         <translation>Sending a verification code to your phone. Please wait.</translation>
     </message>

@@ -248,6 +248,17 @@ class Step:
         """Whether the kiosk waits for a device or the platform on this screen."""
         return self.pending is not None
 
+    @property
+    def code_waits(self) -> bool:
+        """The platform said "too soon" before a code came on this screen: it goes by itself
+        once ``resend_after_s`` is over."""
+        return (
+            not self.otp_sent
+            and not self.busy
+            and not self.resend_ready
+            and self.resend_after_s > 0
+        )
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SessionState:
@@ -1155,10 +1166,14 @@ def _fail(state: SessionState, rules: Rules, error: BaseException) -> Result:
         if face is not None:
             return face
     if phase is Phase.SECOND_FACTOR and code == errors.PlatformCode.RESEND_TOO_SOON:
-        # The platform's wait runs on the screen; once over, the code can be had (sent by
-        # itself when none came on this screen yet).
+        # The platform's wait runs on the screen; once over, the code can be had: sent by
+        # itself when none came on this screen yet (nothing to explain then: the screen says
+        # the code is coming), or again at the resident's touch ("ask again later").
         told = dataclasses.replace(
-            state, step=dataclasses.replace(state.step, pending=None, message=message)
+            state,
+            step=dataclasses.replace(
+                state.step, pending=None, message=message if state.step.otp_sent else None
+            ),
         )
         retry_after_s = error.retry_after_s if isinstance(error, errors.PlatformRejected) else None
         return _wait_to_resend(

@@ -138,6 +138,11 @@ def _second_factor(state: session.SessionState) -> Prompt:
             ),
         )
     if state.step.factor is session.Factor.SMS:
+        if state.step.code_waits:
+            return _say(
+                f"sms-wait:{state.resident.resend_waits}",
+                QT_TRANSLATE_NOOP("Voice", "验证码稍后会自动发到您的手机，请稍候。"),
+            )
         if not state.step.otp_sent:
             return _say("sms-sending", QT_TRANSLATE_NOOP("Voice", "正在发送短信验证码，请稍候。"))
         return _say(

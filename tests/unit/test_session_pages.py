@@ -111,13 +111,13 @@ def test_a_code_refused_as_too_soon_is_sent_by_itself_once_the_platform_s_wait_i
     down and the code goes without another touch."""
     state, _ = run(at_phase(S.Phase.SECOND_FACTOR), S.SmsChosen())
     state, effects = run(state, _too_soon(41.2))
-    assert state.step.message is not None and state.step.message.key == "resend_too_soon"
-    assert not state.step.busy and not state.step.otp_sent
+    assert state.step.message is None  # the screen says the code is coming, no refusal
+    assert state.step.code_waits and not state.step.busy and not state.step.otp_sent
     assert state.step.resend_after_s == 42 and not state.step.resend_ready
     assert effects == [S.StartResendTimer(42, "sess-1", 1)]
     state, effects = run(state, S.ResendReady("sess-1", 1))
     assert effects == [S.SendOtp("sess-1")]
-    assert state.step.pending is S.Pending.OTP_SEND and state.step.message is None
+    assert state.step.pending is S.Pending.OTP_SEND and not state.step.code_waits
     state, effects = run(state, S.OtpSent(60))
     assert state.step.otp_sent and state.resident.otp_sends == 1
     assert effects == [S.StartResendTimer(60, "sess-1", 2)]
@@ -135,7 +135,8 @@ def test_a_resend_refused_as_too_soon_restarts_the_countdown_and_waits_for_the_r
     state, _ = run(state, S.ResendReady("sess-1", 1), S.ResendRequested())
     state, effects = run(state, _too_soon(5))
     assert effects == [S.StartResendTimer(5, "sess-1", 2)]
-    assert state.step.otp_sent and not state.step.resend_ready
+    assert state.step.otp_sent and not state.step.resend_ready and not state.step.code_waits
+    assert state.step.message is not None and state.step.message.key == "resend_too_soon"
     assert run(state, S.ResendReady("sess-1", 1)) == (state, [])  # the earlier wait's timer
     state, effects = run(state, S.ResendReady("sess-1", 2))
     assert state.step.resend_ready and effects == []  # the code on the phone still stands

@@ -127,6 +127,24 @@ def test_a_wrong_code_is_said_as_the_message() -> None:
     assert speaker.said[-1][0].startswith("验证码不正确")
 
 
+def test_a_code_the_platform_makes_wait_for_is_said_to_be_coming_then_sent() -> None:
+    from kiosk import errors
+
+    speaker = RecordingSpeaker()
+    listener = voice.VoicePrompts(speaker)
+    state = dataclasses.replace(
+        at_phase(S.Phase.SECOND_FACTOR),
+        resident=dataclasses.replace(at_phase(S.Phase.SECOND_FACTOR).resident, elder_mode=True),
+    )
+    too_soon = errors.PlatformRejected("resend_too_soon", status=429, retry_after_s=40)
+    for event in (S.SmsChosen(), S.Failed(too_soon), S.ResendReady(IDENTITY.session_id, 1)):
+        state, _ = S.transition(state, event, RULES)
+        listener(state)
+    texts = [text for text, _ in speaker.said]
+    assert texts == ["正在发送短信验证码，请稍候。", "验证码稍后会自动发到您的手机，请稍候。",
+                     "正在发送短信验证码，请稍候。"]  # fmt: skip
+
+
 def test_the_language_of_the_session_is_the_voice_language() -> None:
     speaker = RecordingSpeaker()
     listener = voice.VoicePrompts(speaker)

@@ -89,12 +89,7 @@ class SmsCodePage(entry_page.EntryPage):
         phone = identity.phone_masked or ""
         # The platform said "too soon" before any code came on this screen: the countdown
         # shows until the kiosk sends it by itself.
-        waiting_first = (
-            not state.step.otp_sent
-            and not state.step.busy
-            and not state.step.resend_ready
-            and state.step.resend_after_s > 0
-        )
+        waiting_first = state.step.code_waits
         if state.step.otp_sent:
             self.prompt.setText(
                 translate("SecondFactorScreen", "验证码已发送至 %1").replace("%1", phone)
