@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
+from tools.generated_file import write_or_check
+
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "assets" / "ime" / "pinyin_table.txt"
 SCRIPT = Path(__file__).resolve()
@@ -418,18 +420,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="only compare, write nothing")
     args = parser.parse_args(argv)
-    table = generate()
-    if args.check:
-        current = TABLE.read_text(encoding="utf-8") if TABLE.exists() else ""
-        if current != table:
-            print(f"{TABLE.relative_to(ROOT)} is out of date: run python -m tools.build_ime_table")
-            return 1
-        print(f"{TABLE.relative_to(ROOT)} is up to date")
-        return 0
-    TABLE.parent.mkdir(parents=True, exist_ok=True)
-    TABLE.write_text(table, encoding="utf-8", newline="\n")
-    print(f"wrote {TABLE.relative_to(ROOT)} ({len(table.encode('utf-8')):,} bytes)")
-    return 0
+    return write_or_check(
+        TABLE, generate(), check=args.check, command="python -m tools.build_ime_table"
+    )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 
+from tools.generated_file import write_or_check
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "assets" / "translations" / "kiosk_en.ts"
 OUTPUT = ROOT / "assets" / "voice" / "pinyin_phrases.json"
@@ -99,17 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only compare with the committed file")
     args = parser.parse_args(argv)
     text = generate()
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date: python -m tools.build_voice_phrases")
-            return 1
-        print(f"{OUTPUT.relative_to(ROOT)} is up to date")
-        return 0
-    OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"{OUTPUT.relative_to(ROOT)}: {len(json.loads(text)['phrases'])} words")
-    return 0
+    return write_or_check(
+        OUTPUT, text, check=args.check, command="python -m tools.build_voice_phrases"
+    )
 
 
 if __name__ == "__main__":

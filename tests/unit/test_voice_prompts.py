@@ -108,15 +108,19 @@ def test_the_end_of_a_session_silences_the_voice() -> None:
     assert speaker.stops == 1
 
 
+def _elder_at_second_factor() -> S.SessionState:
+    at_factor = at_phase(S.Phase.SECOND_FACTOR)
+    return dataclasses.replace(
+        at_factor, resident=dataclasses.replace(at_factor.resident, elder_mode=True)
+    )
+
+
 def test_a_wrong_code_is_said_as_the_message() -> None:
     from kiosk import errors
 
     speaker = RecordingSpeaker()
     listener = voice.VoicePrompts(speaker)
-    state = dataclasses.replace(
-        at_phase(S.Phase.SECOND_FACTOR),
-        resident=dataclasses.replace(at_phase(S.Phase.SECOND_FACTOR).resident, elder_mode=True),
-    )
+    state = _elder_at_second_factor()
     for event in (S.SmsChosen(), S.OtpSent(60), S.OtpEntered("000000")):
         state, _ = S.transition(state, event, RULES)
         listener(state)
@@ -132,10 +136,7 @@ def test_a_code_the_platform_makes_wait_for_is_said_to_be_coming_then_sent() -> 
 
     speaker = RecordingSpeaker()
     listener = voice.VoicePrompts(speaker)
-    state = dataclasses.replace(
-        at_phase(S.Phase.SECOND_FACTOR),
-        resident=dataclasses.replace(at_phase(S.Phase.SECOND_FACTOR).resident, elder_mode=True),
-    )
+    state = _elder_at_second_factor()
     too_soon = errors.PlatformRejected("resend_too_soon", status=429, retry_after_s=40)
     for event in (S.SmsChosen(), S.Failed(too_soon), S.ResendReady(IDENTITY.session_id, 1)):
         state, _ = S.transition(state, event, RULES)
