@@ -51,8 +51,8 @@ class SmsCodePage(entry_page.EntryPage):
         # sent again (the buttons read it).
         self._step = session.Step()
         self._shown_message: errors.UserMessage | None = None
-        # The countdown on the resend button: display only, restarted whenever another code
-        # goes out; whether "send again" may be pressed is the state's ``resend_ready``.
+        # The countdown on the resend button: display only, restarted whenever another wait
+        # begins; whether "send again" may be pressed is the state's ``resend_ready``.
         self._wait_counted: tuple[str, int] | None = None  # (session id, resend_waits) counted
         self.resend_left = 0
         self.resend_timer = QTimer(self)
@@ -87,20 +87,17 @@ class SmsCodePage(entry_page.EntryPage):
         if not on_page:
             self._code = ""
         phone = identity.phone_masked or ""
-        # The platform said "too soon" before any code came on this screen: the countdown
-        # shows until the kiosk sends it by itself.
-        waiting_first = state.step.code_waits
         if state.step.otp_sent:
             self.prompt.setText(
                 translate("SecondFactorScreen", "验证码已发送至 %1").replace("%1", phone)
             )
-        elif waiting_first:
+        elif state.step.code_waits:  # "too soon": counted down, then sent by itself
             self.prompt.setText(
                 translate("SecondFactorScreen", "稍后将自动发送验证码至 %1").replace("%1", phone)
             )
         else:
             self.prompt.setText(translate("SecondFactorScreen", "正在发送验证码…"))
-        self.resend_button.setVisible(state.step.otp_sent or waiting_first)
+        self.resend_button.setVisible(state.step.otp_sent or state.step.code_waits)
         self.no_sms_button.setEnabled(not state.step.busy)
         message = state.step.message if on_page else None
         if message is not None and message is not self._shown_message:
